@@ -1,0 +1,161 @@
+// Context: an actor as its own handlers see it, and the actors layer's part of every actor
+// (the turn loop, replies, awaiting a response, stopping).
+#pragma once
+
+#include <troupe/error.hpp>
+#include <troupe/exit_reason.hpp>
+#include <troupe/handle.hpp>
+#include <troupe/message.hpp>
+#include <troupe/task.hpp>
+#include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/timer_service.hpp>
+
+#include <chrono>
+#include <concepts>
+#include <coroutine>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+namespace troupe {
+
+class System;
+class Context;
+using Timer = runtime::TimerService::Handle;
+using Duration = std::chrono::steady_clock::duration;
+
+inline constexpr Duration default_request_timeout = std::chrono::seconds(5);
+
+namespace detail {
+struct ActorExtras;
+struct LiveLinks {
+  Context* prev = nullptr;
+  Context* next = nullptr;
+};
+// Fills the awaiting request's result from a response (or from an error when `response` is null).
+using DeliverFn = void (*)(void* awaitable, Envelope* response, Error* error);
+}  // namespace detail
+
+// What `co_await self.request(...)` gives: the reply, or an Error (timeout, dead_actor, ...).
+template <class R>
+class [[nodiscard]] RequestAwaitable {
+ public:
+  RequestAwaitable(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout) noexcept
+      : self_(self), target_(target), request_(request), timeout_(timeout) {}
+  RequestAwaitable(const RequestAwaitable&) = delete;
+  ~RequestAwaitable() {
+    if (request_ != nullptr) dispose(request_);  // never awaited: never sent
+  }
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h);
+  Result<R> await_resume() { return std::move(*result_); }
+
+ private:
+  static void deliver(void* self, Envelope* response, Error* error) {
+    auto* me = static_cast<RequestAwaitable*>(self);
+    if (response != nullptr) {
+      me->result_.emplace(detail::read_response<R>(*response));
+    } else {
+      me->result_.emplace(std::move(*error));
+    }
+  }
+
+  Context& self_;
+  runtime::ActorCore* target_;
+  Envelope* request_;
+  Duration timeout_;
+  std::optional<Result<R>> result_;
+};
+
+class Context : public runtime::ActorCore {
+ public:
+  System& system() const noexcept { return *system_; }
+  // A handle to this actor, to hand to others.
+  DynamicHandle self() const noexcept { return DynamicHandle::share(const_cast<Context*>(this)); }
+
+  // Stops this actor once the current handler returns; its state is destroyed then and the
+  // messages left in its mailbox become dead letters.
+  void quit(ExitReason reason = ExitReason::normal());
+
+  // A request to `target`, to `co_await` inside a handler that returns Task<...>. The reply type
+  // comes from the typed handle, or from M::reply_type; for a DynamicHandle name it: request<R>(...).
+  template <class R = void, class H, class M>
+  auto request(const H& target, M&& message, Duration timeout = default_request_timeout) {
+    using Reply = std::conditional_t<std::is_void_v<R>, typename reply_of<H, M>::type, R>;
+    auto* envelope = make_envelope<std::decay_t<M>>(EnvelopeKind::request, std::forward<M>(message));
+    return RequestAwaitable<Reply>(*this, target.core(), envelope, timeout);
+  }
+
+  // Messages to `target` later, or every `period`, from the system's timer thread.
+  template <class M>
+  Timer send_after(const DynamicHandle& target, Duration delay, M&& message);
+  template <class M>
+  Timer send_every(const DynamicHandle& target, Duration period, M&& message);
+
+  // Spawns a sibling actor in this actor's system (see System::spawn).
+  template <class F, class... A>
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn(F&& init, A&&... args);
+  template <class Impl, class... A>
+    requires requires(Impl& impl) { impl.behavior(); }
+  auto spawn(A&&... args);
+
+  // The actor's type, for diagnostics.
+  virtual std::string_view name() const noexcept = 0;
+
+  // Internals, used by the runtime and by System.
+  runtime::TurnResult resume() noexcept final;
+  // Sends the request and suspends the awaiting coroutine; false (do not suspend, the result is
+  // already delivered) when the target handle is empty.
+  bool begin_request(runtime::ActorCore* target, Envelope* request, Duration timeout, std::coroutine_handle<> h,
+                     detail::DeliverFn deliver, void* awaitable);
+  template <class T>
+  void start_task(Task<T> task, Envelope& env) {
+    auto h = task.release();
+    start_task_erased(h, h.promise(), env);
+  }
+  detail::LiveLinks& live_links() noexcept { return live_links_; }
+  // Pusher side: drains a stopped actor's mailbox as dead letters.
+  void drain_dead_letters() noexcept;
+
+ protected:
+  Context(System& system, runtime::Executor* executor) noexcept;
+  ~Context() override;
+
+  // Implemented by each actor type (see spawn.hpp).
+  virtual void construct(Envelope& init) = 0;  // builds the state from the init envelope
+  virtual void dispatch(Envelope& env) = 0;    // runs the handler for env's type
+  virtual void destruct() noexcept = 0;        // destroys the state
+
+  // Marks the actor stopped and turns the rest of its mailbox, and all later messages, into
+  // dead letters. Consumer only.
+  void close_mailbox() noexcept;
+  void dead_letter(Envelope* env) noexcept;
+  enum LifecycleFlag : std::uint16_t { kConstructed = 1, kExiting = 2, kTerminated = 4 };
+
+ private:
+  bool awaiting() const noexcept;
+  Envelope* next_envelope() noexcept;
+  void handle(Envelope* env) noexcept;
+  void handle_response(Envelope* env) noexcept;
+  void run_handler(Envelope& env);
+  void start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env);
+  void after_task_step() noexcept;
+  void fail(std::string why) noexcept;
+  void stop_with(ExitReason reason) noexcept;
+  void terminate() noexcept;
+  detail::ActorExtras& extras();
+
+  System* system_;
+  detail::ActorExtras* extras_ = nullptr;  // allocated on first request, coroutine or quit
+  detail::LiveLinks live_links_;
+};
+
+template <class R>
+bool RequestAwaitable<R>::await_suspend(std::coroutine_handle<> h) {
+  return self_.begin_request(target_, std::exchange(request_, nullptr), timeout_, h, &deliver, this);
+}
+
+}  // namespace troupe

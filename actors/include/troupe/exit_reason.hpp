@@ -1,0 +1,29 @@
+// Why an actor stopped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace troupe {
+
+struct ExitReason {
+  enum class Kind : std::uint8_t {
+    normal,    // the actor quit of its own accord
+    shutdown,  // the system stopped it
+    kill,      // killed; cannot be trapped
+    error,     // failed: an escaped exception, or a quit with an error; `message` says why
+  };
+
+  Kind kind = Kind::normal;
+  std::string message;
+
+  static ExitReason normal() { return {}; }
+  static ExitReason shutdown() { return {Kind::shutdown, {}}; }
+  static ExitReason kill() { return {Kind::kill, {}}; }
+  static ExitReason error(std::string why) { return {Kind::error, std::move(why)}; }
+
+  bool is_normal() const noexcept { return kind == Kind::normal; }
+  std::string to_string() const;  // "normal", "shutdown", "kill", "error: <message>"
+};
+
+}  // namespace troupe

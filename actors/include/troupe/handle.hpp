@@ -1,0 +1,136 @@
+// Handles: cheap, copyable references to an actor, local now, remote later (a remote actor stands
+// behind the same handle, as an ActorCore whose executor is its node connection).
+//
+// DynamicHandle sends anything. Handle<R(M)...> lists what its actor handles: it sends only those
+// message types (checked at compile time) and knows each request's reply type.
+#pragma once
+
+#include <troupe/message.hpp>
+#include <troupe/runtime/actor_core.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+namespace troupe {
+
+class DynamicHandle {
+ public:
+  DynamicHandle() noexcept = default;
+  DynamicHandle(const DynamicHandle& other) noexcept : core_(other.core_) {
+    if (core_ != nullptr) core_->add_ref();
+  }
+  DynamicHandle(DynamicHandle&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
+  DynamicHandle& operator=(DynamicHandle other) noexcept {
+    std::swap(core_, other.core_);
+    return *this;
+  }
+  ~DynamicHandle() {
+    if (core_ != nullptr) core_->release();
+  }
+
+  // Moves (or copies) the message into the actor's mailbox. Never blocks. A message to a
+  // stopped actor becomes a dead letter. Precondition: the handle is valid.
+  template <class M>
+  void send(M&& message) const {
+    core_->enqueue(make_envelope<std::decay_t<M>>(EnvelopeKind::message, std::forward<M>(message)));
+  }
+
+  bool valid() const noexcept { return core_ != nullptr; }
+  explicit operator bool() const noexcept { return valid(); }
+
+  runtime::ActorCore* core() const noexcept { return core_; }
+  // Adopts a reference the caller owns.
+  static DynamicHandle adopt(runtime::ActorCore* core) noexcept {
+    DynamicHandle h;
+    h.core_ = core;
+    return h;
+  }
+  // Shares an existing actor (takes a new reference).
+  static DynamicHandle share(runtime::ActorCore* core) noexcept {
+    if (core != nullptr) core->add_ref();
+    return adopt(core);
+  }
+
+  friend bool operator==(const DynamicHandle& a, const DynamicHandle& b) noexcept { return a.core_ == b.core_; }
+  friend bool operator<(const DynamicHandle& a, const DynamicHandle& b) noexcept {
+    return std::less<>{}(a.core_, b.core_);
+  }
+
+ private:
+  runtime::ActorCore* core_ = nullptr;
+};
+
+namespace detail {
+
+template <class Sig>
+struct signature;
+template <class R, class M>
+struct signature<R(M)> {
+  using message = M;
+  using reply = R;
+};
+
+// The reply type for message M among signatures Sigs, or `void` with found == false.
+template <class M, class... Sigs>
+struct lookup_reply {
+  static constexpr bool found = false;
+  using type = void;
+};
+template <class M, class Sig, class... Rest>
+struct lookup_reply<M, Sig, Rest...> {
+  static constexpr bool here = std::is_same_v<M, typename signature<Sig>::message>;
+  static constexpr bool found = here || lookup_reply<M, Rest...>::found;
+  using type = std::conditional_t<here, typename signature<Sig>::reply, typename lookup_reply<M, Rest...>::type>;
+};
+
+}  // namespace detail
+
+template <class... Sigs>
+class Handle : public DynamicHandle {
+ public:
+  Handle() noexcept = default;
+
+  template <class M>
+  static constexpr bool accepts = detail::lookup_reply<std::decay_t<M>, Sigs...>::found;
+  template <class M>
+  using reply_type = typename detail::lookup_reply<std::decay_t<M>, Sigs...>::type;
+
+  template <class M>
+  void send(M&& message) const {
+    static_assert(accepts<M>,
+                  "troupe: this actor has no handler for this message type, so its typed handle "
+                  "refuses it. Add a handler to the actor's behavior, or send through a DynamicHandle.");
+    DynamicHandle::send(std::forward<M>(message));
+  }
+
+  // Internal: wraps a reference the caller owns.
+  static Handle adopt(runtime::ActorCore* core) noexcept {
+    Handle h;
+    static_cast<DynamicHandle&>(h) = DynamicHandle::adopt(core);
+    return h;
+  }
+};
+
+// The reply type a request with message M gets through handle H.
+template <class H, class M>
+struct reply_of {
+  using type = typename declared_reply<std::decay_t<M>>::type;
+};
+template <class... Sigs, class M>
+struct reply_of<Handle<Sigs...>, M> {
+  static_assert(Handle<Sigs...>::template accepts<M>,
+                "troupe: this actor has no handler for this message type, so a request of it "
+                "through its typed handle cannot be answered.");
+  using type = typename Handle<Sigs...>::template reply_type<M>;
+};
+
+}  // namespace troupe
+
+template <>
+struct std::hash<troupe::DynamicHandle> {
+  std::size_t operator()(const troupe::DynamicHandle& h) const noexcept {
+    return std::hash<const void*>{}(h.core());
+  }
+};

@@ -1,0 +1,179 @@
+// How System::spawn builds an actor: one pooled block holding the Context and the user's state,
+// and an init envelope, the first message, that constructs the state on the actor's first turn.
+#pragma once
+
+#include <troupe/behavior.hpp>
+#include <troupe/context.hpp>
+#include <troupe/system.hpp>
+#include <troupe/runtime/pool.hpp>
+
+#include <concepts>
+#include <new>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace troupe {
+namespace detail {
+
+template <class Beh>
+struct FunctionState {
+  Beh beh;
+  Beh& behavior() noexcept { return beh; }
+};
+
+template <class C>
+using class_behavior_t = decltype(std::declval<C&>().behavior());
+
+template <class C>
+struct ClassState {
+  template <class... A>
+  ClassState(Context& self, A&&... args) : object(make(self, std::forward<A>(args)...)), beh(object.behavior()) {}
+  class_behavior_t<C>& behavior() noexcept { return beh; }
+
+  C object;
+  class_behavior_t<C> beh;
+
+ private:
+  // Guaranteed copy elision lets C be neither copyable nor movable.
+  template <class... A>
+  static C make(Context& self, A&&... args) {
+    if constexpr (std::is_constructible_v<C, Context&, A...>) {
+      return C(self, std::forward<A>(args)...);
+    } else {
+      static_assert(std::is_constructible_v<C, A...>,
+                    "troupe: a class actor must be constructible from (troupe::Context&, args...) or (args...)");
+      return C(std::forward<A>(args)...);
+    }
+  }
+};
+
+// Init payloads: what the first turn needs to build the state.
+template <class F, class... A>
+struct FunctionInit {
+  F init;
+  std::tuple<A...> args;
+  template <class State>
+  void build(Context& self, void* where) {
+    std::apply([&](A&... a) { new (where) State{init(self, std::move(a)...)}; }, args);
+  }
+};
+
+template <class... A>
+struct ClassInit {
+  std::tuple<A...> args;
+  template <class State>
+  void build(Context& self, void* where) {
+    std::apply([&](A&... a) { new (where) State(self, std::move(a)...); }, args);
+  }
+};
+
+template <class State, class Init, class Named>
+class ActorBlock final : public Context {
+ public:
+  ActorBlock(System& system, runtime::Executor* executor) noexcept : Context(system, executor) {}
+  std::string_view name() const noexcept override { return troupe::detail::type_name<Named>(); }
+
+ private:
+  void construct(Envelope& init) override { payload<Init>(init).template build<State>(*this, storage_); }
+  void dispatch(Envelope& env) override { state().behavior().dispatch(*this, env); }
+  void destruct() noexcept override { state().~State(); }
+  void destroy() noexcept override {
+    this->~ActorBlock();
+    runtime::pool_free(this, sizeof(ActorBlock));
+  }
+  State& state() noexcept { return *std::launder(reinterpret_cast<State*>(storage_)); }
+
+  alignas(State) unsigned char storage_[sizeof(State)];
+};
+
+template <class M>
+class SendTask final : public runtime::TimerTask {
+ public:
+  SendTask(DynamicHandle target, M message) : target_(std::move(target)), message_(std::move(message)) {}
+  void fire() noexcept override {
+    try {
+      target_.send(M(message_));
+    } catch (...) {  // allocation failure: the timer's message is lost, the timer thread lives on
+    }
+  }
+
+ private:
+  DynamicHandle target_;
+  M message_;
+};
+
+}  // namespace detail
+
+template <class Block, class Init>
+runtime::ActorCore* System::launch(SpawnOptions options, Init&& init) {
+  auto* init_envelope = make_envelope<std::decay_t<Init>>(EnvelopeKind::init, std::forward<Init>(init));
+  void* memory = runtime::pool_allocate(sizeof(Block));
+  runtime::Executor* executor = executor_for(options);
+  auto* block = new (memory) Block(*this, executor);
+  block->add_ref();  // one for the handle we return; the first is the actor's own until it stops
+  block->set_budget(options.budget != 0 ? options.budget : budget_);
+  register_actor(block, executor);
+  block->enqueue(init_envelope);  // the first turn constructs the state
+  return block;
+}
+
+template <class F, class... A>
+  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+auto System::spawn(SpawnOptions options, F&& init, A&&... args) {
+  using Beh = std::invoke_result_t<std::decay_t<F>&, Context&, std::decay_t<A>&&...>;
+  static_assert(is_behavior<Beh>::value, "troupe: an actor function must return troupe::behavior(...)");
+  using State = detail::FunctionState<Beh>;
+  using Init = detail::FunctionInit<std::decay_t<F>, std::decay_t<A>...>;
+  using Block = detail::ActorBlock<State, Init, std::decay_t<F>>;
+  auto* core = launch<Block>(options, Init{std::forward<F>(init), {std::forward<A>(args)...}});
+  return Beh::handle_type::adopt(core);
+}
+
+template <class Impl, class... A>
+  requires requires(Impl& impl) { impl.behavior(); }
+auto System::spawn(SpawnOptions options, A&&... args) {
+  using Beh = detail::class_behavior_t<Impl>;
+  static_assert(is_behavior<Beh>::value, "troupe: a class actor's behavior() must return troupe::behavior(...)");
+  using State = detail::ClassState<Impl>;
+  using Init = detail::ClassInit<std::decay_t<A>...>;
+  using Block = detail::ActorBlock<State, Init, Impl>;
+  auto* core = launch<Block>(options, Init{{std::forward<A>(args)...}});
+  return Beh::handle_type::adopt(core);
+}
+
+template <class M>
+Timer System::send_after(const DynamicHandle& target, Duration delay, M&& message) {
+  return add_timer(delay, false,
+                   std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
+}
+
+template <class M>
+Timer System::send_every(const DynamicHandle& target, Duration period, M&& message) {
+  return add_timer(period, true,
+                   std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
+}
+
+template <class M>
+Timer Context::send_after(const DynamicHandle& target, Duration delay, M&& message) {
+  return system().send_after(target, delay, std::forward<M>(message));
+}
+
+template <class M>
+Timer Context::send_every(const DynamicHandle& target, Duration period, M&& message) {
+  return system().send_every(target, period, std::forward<M>(message));
+}
+
+template <class F, class... A>
+  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+auto Context::spawn(F&& init, A&&... args) {
+  return system().spawn(std::forward<F>(init), std::forward<A>(args)...);
+}
+
+template <class Impl, class... A>
+  requires requires(Impl& impl) { impl.behavior(); }
+auto Context::spawn(A&&... args) {
+  return system().template spawn<Impl>(std::forward<A>(args)...);
+}
+
+}  // namespace troupe

@@ -1,0 +1,123 @@
+// The actor system: the worker pool, timers, and every actor spawned in it.
+#pragma once
+
+#include <troupe/context.hpp>
+#include <troupe/exit_reason.hpp>
+#include <troupe/handle.hpp>
+#include <troupe/runtime/timer_service.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+namespace troupe {
+
+namespace runtime {
+class Scheduler;
+class Executor;
+}  // namespace runtime
+
+struct DeadLetter {
+  enum class Reason : std::uint8_t {
+    receiver_stopped,  // the receiver had stopped
+    unhandled,         // the receiver has no handler for the type
+  };
+  std::string_view message_type;
+  std::string_view receiver;  // the receiver's actor type
+  Reason reason;
+  bool was_request;  // the requester got an Error reply
+};
+
+struct ExitInfo {
+  std::string_view actor;  // the actor's type
+  const ExitReason& reason;
+};
+
+struct Config {
+  unsigned workers = 0;          // worker threads; 0: one per hardware thread
+  std::uint16_t budget = 100;    // messages an actor handles per turn before others get theirs
+  // Called for every dead letter, on the thread that found it; keep it short and non-blocking.
+  std::function<void(const DeadLetter&)> on_dead_letter;
+  // Called for every actor that stops, on the thread it stopped on. Unset: exits with an error
+  // reason are logged to stderr.
+  std::function<void(const ExitInfo&)> on_actor_exit;
+};
+
+struct SpawnOptions {
+  // Runs on a thread of its own, so its handlers may block (I/O, sleep) without stalling workers.
+  bool blocking = false;
+  // Messages per turn; 0 takes the system's budget.
+  std::uint16_t budget = 0;
+};
+
+class System {
+ public:
+  explicit System(Config config = {});
+  // Waits until the system is idle (no actor has a message to handle, no one-shot timer is
+  // pending), then shuts down: every remaining actor is stopped.
+  ~System();
+  System(const System&) = delete;
+  System& operator=(const System&) = delete;
+
+  // Function actor: `init(Context&, args...)` returns the behavior. It runs on a worker, as the
+  // actor's first turn. Returns a typed handle (Handle<R(M)...>, one signature per handler).
+  template <class F, class... A>
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn(F&& init, A&&... args) {
+    return spawn(SpawnOptions{}, std::forward<F>(init), std::forward<A>(args)...);
+  }
+  template <class F, class... A>
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn(SpawnOptions options, F&& init, A&&... args);
+
+  // Class actor: constructed as Impl(Context&, args...) or Impl(args...) on the actor's first
+  // turn; its `behavior()` member returns the behavior.
+  template <class Impl, class... A>
+    requires requires(Impl& impl) { impl.behavior(); }
+  auto spawn(A&&... args) {
+    return spawn<Impl>(SpawnOptions{}, std::forward<A>(args)...);
+  }
+  template <class Impl, class... A>
+    requires requires(Impl& impl) { impl.behavior(); }
+  auto spawn(SpawnOptions options, A&&... args);
+
+  // `message` to `target` after `delay`, or every `period` until cancelled.
+  template <class M>
+  Timer send_after(const DynamicHandle& target, Duration delay, M&& message);
+  template <class M>
+  Timer send_every(const DynamicHandle& target, Duration period, M&& message);
+
+  // Blocks until no actor has a message to handle and no one-shot timer is pending (or until
+  // `timeout`); returns whether the system is idle.
+  bool wait_idle(Duration timeout = Duration::max());
+  // Stops every actor now (reason: shutdown); their unhandled messages become dead letters.
+  // Then stops the workers. Idempotent; the destructor calls it.
+  void shutdown();
+
+  std::uint64_t dead_letters() const noexcept;
+  std::size_t live_actors() const noexcept;
+  unsigned worker_count() const noexcept;
+
+  // Internals, for Context and spawn.
+  struct Internals;
+  Internals& internals() noexcept { return *internals_; }
+  runtime::TimerService& timers() noexcept;
+  void dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason reason) noexcept;
+  void actor_exited(Context& actor, const ExitReason& reason) noexcept;
+
+ private:
+  template <class Block, class Init>
+  runtime::ActorCore* launch(SpawnOptions options, Init&& init);
+  runtime::Executor* executor_for(const SpawnOptions& options);
+  void register_actor(Context* actor, runtime::Executor* executor);
+  Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);
+
+  std::unique_ptr<Internals> internals_;
+  std::uint16_t budget_;
+};
+
+}  // namespace troupe
+
+#include <troupe/spawn.hpp>

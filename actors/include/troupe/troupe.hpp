@@ -1,0 +1,13 @@
+// Everything a troupe program needs: System, spawn, handles, behaviors, requests, coroutines,
+// timers and scoped actors.
+#pragma once
+
+#include <troupe/behavior.hpp>
+#include <troupe/context.hpp>
+#include <troupe/error.hpp>
+#include <troupe/exit_reason.hpp>
+#include <troupe/handle.hpp>
+#include <troupe/message.hpp>
+#include <troupe/scoped_actor.hpp>
+#include <troupe/system.hpp>
+#include <troupe/task.hpp>

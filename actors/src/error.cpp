@@ -1,0 +1,44 @@
+#include <troupe/error.hpp>
+#include <troupe/exit_reason.hpp>
+
+namespace troupe {
+
+std::string_view to_string(Errc code) noexcept {
+  switch (code) {
+    case Errc::timeout:
+      return "timeout";
+    case Errc::dead_actor:
+      return "dead_actor";
+    case Errc::unexpected_message:
+      return "unexpected_message";
+    case Errc::actor_failed:
+      return "actor_failed";
+    case Errc::unexpected_reply:
+      return "unexpected_reply";
+    case Errc::system_shutdown:
+      return "system_shutdown";
+  }
+  return "unknown";
+}
+
+std::string Error::message() const {
+  std::string text(to_string(code));
+  if (!what.empty()) text += ": " + what;
+  return text;
+}
+
+std::string ExitReason::to_string() const {
+  switch (kind) {
+    case Kind::normal:
+      return "normal";
+    case Kind::shutdown:
+      return "shutdown";
+    case Kind::kill:
+      return "kill";
+    case Kind::error:
+      return "error: " + message;
+  }
+  return "unknown";
+}
+
+}  // namespace troupe

@@ -1,0 +1,74 @@
+// Every actor of a system that has not stopped, so shutdown can reach the idle ones. Sharded by
+// address, each shard a short mutex-guarded intrusive list: spawn and stop touch one shard.
+#pragma once
+
+#include <troupe/context.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+namespace troupe::detail {
+
+class LiveSet {
+ public:
+  void insert(Context* actor) {
+    Shard& s = shard_of(actor);
+    std::lock_guard lock(s.mutex);
+    LiveLinks& links = actor->live_links();
+    links.prev = nullptr;
+    links.next = s.head;
+    if (s.head != nullptr) s.head->live_links().prev = actor;
+    s.head = actor;
+    // Relaxed: a statistic; updated under the shard lock.
+    s.count.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void erase(Context* actor) {
+    Shard& s = shard_of(actor);
+    std::lock_guard lock(s.mutex);
+    LiveLinks& links = actor->live_links();
+    if (links.prev != nullptr) {
+      links.prev->live_links().next = links.next;
+    } else {
+      s.head = links.next;
+    }
+    if (links.next != nullptr) links.next->live_links().prev = links.prev;
+    links = {};
+    s.count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as in insert
+  }
+
+  // Calls f(actor) for every live actor, each under its shard's lock (so it cannot stop meanwhile).
+  template <class F>
+  void for_each(F&& f) {
+    for (Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      for (Context* a = s.head; a != nullptr; a = a->live_links().next) f(a);
+    }
+  }
+
+  std::size_t size() const noexcept {
+    std::size_t n = 0;
+    // Relaxed: an approximate sum is all callers need; shutdown re-checks after quiescence.
+    for (const Shard& s : shards_) n += s.count.load(std::memory_order_relaxed);
+    return n;
+  }
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  struct alignas(64) Shard {
+    std::mutex mutex;
+    Context* head = nullptr;
+    std::atomic<std::size_t> count{0};
+  };
+  Shard& shard_of(const Context* actor) noexcept {
+    const auto bits = reinterpret_cast<std::uintptr_t>(actor);
+    return shards_[(bits >> 6) % kShards];
+  }
+
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace troupe::detail

@@ -1,0 +1,142 @@
+#include <troupe/scoped_actor.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+namespace troupe::detail {
+
+// The scoped actor's core: a Context no worker runs. Its executor is itself: a push that finds
+// the mailbox empty wakes the owning thread, which consumes the mailbox directly.
+class ScopedCore final : public Context, public runtime::Executor {
+ public:
+  explicit ScopedCore(System& system) : Context(system, nullptr) {
+    set_executor(this);
+    layer_flags_ |= kConstructed;
+  }
+
+  static void* operator new(std::size_t bytes) { return runtime::pool_allocate(bytes); }
+  static void operator delete(void* p, std::size_t bytes) noexcept { runtime::pool_free(p, bytes); }
+
+  std::string_view name() const noexcept override { return "troupe::ScopedActor"; }
+
+  void schedule(runtime::ActorCore*) noexcept override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!closed_) {
+        woken_ = true;
+        cv_.notify_one();
+        return;
+      }
+    }
+    close_mailbox();  // the owner has gone; this pusher took the mark, so it may close
+  }
+
+  // Owner thread only.
+  Envelope* wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {
+    const auto deadline = timeout >= std::chrono::hours(24 * 365) ? std::chrono::steady_clock::time_point::max()
+                                                                  : std::chrono::steady_clock::now() + timeout;
+    for (auto it = stash_.begin(); it != stash_.end(); ++it) {
+      if (matches(**it, type, request_id)) {
+        Envelope* env = *it;
+        stash_.erase(it);
+        return env;
+      }
+    }
+    for (;;) {
+      if (auto* env = static_cast<Envelope*>(mailbox_.pop())) {
+        if (matches(*env, type, request_id)) return env;
+        keep(env);
+        continue;
+      }
+      if (!marked_) {
+        // Nothing visible: mark the mailbox empty so the next push wakes us. If that fails a
+        // message is arriving (a producer between exchange and link): look again.
+        marked_ = mailbox_.try_mark_empty();
+        continue;
+      }
+      std::unique_lock lock(mutex_);
+      if (!cv_.wait_until(lock, deadline, [this] { return woken_; })) return nullptr;
+      woken_ = false;
+      marked_ = false;  // the pusher that woke us took the mark
+    }
+  }
+
+  std::size_t queued() const noexcept { return stash_.size(); }
+
+  // Owner thread, once. If the mailbox is still marked empty, the next pusher closes it (it
+  // takes the mark and calls schedule()); otherwise the owner is its consumer and closes it now.
+  void close() noexcept {
+    for (Envelope* env : stash_) dead_letter(env);
+    stash_.clear();
+    bool consumer;
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      consumer = !marked_ || woken_;
+    }
+    if (consumer) close_mailbox();
+    release();
+  }
+
+ private:
+  static bool matches(const Envelope& env, const MessageType* type, std::uint64_t request_id) noexcept {
+    if (request_id != 0) return env.kind == EnvelopeKind::response && env.request_id == request_id;
+    return (env.kind == EnvelopeKind::message || env.kind == EnvelopeKind::request) && env.type == type;
+  }
+
+  void keep(Envelope* env) {
+    if (env->kind == EnvelopeKind::response || env->kind == EnvelopeKind::timeout) {
+      dispose(env);  // a reply to a request that already timed out
+      return;
+    }
+    stash_.push_back(env);
+  }
+
+  void construct(Envelope&) override {}
+  void dispatch(Envelope&) override {}
+  void destruct() noexcept override {}
+  void destroy() noexcept override { delete this; }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool woken_ = false;   // guarded by mutex_
+  bool closed_ = false;  // guarded by mutex_
+  bool marked_ = false;  // owner thread: we marked the mailbox empty and were not woken since
+  std::deque<Envelope*> stash_;
+  std::uint64_t last_request_id_ = 0;
+  friend class troupe::ScopedActor;
+};
+
+}  // namespace troupe::detail
+
+namespace troupe {
+
+ScopedActor::ScopedActor(System& system) : core_(new detail::ScopedCore(system)) {}
+
+ScopedActor::~ScopedActor() { core_->close(); }
+
+DynamicHandle ScopedActor::handle() const noexcept { return DynamicHandle::share(core_); }
+
+std::size_t ScopedActor::queued() const noexcept { return core_->queued(); }
+
+Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, Duration timeout,
+                                Envelope*& response) {
+  if (target == nullptr) {
+    dispose(request);
+    return Errc::dead_actor;
+  }
+  const std::uint64_t id = ++core_->last_request_id_;
+  request->request_id = id;
+  core_->add_ref();  // held by the request's reply_to
+  request->reply_to = core_;
+  target->enqueue(request);
+  response = core_->wait_for(nullptr, id, timeout);
+  return Errc::timeout;
+}
+
+Envelope* ScopedActor::wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {
+  return core_->wait_for(type, request_id, timeout);
+}
+
+}  // namespace troupe

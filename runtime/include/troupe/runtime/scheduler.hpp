@@ -1,0 +1,76 @@
+// The worker pool: one worker thread per hardware thread by default, each with a LIFO slot and a
+// Chase–Lev deque, a global injection queue for actors scheduled from outside, random-victim
+// stealing, and parking of idle workers (no polling: an idle pool uses no CPU).
+#pragma once
+
+#include <troupe/runtime/actor_core.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace troupe::runtime {
+
+struct SchedulerConfig {
+  unsigned workers = 0;          // 0: one per hardware thread
+  unsigned inject_interval = 61;  // a worker looks at the injection queue first every N turns
+  unsigned lifo_limit = 3;        // consecutive turns from the LIFO slot before the deque's turn
+};
+
+namespace detail {
+class Worker;
+struct SchedulerAccess;
+class InjectionQueue;
+class IdleWorkers;
+}  // namespace detail
+
+class Scheduler final : public Executor {
+ public:
+  explicit Scheduler(SchedulerConfig config = {});
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Executor: from a worker of this pool, into its LIFO slot; from anywhere else, the
+  // injection queue, waking a parked worker.
+  void schedule(ActorCore* actor) noexcept override;
+
+  unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
+
+  // Work that lives outside the pool's queues but keeps the system busy (a blocking actor in a
+  // turn, a pending one-shot timer) holds the pool out of quiescence while it lasts.
+  void hold() noexcept;
+  void unhold() noexcept;
+
+  // True when every worker is parked, nothing waits in the injection queue and nothing holds.
+  bool quiescent() const noexcept;
+  // Blocks until quiescent() (or until `deadline`); returns quiescent().
+  bool wait_quiescent(std::chrono::steady_clock::time_point deadline =
+                          std::chrono::steady_clock::time_point::max());
+
+  // Stops and joins the workers. Actors still queued are not run; call when quiescent.
+  void stop() noexcept;
+
+  // The index of the calling worker in its pool, or -1 on any other thread.
+  static int current_worker_index() noexcept;
+
+ private:
+  friend struct detail::SchedulerAccess;
+  void on_worker_committed_sleep() noexcept;
+  void notify_quiescence_waiters() noexcept;
+
+  SchedulerConfig config_;
+  std::unique_ptr<detail::InjectionQueue> inject_;
+  std::unique_ptr<detail::IdleWorkers> idle_;
+  std::vector<std::unique_ptr<detail::Worker>> workers_;
+  alignas(64) std::atomic<std::int64_t> holds_{0};
+  alignas(64) std::atomic<bool> stopping_{false};
+  std::mutex quiescence_mutex_;
+  std::condition_variable quiescence_cv_;
+};
+
+}  // namespace troupe::runtime

@@ -1,0 +1,77 @@
+// Timers: run a task once after a delay, or periodically, until cancelled. One thread sleeps
+// until the earliest due time, so a long-running actor never delays a timer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+namespace troupe::runtime {
+
+class Scheduler;
+
+class TimerTask {
+ public:
+  virtual ~TimerTask() = default;
+  // Runs on the timer thread; must not block (actors layer: it sends a message).
+  virtual void fire() noexcept = 0;
+};
+
+class TimerService {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // A cancellable timer. Copies share the timer; destroying a handle does not cancel it.
+  class Handle {
+   public:
+    Handle() = default;
+    // Returns true if this call stopped the timer before it (last) fired.
+    bool cancel() noexcept;
+    bool active() const noexcept;
+
+   private:
+    friend class TimerService;
+    struct Entry;
+    explicit Handle(std::shared_ptr<Entry> entry) : entry_(std::move(entry)) {}
+    std::shared_ptr<Entry> entry_;
+  };
+
+  // Pending one-shot timers hold `scheduler` out of quiescence (periodic ones do not: they
+  // would keep it busy forever).
+  explicit TimerService(Scheduler* scheduler = nullptr);
+  ~TimerService();  // cancels everything still pending and joins the thread
+  TimerService(const TimerService&) = delete;
+  TimerService& operator=(const TimerService&) = delete;
+
+  Handle run_after(Clock::duration delay, std::unique_ptr<TimerTask> task);
+  Handle run_every(Clock::duration period, std::unique_ptr<TimerTask> task);
+
+  std::size_t pending() const;
+  // Cancels every pending timer, and every timer added later (used at shutdown).
+  void close();
+
+ private:
+  Handle add(Clock::time_point due, Clock::duration period, std::unique_ptr<TimerTask> task);
+  void run() noexcept;
+
+  struct Later {
+    bool operator()(const std::shared_ptr<Handle::Entry>& a, const std::shared_ptr<Handle::Entry>& b) const noexcept;
+  };
+
+  Scheduler* scheduler_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::priority_queue<std::shared_ptr<Handle::Entry>, std::vector<std::shared_ptr<Handle::Entry>>, Later> heap_;
+  std::uint64_t next_sequence_ = 0;
+  bool stopping_ = false;
+  bool closed_ = false;
+  std::thread thread_;
+};
+
+}  // namespace troupe::runtime

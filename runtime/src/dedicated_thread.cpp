@@ -1,0 +1,42 @@
+#include <troupe/runtime/dedicated_thread.hpp>
+
+#include <troupe/runtime/scheduler.hpp>
+
+#include <pthread.h>
+
+namespace troupe::runtime {
+
+DedicatedThread::~DedicatedThread() { join(); }
+
+void DedicatedThread::start(ActorCore* actor) {
+  thread_ = std::thread([this, actor] { run(actor); });
+  pthread_setname_np(thread_.native_handle(), "troupe-blocking");
+}
+
+void DedicatedThread::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void DedicatedThread::schedule(ActorCore*) noexcept {
+  if (scheduler_ != nullptr) scheduler_->hold();  // released when the turn ends
+  // Release: pairs with the acquire exchange in run(); the turn sees the pushed message.
+  wake_.store(1, std::memory_order_release);
+  wake_.notify_one();
+}
+
+void DedicatedThread::run(ActorCore* actor) noexcept {
+  for (;;) {
+    // Acquire: pairs with the release store in schedule().
+    while (wake_.exchange(0, std::memory_order_acquire) == 0) wake_.wait(0, std::memory_order_acquire);
+    TurnResult result;
+    do {
+      result = actor->resume();
+    } while (result == TurnResult::more);
+    if (scheduler_ != nullptr) scheduler_->unhold();
+    if (result == TurnResult::terminated) break;
+  }
+  // Release: pairs with the acquire load in finished().
+  finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace troupe::runtime

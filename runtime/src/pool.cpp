@@ -1,0 +1,174 @@
+#include <troupe/runtime/pool.hpp>
+
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TROUPE_POOL_BYPASS 1
+#endif
+
+namespace troupe::runtime {
+namespace {
+
+constexpr std::size_t kGranule = 16;
+constexpr std::size_t kMaxPooled = 512;
+constexpr std::size_t kClasses = kMaxPooled / kGranule;
+constexpr std::uint32_t kBatch = 64;  // blocks moved between a thread and the depot at once
+constexpr std::size_t kSlabBytes = 256 * 1024;
+
+constexpr std::size_t class_of(std::size_t bytes) noexcept { return (bytes + kGranule - 1) / kGranule - 1; }
+constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * kGranule; }
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+// Process-wide store of batches, touched once per kBatch allocations or frees of a thread.
+class Depot {
+ public:
+  ~Depot() {
+    for (void* slab : slabs_) std::free(slab);
+  }
+
+  FreeBlock* take_batch(std::size_t c) {
+    std::lock_guard lock(mutex_);
+    auto& batches = batches_[c];
+    if (batches.empty()) return nullptr;
+    FreeBlock* batch = batches.back();
+    batches.pop_back();
+    return batch;
+  }
+
+  void put_batch(std::size_t c, FreeBlock* batch) {
+    std::lock_guard lock(mutex_);
+    batches_[c].push_back(batch);
+  }
+
+  // Carves a fresh slab into a chain of blocks of class c; returns the chain and its length.
+  FreeBlock* carve_slab(std::size_t c, std::uint32_t& count) {
+    const std::size_t size = size_of_class(c);
+    void* slab = std::aligned_alloc(64, kSlabBytes);
+    if (slab == nullptr) throw std::bad_alloc();
+    {
+      std::lock_guard lock(mutex_);
+      slabs_.push_back(slab);
+    }
+    const std::size_t n = kSlabBytes / size;
+    auto* base = static_cast<char*>(slab);
+    FreeBlock* head = nullptr;
+    for (std::size_t i = n; i-- > 0;) {
+      auto* block = reinterpret_cast<FreeBlock*>(base + i * size);
+      block->next = head;
+      head = block;
+    }
+    count = static_cast<std::uint32_t>(n);
+    return head;
+  }
+
+  std::size_t slab_count() {
+    std::lock_guard lock(mutex_);
+    return slabs_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::array<std::vector<FreeBlock*>, kClasses> batches_;
+  std::vector<void*> slabs_;
+};
+
+Depot& depot() {
+  static Depot instance;
+  return instance;
+}
+
+// Trivially constructible, so the fast path's thread-local access needs no initialisation guard.
+struct ThreadCache {
+  std::array<FreeBlock*, kClasses> head;
+  std::array<std::uint32_t, kClasses> count;
+  bool registered;
+};
+thread_local ThreadCache cache;
+
+// Returns a thread's blocks to the depot when the thread ends.
+struct CacheReturner {
+  ~CacheReturner() {
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      while (cache.head[c] != nullptr) {
+        FreeBlock* batch = cache.head[c];
+        FreeBlock* last = batch;
+        for (std::uint32_t i = 1; i < kBatch && last->next != nullptr; ++i) last = last->next;
+        cache.head[c] = last->next;
+        last->next = nullptr;
+        depot().put_batch(c, batch);
+      }
+      cache.count[c] = 0;
+    }
+  }
+};
+
+void register_thread() {
+  thread_local CacheReturner returner;
+  (void)returner;
+  cache.registered = true;
+}
+
+[[gnu::noinline]] void* refill_and_allocate(std::size_t c) {
+  if (!cache.registered) register_thread();
+  std::uint32_t count = kBatch;
+  FreeBlock* chain = depot().take_batch(c);
+  if (chain == nullptr) chain = depot().carve_slab(c, count);
+  cache.head[c] = chain->next;
+  cache.count[c] = count - 1;
+  return chain;
+}
+
+[[gnu::noinline]] void spill_batch(std::size_t c) {
+  FreeBlock* batch = cache.head[c];
+  FreeBlock* last = batch;
+  for (std::uint32_t i = 1; i < kBatch; ++i) last = last->next;
+  cache.head[c] = last->next;
+  cache.count[c] -= kBatch;
+  last->next = nullptr;
+  depot().put_batch(c, batch);
+}
+
+}  // namespace
+
+void* pool_allocate(std::size_t bytes) {
+#ifdef TROUPE_POOL_BYPASS
+  return ::operator new(bytes);
+#else
+  if (bytes > kMaxPooled) return ::operator new(bytes);
+  const std::size_t c = class_of(bytes == 0 ? 1 : bytes);
+  FreeBlock* block = cache.head[c];
+  if (block == nullptr) return refill_and_allocate(c);
+  cache.head[c] = block->next;
+  --cache.count[c];
+  return block;
+#endif
+}
+
+void pool_free(void* p, std::size_t bytes) noexcept {
+#ifdef TROUPE_POOL_BYPASS
+  ::operator delete(p, bytes);
+#else
+  if (p == nullptr) return;
+  if (bytes > kMaxPooled) {
+    ::operator delete(p, bytes);
+    return;
+  }
+  const std::size_t c = class_of(bytes == 0 ? 1 : bytes);
+  if (!cache.registered) register_thread();
+  auto* block = static_cast<FreeBlock*>(p);
+  block->next = cache.head[c];
+  cache.head[c] = block;
+  if (++cache.count[c] >= 2 * kBatch) spill_batch(c);
+#endif
+}
+
+PoolStats pool_stats() noexcept { return PoolStats{depot().slab_count()}; }
+
+}  // namespace troupe::runtime

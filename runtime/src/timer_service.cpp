@@ -1,0 +1,157 @@
+#include <troupe/runtime/timer_service.hpp>
+
+#include <troupe/runtime/scheduler.hpp>
+
+#include <pthread.h>
+
+namespace troupe::runtime {
+
+// States of a timer. Exactly one transition out of `pending` happens for a one-shot timer, and
+// whoever makes it releases the scheduler hold.
+enum : std::uint8_t { kPending = 0, kDone = 1, kCancelled = 2 };
+
+struct TimerService::Handle::Entry {
+  Clock::time_point due;
+  Clock::duration period;
+  std::uint64_t sequence;
+  std::unique_ptr<TimerTask> task;
+  Scheduler* holds;  // non-null while a one-shot timer holds the scheduler
+  std::atomic<std::uint8_t> state{kPending};
+};
+
+bool TimerService::Handle::cancel() noexcept {
+  if (!entry_) return false;
+  std::uint8_t expected = kPending;
+  // Acq_rel: the winner of the transition releases the hold exactly once (pairs with the
+  // timer thread's exchange in run()).
+  if (!entry_->state.compare_exchange_strong(expected, kCancelled, std::memory_order_acq_rel)) return false;
+  if (entry_->holds != nullptr) entry_->holds->unhold();
+  return true;
+}
+
+bool TimerService::Handle::active() const noexcept {
+  // Acquire: pairs with the state transitions above and in run().
+  return entry_ && entry_->state.load(std::memory_order_acquire) == kPending;
+}
+
+bool TimerService::Later::operator()(const std::shared_ptr<Handle::Entry>& a,
+                                     const std::shared_ptr<Handle::Entry>& b) const noexcept {
+  if (a->due != b->due) return a->due > b->due;
+  return a->sequence > b->sequence;  // same due time: first scheduled fires first
+}
+
+TimerService::TimerService(Scheduler* scheduler) : scheduler_(scheduler) {
+  thread_ = std::thread([this] { run(); });
+  pthread_setname_np(thread_.native_handle(), "troupe-timers");
+}
+
+TimerService::~TimerService() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  while (!heap_.empty()) {
+    Handle(heap_.top()).cancel();
+    heap_.pop();
+  }
+}
+
+TimerService::Handle TimerService::run_after(Clock::duration delay, std::unique_ptr<TimerTask> task) {
+  return add(Clock::now() + delay, Clock::duration::zero(), std::move(task));
+}
+
+TimerService::Handle TimerService::run_every(Clock::duration period, std::unique_ptr<TimerTask> task) {
+  if (period <= Clock::duration::zero()) period = std::chrono::microseconds(1);
+  return add(Clock::now() + period, period, std::move(task));
+}
+
+TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration period,
+                                       std::unique_ptr<TimerTask> task) {
+  auto entry = std::make_shared<Handle::Entry>();
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+      entry->state.store(kCancelled, std::memory_order_relaxed);  // relaxed: not yet shared
+      return Handle(std::move(entry));
+    }
+  }
+  entry->due = due;
+  entry->period = period;
+  entry->task = std::move(task);
+  const bool one_shot = period == Clock::duration::zero();
+  entry->holds = one_shot ? scheduler_ : nullptr;
+  if (entry->holds != nullptr) entry->holds->hold();
+  bool earliest;
+  {
+    std::lock_guard lock(mutex_);
+    entry->sequence = next_sequence_++;
+    earliest = heap_.empty() || Later{}(heap_.top(), entry);
+    heap_.push(entry);
+  }
+  if (earliest) cv_.notify_one();
+  return Handle(std::move(entry));
+}
+
+void TimerService::close() {
+  std::vector<std::shared_ptr<Handle::Entry>> entries;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    while (!heap_.empty()) {
+      entries.push_back(heap_.top());
+      heap_.pop();
+    }
+  }
+  for (auto& entry : entries) Handle(std::move(entry)).cancel();
+}
+
+std::size_t TimerService::pending() const {
+  std::lock_guard lock(mutex_);
+  return heap_.size();
+}
+
+void TimerService::run() noexcept {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (heap_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    auto entry = heap_.top();
+    if (entry->state.load(std::memory_order_acquire) != kPending) {  // cancelled: drop it
+      heap_.pop();
+      continue;
+    }
+    if (entry->due > Clock::now()) {
+      cv_.wait_until(lock, entry->due);
+      continue;
+    }
+    heap_.pop();
+    const bool one_shot = entry->period == Clock::duration::zero();
+    lock.unlock();
+    if (one_shot) {
+      std::uint8_t expected = kPending;
+      // Acq_rel: pairs with cancel(); only the winner fires and releases the hold.
+      if (entry->state.compare_exchange_strong(expected, kDone, std::memory_order_acq_rel)) {
+        entry->task->fire();
+        if (entry->holds != nullptr) entry->holds->unhold();
+      }
+      lock.lock();
+      continue;
+    }
+    entry->task->fire();
+    lock.lock();
+    // Acquire: a cancel() during fire() stops the series here.
+    if (entry->state.load(std::memory_order_acquire) == kPending) {
+      // Keep the cadence; if we fell behind by more than a period, restart from now.
+      entry->due += entry->period;
+      if (entry->due < Clock::now()) entry->due = Clock::now() + entry->period;
+      entry->sequence = next_sequence_++;
+      heap_.push(entry);
+    }
+  }
+}
+
+}  // namespace troupe::runtime

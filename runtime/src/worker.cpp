@@ -1,0 +1,148 @@
+#include "worker.hpp"
+
+#include "idle_workers.hpp"
+#include "scheduler_access.hpp"
+
+#include <pthread.h>
+
+#include <string>
+
+namespace troupe::runtime::detail {
+
+thread_local Worker* tls_current_worker = nullptr;
+
+Worker::Worker(Scheduler& scheduler, unsigned index)
+    : scheduler_(scheduler), index_(index), rng_(0x9e3779b9u * (index + 1)) {}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+  const std::string name = "troupe-w" + std::to_string(index_);
+  pthread_setname_np(thread_.native_handle(), name.c_str());
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::schedule_local(ActorCore* actor) noexcept {
+  if (lifo_slot_ == nullptr) {
+    lifo_slot_ = actor;
+    return;
+  }
+  // The slot's previous occupant becomes stealable: let a parked worker come and help.
+  push_or_inject(lifo_slot_);
+  lifo_slot_ = actor;
+  SchedulerAccess::idle(scheduler_).notify_one();
+}
+
+// The run loop, in named steps: take local work; otherwise search the injection queue and the
+// other workers; otherwise park until woken.
+void Worker::run() noexcept {
+  tls_current_worker = this;
+  while (!SchedulerAccess::stopping(scheduler_)) {
+    ActorCore* actor = searching_ ? nullptr : next_actor();
+    if (actor == nullptr) actor = search();
+    if (actor != nullptr) {
+      run_turn(actor);
+      continue;
+    }
+    park();
+  }
+  tls_current_worker = nullptr;
+}
+
+// Local work, in order: every `inject_interval` turns the injection queue first (so it cannot
+// starve behind a busy worker); the LIFO slot, at most `lifo_limit` times in a row (so two actors
+// waking each other cannot starve the deque); then the front of the deque.
+ActorCore* Worker::next_actor() noexcept {
+  const SchedulerConfig& config = SchedulerAccess::config(scheduler_);
+  if (++tick_ % config.inject_interval == 0) {
+    if (ActorCore* actor = SchedulerAccess::inject(scheduler_).pop()) return actor;
+  }
+  if (lifo_slot_ != nullptr) {
+    ActorCore* actor = lifo_slot_;
+    lifo_slot_ = nullptr;
+    if (lifo_streak_ < config.lifo_limit) {
+      ++lifo_streak_;
+      return actor;
+    }
+    push_or_inject(actor);
+  }
+  lifo_streak_ = 0;
+  return deque_.take();
+}
+
+// Injection queue, then one round of stealing from a random first victim. Only one searcher
+// needs waking per notify; the last searcher to find work wakes another, in case there is more.
+ActorCore* Worker::search() noexcept {
+  IdleWorkers& idle = SchedulerAccess::idle(scheduler_);
+  if (!searching_) idle.begin_search();
+  searching_ = false;
+  ActorCore* actor = SchedulerAccess::inject(scheduler_).pop();
+  if (actor == nullptr) actor = steal();
+  const bool last_searcher = idle.end_search();
+  if (actor != nullptr && last_searcher) idle.notify_one();
+  return actor;
+}
+
+ActorCore* Worker::steal() noexcept {
+  auto& workers = SchedulerAccess::workers(scheduler_);
+  const auto n = static_cast<unsigned>(workers.size());
+  if (n < 2) return nullptr;
+  const unsigned start = next_random() % n;
+  for (unsigned i = 0; i < n; ++i) {
+    const unsigned victim = (start + i) % n;
+    if (victim == index_) continue;
+    if (ActorCore* actor = workers[victim]->deque().take()) return actor;
+  }
+  return nullptr;
+}
+
+bool Worker::any_work_visible() const noexcept {
+  if (SchedulerAccess::inject(scheduler_).maybe_nonempty()) return true;
+  for (auto& worker : SchedulerAccess::workers(scheduler_)) {
+    if (worker->deque().maybe_nonempty()) return true;
+  }
+  return false;
+}
+
+// Register as a sleeper, fence, re-check every queue (see idle_workers.hpp for why this cannot
+// lose a wake-up), then sleep until a notifier picks us.
+void Worker::park() noexcept {
+  IdleWorkers& idle = SchedulerAccess::idle(scheduler_);
+  idle.register_sleeper(index_);
+  // Seq_cst: the parker's fence; pairs with the fence in IdleWorkers::notify_one.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (any_work_visible() || SchedulerAccess::stopping(scheduler_)) {
+    if (!idle.unregister_sleeper(index_)) {
+      idle.sleep(index_);  // a waker took us off the list: consume its wake-up at once
+      searching_ = true;
+    }
+    return;
+  }
+  idle.commit_sleep(index_);
+  SchedulerAccess::on_worker_committed_sleep(scheduler_);
+  idle.sleep(index_);
+  searching_ = true;
+}
+
+void Worker::run_turn(ActorCore* actor) noexcept {
+  // After `idle` or `terminated` the actor may already be running elsewhere, or be gone.
+  if (actor->resume() == TurnResult::more) push_or_inject(actor);
+}
+
+void Worker::push_or_inject(ActorCore* actor) noexcept {
+  if (deque_.push(actor)) return;
+  SchedulerAccess::inject(scheduler_).push(actor);
+  SchedulerAccess::idle(scheduler_).notify_one();
+}
+
+std::uint32_t Worker::next_random() noexcept {
+  // xorshift32: victim selection needs spread, not quality.
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 17;
+  rng_ ^= rng_ << 5;
+  return rng_;
+}
+
+}  // namespace troupe::runtime::detail

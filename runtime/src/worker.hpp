@@ -1,0 +1,56 @@
+// One worker thread of the pool and its run loop.
+#pragma once
+
+#include "injection_queue.hpp"
+#include "work_stealing_deque.hpp"
+
+#include <troupe/runtime/actor_core.hpp>
+
+#include <cstdint>
+#include <thread>
+
+namespace troupe::runtime {
+class Scheduler;
+}
+
+namespace troupe::runtime::detail {
+
+class Worker {
+ public:
+  Worker(Scheduler& scheduler, unsigned index);
+  void start();
+  void join();
+
+  // Called on this worker's own thread only.
+  void schedule_local(ActorCore* actor) noexcept;
+
+  WorkStealingDeque& deque() noexcept { return deque_; }
+  Scheduler& scheduler() noexcept { return scheduler_; }
+  unsigned index() const noexcept { return index_; }
+
+ private:
+  void run() noexcept;
+  ActorCore* next_actor() noexcept;
+  ActorCore* search() noexcept;
+  ActorCore* steal() noexcept;
+  bool any_work_visible() const noexcept;
+
+  void park() noexcept;
+  void run_turn(ActorCore* actor) noexcept;
+  void push_or_inject(ActorCore* actor) noexcept;
+  std::uint32_t next_random() noexcept;
+
+  Scheduler& scheduler_;
+  const unsigned index_;
+  WorkStealingDeque deque_;
+  ActorCore* lifo_slot_ = nullptr;
+  unsigned lifo_streak_ = 0;
+  bool searching_ = false;  // counted in IdleWorkers' searchers (set when woken)
+  std::uint64_t tick_ = 0;
+  std::uint32_t rng_;
+  std::thread thread_;
+};
+
+extern thread_local Worker* tls_current_worker;
+
+}  // namespace troupe::runtime::detail
