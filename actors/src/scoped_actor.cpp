@@ -102,7 +102,8 @@ class ScopedCore final : public Context, public runtime::Executor {
   std::condition_variable cv_;
   bool woken_ = false;   // guarded by mutex_
   bool closed_ = false;  // guarded by mutex_
-  bool marked_ = false;  // owner thread: we marked the mailbox empty and were not woken since
+  // Owner thread: the mailbox is marked empty (a new mailbox starts so) and we were not woken since.
+  bool marked_ = true;
   std::deque<Envelope*> stash_;
   std::uint64_t last_request_id_ = 0;
   friend class troupe::ScopedActor;
