@@ -1,5 +1,7 @@
 #include <troupe/runtime/pool.hpp>
 
+#include <sys/mman.h>
+
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -30,7 +32,7 @@ struct FreeBlock {
 class Depot {
  public:
   ~Depot() {
-    for (void* slab : slabs_) std::free(slab);
+    for (void* slab : slabs_) munmap(slab, kSlabBytes);
   }
 
   FreeBlock* take_batch(std::size_t c) {
@@ -50,8 +52,9 @@ class Depot {
   // Carves a fresh slab into a chain of blocks of class c; returns the chain and its length.
   FreeBlock* carve_slab(std::size_t c, std::uint32_t& count) {
     const std::size_t size = size_of_class(c);
-    void* slab = std::aligned_alloc(64, kSlabBytes);
-    if (slab == nullptr) throw std::bad_alloc();
+    // MAP_POPULATE: one call faults the whole slab in, instead of one page fault per 4 KiB.
+    void* slab = mmap(nullptr, kSlabBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (slab == MAP_FAILED) throw std::bad_alloc();
     {
       std::lock_guard lock(mutex_);
       slabs_.push_back(slab);
