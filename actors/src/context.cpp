@@ -77,15 +77,24 @@ void Context::stop_with(ExitReason reason) noexcept {
 }
 
 // One turn: up to `budget` messages, then idle (mailbox marked empty) or more (re-queue).
+// The first turn starts by constructing the actor's state.
 runtime::TurnResult Context::resume() noexcept {
-  for (unsigned n = budget(); n > 0; --n) {
+  if ((layer_flags_ & (kConstructed | kExiting)) == 0) {
+    try {
+      construct();
+      layer_flags_ |= kConstructed;
+    } catch (...) {
+      fail(describe(std::current_exception()));
+    }
+  }
+  for (unsigned n = budget(); n > 0 && (layer_flags_ & kExiting) == 0; --n) {
     Envelope* env = next_envelope();
     if (env == nullptr) break;
     handle(env);
-    if ((layer_flags_ & kExiting) != 0) {
-      terminate();
-      return runtime::TurnResult::terminated;
-    }
+  }
+  if ((layer_flags_ & kExiting) != 0) {
+    terminate();
+    return runtime::TurnResult::terminated;
   }
   if (extras_ != nullptr && !awaiting() && !extras_->stash.empty()) return runtime::TurnResult::more;
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
@@ -102,15 +111,6 @@ Envelope* Context::next_envelope() noexcept {
 
 void Context::handle(Envelope* env) noexcept {
   switch (env->kind) {
-    case EnvelopeKind::init:
-      try {
-        construct(*env);
-        layer_flags_ |= kConstructed;
-      } catch (...) {
-        fail(describe(std::current_exception()));
-      }
-      dispose(env);
-      return;
     case EnvelopeKind::stop:
       stop_with(ExitReason::shutdown());
       dispose(env);

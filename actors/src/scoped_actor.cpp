@@ -93,7 +93,7 @@ class ScopedCore final : public Context, public runtime::Executor {
     stash_.push_back(env);
   }
 
-  void construct(Envelope&) override {}
+  void construct() override {}
   void dispatch(Envelope&) override {}
   void destruct() noexcept override {}
   void destroy() noexcept override { delete this; }

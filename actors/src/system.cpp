@@ -43,8 +43,9 @@ runtime::Executor* System::executor_for(const SpawnOptions& options) {
   return threads.back().get();
 }
 
-void System::register_actor(Context* actor, runtime::Executor* executor) {
+void System::register_actor(Context* actor) {
   internals_->live.insert(actor);
+  runtime::Executor* executor = actor->executor();
   if (executor != &internals_->scheduler) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
 }
 

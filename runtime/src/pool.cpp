@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -19,7 +20,10 @@ constexpr std::size_t kGranule = 16;
 constexpr std::size_t kMaxPooled = 512;
 constexpr std::size_t kClasses = kMaxPooled / kGranule;
 constexpr std::uint32_t kBatch = 64;  // blocks moved between a thread and the depot at once
-constexpr std::size_t kSlabBytes = 256 * 1024;
+// Slabs of one size class grow from 64 KiB to 2 MiB, so a small program stays small and a big
+// one takes its memory in huge pages (one fault per 2 MiB instead of one per 4 KiB).
+constexpr std::size_t kFirstSlabBytes = 64 * 1024;
+constexpr std::size_t kHugePage = 2 * 1024 * 1024;
 
 constexpr std::size_t class_of(std::size_t bytes) noexcept { return (bytes + kGranule - 1) / kGranule - 1; }
 constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * kGranule; }
@@ -32,7 +36,7 @@ struct FreeBlock {
 class Depot {
  public:
   ~Depot() {
-    for (void* slab : slabs_) munmap(slab, kSlabBytes);
+    for (const Slab& slab : slabs_) munmap(slab.base, slab.bytes);
   }
 
   FreeBlock* take_batch(std::size_t c) {
@@ -52,14 +56,18 @@ class Depot {
   // Carves a fresh slab into a chain of blocks of class c; returns the chain and its length.
   FreeBlock* carve_slab(std::size_t c, std::uint32_t& count) {
     const std::size_t size = size_of_class(c);
-    // MAP_POPULATE: one call faults the whole slab in, instead of one page fault per 4 KiB.
-    void* slab = mmap(nullptr, kSlabBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (slab == MAP_FAILED) throw std::bad_alloc();
+    std::size_t bytes;
     {
       std::lock_guard lock(mutex_);
-      slabs_.push_back(slab);
+      bytes = next_slab_bytes_[c] == 0 ? kFirstSlabBytes : next_slab_bytes_[c];
+      next_slab_bytes_[c] = std::min(bytes * 2, kHugePage);
     }
-    const std::size_t n = kSlabBytes / size;
+    void* slab = bytes >= kHugePage ? map_huge_slab() : map_small_slab(bytes);
+    {
+      std::lock_guard lock(mutex_);
+      slabs_.push_back(Slab{slab, bytes});
+    }
+    const std::size_t n = bytes / size;
     auto* base = static_cast<char*>(slab);
     FreeBlock* head = nullptr;
     for (std::size_t i = n; i-- > 0;) {
@@ -71,6 +79,28 @@ class Depot {
     return head;
   }
 
+  // MAP_POPULATE: one call faults the whole slab in, instead of one page fault per 4 KiB.
+  static void* map_small_slab(std::size_t bytes) {
+    void* slab = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (slab == MAP_FAILED) throw std::bad_alloc();
+    return slab;
+  }
+
+  // A 2 MiB-aligned slab the kernel may back with one transparent huge page.
+  static void* map_huge_slab() {
+    const std::size_t span = 2 * kHugePage;
+    void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) throw std::bad_alloc();
+    const auto start = reinterpret_cast<std::uintptr_t>(raw);
+    const auto aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+    if (aligned > start) munmap(raw, aligned - start);
+    const std::uintptr_t tail = aligned + kHugePage;
+    if (start + span > tail) munmap(reinterpret_cast<void*>(tail), start + span - tail);
+    void* slab = reinterpret_cast<void*>(aligned);
+    madvise(slab, kHugePage, MADV_HUGEPAGE);  // a hint: without THP the slab still works
+    return slab;
+  }
+
   std::size_t slab_count() {
     std::lock_guard lock(mutex_);
     return slabs_.size();
@@ -78,8 +108,13 @@ class Depot {
 
  private:
   std::mutex mutex_;
+  struct Slab {
+    void* base;
+    std::size_t bytes;
+  };
   std::array<std::vector<FreeBlock*>, kClasses> batches_;
-  std::vector<void*> slabs_;
+  std::array<std::size_t, kClasses> next_slab_bytes_{};
+  std::vector<Slab> slabs_;
 };
 
 Depot& depot() {

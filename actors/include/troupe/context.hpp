@@ -125,7 +125,7 @@ class Context : public runtime::ActorCore {
   ~Context() override;
 
   // Implemented by each actor type (see spawn.hpp).
-  virtual void construct(Envelope& init) = 0;  // builds the state from the init envelope
+  virtual void construct() = 0;                // builds the state (first turn)
   virtual void dispatch(Envelope& env) = 0;    // runs the handler for env's type
   virtual void destruct() noexcept = 0;        // destroys the state
 

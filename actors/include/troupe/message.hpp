@@ -40,7 +40,6 @@ enum class EnvelopeKind : std::uint8_t {
   message,   // a one-way message
   request,   // expects a response to `reply_to` with `request_id`
   response,  // answers request `request_id`; payload is the value, or an Error
-  init,      // constructs the actor's state (always the first envelope of an actor)
   stop,      // the system asks the actor to stop (shutdown)
   timeout,   // the timeout of request `request_id` expired
 };

@@ -1,5 +1,6 @@
-// How System::spawn builds an actor: one pooled block holding the Context and the user's state,
-// and an init envelope, the first message, that constructs the state on the actor's first turn.
+// How System::spawn builds an actor: one pooled block holding the Context and, in the same
+// storage, first what the state is made from (the function or the constructor's arguments) and
+// then, from the actor's first turn on, the state itself. No message is needed to start it.
 #pragma once
 
 #include <troupe/behavior.hpp>
@@ -71,20 +72,33 @@ struct ClassInit {
 template <class State, class Init, class Named>
 class ActorBlock final : public Context {
  public:
-  ActorBlock(System& system, runtime::Executor* executor) noexcept : Context(system, executor) {}
+  ActorBlock(System& system, runtime::Executor* executor, Init&& init) : Context(system, executor) {
+    new (storage_) Init(std::move(init));
+  }
   std::string_view name() const noexcept override { return troupe::detail::type_name<Named>(); }
 
  private:
-  void construct(Envelope& init) override { payload<Init>(init).template build<State>(*this, storage_); }
+  // The state is built from a local copy of Init, since both live in the same storage.
+  void construct() override {
+    Init init(std::move(stored_init()));
+    stored_init().~Init();
+    init_consumed_ = true;
+    init.template build<State>(*this, storage_);
+  }
   void dispatch(Envelope& env) override { state().behavior().dispatch(*this, env); }
   void destruct() noexcept override { state().~State(); }
   void destroy() noexcept override {
+    if (!init_consumed_) stored_init().~Init();  // stopped before its first turn
     this->~ActorBlock();
     runtime::pool_free(this, sizeof(ActorBlock));
   }
   State& state() noexcept { return *std::launder(reinterpret_cast<State*>(storage_)); }
+  Init& stored_init() noexcept { return *std::launder(reinterpret_cast<Init*>(storage_)); }
 
-  alignas(State) unsigned char storage_[sizeof(State)];
+  static constexpr std::size_t kAlign = alignof(State) > alignof(Init) ? alignof(State) : alignof(Init);
+  static constexpr std::size_t kSize = sizeof(State) > sizeof(Init) ? sizeof(State) : sizeof(Init);
+  bool init_consumed_ = false;
+  alignas(kAlign) unsigned char storage_[kSize];
 };
 
 template <class M>
@@ -107,14 +121,18 @@ class SendTask final : public runtime::TimerTask {
 
 template <class Block, class Init>
 runtime::ActorCore* System::launch(SpawnOptions options, Init&& init) {
-  auto* init_envelope = make_envelope<std::decay_t<Init>>(EnvelopeKind::init, std::forward<Init>(init));
   void* memory = runtime::pool_allocate(sizeof(Block));
-  runtime::Executor* executor = executor_for(options);
-  auto* block = new (memory) Block(*this, executor);
+  Block* block;
+  try {
+    block = new (memory) Block(*this, executor_for(options), std::move(init));
+  } catch (...) {
+    runtime::pool_free(memory, sizeof(Block));
+    throw;
+  }
   block->add_ref();  // one for the handle we return; the first is the actor's own until it stops
   block->set_budget(options.budget != 0 ? options.budget : budget_);
-  register_actor(block, executor);
-  block->enqueue(init_envelope);  // the first turn constructs the state
+  register_actor(block);
+  block->start();  // the first turn constructs the state
   return block;
 }
 

@@ -111,7 +111,7 @@ class System {
   template <class Block, class Init>
   runtime::ActorCore* launch(SpawnOptions options, Init&& init);
   runtime::Executor* executor_for(const SpawnOptions& options);
-  void register_actor(Context* actor, runtime::Executor* executor);
+  void register_actor(Context* actor);
   Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);
 
   std::unique_ptr<Internals> internals_;

@@ -47,6 +47,13 @@ class ActorCore : public RunLink {
     if (mailbox_.push(message)) executor_->schedule(this);
   }
 
+  // Schedules a new actor for its first turn, before any message. Only its creator may call
+  // this, once, before the actor is shared with any other thread.
+  void start() noexcept {
+    mailbox_.claim_new();
+    executor_->schedule(this);
+  }
+
   // Executor only: run up to `budget` messages.
   virtual TurnResult resume() noexcept = 0;
 
@@ -73,12 +80,16 @@ class ActorCore : public RunLink {
   void set_executor(Executor* executor) noexcept { executor_ = executor; }
 
   Mailbox mailbox_;
-  // Bits owned by the layer above (actor lifecycle state); kept here to fill padding.
-  std::uint16_t layer_flags_ = 0;
 
  private:
   std::atomic<std::uint32_t> refs_{1};
   std::uint16_t budget_ = default_budget;
+
+ protected:
+  // Bits owned by the layer above (actor lifecycle state); placed here to fill padding.
+  std::uint16_t layer_flags_ = 0;
+
+ private:
   Executor* executor_;
 };
 

@@ -77,6 +77,11 @@ class Mailbox {
                                          std::memory_order_relaxed);
   }
 
+  // Takes the empty mark of a mailbox nobody else can see yet, so its owner can be scheduled
+  // without a message (a new actor's first turn). Relaxed: the actor is published to other
+  // threads only later, through the run queue's own release.
+  void claim_new() noexcept { head_.store(&stub_, std::memory_order_relaxed); }
+
   // Consumer only: whether a message may be waiting (used to decide between idle and re-queue).
   bool maybe_nonempty() const noexcept {
     return tail_ != &stub_ || stub_.next.load(std::memory_order_acquire) != nullptr;
