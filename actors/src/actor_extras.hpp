@@ -24,6 +24,7 @@ struct ActorExtras : runtime::Pooled {
   struct RunningTask {
     std::coroutine_handle<> handle;
     TaskPromiseBase* promise = nullptr;
+    Envelope* message = nullptr;  // the message the handler took: alive while the task runs
   };
 
   std::uint64_t last_request_id = 0;

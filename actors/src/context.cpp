@@ -131,7 +131,11 @@ void Context::handle(Envelope* env) noexcept {
         }
       }
       run_handler(*env);
-      dispose(env);
+      if ((layer_flags_ & kEnvelopeAdopted) != 0) {
+        layer_flags_ &= static_cast<std::uint16_t>(~kEnvelopeAdopted);  // the task disposes of it
+      } else {
+        dispose(env);
+      }
       return;
   }
 }
@@ -198,7 +202,9 @@ void Context::start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBa
     promise.reply_to = std::exchange(env.reply_to, nullptr);
     promise.request_id = env.request_id;
   }
-  x.task = {h, &promise};
+  // The handler may hold a reference to its message across suspensions: keep the envelope.
+  x.task = {h, &promise, &env};
+  layer_flags_ |= kEnvelopeAdopted;
   h.resume();
   after_task_step();
 }
@@ -215,6 +221,7 @@ void Context::after_task_step() noexcept {
   }
   detail::TaskPromiseBase* promise = task.promise;
   std::coroutine_handle<> handle = task.handle;
+  Envelope* message = task.message;
   task = {};
   if (promise->exception) {
     std::string why = describe(promise->exception);
@@ -225,6 +232,7 @@ void Context::after_task_step() noexcept {
   }
   if (promise->reply_to != nullptr) promise->reply_to->release();
   handle.destroy();
+  dispose(message);
 }
 
 // Stopping, in order: abandon a suspended coroutine (its requester gets an error), turn stashed
@@ -243,6 +251,7 @@ void Context::terminate() noexcept {
       x.awaiting.timeout.cancel();
       x.awaiting = {};
       x.task.handle.destroy();
+      dispose(x.task.message);
       x.task = {};
     }
     while (!x.stash.empty()) {

@@ -14,6 +14,7 @@
 #endif
 
 namespace troupe::runtime {
+#ifndef TROUPE_POOL_BYPASS
 namespace {
 
 constexpr std::size_t kGranule = 16;
@@ -174,6 +175,7 @@ void register_thread() {
 }
 
 }  // namespace
+#endif
 
 void* pool_allocate(std::size_t bytes) {
 #ifdef TROUPE_POOL_BYPASS
@@ -207,6 +209,12 @@ void pool_free(void* p, std::size_t bytes) noexcept {
 #endif
 }
 
-PoolStats pool_stats() noexcept { return PoolStats{depot().slab_count()}; }
+PoolStats pool_stats() noexcept {
+#ifdef TROUPE_POOL_BYPASS
+  return PoolStats{0};
+#else
+  return PoolStats{depot().slab_count()};
+#endif
+}
 
 }  // namespace troupe::runtime

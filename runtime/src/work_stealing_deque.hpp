@@ -1,6 +1,5 @@
-// A bounded Chase–Lev work-stealing deque of actors, one per worker, with the C11 memory orders
-// of Lê, Pop, Cohen and Zappa Nardelli, "Correct and Efficient Work-Stealing for Weak Memory
-// Models" (PPoPP 2013).
+// A bounded Chase–Lev work-stealing deque of actors, one per worker (after Lê, Pop, Cohen and
+// Zappa Nardelli, "Correct and Efficient Work-Stealing for Weak Memory Models", PPoPP 2013).
 //
 // The owner pushes at the bottom. Everyone — thieves and the owner itself — takes from the top,
 // so each worker's queue is FIFO: an actor re-queued after spending its budget waits behind every
@@ -28,29 +27,31 @@ class WorkStealingDeque {
     // Acquire: pairs with the CAS on top_ in take, so a slot a thief has taken is free to reuse.
     const std::int64_t t = top_.load(std::memory_order_acquire);
     if (b - t >= static_cast<std::int64_t>(capacity)) return false;
-    // Relaxed store, published by the release fence below.
+    // Relaxed store, published by the release store of bottom_ below.
     slots_[static_cast<std::size_t>(b) & (capacity - 1)].store(actor, std::memory_order_relaxed);
-    // Release: pairs with the acquire load of bottom_ in take; a thief that sees the new
+    // Release: pairs with the acquire load of bottom_ in take; a taker that sees the new
     // bottom also sees the slot.
-    std::atomic_thread_fence(std::memory_order_release);
-    bottom_.store(b + 1, std::memory_order_relaxed);
+    bottom_.store(b + 1, std::memory_order_release);
     return true;
   }
 
   // Any thread. The oldest actor, or nullptr when empty or when another taker won the race.
+  //
+  // Chase–Lev's owner pop from the bottom races with steals for the last element and needs a
+  // seq_cst fence on both sides; nobody pops from the bottom here (bottom only grows), so
+  // acquire/release suffices: slot t was published before any bottom > t we can read, and the
+  // owner reuses slot t only after top has moved past t, which makes our CAS below fail.
   ActorCore* take() noexcept {
-    // Acquire: pairs with the CAS of an earlier taker.
+    // Acquire: pairs with the CAS of an earlier taker (we see the slots it saw).
     std::int64_t t = top_.load(std::memory_order_acquire);
-    // Seq_cst fence: orders our read of top_ before our read of bottom_ against the owner's
-    // push, as the algorithm requires.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    // Acquire: pairs with push's release fence.
+    // Acquire: pairs with push's release store of bottom_.
     const std::int64_t b = bottom_.load(std::memory_order_acquire);
     if (t >= b) return nullptr;
-    // Relaxed: the slot was published by push's release fence, which we acquired via bottom_.
+    // Relaxed: the slot was published by push's release store, which we acquired via bottom_.
     ActorCore* actor = slots_[static_cast<std::size_t>(t) & (capacity - 1)].load(std::memory_order_relaxed);
-    // Seq_cst on success: the single point where takers agree who owns slot t.
-    if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+    // Acq_rel on success: the single point where takers agree who owns slot t; release lets the
+    // owner's acquire load of top_ in push know the slot is free again.
+    if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       return nullptr;
     }
     return actor;

@@ -63,6 +63,10 @@ struct reply_from_return<Task<T>> {
   using type = T;
 };
 template <class T>
+struct reply_from_return<Task<Result<T>>> {
+  using type = T;
+};
+template <class T>
 struct reply_from_return<Result<T>> {
   using type = T;
 };

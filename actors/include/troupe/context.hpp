@@ -133,7 +133,12 @@ class Context : public runtime::ActorCore {
   // dead letters. Consumer only.
   void close_mailbox() noexcept;
   void dead_letter(Envelope* env) noexcept;
-  enum LifecycleFlag : std::uint16_t { kConstructed = 1, kExiting = 2, kTerminated = 4 };
+  enum LifecycleFlag : std::uint16_t {
+    kConstructed = 1,
+    kExiting = 2,
+    kTerminated = 4,
+    kEnvelopeAdopted = 8,  // the handler's coroutine keeps the current envelope until it ends
+  };
 
  private:
   bool awaiting() const noexcept;

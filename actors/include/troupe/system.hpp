@@ -39,10 +39,10 @@ struct Config {
   unsigned workers = 0;          // worker threads; 0: one per hardware thread
   std::uint16_t budget = 100;    // messages an actor handles per turn before others get theirs
   // Called for every dead letter, on the thread that found it; keep it short and non-blocking.
-  std::function<void(const DeadLetter&)> on_dead_letter;
+  std::function<void(const DeadLetter&)> on_dead_letter{};
   // Called for every actor that stops, on the thread it stopped on. Unset: exits with an error
   // reason are logged to stderr.
-  std::function<void(const ExitInfo&)> on_actor_exit;
+  std::function<void(const ExitInfo&)> on_actor_exit{};
 };
 
 struct SpawnOptions {

@@ -1,5 +1,11 @@
 // Coroutines inside actors. A handler that returns Task<T> may `co_await` requests to other
 // actors; its T (when the message was a request) is the reply, sent when the coroutine finishes.
+// A Task<Result<T>> replies with the value or with the Error, without stopping the actor.
+//
+// g++ 12 caveat: an aggregate message with non-trivial members (a std::string, say) built as a
+// temporary inside the co_await expression is miscompiled (copied bitwise, then freed twice).
+// Build such a message in its own statement — `Query q{...}; co_await self.request(h, std::move(q));`
+// — or give its type a constructor. Messages of trivial types are not affected.
 //
 // While a handler's coroutine is suspended, its actor handles nothing else: other messages wait
 // in order until the awaited response or its timeout arrives (like a gen_server call in Erlang).
@@ -23,6 +29,22 @@
 namespace troupe {
 
 namespace detail {
+
+// A coroutine's value as the reply: a Result<T> replies with its value or its Error.
+template <class V>
+void send_result(runtime::ActorCore* reply_to, std::uint64_t request_id, V&& value) noexcept {
+  send_response(reply_to, request_id, std::forward<V>(value));
+}
+template <class T>
+void send_result(runtime::ActorCore* reply_to, std::uint64_t request_id, Result<T>&& result) noexcept {
+  if (!result.ok()) {
+    send_response_error(reply_to, request_id, result.error());
+  } else if constexpr (std::is_void_v<T>) {
+    send_response(reply_to, request_id, Unit{});
+  } else {
+    send_response(reply_to, request_id, std::move(result).value());
+  }
+}
 
 struct TaskPromiseBase {
   std::coroutine_handle<> continuation;  // the task awaiting this one, when nested
@@ -61,7 +83,7 @@ class [[nodiscard]] Task {
     void return_value(T v) { value.emplace(std::move(v)); }
     static void reply_with_value(detail::TaskPromiseBase& base) noexcept {
       auto& self = static_cast<promise_type&>(base);
-      detail::send_response(self.reply_to, self.request_id, std::move(*self.value));
+      detail::send_result(self.reply_to, self.request_id, std::move(*self.value));
     }
     std::optional<T> value;
   };
