@@ -37,6 +37,10 @@ class RequestTimeout final : public runtime::TimerTask {
   std::uint64_t id_;
 };
 
+// The message being handled on this thread, for Context::promise. Thread-local rather than a
+// member: it costs no memory per actor.
+thread_local Envelope* tls_current_message = nullptr;
+
 std::string describe(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
@@ -140,10 +144,15 @@ void Context::handle(Envelope* env) noexcept {
   }
 }
 
+Envelope* Context::current_message() noexcept { return tls_current_message; }
+
 void Context::run_handler(Envelope& env) {
+  tls_current_message = &env;
   try {
     dispatch(env);
+    tls_current_message = nullptr;
   } catch (...) {
+    tls_current_message = nullptr;
     std::string why = describe(std::current_exception());
     if (env.kind == EnvelopeKind::request) {
       detail::send_response_error(env.reply_to, env.request_id, Error{Errc::actor_failed, why});

@@ -6,7 +6,8 @@
 //       [&](Fetch f) -> troupe::Task<Data> { ... }); // may co_await other actors
 //
 // Each lambda takes exactly one parameter, the message (by value, reference or const reference).
-// What it returns is the reply to a request: a value, a Result<T> (value or Error), or a Task<T>.
+// What it returns is the reply to a request: a value, a Result<T> (value or Error), a Task<T>
+// (a coroutine), or a Promise<T> taken with self.promise<T>() (a reply given later).
 #pragma once
 
 #include <troupe/context.hpp>
@@ -70,6 +71,10 @@ template <class T>
 struct reply_from_return<Result<T>> {
   using type = T;
 };
+template <class T>
+struct reply_from_return<Promise<T>> {
+  using type = T;
+};
 
 template <class F>
 using handler_signature =
@@ -86,6 +91,8 @@ void invoke_handler(F& f, Context& self, Envelope& env) {
   const bool wants_reply = env.kind == EnvelopeKind::request;
   if constexpr (is_task<R>::value) {
     self.start_task(f(static_cast<Param&&>(value)), env);
+  } else if constexpr (is_promise<R>::value) {
+    (void)f(static_cast<Param&&>(value));  // the promise's holders reply
   } else if constexpr (std::is_void_v<R>) {
     f(static_cast<Param&&>(value));
     if (wants_reply) send_response(env.reply_to, env.request_id, Unit{});

@@ -6,6 +6,7 @@
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
+#include <troupe/promise.hpp>
 #include <troupe/task.hpp>
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/timer_service.hpp>
@@ -88,6 +89,15 @@ class Context : public runtime::ActorCore {
     return RequestAwaitable<Reply>(*this, target.core(), envelope, timeout);
   }
 
+  // Inside a request's handler: take over its reply, to give it later (return the promise from
+  // the handler). For a one-way message the promise is inert.
+  template <class T>
+  Promise<T> promise() {
+    Envelope* current = current_message();
+    if (current == nullptr || current->reply_to == nullptr) return Promise<T>::adopt(nullptr, 0);
+    return Promise<T>::adopt(std::exchange(current->reply_to, nullptr), current->request_id);
+  }
+
   // Messages to `target` later, or every `period`, from the system's timer thread.
   template <class M>
   Timer send_after(const DynamicHandle& target, Duration delay, M&& message);
@@ -117,6 +127,8 @@ class Context : public runtime::ActorCore {
     start_task_erased(h, h.promise(), env);
   }
   detail::LiveLinks& live_links() noexcept { return live_links_; }
+  // The message whose handler runs on this thread now (nullptr outside handlers).
+  static Envelope* current_message() noexcept;
   // Pusher side: drains a stopped actor's mailbox as dead letters.
   void drain_dead_letters() noexcept;
 

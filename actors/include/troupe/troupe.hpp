@@ -8,6 +8,7 @@
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
+#include <troupe/promise.hpp>
 #include <troupe/scoped_actor.hpp>
 #include <troupe/system.hpp>
 #include <troupe/task.hpp>
