@@ -10,15 +10,16 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 
 namespace troupe::detail {
 
 struct ActorExtras : runtime::Pooled {
-  struct Awaiting {
-    std::uint64_t request_id = 0;  // 0: not awaiting
-    std::coroutine_handle<> resume_point;
-    DeliverFn deliver = nullptr;
-    void* awaitable = nullptr;
+  // One request the suspended coroutine waits for (several, with troupe::all).
+  struct Pending {
+    std::uint64_t request_id;
+    DeliverFn deliver;
+    void* awaitable;
     Timer timeout;
   };
   struct RunningTask {
@@ -28,7 +29,8 @@ struct ActorExtras : runtime::Pooled {
   };
 
   std::uint64_t last_request_id = 0;
-  Awaiting awaiting;
+  std::vector<Pending> pending;          // empty: not awaiting
+  std::coroutine_handle<> resume_point;  // resumed when `pending` empties
   RunningTask task;
   std::deque<Envelope*> stash;  // messages that arrived while a coroutine awaited, in order
   std::optional<ExitReason> exit_reason;

@@ -63,7 +63,7 @@ detail::ActorExtras& Context::extras() {
   return *extras_;
 }
 
-bool Context::awaiting() const noexcept { return extras_ != nullptr && extras_->awaiting.request_id != 0; }
+bool Context::awaiting() const noexcept { return extras_ != nullptr && !extras_->pending.empty(); }
 
 void Context::quit(ExitReason reason) {
   if ((layer_flags_ & kExiting) == 0) extras().exit_reason = std::move(reason);
@@ -162,26 +162,32 @@ void Context::run_handler(Envelope& env) {
 }
 
 void Context::handle_response(Envelope* env) noexcept {
-  if (!awaiting() || env->request_id != extras_->awaiting.request_id) {
+  auto* x = extras_;
+  auto it = x == nullptr ? decltype(x->pending)::iterator{} : x->pending.begin();
+  if (x != nullptr) {
+    while (it != x->pending.end() && it->request_id != env->request_id) ++it;
+  }
+  if (x == nullptr || it == x->pending.end()) {
     dispose(env);  // a late response, or the timeout of a request already answered
     return;
   }
-  detail::ActorExtras::Awaiting awaited = std::move(extras_->awaiting);
-  extras_->awaiting = {};
-  awaited.timeout.cancel();
+  detail::ActorExtras::Pending answered = std::move(*it);
+  x->pending.erase(it);
+  answered.timeout.cancel();
   try {
     if (env->kind == EnvelopeKind::response) {
-      awaited.deliver(awaited.awaitable, env, nullptr);
+      answered.deliver(answered.awaitable, env, nullptr);
     } else {
       Error timeout{Errc::timeout, {}};
-      awaited.deliver(awaited.awaitable, nullptr, &timeout);
+      answered.deliver(answered.awaitable, nullptr, &timeout);
     }
   } catch (...) {
     Error failed{Errc::unexpected_reply, describe(std::current_exception())};
-    awaited.deliver(awaited.awaitable, nullptr, &failed);
+    answered.deliver(answered.awaitable, nullptr, &failed);
   }
   dispose(env);
-  awaited.resume_point.resume();  // exceptions inside are kept by the task's promise
+  if (!x->pending.empty()) return;  // troupe::all: more to come
+  std::exchange(x->resume_point, {}).resume();  // exceptions inside are kept by the task's promise
   after_task_step();
 }
 
@@ -198,9 +204,10 @@ bool Context::begin_request(runtime::ActorCore* target, Envelope* request, Durat
   request->request_id = id;
   add_ref();  // the request's reply_to holds this actor
   request->reply_to = this;
-  x.awaiting = {id, h, deliver, awaitable, {}};
-  x.awaiting.timeout =
+  x.pending.push_back({id, deliver, awaitable, {}});
+  x.pending.back().timeout =
       system_->timers().run_after(timeout, std::make_unique<RequestTimeout>(DynamicHandle::share(this), id));
+  x.resume_point = h;
   target->enqueue(request);
   return true;
 }
@@ -257,8 +264,9 @@ void Context::terminate() noexcept {
       detail::send_response_error(x.task.promise->reply_to, x.task.promise->request_id,
                                   Error{shutting_down ? Errc::system_shutdown : Errc::dead_actor, {}});
       if (x.task.promise->reply_to != nullptr) x.task.promise->reply_to->release();
-      x.awaiting.timeout.cancel();
-      x.awaiting = {};
+      for (auto& p : x.pending) p.timeout.cancel();
+      x.pending.clear();
+      x.resume_point = {};
       x.task.handle.destroy();
       dispose(x.task.message);
       x.task = {};

@@ -16,6 +16,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <string_view>
 #include <utility>
 
@@ -45,6 +46,13 @@ class [[nodiscard]] RequestAwaitable {
   RequestAwaitable(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout) noexcept
       : self_(self), target_(target), request_(request), timeout_(timeout) {}
   RequestAwaitable(const RequestAwaitable&) = delete;
+  // Movable until awaited (troupe::all collects them); once sent, its address is registered.
+  RequestAwaitable(RequestAwaitable&& other) noexcept
+      : self_(other.self_),
+        target_(other.target_),
+        request_(std::exchange(other.request_, nullptr)),
+        timeout_(other.timeout_),
+        result_(std::move(other.result_)) {}
   ~RequestAwaitable() {
     if (request_ != nullptr) dispose(request_);  // never awaited: never sent
   }
@@ -52,6 +60,9 @@ class [[nodiscard]] RequestAwaitable {
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h);
   Result<R> await_resume() { return std::move(*result_); }
+
+  // For troupe::all: sends the request; false if its result is already there.
+  bool start(std::coroutine_handle<> h) { return await_suspend(h); }
 
  private:
   static void deliver(void* self, Envelope* response, Error* error) {
@@ -173,6 +184,29 @@ class Context : public runtime::ActorCore {
 template <class R>
 bool RequestAwaitable<R>::await_suspend(std::coroutine_handle<> h) {
   return self_.begin_request(target_, std::exchange(request_, nullptr), timeout_, h, &deliver, this);
+}
+
+// Awaits several requests at once (they run concurrently); gives a tuple of their Results.
+//   auto [a, b] = co_await troupe::all(self.request(x, Ask{}), self.request(y, Ask{}));
+template <class... R>
+class [[nodiscard]] AllAwaitable {
+ public:
+  explicit AllAwaitable(RequestAwaitable<R>&&... requests) : requests_(std::move(requests)...) {}
+  bool await_ready() const noexcept { return sizeof...(R) == 0; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    return std::apply([h](auto&... r) { return (0 + ... + static_cast<int>(r.start(h))) > 0; }, requests_);
+  }
+  std::tuple<Result<R>...> await_resume() {
+    return std::apply([](auto&... r) { return std::tuple<Result<R>...>(r.await_resume()...); }, requests_);
+  }
+
+ private:
+  std::tuple<RequestAwaitable<R>...> requests_;
+};
+
+template <class... R>
+AllAwaitable<R...> all(RequestAwaitable<R>&&... requests) {
+  return AllAwaitable<R...>(std::move(requests)...);
 }
 
 }  // namespace troupe
