@@ -81,8 +81,10 @@ void Context::stop_with(ExitReason reason) noexcept {
 }
 
 // One turn: up to `budget` messages, then idle (mailbox marked empty) or more (re-queue).
-// The first turn starts by constructing the actor's state.
+// The first turn starts by constructing the actor's state. Once the system is stopping, a turn
+// stops the actor before anything else.
 runtime::TurnResult Context::resume() noexcept {
+  if (system_->stopping() && (layer_flags_ & kExiting) == 0) stop_with(ExitReason::shutdown());
   if ((layer_flags_ & (kConstructed | kExiting)) == 0) {
     try {
       construct();

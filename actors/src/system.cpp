@@ -85,6 +85,11 @@ void System::actor_exited(Context& actor, const ExitReason& reason) noexcept {
 }
 
 bool System::wait_idle(Duration timeout) {
+  {
+    // After shutdown() nothing runs again, and the stopped workers would never report quiescence.
+    std::lock_guard lock(internals_->shutdown_mutex);
+    if (internals_->shut_down) return true;
+  }
   const auto now = std::chrono::steady_clock::now();
   const auto deadline = timeout >= std::chrono::steady_clock::time_point::max() - now
                             ? std::chrono::steady_clock::time_point::max()
@@ -96,10 +101,11 @@ bool System::wait_idle(Duration timeout) {
 //  1. Only the first call shuts down; later calls return at once.
 //  2. Close the timer service: every pending timer is cancelled and later ones are born
 //     cancelled (a pending one-shot timer would otherwise hold the pool out of quiescence).
-//  3. Send a stop signal to every live actor. Each handles it at its next turn: it stops with
-//     reason `shutdown`, a suspended coroutine's requester gets Errc::system_shutdown, and every
-//     message left in its mailbox (and any sent later) becomes a dead letter — nothing is lost
-//     silently.
+//  3. Raise the stopping flag, then send a stop signal to every live actor, which schedules it.
+//     Every actor checks the flag at the start of each turn, so the stop overtakes whatever user
+//     messages are queued: it stops with reason `shutdown`, a suspended coroutine's requester
+//     gets Errc::system_shutdown, and every message left in its mailbox (and any sent later)
+//     becomes a dead letter — nothing is lost silently.
 //  4. Wait until the pool is quiescent. Actors spawned during steps 3–4 are still live then:
 //     repeat from 3 until no actor is live. (A blocking actor that never returns from its
 //     handler keeps this waiting: blocking handlers must end.)
@@ -114,6 +120,7 @@ void System::shutdown() {
     in.shut_down = true;
   }
   in.timers->close();
+  stopping_.store(true, std::memory_order_relaxed);  // relaxed: see stopping()
   while (in.live.size() > 0) {
     in.live.for_each([](Context* actor) {
       try {

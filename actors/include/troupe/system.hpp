@@ -6,6 +6,7 @@
 #include <troupe/handle.hpp>
 #include <troupe/runtime/timer_service.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -96,6 +97,13 @@ class System {
   // Then stops the workers. Idempotent; the destructor calls it.
   void shutdown();
 
+  // True once shutdown() has begun: every actor stops at the start of its next turn.
+  bool stopping() const noexcept {
+    // Relaxed: a hint read at every turn; the stop signal shutdown() sends each actor carries
+    // the ordering (mailbox push/pop) and makes sure it runs that turn.
+    return stopping_.load(std::memory_order_relaxed);
+  }
+
   std::uint64_t dead_letters() const noexcept;
   std::size_t live_actors() const noexcept;
   unsigned worker_count() const noexcept;
@@ -116,6 +124,7 @@ class System {
 
   std::unique_ptr<Internals> internals_;
   std::uint16_t budget_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace troupe
