@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 namespace troupe::runtime {
 
 // States of a timer. Exactly one transition out of `pending` happens for a one-shot timer, and
@@ -16,6 +18,7 @@ struct TimerService::Handle::Entry {
   std::uint64_t sequence;
   std::unique_ptr<TimerTask> task;
   Scheduler* holds;  // non-null while a one-shot timer holds the scheduler
+  std::atomic<std::size_t>* cancelled_in_heap;
   std::atomic<std::uint8_t> state{kPending};
 };
 
@@ -25,6 +28,13 @@ bool TimerService::Handle::cancel() noexcept {
   // Acq_rel: the winner of the transition releases the hold exactly once (pairs with the
   // timer thread's exchange in run()).
   if (!entry_->state.compare_exchange_strong(expected, kCancelled, std::memory_order_acq_rel)) return false;
+  if (entry_->period == Clock::duration::zero()) {
+    // A one-shot timer that lost the race never fires: free its task (and what the task holds,
+    // an actor reference) now, not when the entry leaves the heap.
+    entry_->task.reset();
+  }
+  // Relaxed: a statistic that only decides when to compact.
+  entry_->cancelled_in_heap->fetch_add(1, std::memory_order_relaxed);
   if (entry_->holds != nullptr) entry_->holds->unhold();
   return true;
 }
@@ -52,10 +62,33 @@ TimerService::~TimerService() {
   }
   cv_.notify_all();
   thread_.join();
-  while (!heap_.empty()) {
-    Handle(heap_.top()).cancel();
-    heap_.pop();
-  }
+  for (auto& entry : heap_) Handle(std::move(entry)).cancel();
+  heap_.clear();
+}
+
+void TimerService::push_locked(std::shared_ptr<Handle::Entry> entry) {
+  heap_.push_back(std::move(entry));
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
+}
+
+std::shared_ptr<TimerService::Handle::Entry> TimerService::pop_locked() {
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
+  auto entry = std::move(heap_.back());
+  heap_.pop_back();
+  return entry;
+}
+
+// Drops cancelled entries once they are most of the heap: O(n), at most once per n/2 cancels.
+void TimerService::compact_locked() {
+  const std::size_t before = heap_.size();
+  std::erase_if(heap_, [](const std::shared_ptr<Handle::Entry>& e) {
+    // Acquire: pairs with cancel()'s transition.
+    return e->state.load(std::memory_order_acquire) != kPending;
+  });
+  std::make_heap(heap_.begin(), heap_.end(), Later{});
+  // Relaxed: a statistic (see cancel()).
+  cancelled_in_heap_.fetch_sub(std::min(before - heap_.size(), cancelled_in_heap_.load(std::memory_order_relaxed)),
+                               std::memory_order_relaxed);
 }
 
 TimerService::Handle TimerService::run_after(Clock::duration delay, std::unique_ptr<TimerTask> task) {
@@ -70,6 +103,7 @@ TimerService::Handle TimerService::run_every(Clock::duration period, std::unique
 TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration period,
                                        std::unique_ptr<TimerTask> task) {
   auto entry = std::make_shared<Handle::Entry>();
+  entry->cancelled_in_heap = &cancelled_in_heap_;
   {
     std::lock_guard lock(mutex_);
     if (closed_) {
@@ -87,8 +121,12 @@ TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration pe
   {
     std::lock_guard lock(mutex_);
     entry->sequence = next_sequence_++;
-    earliest = heap_.empty() || Later{}(heap_.top(), entry);
-    heap_.push(entry);
+    // Relaxed: only decides when to compact.
+    if (heap_.size() >= 1024 && cancelled_in_heap_.load(std::memory_order_relaxed) > heap_.size() / 2) {
+      compact_locked();
+    }
+    earliest = heap_.empty() || Later{}(heap_.front(), entry);
+    push_locked(entry);
   }
   if (earliest) cv_.notify_one();
   return Handle(std::move(entry));
@@ -99,10 +137,7 @@ void TimerService::close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    while (!heap_.empty()) {
-      entries.push_back(heap_.top());
-      heap_.pop();
-    }
+    entries.swap(heap_);
   }
   for (auto& entry : entries) Handle(std::move(entry)).cancel();
 }
@@ -119,16 +154,20 @@ void TimerService::run() noexcept {
       cv_.wait(lock);
       continue;
     }
-    auto entry = heap_.top();
+    auto entry = heap_.front();
     if (entry->state.load(std::memory_order_acquire) != kPending) {  // cancelled: drop it
-      heap_.pop();
+      pop_locked();
+      // Relaxed: a statistic (see cancel()); never below zero.
+      if (cancelled_in_heap_.load(std::memory_order_relaxed) > 0) {
+        cancelled_in_heap_.fetch_sub(1, std::memory_order_relaxed);
+      }
       continue;
     }
     if (entry->due > Clock::now()) {
       cv_.wait_until(lock, entry->due);
       continue;
     }
-    heap_.pop();
+    pop_locked();
     const bool one_shot = entry->period == Clock::duration::zero();
     lock.unlock();
     if (one_shot) {
@@ -149,7 +188,7 @@ void TimerService::run() noexcept {
       entry->due += entry->period;
       if (entry->due < Clock::now()) entry->due = Clock::now() + entry->period;
       entry->sequence = next_sequence_++;
-      heap_.push(entry);
+      push_locked(entry);
     }
   }
 }

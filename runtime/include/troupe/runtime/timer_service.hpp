@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <thread>
 #include <vector>
 
@@ -64,10 +63,18 @@ class TimerService {
     bool operator()(const std::shared_ptr<Handle::Entry>& a, const std::shared_ptr<Handle::Entry>& b) const noexcept;
   };
 
+  void push_locked(std::shared_ptr<Handle::Entry> entry);
+  std::shared_ptr<Handle::Entry> pop_locked();
+  void compact_locked();
+
   Scheduler* scheduler_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::priority_queue<std::shared_ptr<Handle::Entry>, std::vector<std::shared_ptr<Handle::Entry>>, Later> heap_;
+  // A binary heap (std::push_heap / pop_heap with Later): the earliest due time at the front.
+  std::vector<std::shared_ptr<Handle::Entry>> heap_;
+  // Cancelled entries still in the heap. A request's timeout is cancelled as soon as its reply
+  // comes, so without compaction a busy system would keep every timeout until it was due.
+  std::atomic<std::size_t> cancelled_in_heap_{0};
   std::uint64_t next_sequence_ = 0;
   bool stopping_ = false;
   bool closed_ = false;
