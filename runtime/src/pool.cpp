@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -14,6 +15,34 @@
 #endif
 
 namespace troupe::runtime {
+namespace {
+
+// Blocks that do not come from the slabs (large ones, or all under ASan) come from operator new,
+// which only guarantees __STDCPP_DEFAULT_NEW_ALIGNMENT__. A type's alignment divides its size, so
+// the lowest set bit of `bytes` bounds what the block may need; up to a cache line, we ask for it.
+// (Slab blocks need nothing more: slabs are page-aligned and a class's blocks sit at multiples of
+// its size.)
+constexpr std::size_t kMaxAlign = 64;
+constexpr std::size_t alignment_for(std::size_t bytes) noexcept {
+  const std::size_t lowest_bit = bytes & (~bytes + 1);
+  return lowest_bit == 0 || lowest_bit > kMaxAlign ? kMaxAlign : lowest_bit;
+}
+void* allocate_unpooled(std::size_t bytes) {
+  const std::size_t align = alignment_for(bytes);
+  if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(bytes);
+  return ::operator new(bytes, std::align_val_t{align});
+}
+void free_unpooled(void* p, std::size_t bytes) noexcept {
+  const std::size_t align = alignment_for(bytes);
+  if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+    ::operator delete(p, bytes);
+  } else {
+    ::operator delete(p, bytes, std::align_val_t{align});
+  }
+}
+
+}  // namespace
+
 #ifndef TROUPE_POOL_BYPASS
 namespace {
 
@@ -179,9 +208,9 @@ void register_thread() {
 
 void* pool_allocate(std::size_t bytes) {
 #ifdef TROUPE_POOL_BYPASS
-  return ::operator new(bytes);
+  return allocate_unpooled(bytes);
 #else
-  if (bytes > kMaxPooled) return ::operator new(bytes);
+  if (bytes > kMaxPooled) return allocate_unpooled(bytes);
   const std::size_t c = class_of(bytes == 0 ? 1 : bytes);
   FreeBlock* block = cache.head[c];
   if (block == nullptr) return refill_and_allocate(c);
@@ -193,11 +222,11 @@ void* pool_allocate(std::size_t bytes) {
 
 void pool_free(void* p, std::size_t bytes) noexcept {
 #ifdef TROUPE_POOL_BYPASS
-  ::operator delete(p, bytes);
+  if (p != nullptr) free_unpooled(p, bytes);
 #else
   if (p == nullptr) return;
   if (bytes > kMaxPooled) {
-    ::operator delete(p, bytes);
+    free_unpooled(p, bytes);
     return;
   }
   const std::size_t c = class_of(bytes == 0 ? 1 : bytes);

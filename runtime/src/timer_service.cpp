@@ -91,12 +91,17 @@ void TimerService::compact_locked() {
                                std::memory_order_relaxed);
 }
 
+// Delays are capped here (about a century: never, in practice), so that a due time computed as
+// now + Duration::max() (a natural "no timeout") does not overflow into the past and fire at once.
+static constexpr TimerService::Clock::duration kNever = std::chrono::hours(24 * 365 * 100);
+
 TimerService::Handle TimerService::run_after(Clock::duration delay, std::unique_ptr<TimerTask> task) {
-  return add(Clock::now() + delay, Clock::duration::zero(), std::move(task));
+  return add(Clock::now() + std::min(delay, kNever), Clock::duration::zero(), std::move(task));
 }
 
 TimerService::Handle TimerService::run_every(Clock::duration period, std::unique_ptr<TimerTask> task) {
   if (period <= Clock::duration::zero()) period = std::chrono::microseconds(1);
+  period = std::min(period, kNever);
   return add(Clock::now() + period, period, std::move(task));
 }
 

@@ -72,6 +72,7 @@ inline constexpr MessageType message_type{detail::type_name<T>(), &destroy_messa
 
 template <class T, class... A>
 Message<T>* make_envelope(EnvelopeKind kind, A&&... args) {
+  static_assert(alignof(Message<T>) <= 64, "troupe: message types aligned beyond 64 bytes are not supported");
   void* block = runtime::pool_allocate(sizeof(Message<T>));
   Message<T>* message;
   try {

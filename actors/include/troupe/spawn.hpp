@@ -121,6 +121,7 @@ class SendTask final : public runtime::TimerTask {
 
 template <class Block, class Init>
 runtime::ActorCore* System::launch(SpawnOptions options, Init&& init) {
+  static_assert(alignof(Block) <= 64, "troupe: actor state aligned beyond 64 bytes is not supported");
   void* memory = runtime::pool_allocate(sizeof(Block));
   Block* block;
   try {
