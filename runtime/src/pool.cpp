@@ -50,10 +50,12 @@ constexpr std::size_t kGranule = 16;
 constexpr std::size_t kMaxPooled = 512;
 constexpr std::size_t kClasses = kMaxPooled / kGranule;
 constexpr std::uint32_t kBatch = 64;  // blocks moved between a thread and the depot at once
-// Slabs of one size class grow from 64 KiB to 2 MiB, so a small program stays small and a big
-// one takes its memory in huge pages (one fault per 2 MiB instead of one per 4 KiB).
+// Slabs of one size class grow from 64 KiB to 2 MiB, so a small program stays small and a big one
+// asks the kernel for memory rarely. Each slab is populated in one mmap call. (Transparent huge
+// pages were tried and dropped: on our VMs the kernel's zeroing of fresh 2 MiB pages made fan-in
+// 2.5x slower — bench/RESULTS.md.)
 constexpr std::size_t kFirstSlabBytes = 64 * 1024;
-constexpr std::size_t kHugePage = 2 * 1024 * 1024;
+constexpr std::size_t kMaxSlabBytes = 2 * 1024 * 1024;
 
 constexpr std::size_t class_of(std::size_t bytes) noexcept { return (bytes + kGranule - 1) / kGranule - 1; }
 constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * kGranule; }
@@ -90,9 +92,9 @@ class Depot {
     {
       std::lock_guard lock(mutex_);
       bytes = next_slab_bytes_[c] == 0 ? kFirstSlabBytes : next_slab_bytes_[c];
-      next_slab_bytes_[c] = std::min(bytes * 2, kHugePage);
+      next_slab_bytes_[c] = std::min(bytes * 2, kMaxSlabBytes);
     }
-    void* slab = bytes >= kHugePage ? map_huge_slab() : map_small_slab(bytes);
+    void* slab = map_slab(bytes);
     {
       std::lock_guard lock(mutex_);
       slabs_.push_back(Slab{slab, bytes});
@@ -110,24 +112,9 @@ class Depot {
   }
 
   // MAP_POPULATE: one call faults the whole slab in, instead of one page fault per 4 KiB.
-  static void* map_small_slab(std::size_t bytes) {
+  static void* map_slab(std::size_t bytes) {
     void* slab = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (slab == MAP_FAILED) throw std::bad_alloc();
-    return slab;
-  }
-
-  // A 2 MiB-aligned slab the kernel may back with one transparent huge page.
-  static void* map_huge_slab() {
-    const std::size_t span = 2 * kHugePage;
-    void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) throw std::bad_alloc();
-    const auto start = reinterpret_cast<std::uintptr_t>(raw);
-    const auto aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
-    if (aligned > start) munmap(raw, aligned - start);
-    const std::uintptr_t tail = aligned + kHugePage;
-    if (start + span > tail) munmap(reinterpret_cast<void*>(tail), start + span - tail);
-    void* slab = reinterpret_cast<void*>(aligned);
-    madvise(slab, kHugePage, MADV_HUGEPAGE);  // a hint: without THP the slab still works
     return slab;
   }
 
