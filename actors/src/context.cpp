@@ -26,7 +26,7 @@ class RequestTimeout final : public runtime::TimerTask {
   void fire() noexcept override {
     try {
       auto* env = make_envelope<Unit>(EnvelopeKind::timeout);
-      env->request_id = id_;
+      env->reply().request_id = id_;
       target_.core()->enqueue(env);
     } catch (...) {  // allocation failure: the coroutine stays suspended until its actor stops
     }
@@ -116,7 +116,7 @@ Envelope* Context::next_envelope() noexcept {
 }
 
 void Context::handle(Envelope* env) noexcept {
-  switch (env->kind) {
+  switch (env->kind()) {
     case EnvelopeKind::stop:
       stop_with(ExitReason::shutdown());
       dispose(env);
@@ -156,8 +156,8 @@ void Context::run_handler(Envelope& env) {
   } catch (...) {
     tls_current_message = nullptr;
     std::string why = describe(std::current_exception());
-    if (env.kind == EnvelopeKind::request) {
-      detail::send_response_error(env.reply_to, env.request_id, Error{Errc::actor_failed, why});
+    if (env.kind() == EnvelopeKind::request) {
+      detail::send_response_error(env.reply().reply_to, env.reply().request_id, Error{Errc::actor_failed, why});
     }
     fail(std::move(why));
   }
@@ -167,7 +167,7 @@ void Context::handle_response(Envelope* env) noexcept {
   auto* x = extras_;
   auto it = x == nullptr ? decltype(x->pending)::iterator{} : x->pending.begin();
   if (x != nullptr) {
-    while (it != x->pending.end() && it->request_id != env->request_id) ++it;
+    while (it != x->pending.end() && it->request_id != env->reply().request_id) ++it;
   }
   if (x == nullptr || it == x->pending.end()) {
     dispose(env);  // a late response, or the timeout of a request already answered
@@ -177,7 +177,7 @@ void Context::handle_response(Envelope* env) noexcept {
   x->pending.erase(it);
   answered.timeout.cancel();
   try {
-    if (env->kind == EnvelopeKind::response) {
+    if (env->kind() == EnvelopeKind::response) {
       answered.deliver(answered.awaitable, env, nullptr);
     } else {
       Error timeout{Errc::timeout, {}};
@@ -203,9 +203,9 @@ bool Context::begin_request(runtime::ActorCore* target, Envelope* request, Durat
   }
   auto& x = extras();
   const std::uint64_t id = ++x.last_request_id;
-  request->request_id = id;
+  request->reply().request_id = id;
   add_ref();  // the request's reply_to holds this actor
-  request->reply_to = this;
+  request->reply().reply_to = this;
   x.pending.push_back({id, deliver, awaitable, {}});
   x.pending.back().timeout =
       system_->timers().run_after(timeout, std::make_unique<RequestTimeout>(DynamicHandle::share(this), id));
@@ -216,9 +216,9 @@ bool Context::begin_request(runtime::ActorCore* target, Envelope* request, Durat
 
 void Context::start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env) {
   auto& x = extras();
-  if (env.kind == EnvelopeKind::request) {
-    promise.reply_to = std::exchange(env.reply_to, nullptr);
-    promise.request_id = env.request_id;
+  if (env.kind() == EnvelopeKind::request) {
+    promise.reply_to = std::exchange(env.reply().reply_to, nullptr);
+    promise.request_id = env.reply().request_id;
   }
   // The handler may hold a reference to its message across suspensions: keep the envelope.
   x.task = {h, &promise, &env};
@@ -302,7 +302,7 @@ void Context::drain_dead_letters() noexcept {
 }
 
 void Context::dead_letter(Envelope* env) noexcept {
-  switch (env->kind) {
+  switch (env->kind()) {
     case EnvelopeKind::message:
     case EnvelopeKind::request:
     case EnvelopeKind::response:

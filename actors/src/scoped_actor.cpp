@@ -81,12 +81,15 @@ class ScopedCore final : public Context, public runtime::Executor {
 
  private:
   static bool matches(const Envelope& env, const MessageType* type, std::uint64_t request_id) noexcept {
-    if (request_id != 0) return env.kind == EnvelopeKind::response && env.request_id == request_id;
-    return (env.kind == EnvelopeKind::message || env.kind == EnvelopeKind::request) && env.type == type;
+    const EnvelopeKind kind = env.kind();
+    if (request_id != 0) {
+      return kind == EnvelopeKind::response && const_cast<Envelope&>(env).reply().request_id == request_id;
+    }
+    return (kind == EnvelopeKind::message || kind == EnvelopeKind::request) && env.type() == type;
   }
 
   void keep(Envelope* env) {
-    if (env->kind == EnvelopeKind::response || env->kind == EnvelopeKind::timeout) {
+    if (env->kind() == EnvelopeKind::response || env->kind() == EnvelopeKind::timeout) {
       dispose(env);  // a reply to a request that already timed out
       return;
     }
@@ -128,9 +131,9 @@ Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, D
     return Errc::dead_actor;
   }
   const std::uint64_t id = ++core_->last_request_id_;
-  request->request_id = id;
+  request->reply().request_id = id;
   core_->add_ref();  // held by the request's reply_to
-  request->reply_to = core_;
+  request->reply().reply_to = core_;
   target->enqueue(request);
   response = core_->wait_for(nullptr, id, timeout);
   return Errc::timeout;

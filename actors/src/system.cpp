@@ -57,16 +57,16 @@ Timer System::add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::
 void System::dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason reason) noexcept {
   // Release: pairs with the acquire load in dead_letters().
   internals_->dead_letters.fetch_add(1, std::memory_order_release);
-  const bool was_request = env.kind == EnvelopeKind::request;
+  const bool was_request = env.kind() == EnvelopeKind::request;
   if (internals_->config.on_dead_letter) {
     try {
-      internals_->config.on_dead_letter(DeadLetter{env.type->name, receiver.name(), reason, was_request});
+      internals_->config.on_dead_letter(DeadLetter{env.type()->name, receiver.name(), reason, was_request});
     } catch (...) {  // a throwing hook must not take the runtime down
     }
   }
   if (was_request) {
     const Errc code = reason == DeadLetter::Reason::unhandled ? Errc::unexpected_message : Errc::dead_actor;
-    detail::send_response_error(env.reply_to, env.request_id, Error{code, std::string(env.type->name)});
+    detail::send_response_error(env.reply().reply_to, env.reply().request_id, Error{code, std::string(env.type()->name)});
   }
 }
 

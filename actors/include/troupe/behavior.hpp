@@ -88,27 +88,27 @@ void invoke_handler(F& f, Context& self, Envelope& env) {
   using Param = typename Traits::param;
   using R = typename Traits::result;
   auto& value = payload<typename Traits::message>(env);
-  const bool wants_reply = env.kind == EnvelopeKind::request;
+  const bool wants_reply = env.kind() == EnvelopeKind::request;
   if constexpr (is_task<R>::value) {
     self.start_task(f(static_cast<Param&&>(value)), env);
   } else if constexpr (is_promise<R>::value) {
     (void)f(static_cast<Param&&>(value));  // the promise's holders reply
   } else if constexpr (std::is_void_v<R>) {
     f(static_cast<Param&&>(value));
-    if (wants_reply) send_response(env.reply_to, env.request_id, Unit{});
+    if (wants_reply) send_response(env.reply().reply_to, env.reply().request_id, Unit{});
   } else if constexpr (is_result<R>::value) {
     R result = f(static_cast<Param&&>(value));
     if (!wants_reply) return;
     if (!result.ok()) {
-      send_response_error(env.reply_to, env.request_id, result.error());
+      send_response_error(env.reply().reply_to, env.reply().request_id, result.error());
     } else if constexpr (std::is_void_v<typename is_result<R>::value_type>) {
-      send_response(env.reply_to, env.request_id, Unit{});
+      send_response(env.reply().reply_to, env.reply().request_id, Unit{});
     } else {
-      send_response(env.reply_to, env.request_id, std::move(result).value());
+      send_response(env.reply().reply_to, env.reply().request_id, std::move(result).value());
     }
   } else {
     R result = f(static_cast<Param&&>(value));
-    if (wants_reply) send_response(env.reply_to, env.request_id, std::move(result));
+    if (wants_reply) send_response(env.reply().reply_to, env.reply().request_id, std::move(result));
   }
 }
 

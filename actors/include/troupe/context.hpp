@@ -105,8 +105,8 @@ class Context : public runtime::ActorCore {
   template <class T>
   Promise<T> promise() {
     Envelope* current = current_message();
-    if (current == nullptr || current->reply_to == nullptr) return Promise<T>::adopt(nullptr, 0);
-    return Promise<T>::adopt(std::exchange(current->reply_to, nullptr), current->request_id);
+    if (current == nullptr || current->reply_to() == nullptr) return Promise<T>::adopt(nullptr, 0);
+    return Promise<T>::adopt(std::exchange(current->reply().reply_to, nullptr), current->reply().request_id);
   }
 
   // Messages to `target` later, or every `period`, from the system's timer thread.

@@ -31,26 +31,46 @@ constexpr std::string_view type_name() noexcept {
 struct Envelope;
 
 // One per message type: its identity (the address) and how to dispose of an envelope of it.
-struct MessageType {
+// Aligned to 8 so an envelope can keep its kind in the low bits of the pointer to it.
+struct alignas(8) MessageType {
   std::string_view name;
   void (*destroy)(Envelope*) noexcept;
 };
 
 enum class EnvelopeKind : std::uint8_t {
-  message,   // a one-way message
-  request,   // expects a response to `reply_to` with `request_id`
-  response,  // answers request `request_id`; payload is the value, or an Error
-  stop,      // the system asks the actor to stop (shutdown)
-  timeout,   // the timeout of request `request_id` expired
+  message = 0,   // a one-way message
+  request = 1,   // expects a response to reply().reply_to with reply().request_id
+  response = 2,  // answers request reply().request_id; payload is the value, or an Error
+  stop = 3,      // the system asks the actor to stop (shutdown)
+  timeout = 4,   // the timeout of request reply().request_id expired
 };
 
-struct Envelope : runtime::MailboxLink {
-  const MessageType* type = nullptr;
+// Requests, responses and timeouts carry this just before their envelope. One-way messages,
+// by far the most common, do without: a message of 8 bytes takes a 32-byte block, not 48.
+struct ReplyHeader {
   runtime::ActorCore* reply_to = nullptr;  // requests: holds a reference
   std::uint64_t request_id = 0;
-  EnvelopeKind kind = EnvelopeKind::message;
+};
 
-  bool is(const MessageType& t) const noexcept { return type == &t; }
+constexpr bool has_reply_header(EnvelopeKind kind) noexcept {
+  return kind == EnvelopeKind::request || kind == EnvelopeKind::response || kind == EnvelopeKind::timeout;
+}
+
+struct Envelope : runtime::MailboxLink {
+  const MessageType* type() const noexcept {
+    return reinterpret_cast<const MessageType*>(type_and_kind & ~std::uintptr_t{7});
+  }
+  EnvelopeKind kind() const noexcept { return static_cast<EnvelopeKind>(type_and_kind & 7); }
+  bool is(const MessageType& t) const noexcept { return type() == &t; }
+
+  // Requests, responses and timeouts only (has_reply_header(kind())).
+  ReplyHeader& reply() noexcept {
+    return *reinterpret_cast<ReplyHeader*>(reinterpret_cast<char*>(this) - sizeof(ReplyHeader));
+  }
+  // Any envelope: the requester to answer, or nullptr.
+  runtime::ActorCore* reply_to() noexcept { return has_reply_header(kind()) ? reply().reply_to : nullptr; }
+
+  std::uintptr_t type_and_kind = 0;  // const MessageType* | EnvelopeKind
 };
 
 template <class T>
@@ -60,11 +80,23 @@ struct Message final : Envelope {
   T value;
 };
 
+namespace detail {
+// Where the envelope starts in its block: after the reply header, keeping the message aligned.
+template <class T>
+constexpr std::size_t reply_offset = alignof(Message<T>) > sizeof(ReplyHeader) ? alignof(Message<T>) : sizeof(ReplyHeader);
+template <class T>
+constexpr std::size_t block_bytes(EnvelopeKind kind) noexcept {
+  return sizeof(Message<T>) + (has_reply_header(kind) ? reply_offset<T> : 0);
+}
+}  // namespace detail
+
 template <class T>
 void destroy_message(Envelope* envelope) noexcept {
+  const EnvelopeKind kind = envelope->kind();
   auto* message = static_cast<Message<T>*>(envelope);
   message->~Message<T>();
-  runtime::pool_free(message, sizeof(Message<T>));
+  char* block = reinterpret_cast<char*>(message) - (has_reply_header(kind) ? detail::reply_offset<T> : 0);
+  runtime::pool_free(block, detail::block_bytes<T>(kind));
 }
 
 template <class T>
@@ -73,23 +105,25 @@ inline constexpr MessageType message_type{detail::type_name<T>(), &destroy_messa
 template <class T, class... A>
 Message<T>* make_envelope(EnvelopeKind kind, A&&... args) {
   static_assert(alignof(Message<T>) <= 64, "troupe: message types aligned beyond 64 bytes are not supported");
-  void* block = runtime::pool_allocate(sizeof(Message<T>));
+  const std::size_t bytes = detail::block_bytes<T>(kind);
+  char* block = static_cast<char*>(runtime::pool_allocate(bytes));
+  char* at = block + (has_reply_header(kind) ? detail::reply_offset<T> : 0);
   Message<T>* message;
   try {
-    message = new (block) Message<T>(std::forward<A>(args)...);
+    message = new (at) Message<T>(std::forward<A>(args)...);
   } catch (...) {
-    runtime::pool_free(block, sizeof(Message<T>));
+    runtime::pool_free(block, bytes);
     throw;
   }
-  message->type = &message_type<T>;
-  message->kind = kind;
+  if (has_reply_header(kind)) new (at - sizeof(ReplyHeader)) ReplyHeader{};
+  message->type_and_kind = reinterpret_cast<std::uintptr_t>(&message_type<T>) | static_cast<std::uintptr_t>(kind);
   return message;
 }
 
 // Releases the reply target the envelope holds, then destroys payload and envelope.
 inline void dispose(Envelope* envelope) noexcept {
-  if (envelope->reply_to != nullptr) envelope->reply_to->release();
-  envelope->type->destroy(envelope);
+  if (runtime::ActorCore* requester = envelope->reply_to()) requester->release();
+  envelope->type()->destroy(envelope);
 }
 
 template <class T>
@@ -106,7 +140,7 @@ void send_response(runtime::ActorCore* reply_to, std::uint64_t request_id, V&& v
   if (reply_to == nullptr) return;
   try {
     auto* response = make_envelope<std::decay_t<V>>(EnvelopeKind::response, std::forward<V>(value));
-    response->request_id = request_id;
+    response->reply().request_id = request_id;
     reply_to->enqueue(response);
   } catch (...) {
   }
@@ -122,7 +156,7 @@ Result<R> read_response(Envelope& response) {
   if (response.is(message_type<Error>)) return std::move(payload<Error>(response));
   using Stored = std::conditional_t<std::is_void_v<R>, Unit, R>;
   if (!response.is(message_type<Stored>)) {
-    return Error{Errc::unexpected_reply, std::string(response.type->name)};
+    return Error{Errc::unexpected_reply, std::string(response.type()->name)};
   }
   if constexpr (std::is_void_v<R>) {
     return Result<void>{};
