@@ -48,125 +48,142 @@ struct Tick {
 }  // namespace
 
 TEST_SUITE("timers") {
-
-TEST_CASE("TimerService: one-shot timers fire once, in due order, not before due") {
-  TimerService timers;
-  Recorder::Log log;
-  const auto start = Clock::now();
-  timers.run_after(120ms, std::make_unique<Recorder>(log, 3));
-  auto first = timers.run_after(40ms, std::make_unique<Recorder>(log, 1));
-  timers.run_after(80ms, std::make_unique<Recorder>(log, 2));
-  CHECK(first.active());
-  CHECK(timers.pending() == 3);
-  REQUIRE(eventually([&] { return log.size() == 3; }));
-  std::this_thread::sleep_for(50ms);
-  std::lock_guard lock(log.mutex);
-  REQUIRE(log.fired.size() == 3);  // each fired exactly once
-  const std::chrono::milliseconds due[] = {40ms, 80ms, 120ms};
-  for (int i = 0; i < 3; ++i) {
-    CHECK(log.fired[i].first == i + 1);
-    CHECK(log.fired[i].second - start >= due[i]);
-    CHECK(log.fired[i].second - start <= due[i] + kLate);
-  }
-  CHECK_FALSE(first.active());
-  CHECK_FALSE(first.cancel());  // already fired
-  CHECK(timers.pending() == 0);
-}
-
-TEST_CASE("TimerService: a cancelled timer never fires; cancel reports who won") {
-  TimerService timers;
-  Recorder::Log log;
-  auto t = timers.run_after(60ms, std::make_unique<Recorder>(log, 1));
-  auto copy = t;  // copies share the timer
-  CHECK(t.cancel());
-  CHECK_FALSE(copy.cancel());
-  CHECK_FALSE(t.active());
-  CHECK_FALSE(copy.active());
-  TimerService::Handle empty;
-  CHECK_FALSE(empty.cancel());
-  CHECK_FALSE(empty.active());
-  std::this_thread::sleep_for(150ms);
-  CHECK(log.size() == 0);
-}
-
-TEST_CASE("TimerService: close() cancels pending timers and every later one") {
-  TimerService timers;
-  Recorder::Log log;
-  auto pending = timers.run_after(50ms, std::make_unique<Recorder>(log, 1));
-  timers.close();
-  CHECK_FALSE(pending.active());
-  auto late = timers.run_after(1ms, std::make_unique<Recorder>(log, 2));
-  CHECK_FALSE(late.active());
-  std::this_thread::sleep_for(120ms);
-  CHECK(log.size() == 0);
-}
-
-TEST_CASE("send_after: delivered not before due, within a generous bound") {
-  troupe::System system(troupe::Config{.workers = 2});
-  troupe::ScopedActor me(system);
-  for (auto delay : {20ms, 100ms}) {
-    CAPTURE(delay.count());
+  TEST_CASE("TimerService: one-shot timers fire once, in due order, not before due") {
+    TimerService timers;
+    Recorder::Log log;
     const auto start = Clock::now();
-    auto timer = system.send_after(me.handle(), delay, Tick{7});
+    timers.run_after(120ms, std::make_unique<Recorder>(log, 3));
+    auto first = timers.run_after(40ms, std::make_unique<Recorder>(log, 1));
+    timers.run_after(80ms, std::make_unique<Recorder>(log, 2));
+    CHECK(first.active());
+    CHECK(timers.pending() == 3);
+    REQUIRE(eventually([&] { return log.size() == 3; }));
+    std::this_thread::sleep_for(50ms);
+    std::lock_guard lock(log.mutex);
+    REQUIRE(log.fired.size() == 3);  // each fired exactly once
+    const std::chrono::milliseconds due[] = {40ms, 80ms, 120ms};
+    for (int i = 0; i < 3; ++i) {
+      CHECK(log.fired[i].first == i + 1);
+      CHECK(log.fired[i].second - start >= due[i]);
+      CHECK(log.fired[i].second - start <= due[i] + kLate);
+    }
+    CHECK_FALSE(first.active());
+    CHECK_FALSE(first.cancel());  // already fired
+    CHECK(timers.pending() == 0);
+  }
+
+  TEST_CASE("TimerService: a cancelled timer never fires; cancel reports who won") {
+    TimerService timers;
+    Recorder::Log log;
+    auto t = timers.run_after(60ms, std::make_unique<Recorder>(log, 1));
+    auto copy = t;  // copies share the timer
+    CHECK(t.cancel());
+    CHECK_FALSE(copy.cancel());
+    CHECK_FALSE(t.active());
+    CHECK_FALSE(copy.active());
+    TimerService::Handle empty;
+    CHECK_FALSE(empty.cancel());
+    CHECK_FALSE(empty.active());
+    std::this_thread::sleep_for(150ms);
+    CHECK(log.size() == 0);
+  }
+
+  TEST_CASE("TimerService: close() cancels pending timers and every later one") {
+    TimerService timers;
+    Recorder::Log log;
+    auto pending = timers.run_after(50ms, std::make_unique<Recorder>(log, 1));
+    timers.close();
+    CHECK_FALSE(pending.active());
+    auto late = timers.run_after(1ms, std::make_unique<Recorder>(log, 2));
+    CHECK_FALSE(late.active());
+    std::this_thread::sleep_for(120ms);
+    CHECK(log.size() == 0);
+  }
+
+  TEST_CASE("TimerService: cancelled timers do not pile up (a cancelled one-shot frees its task)") {
+    // Every request arms a timeout that its reply cancels: a busy system must not keep them all.
+    TimerService timers;
+    struct Counted final : TimerTask {
+      explicit Counted(std::atomic<int>& alive) : alive_(alive) { alive_.fetch_add(1); }
+      ~Counted() override { alive_.fetch_sub(1); }
+      void fire() noexcept override {}
+      std::atomic<int>& alive_;
+    };
+    std::atomic<int> alive{0};
+    for (int i = 0; i < 20000; ++i) timers.run_after(1h, std::make_unique<Counted>(alive)).cancel();
+    CHECK(alive.load() == 0);        // each task went with its cancel
+    CHECK(timers.pending() < 2048);  // the heap compacted as cancels piled up
+    auto live = timers.run_after(1h, std::make_unique<Counted>(alive));
+    CHECK(alive.load() == 1);
+    CHECK(live.active());
+  }
+
+  TEST_CASE("send_after: delivered not before due, within a generous bound") {
+    troupe::System system(troupe::Config{.workers = 2});
+    troupe::ScopedActor me(system);
+    for (auto delay : {20ms, 100ms}) {
+      CAPTURE(delay.count());
+      const auto start = Clock::now();
+      auto timer = system.send_after(me.handle(), delay, Tick{7});
+      auto tick = me.receive<Tick>(5s);
+      const auto elapsed = Clock::now() - start;
+      REQUIRE(tick.ok());
+      CHECK(tick->n == 7);
+      CHECK(elapsed >= delay);
+      CHECK(elapsed <= delay + kLate);
+      CHECK_FALSE(timer.active());
+    }
+    // Many at once, due in reverse order of scheduling: delivered in due order.
+    for (int i = 5; i >= 1; --i) system.send_after(me.handle(), i * 15ms, Tick{i});
+    for (int i = 1; i <= 5; ++i) {
+      auto tick = me.receive<Tick>(5s);
+      REQUIRE(tick.ok());
+      CHECK(tick->n == i);
+    }
+  }
+
+  TEST_CASE("send_after from an actor; a cancelled send_after is never delivered") {
+    troupe::System system(troupe::Config{.workers = 2});
+    troupe::ScopedActor me(system);
+    struct Arm {
+      troupe::DynamicHandle reply_to;
+    };
+    auto actor = system.spawn([](troupe::Context& self) {
+      return troupe::behavior([&self](Arm a) { self.send_after(a.reply_to, 30ms, Tick{1}); });
+    });
+    const auto start = Clock::now();
+    actor.send(Arm{me.handle()});
     auto tick = me.receive<Tick>(5s);
-    const auto elapsed = Clock::now() - start;
     REQUIRE(tick.ok());
-    CHECK(tick->n == 7);
-    CHECK(elapsed >= delay);
-    CHECK(elapsed <= delay + kLate);
+    CHECK(ms_since(start) >= 30ms);
+
+    auto cancelled = system.send_after(me.handle(), 50ms, Tick{2});
+    CHECK(cancelled.cancel());
+    CHECK(me.receive<Tick>(200ms).code() == troupe::Errc::timeout);
+    CHECK(system.wait_idle(5s));  // a cancelled one-shot timer no longer holds the system busy
+  }
+
+  TEST_CASE("send_every: repeats at its period until cancelled, then stops") {
+    troupe::System system(troupe::Config{.workers = 2});
+    troupe::ScopedActor me(system);
+    const auto period = 20ms;
+    const auto start = Clock::now();
+    auto timer = system.send_every(me.handle(), period, Tick{0});
+    constexpr int kTicks = 5;
+    for (int i = 0; i < kTicks; ++i) REQUIRE(me.receive<Tick>(5s).ok());
+    CHECK(Clock::now() - start >= kTicks * period);
+    CHECK(timer.active());
+    CHECK(timer.cancel());
     CHECK_FALSE(timer.active());
+    // At most one tick may have been on its way as we cancelled; after that, silence.
+    int late = 0;
+    while (me.receive<Tick>(100ms).ok()) ++late;
+    CHECK(late <= 1);
+    CHECK(me.receive<Tick>(200ms).code() == troupe::Errc::timeout);
+    // Periodic timers do not keep the system busy.
+    auto again = system.send_every(me.handle(), 1h, Tick{0});
+    CHECK(system.wait_idle(5s));
+    CHECK(again.cancel());
   }
-  // Many at once, due in reverse order of scheduling: delivered in due order.
-  for (int i = 5; i >= 1; --i) system.send_after(me.handle(), i * 15ms, Tick{i});
-  for (int i = 1; i <= 5; ++i) {
-    auto tick = me.receive<Tick>(5s);
-    REQUIRE(tick.ok());
-    CHECK(tick->n == i);
-  }
-}
-
-TEST_CASE("send_after from an actor; a cancelled send_after is never delivered") {
-  troupe::System system(troupe::Config{.workers = 2});
-  troupe::ScopedActor me(system);
-  struct Arm {
-    troupe::DynamicHandle reply_to;
-  };
-  auto actor = system.spawn([](troupe::Context& self) {
-    return troupe::behavior([&self](Arm a) { self.send_after(a.reply_to, 30ms, Tick{1}); });
-  });
-  const auto start = Clock::now();
-  actor.send(Arm{me.handle()});
-  auto tick = me.receive<Tick>(5s);
-  REQUIRE(tick.ok());
-  CHECK(ms_since(start) >= 30ms);
-
-  auto cancelled = system.send_after(me.handle(), 50ms, Tick{2});
-  CHECK(cancelled.cancel());
-  CHECK(me.receive<Tick>(200ms).code() == troupe::Errc::timeout);
-  CHECK(system.wait_idle(5s));  // a cancelled one-shot timer no longer holds the system busy
-}
-
-TEST_CASE("send_every: repeats at its period until cancelled, then stops") {
-  troupe::System system(troupe::Config{.workers = 2});
-  troupe::ScopedActor me(system);
-  const auto period = 20ms;
-  const auto start = Clock::now();
-  auto timer = system.send_every(me.handle(), period, Tick{0});
-  constexpr int kTicks = 5;
-  for (int i = 0; i < kTicks; ++i) REQUIRE(me.receive<Tick>(5s).ok());
-  CHECK(Clock::now() - start >= kTicks * period);
-  CHECK(timer.active());
-  CHECK(timer.cancel());
-  CHECK_FALSE(timer.active());
-  // At most one tick may have been on its way as we cancelled; after that, silence.
-  int late = 0;
-  while (me.receive<Tick>(100ms).ok()) ++late;
-  CHECK(late <= 1);
-  CHECK(me.receive<Tick>(200ms).code() == troupe::Errc::timeout);
-  // Periodic timers do not keep the system busy.
-  auto again = system.send_every(me.handle(), 1h, Tick{0});
-  CHECK(system.wait_idle(5s));
-  CHECK(again.cancel());
-}
 
 }  // TEST_SUITE
