@@ -17,6 +17,8 @@ std::string_view to_string(Errc code) noexcept {
       return "unexpected_reply";
     case Errc::system_shutdown:
       return "system_shutdown";
+    case Errc::name_taken:
+      return "name_taken";
   }
   return "unknown";
 }
@@ -37,6 +39,8 @@ std::string ExitReason::to_string() const {
       return "kill";
     case Kind::error:
       return "error: " + message;
+    case Kind::noproc:
+      return "noproc";
   }
   return "unknown";
 }

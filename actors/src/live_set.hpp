@@ -40,6 +40,16 @@ class LiveSet {
     s.count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as in insert
   }
 
+  // Whether `actor` is in the set: spawned by this system and not yet stopped (actor_exited
+  // erases it). The answer can go stale at once; the registry asks under a lock that
+  // actor_exited takes after the erase (see registry.cpp).
+  bool contains(const Context* actor) {
+    Shard& s = shard_of(actor);
+    std::lock_guard lock(s.mutex);
+    // A member is the head of its shard's list or has a predecessor; erase() clears the links.
+    return s.head == actor || const_cast<Context*>(actor)->live_links().prev != nullptr;
+  }
+
   // Calls f(actor) for every live actor, each under its shard's lock (so it cannot stop meanwhile).
   template <class F>
   void for_each(F&& f) {

@@ -85,7 +85,8 @@ class ScopedCore final : public Context, public runtime::Executor {
     if (request_id != 0) {
       return kind == EnvelopeKind::response && const_cast<Envelope&>(env).reply().request_id == request_id;
     }
-    return (kind == EnvelopeKind::message || kind == EnvelopeKind::request) && env.type() == type;
+    return (kind == EnvelopeKind::message || kind == EnvelopeKind::request || kind == EnvelopeKind::signal) &&
+           env.type() == type;
   }
 
   void keep(Envelope* env) {
@@ -93,6 +94,12 @@ class ScopedCore final : public Context, public runtime::Executor {
       dispose(env);  // a reply to a request that already timed out
       return;
     }
+    if (env->kind() == EnvelopeKind::signal && !env->is(message_type<Down>) &&
+        !env->is(message_type<detail::LinkSignal>) && !env->is(message_type<detail::MonitorSignal>)) {
+      dispose(env);  // exits, unlinks, demonitors: a scoped actor has no links or watchers to change
+      return;
+    }
+    // Downs wait for receive<Down>(); links and monitors of this actor are answered when it closes.
     stash_.push_back(env);
   }
 
@@ -109,6 +116,7 @@ class ScopedCore final : public Context, public runtime::Executor {
   bool marked_ = true;
   std::deque<Envelope*> stash_;
   std::uint64_t last_request_id_ = 0;
+  std::uint64_t last_monitor_id_ = 0;
   friend class troupe::ScopedActor;
 };
 
@@ -137,6 +145,17 @@ Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, D
   target->enqueue(request);
   response = core_->wait_for(nullptr, id, timeout);
   return Errc::timeout;
+}
+
+MonitorRef ScopedActor::monitor(const DynamicHandle& target) {
+  const MonitorRef ref{++core_->last_monitor_id_};
+  if (!target.valid()) {
+    detail::send_signal(core_, make_envelope<Down>(EnvelopeKind::signal, Down{{}, ExitReason::noproc(), ref}));
+  } else {
+    detail::send_signal(target.core(), make_envelope<detail::MonitorSignal>(EnvelopeKind::signal,
+                                                                            detail::MonitorSignal{handle(), ref}));
+  }
+  return ref;
 }
 
 Envelope* ScopedActor::wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {

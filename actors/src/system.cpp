@@ -72,6 +72,7 @@ void System::dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason re
 
 void System::actor_exited(Context& actor, const ExitReason& reason) noexcept {
   internals_->live.erase(&actor);
+  internals_->registry.drop_all(actor);  // after the erase: see registry.cpp; before the hook
   const auto& hook = internals_->config.on_actor_exit;
   try {
     if (hook) {

@@ -1,6 +1,7 @@
 // What a System owns.
 #pragma once
 
+#include <troupe/registry.hpp>
 #include <troupe/system.hpp>
 #include <troupe/runtime/dedicated_thread.hpp>
 #include <troupe/runtime/scheduler.hpp>
@@ -30,6 +31,8 @@ struct System::Internals {
   std::vector<std::unique_ptr<runtime::DedicatedThread>> blocking_threads;
   std::mutex shutdown_mutex;
   bool shut_down = false;
+  // Last: destroyed first, while everything an actor's release may need is still there.
+  Registry registry{live};
 };
 
 }  // namespace troupe

@@ -7,9 +7,10 @@
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 #include <troupe/promise.hpp>
-#include <troupe/task.hpp>
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/timer_service.hpp>
+#include <troupe/signals.hpp>
+#include <troupe/task.hpp>
 
 #include <chrono>
 #include <concepts>
@@ -91,6 +92,27 @@ class Context : public runtime::ActorCore {
   // messages left in its mailbox become dead letters.
   void quit(ExitReason reason = ExitReason::normal());
 
+  // Links and monitors (see signals.hpp). All of them only send signals: the other actor's
+  // state is never touched from here.
+  // One-way: a Down with the returned ref comes when `target` stops. If it has stopped already,
+  // the Down comes at once, with its exit reason (noproc for an empty handle).
+  MonitorRef monitor(const DynamicHandle& target);
+  // Removes the monitor; no Down for it is handled afterwards, even one already on its way.
+  void demonitor(MonitorRef ref);
+  // Two-way: when either actor stops with a reason other than normal, the other gets an exit
+  // signal with that reason. If `target` has stopped already, this actor gets one at once, with
+  // reason noproc. Linking twice is linking once; linking to oneself does nothing.
+  void link(const DynamicHandle& target);
+  // Removes the link; no exit signal due to it is acted on afterwards.
+  void unlink(const DynamicHandle& target);
+  // While trapping, exit signals (except an untrappable kill) arrive as troupe::Exit messages
+  // instead of stopping this actor.
+  void trap_exits(bool on = true) noexcept;
+  bool trapping_exits() const noexcept { return (layer_flags_ & kTrapExits) != 0; }
+  // Sends `target` an exit signal (erlang:exit/2): unless it traps exits, it stops with `reason`
+  // (a normal reason is ignored). ExitReason::kill stops it even if it traps exits.
+  void exit(const DynamicHandle& target, ExitReason reason);
+
   // A request to `target`, to `co_await` inside a handler that returns Task<...>. The reply type
   // comes from the typed handle, or from M::reply_type; for a DynamicHandle name it: request<R>(...).
   template <class R = void, class H, class M>
@@ -142,6 +164,8 @@ class Context : public runtime::ActorCore {
   static Envelope* current_message() noexcept;
   // Pusher side: drains a stopped actor's mailbox as dead letters.
   void drain_dead_letters() noexcept;
+  // The reason the actor stopped (normal while it runs). Owner, or anyone after it stopped.
+  ExitReason exit_reason() const;
 
  protected:
   Context(System& system, runtime::Executor* executor) noexcept;
@@ -156,11 +180,12 @@ class Context : public runtime::ActorCore {
   // dead letters. Consumer only.
   void close_mailbox() noexcept;
   void dead_letter(Envelope* env) noexcept;
-  enum LifecycleFlag : std::uint16_t {
+  enum LifecycleFlag : std::uint8_t {
     kConstructed = 1,
     kExiting = 2,
     kTerminated = 4,
     kEnvelopeAdopted = 8,  // the handler's coroutine keeps the current envelope until it ends
+    kTrapExits = 16,
   };
 
  private:
@@ -168,6 +193,11 @@ class Context : public runtime::ActorCore {
   Envelope* next_envelope() noexcept;
   void handle(Envelope* env) noexcept;
   void handle_response(Envelope* env) noexcept;
+  void handle_message(Envelope* env, bool urgent) noexcept;
+  void take_signals() noexcept;
+  void handle_signal(Envelope* env) noexcept;
+  void dead_signal(Envelope* env) noexcept;
+  void propagate_exit(const ExitReason& reason) noexcept;
   void run_handler(Envelope& env);
   void start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env);
   void after_task_step() noexcept;

@@ -19,6 +19,7 @@ enum class Errc : std::uint8_t {
   actor_failed,        // the receiver's handler threw; Error::what has the exception's text
   unexpected_reply,    // the reply's type is not the one the request expected
   system_shutdown,     // the system stopped before a response came
+  name_taken,          // System::register_name: another actor holds the name; Error::what has it
 };
 
 std::string_view to_string(Errc code) noexcept;

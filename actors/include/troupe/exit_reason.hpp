@@ -12,6 +12,7 @@ struct ExitReason {
     shutdown,  // the system stopped it
     kill,      // killed; cannot be trapped
     error,     // failed: an escaped exception, or a quit with an error; `message` says why
+    noproc,    // the actor was already gone (a link to a stopped actor, a monitor of an empty handle)
   };
 
   Kind kind = Kind::normal;
@@ -21,9 +22,10 @@ struct ExitReason {
   static ExitReason shutdown() { return {Kind::shutdown, {}}; }
   static ExitReason kill() { return {Kind::kill, {}}; }
   static ExitReason error(std::string why) { return {Kind::error, std::move(why)}; }
+  static ExitReason noproc() { return {Kind::noproc, {}}; }
 
   bool is_normal() const noexcept { return kind == Kind::normal; }
-  std::string to_string() const;  // "normal", "shutdown", "kill", "error: <message>"
+  std::string to_string() const;  // "normal", "shutdown", "kill", "error: <message>", "noproc"
 };
 
 }  // namespace troupe

@@ -43,6 +43,8 @@ enum class EnvelopeKind : std::uint8_t {
   response = 2,  // answers request reply().request_id; payload is the value, or an Error
   stop = 3,      // the system asks the actor to stop (shutdown)
   timeout = 4,   // the timeout of request reply().request_id expired
+  signal = 5,    // a link, unlink, monitor, demonitor, exit or down signal (see signals.hpp):
+                 // handled before the user messages queued ahead of it
 };
 
 // Requests, responses and timeouts carry this just before their envelope. One-way messages,

@@ -57,6 +57,11 @@ class ScopedActor {
   // Number of messages received but not yet taken by receive().
   std::size_t queued() const noexcept;
 
+  // Monitors `target`: receive<Down>() gets the Down when it stops (at once if it has already
+  // stopped). A ScopedActor cannot link or trap exits; an actor that links to or monitors a
+  // ScopedActor is told when the ScopedActor is destroyed (Exit noproc, or Down normal).
+  MonitorRef monitor(const DynamicHandle& target);
+
  private:
   Errc send_and_wait(runtime::ActorCore* target, Envelope* request, Duration timeout, Envelope*& response);
   // The first queued or arriving one-way message of `type`, or the response to `request_id`.

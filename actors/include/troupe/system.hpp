@@ -2,6 +2,7 @@
 #pragma once
 
 #include <troupe/context.hpp>
+#include <troupe/error.hpp>
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/runtime/timer_service.hpp>
@@ -11,6 +12,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace troupe {
@@ -103,6 +106,14 @@ class System {
     // the ordering (mailbox push/pop) and makes sure it runs that turn.
     return stopping_.load(std::memory_order_relaxed);
   }
+
+  // Names (see registry.hpp). register_name: Errc::name_taken if another actor holds the name,
+  // Errc::dead_actor if `actor` has stopped (or is empty, or not spawned by this system). A name
+  // is dropped when its actor stops. whereis: the named actor, or nullopt. unregister_name:
+  // whether the name was registered. Thread-safe from any thread.
+  Result<void> register_name(std::string name, const DynamicHandle& actor);
+  std::optional<DynamicHandle> whereis(std::string_view name) const;
+  bool unregister_name(std::string_view name);
 
   std::uint64_t dead_letters() const noexcept;
   std::size_t live_actors() const noexcept;

@@ -1,5 +1,5 @@
 // Everything a troupe program needs: System, spawn, handles, behaviors, requests, coroutines,
-// timers and scoped actors.
+// timers, scoped actors and names.
 #pragma once
 
 #include <troupe/behavior.hpp>
@@ -9,6 +9,7 @@
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 #include <troupe/promise.hpp>
+#include <troupe/registry.hpp>
 #include <troupe/scoped_actor.hpp>
 #include <troupe/system.hpp>
 #include <troupe/task.hpp>

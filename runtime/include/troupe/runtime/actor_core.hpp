@@ -67,6 +67,12 @@ class ActorCore : public RunLink {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
   }
 
+  // Any thread, right after enqueue() of a system signal (exit, down, link, monitor): asks the
+  // owner to take its signals before the user messages still queued, at its next turn.
+  // Release: pairs with the acquire exchange in take_signal_flag(), so the owner that takes the
+  // flag also sees the signal's envelope linked into the mailbox (the push came first).
+  void flag_signal() noexcept { signals_.store(1, std::memory_order_release); }
+
   std::uint16_t budget() const noexcept { return budget_; }
   void set_budget(std::uint16_t budget) noexcept { budget_ = budget == 0 ? 1 : budget; }
   Executor* executor() const noexcept { return executor_; }
@@ -78,6 +84,12 @@ class ActorCore : public RunLink {
   // Called once, when the last reference is released.
   virtual void destroy() noexcept = 0;
   void set_executor(Executor* executor) noexcept { executor_ = executor; }
+  // Owner, once per turn: whether a signal may wait. Relaxed: a hint; a stale 0 only leaves the
+  // signal to be popped in order this turn, or found by the next turn's check (the flag stays set).
+  bool signal_flagged() const noexcept { return signals_.load(std::memory_order_relaxed) != 0; }
+  // Owner: clears the flag. Acquire: pairs with flag_signal()'s release, so every signal whose
+  // flag this clears is visible to the mailbox pops that follow.
+  bool take_signal_flag() noexcept { return signals_.exchange(0, std::memory_order_acquire) != 0; }
 
   Mailbox mailbox_;
 
@@ -87,9 +99,12 @@ class ActorCore : public RunLink {
 
  protected:
   // Bits owned by the layer above (actor lifecycle state); placed here to fill padding.
-  std::uint16_t layer_flags_ = 0;
+  std::uint8_t layer_flags_ = 0;
 
  private:
+  // Set by senders of signals (flag_signal), cleared by the owner (take_signal_flag). Shares
+  // the word with refs_, budget_ and layer_flags_: no extra bytes per actor.
+  std::atomic<std::uint8_t> signals_{0};
   Executor* executor_;
 };
 
