@@ -1,0 +1,251 @@
+// Context, part 3: system signals — links, monitors, exit signals, and how they overtake the
+// user messages queued ahead of them. (The turn loop is in context.cpp.)
+#include <troupe/context.hpp>
+#include <troupe/system.hpp>
+
+#include "actor_extras.hpp"
+#include "describe.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <string>
+
+namespace troupe {
+
+// At the start of a turn whose flag is set: takes everything queued now out of the mailbox, user
+// messages to the stash (behind what is there, in order), and the rest (signals, and responses
+// and timeouts that an awaiting coroutine needs) to a list chained through their own mailbox
+// links (no allocation), then handles that list in order.
+void Context::take_signals() noexcept {
+  take_signal_flag();
+  Envelope* first = nullptr;
+  Envelope* last = nullptr;
+  while (auto* env = static_cast<Envelope*>(mailbox_.pop())) {
+    const EnvelopeKind kind = env->kind();
+    if (kind == EnvelopeKind::message || kind == EnvelopeKind::request) {
+      try {
+        extras().stash.push_back(env);
+      } catch (...) {  // no memory to keep it: it becomes a dead letter
+        dead_letter(env);
+      }
+      continue;
+    }
+    // Relaxed: the list is private to this thread now.
+    env->next.store(nullptr, std::memory_order_relaxed);
+    if (last == nullptr) {
+      first = env;
+    } else {
+      last->next.store(env, std::memory_order_relaxed);
+    }
+    last = env;
+  }
+  while (first != nullptr) {
+    Envelope* env = first;
+    first = static_cast<Envelope*>(env->next.load(std::memory_order_relaxed));
+    if (env->kind() == EnvelopeKind::signal) {
+      handle_signal(env);  // once stopping, bookkeeping only: links and monitors still count
+    } else if ((layer_flags_ & kExiting) == 0) {
+      handle(env);
+    } else {
+      dead_letter(env);  // as if it were left in the mailbox
+    }
+  }
+}
+
+// Owner only. Bookkeeping signals change links and monitors; an exit signal may stop the actor
+// or, trapped, become an Exit message; a Down of a live monitor becomes a Down message.
+void Context::handle_signal(Envelope* env) noexcept {
+  const MessageType* type = env->type();
+  try {
+    if (type == &message_type<detail::LinkSignal>) {
+      DynamicHandle& from = payload<detail::LinkSignal>(*env).from;
+      if (from.valid() && from.core() != this) {
+        auto& links = extras().links;
+        if (std::find(links.begin(), links.end(), from) == links.end()) links.push_back(std::move(from));
+      }
+    } else if (type == &message_type<detail::UnlinkSignal>) {
+      if (extras_ != nullptr) std::erase(extras_->links, payload<detail::UnlinkSignal>(*env).from);
+    } else if (type == &message_type<detail::MonitorSignal>) {
+      auto& m = payload<detail::MonitorSignal>(*env);
+      extras().monitors.push_back({std::move(m.watcher), m.ref});
+    } else if (type == &message_type<detail::DemonitorSignal>) {
+      auto& d = payload<detail::DemonitorSignal>(*env);
+      if (extras_ != nullptr) {
+        std::erase_if(extras_->monitors,
+                      [&](const auto& m) { return m.watcher.core() == d.watcher && m.ref == d.ref; });
+      }
+    } else if (type == &message_type<detail::ExitSignal>) {
+      auto& e = payload<detail::ExitSignal>(*env);
+      // A link's exit after unlink (or after the link already fired) means nothing.
+      if (e.linked && (extras_ == nullptr || std::erase(extras_->links, e.exit.from) == 0)) {
+        dispose(env);
+        return;
+      }
+      if (e.untrappable) {
+        stop_with(ExitReason::kill());
+      } else if (trapping_exits()) {
+        if ((layer_flags_ & kExiting) == 0) {
+          Envelope* message = make_envelope<Exit>(EnvelopeKind::message, std::move(e.exit));
+          dispose(env);
+          handle_message(message, true);
+          return;
+        }
+      } else if (!e.exit.reason.is_normal()) {
+        stop_with(std::move(e.exit.reason));
+      }
+    } else if (type == &message_type<Down>) {
+      auto& d = payload<Down>(*env);
+      const bool live =
+          extras_ != nullptr && std::erase_if(extras_->watching, [&](const auto& w) { return w.ref == d.ref; }) != 0;
+      if (live && (layer_flags_ & kExiting) == 0) {
+        // The same block, now a one-way message (neither kind has a reply header).
+        env->type_and_kind =
+            (env->type_and_kind & ~std::uintptr_t{7}) | static_cast<std::uintptr_t>(EnvelopeKind::message);
+        handle_message(env, true);
+        return;
+      }
+    }
+  } catch (...) {  // no memory for the bookkeeping: fail rather than lose a link or monitor
+    stop_with(ExitReason::error("out of memory handling a signal: " + detail::describe(std::current_exception())));
+  }
+  dispose(env);
+}
+
+// Each exit is its own turn: this only sends signals, so a chain of links unwinds one actor per
+// turn, never through the stack. Links get an exit signal, watchers a Down, watched actors a
+// demonitor (their lists shrink).
+void Context::propagate_exit(const ExitReason& reason) noexcept {
+  auto& x = *extras_;
+  for (DynamicHandle& peer : x.links) {
+    try {
+      detail::send_signal(peer.core(),
+                          make_envelope<detail::ExitSignal>(EnvelopeKind::signal,
+                                                            detail::ExitSignal{Exit{self(), reason}, true, false}));
+    } catch (...) {  // no memory for the signal: that peer is not told
+    }
+  }
+  for (auto& m : x.monitors) {
+    try {
+      detail::send_signal(m.watcher.core(), make_envelope<Down>(EnvelopeKind::signal, Down{self(), reason, m.ref}));
+    } catch (...) {
+    }
+  }
+  for (auto& w : x.watching) {
+    if (!w.target.valid()) continue;
+    try {
+      detail::send_signal(w.target.core(), make_envelope<detail::DemonitorSignal>(
+                                               EnvelopeKind::signal, detail::DemonitorSignal{this, w.ref}));
+    } catch (...) {
+    }
+  }
+  x.links.clear();
+  x.links.shrink_to_fit();
+  x.monitors.clear();
+  x.monitors.shrink_to_fit();
+  x.watching.clear();
+  x.watching.shrink_to_fit();
+}
+
+ExitReason Context::exit_reason() const {
+  if (extras_ != nullptr && extras_->exit_reason) return *extras_->exit_reason;
+  return ExitReason::normal();
+}
+
+// A signal for a stopped actor, on the pusher's thread (or the actor's, as it closes). It only
+// sends: a monitor gets its Down at once (with the kept exit reason), a link its exit signal
+// (reason noproc, as Erlang's link to a dead process). The rest means nothing now.
+void Context::dead_signal(Envelope* env) noexcept {
+  const MessageType* type = env->type();
+  try {
+    if (type == &message_type<detail::MonitorSignal>) {
+      auto& m = payload<detail::MonitorSignal>(*env);
+      if (m.watcher.valid()) {
+        detail::send_signal(m.watcher.core(),
+                            make_envelope<Down>(EnvelopeKind::signal, Down{self(), exit_reason(), m.ref}));
+      }
+    } else if (type == &message_type<detail::LinkSignal>) {
+      auto& l = payload<detail::LinkSignal>(*env);
+      if (l.from.valid()) {
+        detail::send_signal(l.from.core(), make_envelope<detail::ExitSignal>(
+                                               EnvelopeKind::signal,
+                                               detail::ExitSignal{Exit{self(), ExitReason::noproc()}, true, false}));
+      }
+    }
+  } catch (...) {  // no memory for the answer: the watcher is not told
+  }
+}
+
+// --- Links and monitors: each call only sends a signal (the target handles it on its own turn).
+
+void detail::send_signal(runtime::ActorCore* target, Envelope* signal) noexcept {
+  target->enqueue(signal);
+  target->flag_signal();  // after the push: see flag_signal()
+}
+
+MonitorRef Context::monitor(const DynamicHandle& target) {
+  auto& x = extras();
+  x.watching.reserve(x.watching.size() + 1);
+  const MonitorRef ref{++x.last_monitor_id};
+  Envelope* signal = target.valid() ? static_cast<Envelope*>(make_envelope<detail::MonitorSignal>(
+                                          EnvelopeKind::signal, detail::MonitorSignal{self(), ref}))
+                                    : make_envelope<Down>(EnvelopeKind::signal, Down{{}, ExitReason::noproc(), ref});
+  x.watching.push_back({ref, target});  // cannot throw: reserved
+  detail::send_signal(target.valid() ? target.core() : this, signal);
+  return ref;
+}
+
+void Context::demonitor(MonitorRef ref) {
+  if (extras_ == nullptr) return;
+  auto& watching = extras_->watching;
+  auto it = std::find_if(watching.begin(), watching.end(), [&](const auto& w) { return w.ref == ref; });
+  if (it == watching.end()) return;
+  DynamicHandle target = std::move(it->target);
+  watching.erase(it);
+  if (!target.valid()) return;
+  detail::send_signal(target.core(),
+                      make_envelope<detail::DemonitorSignal>(EnvelopeKind::signal, detail::DemonitorSignal{this, ref}));
+}
+
+void Context::link(const DynamicHandle& target) {
+  if (!target.valid()) {  // an empty handle stands for no actor: noproc, at once
+    detail::send_signal(
+        this, make_envelope<detail::ExitSignal>(EnvelopeKind::signal,
+                                                detail::ExitSignal{Exit{{}, ExitReason::noproc()}, false, false}));
+    return;
+  }
+  if (target.core() == this) return;
+  auto& links = extras().links;
+  if (std::find(links.begin(), links.end(), target) != links.end()) return;
+  links.reserve(links.size() + 1);
+  Envelope* signal = make_envelope<detail::LinkSignal>(EnvelopeKind::signal, detail::LinkSignal{self()});
+  links.push_back(target);  // cannot throw: reserved
+  detail::send_signal(target.core(), signal);
+}
+
+void Context::unlink(const DynamicHandle& target) {
+  if (extras_ == nullptr || !target.valid()) return;
+  Envelope* signal = make_envelope<detail::UnlinkSignal>(EnvelopeKind::signal, detail::UnlinkSignal{self()});
+  if (std::erase(extras_->links, target) == 0) {
+    dispose(signal);
+    return;
+  }
+  detail::send_signal(target.core(), signal);
+}
+
+void Context::trap_exits(bool on) noexcept {
+  if (on) {
+    layer_flags_ |= kTrapExits;
+  } else {
+    layer_flags_ &= static_cast<std::uint8_t>(~kTrapExits);
+  }
+}
+
+void Context::exit(const DynamicHandle& target, ExitReason reason) {
+  if (!target.valid()) return;
+  const bool kill = reason.kind == ExitReason::Kind::kill;
+  detail::send_signal(target.core(),
+                      make_envelope<detail::ExitSignal>(
+                          EnvelopeKind::signal, detail::ExitSignal{Exit{self(), std::move(reason)}, false, kill}));
+}
+
+}  // namespace troupe
