@@ -10,6 +10,7 @@
 #include <exception>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace troupe {
 namespace {
@@ -26,6 +27,22 @@ DeadLetterExecutor dead_letter_executor;
 // The message being handled on this thread, for Context::promise. Thread-local rather than a
 // member: it costs no memory per actor.
 thread_local Envelope* tls_current_message = nullptr;
+
+// The actor whose turn runs on this thread, for backpressure: a send to a full bounded mailbox
+// mutes the sending actor.
+thread_local Context* tls_current_actor = nullptr;
+
+// Sets tls_current_actor for the length of a turn.
+class TurnScope {
+ public:
+  explicit TurnScope(Context* actor) noexcept : previous_(std::exchange(tls_current_actor, actor)) {}
+  ~TurnScope() { tls_current_actor = previous_; }
+  TurnScope(const TurnScope&) = delete;
+  TurnScope& operator=(const TurnScope&) = delete;
+
+ private:
+  Context* previous_;
+};
 
 }  // namespace
 
@@ -60,6 +77,7 @@ void Context::stop_with(ExitReason reason) noexcept {
 // The first turn starts by constructing the actor's state. Once the system is stopping, a turn
 // stops the actor before anything else.
 runtime::TurnResult Context::resume() noexcept {
+  const TurnScope scope(this);
   if (system_->stopping() && (layer_flags_ & kExiting) == 0) stop_with(ExitReason::shutdown());
   if ((layer_flags_ & (kConstructed | kExiting)) == 0) {
     try {
@@ -72,30 +90,38 @@ runtime::TurnResult Context::resume() noexcept {
   // Overtaking: one relaxed load per turn. Set, the signals queued now go before the user
   // messages queued ahead of them (a turn already under way ends first).
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
-  for (unsigned n = budget(); n > 0 && (layer_flags_ & kExiting) == 0; --n) {
-    Envelope* env = next_envelope();
+  // A send that mutes the actor ends its turn: backpressure holds it back message by message.
+  // (Still muted from an earlier turn means it could not park — it holds others back — and
+  // must drain its own mailbox: it runs on.)
+  const bool muted_before = muted();
+  for (unsigned n = budget(); n > 0 && (layer_flags_ & kExiting) == 0 && (muted_before || !muted()); --n) {
+    bool urgent = false;
+    Envelope* env = next_envelope(urgent);
     if (env == nullptr) break;
-    handle(env);
+    handle(env, urgent);
   }
   if ((layer_flags_ & kExiting) != 0) {
     terminate();
     return runtime::TurnResult::terminated;
   }
+  // Backpressure: a send in this turn found a full mailbox. Whoever unmutes us schedules us.
+  if (park_if_muted()) return runtime::TurnResult::parked;
   if (extras_ != nullptr && !awaiting() && !extras_->stash.empty()) return runtime::TurnResult::more;
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
 }
 
-Envelope* Context::next_envelope() noexcept {
+Envelope* Context::next_envelope(bool& urgent) noexcept {
   if (extras_ != nullptr && !awaiting() && !extras_->stash.empty()) {
     Envelope* env = extras_->stash.front();
     extras_->stash.pop_front();
-    if (extras_->urgent_in_stash > 0) --extras_->urgent_in_stash;
+    urgent = extras_->urgent_in_stash > 0;
+    if (urgent) --extras_->urgent_in_stash;
     return env;
   }
   return static_cast<Envelope*>(mailbox_.pop());
 }
 
-void Context::handle(Envelope* env) noexcept {
+void Context::handle(Envelope* env, bool urgent) noexcept {
   switch (env->kind()) {
     case EnvelopeKind::stop:
       stop_with(ExitReason::shutdown());
@@ -110,7 +136,7 @@ void Context::handle(Envelope* env) noexcept {
       return;
     case EnvelopeKind::message:
     case EnvelopeKind::request:
-      handle_message(env, false);
+      handle_message(env, urgent);
       return;
   }
   dispose(env);
@@ -129,10 +155,12 @@ void Context::handle_message(Envelope* env, bool urgent) noexcept {
         x.stash.push_back(env);
       }
     } catch (...) {  // no memory to keep it: it becomes a dead letter
+      if (!urgent) message_taken();
       dead_letter(env);
     }
     return;
   }
+  if (!urgent) message_taken();  // a Down / Exit made here was never counted
   run_handler(*env);
   if ((layer_flags_ & kEnvelopeAdopted) != 0) {
     layer_flags_ &= static_cast<std::uint8_t>(~kEnvelopeAdopted);  // the task disposes of it
@@ -142,6 +170,12 @@ void Context::handle_message(Envelope* env, bool urgent) noexcept {
 }
 
 Envelope* Context::current_message() noexcept { return tls_current_message; }
+
+Context* Context::current_actor() noexcept { return tls_current_actor; }
+
+void Context::message_taken() noexcept {
+  if (runtime::MailboxLimit* limit = mailbox_limit()) limit->consumed();
+}
 
 void Context::run_handler(Envelope& env) {
   tls_current_message = &env;
@@ -188,6 +222,9 @@ void Context::terminate() noexcept {
     if (x.exit_reason) reason = *x.exit_reason;
   }
   if ((layer_flags_ & kConstructed) != 0) destruct();
+  // No limit once stopped: what is still sent becomes a dead letter; muted senders and waiting
+  // threads go on now.
+  if (runtime::MailboxLimit* limit = mailbox_limit()) limit->close();
   system_->actor_exited(*this, reason);
   if (extras_ != nullptr) propagate_exit(reason);
   close_mailbox();

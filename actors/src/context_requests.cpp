@@ -80,7 +80,7 @@ bool Context::begin_request(runtime::ActorCore* target, Envelope* request, Durat
   x.pending.back().timeout =
       system_->timers().run_after(timeout, std::make_unique<RequestTimeout>(DynamicHandle::share(this), id));
   x.resume_point = h;
-  target->enqueue(request);
+  detail::deliver(target, request);  // refused by a full mailbox: the error comes as the response
   return true;
 }
 

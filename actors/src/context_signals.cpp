@@ -26,6 +26,7 @@ void Context::take_signals() noexcept {
       try {
         extras().stash.push_back(env);
       } catch (...) {  // no memory to keep it: it becomes a dead letter
+        message_taken();
         dead_letter(env);
       }
       continue;

@@ -19,6 +19,8 @@ std::string_view to_string(Errc code) noexcept {
       return "system_shutdown";
     case Errc::name_taken:
       return "name_taken";
+    case Errc::mailbox_full:
+      return "mailbox_full";
   }
   return "unknown";
 }

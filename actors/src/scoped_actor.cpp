@@ -142,7 +142,7 @@ Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, D
   request->reply().request_id = id;
   core_->add_ref();  // held by the request's reply_to
   request->reply().reply_to = core_;
-  target->enqueue(request);
+  detail::deliver(target, request);  // refused by a full mailbox: the error comes as the response
   response = core_->wait_for(nullptr, id, timeout);
   return Errc::timeout;
 }

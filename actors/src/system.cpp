@@ -65,7 +65,9 @@ void System::dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason re
     }
   }
   if (was_request) {
-    const Errc code = reason == DeadLetter::Reason::unhandled ? Errc::unexpected_message : Errc::dead_actor;
+    const Errc code = reason == DeadLetter::Reason::unhandled      ? Errc::unexpected_message
+                      : reason == DeadLetter::Reason::mailbox_full ? Errc::mailbox_full
+                                                                   : Errc::dead_actor;
     detail::send_response_error(env.reply().reply_to, env.reply().request_id, Error{code, std::string(env.type()->name)});
   }
 }
@@ -126,6 +128,7 @@ void System::shutdown() {
     in.live.for_each([](Context* actor) {
       try {
         actor->enqueue(make_envelope<Unit>(EnvelopeKind::stop));
+        actor->unmute();  // a muted actor stops now, not when its receiver drains
       } catch (...) {  // no memory for the signal: the next round tries again
       }
     });

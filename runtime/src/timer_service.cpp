@@ -1,4 +1,5 @@
 #include <troupe/runtime/timer_service.hpp>
+#include <troupe/runtime/thread_role.hpp>
 
 #include <troupe/runtime/scheduler.hpp>
 
@@ -153,6 +154,7 @@ std::size_t TimerService::pending() const {
 }
 
 void TimerService::run() noexcept {
+  const RuntimeThreadScope runtime_thread;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     if (heap_.empty()) {

@@ -1,5 +1,7 @@
 #include "worker.hpp"
 
+#include <troupe/runtime/thread_role.hpp>
+
 #include "idle_workers.hpp"
 #include "scheduler_access.hpp"
 
@@ -38,6 +40,7 @@ void Worker::schedule_local(ActorCore* actor) noexcept {
 // The run loop, in named steps: take local work; otherwise search the injection queue and the
 // other workers; otherwise park until woken.
 void Worker::run() noexcept {
+  const RuntimeThreadScope runtime_thread;
   tls_current_worker = this;
   while (!SchedulerAccess::stopping(scheduler_)) {
     ActorCore* actor = searching_ ? nullptr : next_actor();

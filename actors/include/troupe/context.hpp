@@ -162,6 +162,8 @@ class Context : public runtime::ActorCore {
   detail::LiveLinks& live_links() noexcept { return live_links_; }
   // The message whose handler runs on this thread now (nullptr outside handlers).
   static Envelope* current_message() noexcept;
+  // The actor whose turn runs on this thread (nullptr outside turns).
+  static Context* current_actor() noexcept;
   // Pusher side: drains a stopped actor's mailbox as dead letters.
   void drain_dead_letters() noexcept;
   // The reason the actor stopped (normal while it runs). Owner, or anyone after it stopped.
@@ -190,8 +192,10 @@ class Context : public runtime::ActorCore {
 
  private:
   bool awaiting() const noexcept;
-  Envelope* next_envelope() noexcept;
-  void handle(Envelope* env) noexcept;
+  Envelope* next_envelope(bool& urgent) noexcept;
+  void handle(Envelope* env, bool urgent = false) noexcept;
+  // A counted user message leaves the mailbox's count (bounded mailboxes only).
+  void message_taken() noexcept;
   void handle_response(Envelope* env) noexcept;
   void handle_message(Envelope* env, bool urgent) noexcept;
   void take_signals() noexcept;

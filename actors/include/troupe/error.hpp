@@ -20,6 +20,7 @@ enum class Errc : std::uint8_t {
   unexpected_reply,    // the reply's type is not the one the request expected
   system_shutdown,     // the system stopped before a response came
   name_taken,          // System::register_name: another actor holds the name; Error::what has it
+  mailbox_full,        // the receiver's bounded mailbox was full (policy drop or fail)
 };
 
 std::string_view to_string(Errc code) noexcept;
@@ -98,6 +99,22 @@ class [[nodiscard]] Result<void> {
 
  private:
   std::optional<Error> error_;
+};
+
+// What a send did with its message. Not [[nodiscard]]: a send to an unbounded actor always
+// succeeds, so most callers ignore it. Fails only with Errc::mailbox_full, for a receiver with a
+// bounded mailbox whose policy is drop (the message also counts as a dead letter) or fail.
+class SendResult {
+ public:
+  SendResult() noexcept = default;
+  SendResult(Errc code) noexcept : code_(code) {}  // NOLINT: implicit by design
+
+  bool ok() const noexcept { return code_ == Errc{}; }
+  explicit operator bool() const noexcept { return ok(); }
+  Errc code() const noexcept { return code_; }
+
+ private:
+  Errc code_{};
 };
 
 }  // namespace troupe

@@ -30,11 +30,14 @@ class DynamicHandle {
     if (core_ != nullptr) core_->release();
   }
 
-  // Moves (or copies) the message into the actor's mailbox. Never blocks. A message to a
-  // stopped actor becomes a dead letter. Precondition: the handle is valid.
+  // Moves (or copies) the message into the actor's mailbox. A message to a stopped actor
+  // becomes a dead letter. Never blocks, except when a thread of the caller's own (not a worker,
+  // not an actor) sends to a full bounded mailbox with the backpressure policy: it waits for room.
+  // Fails only for a full bounded mailbox with the drop or fail policy (see SpawnOptions).
+  // Precondition: the handle is valid.
   template <class M>
-  void send(M&& message) const {
-    core_->enqueue(make_envelope<std::decay_t<M>>(EnvelopeKind::message, std::forward<M>(message)));
+  SendResult send(M&& message) const {
+    return detail::deliver(core_, make_envelope<std::decay_t<M>>(EnvelopeKind::message, std::forward<M>(message)));
   }
 
   bool valid() const noexcept { return core_ != nullptr; }
@@ -98,11 +101,11 @@ class Handle : public DynamicHandle {
   using reply_type = typename detail::lookup_reply<std::decay_t<M>, Sigs...>::type;
 
   template <class M>
-  void send(M&& message) const {
+  SendResult send(M&& message) const {
     static_assert(accepts<M>,
                   "troupe: this actor has no handler for this message type, so its typed handle "
                   "refuses it. Add a handler to the actor's behavior, or send through a DynamicHandle.");
-    DynamicHandle::send(std::forward<M>(message));
+    return DynamicHandle::send(std::forward<M>(message));
   }
 
   // Internal: wraps a reference the caller owns.

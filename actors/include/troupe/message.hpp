@@ -135,6 +135,18 @@ T& payload(Envelope& envelope) noexcept {
 
 namespace detail {
 
+SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept;
+
+// Puts a user message or request into `target`'s mailbox: every one-way message and request
+// goes through here, so a bounded mailbox counts them all. Takes the envelope in every case.
+inline SendResult deliver(runtime::ActorCore* target, Envelope* env) noexcept {
+  if (target->mailbox_limit() == nullptr) [[likely]] {
+    target->enqueue(env);
+    return {};
+  }
+  return deliver_bounded(target, env);
+}
+
 // Sends `value` as the response to request `request_id`; nothing when there is no requester.
 // If the response cannot even be allocated, the requester's timeout reports it.
 template <class V>

@@ -9,6 +9,7 @@
 #include <troupe/runtime/pool.hpp>
 
 #include <concepts>
+#include <memory>
 #include <new>
 #include <tuple>
 #include <type_traits>
@@ -122,6 +123,8 @@ class SendTask final : public runtime::TimerTask {
 template <class Block, class Init>
 runtime::ActorCore* System::launch(SpawnOptions options, Init&& init) {
   static_assert(alignof(Block) <= 64, "troupe: actor state aligned beyond 64 bytes is not supported");
+  std::unique_ptr<runtime::MailboxLimit> limit;
+  if (options.mailbox_capacity != 0) limit = std::make_unique<runtime::MailboxLimit>(options.mailbox_capacity, options.overflow);
   void* memory = runtime::pool_allocate(sizeof(Block));
   Block* block;
   try {
@@ -132,6 +135,7 @@ runtime::ActorCore* System::launch(SpawnOptions options, Init&& init) {
   }
   block->add_ref();  // one for the handle we return; the first is the actor's own until it stops
   block->set_budget(options.budget != 0 ? options.budget : budget_);
+  block->set_mailbox_limit(limit.release());
   register_actor(block);
   block->start();  // the first turn constructs the state
   return block;

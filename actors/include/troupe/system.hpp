@@ -5,6 +5,7 @@
 #include <troupe/error.hpp>
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/timer_service.hpp>
 
 #include <atomic>
@@ -27,6 +28,7 @@ struct DeadLetter {
   enum class Reason : std::uint8_t {
     receiver_stopped,  // the receiver had stopped
     unhandled,         // the receiver has no handler for the type
+    mailbox_full,      // the receiver's bounded mailbox was full (overflow policy drop)
   };
   std::string_view message_type;
   std::string_view receiver;  // the receiver's actor type
@@ -49,11 +51,27 @@ struct Config {
   std::function<void(const ExitInfo&)> on_actor_exit{};
 };
 
+// What a send to a full bounded mailbox does (see SpawnOptions::mailbox_capacity).
+using Overflow = runtime::Overflow;
+
 struct SpawnOptions {
   // Runs on a thread of its own, so its handlers may block (I/O, sleep) without stalling workers.
   bool blocking = false;
   // Messages per turn; 0 takes the system's budget.
   std::uint16_t budget = 0;
+  // Bounded mailbox: at most this many user messages (one-way and requests) waiting to be
+  // handled, stashed ones included; 0: unbounded. Signals, responses and timeouts never count
+  // and are never refused. At capacity, `overflow` decides:
+  //  - drop: the new message is dropped and counted as a dead letter (Reason::mailbox_full);
+  //  - fail: send() returns Errc::mailbox_full and the message is discarded;
+  //  - backpressure (the default): nothing is lost. An actor that sends to the full mailbox is
+  //    muted when its current turn ends: it runs again once the receiver has drained to half
+  //    its capacity (or stopped). A thread of the caller's own waits in send() until there is
+  //    room. A worker thread outside any actor, or the timer thread, never waits: its message
+  //    goes over capacity.
+  // With drop and fail, a refused request's requester gets Errc::mailbox_full as its reply.
+  std::uint32_t mailbox_capacity = 0;
+  Overflow overflow = Overflow::backpressure;
 };
 
 class System {

@@ -10,6 +10,7 @@
 namespace troupe::runtime {
 
 class ActorCore;
+class MailboxLimit;
 
 // Whatever runs actors: the worker pool, a dedicated thread for a blocking actor, the thread of
 // a scoped actor, or (later) a connection that serializes for a remote peer. One call: `schedule`
@@ -32,6 +33,8 @@ enum class TurnResult : std::uint8_t {
   idle,        // mailbox drained and marked empty: the next push schedules the actor again
   more,        // budget used up with messages left: put the actor back in a run queue
   terminated,  // the actor has stopped; the executor drops the reference it held for the turn
+  parked,      // muted (see mailbox_limit.hpp): left out of every run queue, with its mailbox
+               // unmarked; whoever unmutes it schedules it again. The executor does nothing.
 };
 
 // Derives from RunLink so a run queue can hold it without a separate node.
@@ -71,7 +74,30 @@ class ActorCore : public RunLink {
   // owner to take its signals before the user messages still queued, at its next turn.
   // Release: pairs with the acquire exchange in take_signal_flag(), so the owner that takes the
   // flag also sees the signal's envelope linked into the mailbox (the push came first).
-  void flag_signal() noexcept { signals_.store(1, std::memory_order_release); }
+  // A parked actor is woken at once: signals do not wait for backpressure.
+  void flag_signal() noexcept {
+    if ((flags_.fetch_or(kSignalFlag, std::memory_order_release) & kMuteMask) == kParked) unmute();
+  }
+
+  // Bounded mailboxes (mailbox_limit.hpp). The limit is set before start() and never changes,
+  // so any sender may read the pointer without ordering; nullptr: unbounded.
+  MailboxLimit* mailbox_limit() const noexcept { return limit_; }
+  // Takes ownership. Only the creator, before start().
+  void set_mailbox_limit(MailboxLimit* limit) noexcept { limit_ = limit; }
+
+  // Muting, sender side (the owner, in its turn): true if this call muted it (it was not muted
+  // yet); the caller then registers it with the full mailbox (MailboxLimit::add_muted).
+  bool mute() noexcept;
+  // Owner: whether a send of this turn muted it (the turn should end soon). Relaxed: only the
+  // owner sets the state; a releaser clearing it early only lets the turn run on.
+  bool muted() const noexcept { return (flags_.load(std::memory_order_relaxed) & kMuteMask) != 0; }
+  // Owner: takes back a mute whose receiver has drained already.
+  void cancel_mute() noexcept;
+  // Owner, at the end of a turn: parks the actor if it is muted and no sender is muted on its
+  // own mailbox (an actor that holds others back keeps running: no cycle can deadlock).
+  bool park_if_muted() noexcept;
+  // Any thread: ends a mute; if the actor was parked, schedules it.
+  void unmute() noexcept;
 
   std::uint16_t budget() const noexcept { return budget_; }
   void set_budget(std::uint16_t budget) noexcept { budget_ = budget == 0 ? 1 : budget; }
@@ -80,16 +106,18 @@ class ActorCore : public RunLink {
  protected:
   // Starts with one reference, which the caller owns.
   explicit ActorCore(Executor* executor) noexcept : executor_(executor) {}
-  virtual ~ActorCore() = default;
+  virtual ~ActorCore();
   // Called once, when the last reference is released.
   virtual void destroy() noexcept = 0;
   void set_executor(Executor* executor) noexcept { executor_ = executor; }
   // Owner, once per turn: whether a signal may wait. Relaxed: a hint; a stale 0 only leaves the
   // signal to be popped in order this turn, or found by the next turn's check (the flag stays set).
-  bool signal_flagged() const noexcept { return signals_.load(std::memory_order_relaxed) != 0; }
+  bool signal_flagged() const noexcept { return (flags_.load(std::memory_order_relaxed) & kSignalFlag) != 0; }
   // Owner: clears the flag. Acquire: pairs with flag_signal()'s release, so every signal whose
   // flag this clears is visible to the mailbox pops that follow.
-  bool take_signal_flag() noexcept { return signals_.exchange(0, std::memory_order_acquire) != 0; }
+  bool take_signal_flag() noexcept {
+    return (flags_.fetch_and(static_cast<std::uint8_t>(~kSignalFlag), std::memory_order_acquire) & kSignalFlag) != 0;
+  }
 
   Mailbox mailbox_;
 
@@ -102,10 +130,17 @@ class ActorCore : public RunLink {
   std::uint8_t layer_flags_ = 0;
 
  private:
-  // Set by senders of signals (flag_signal), cleared by the owner (take_signal_flag). Shares
-  // the word with refs_, budget_ and layer_flags_: no extra bytes per actor.
-  std::atomic<std::uint8_t> signals_{0};
+  // Bit 0: a signal waits (set by its sender in flag_signal, cleared by the owner in
+  // take_signal_flag). Bits 1-2: the mute state, none → muted (owner, in a turn) → parked (owner,
+  // at the turn's end) → none (unmute, by the releaser, who then schedules a parked actor).
+  // Shares the word with refs_, budget_ and layer_flags_: no extra bytes per actor.
+  static constexpr std::uint8_t kSignalFlag = 1;
+  static constexpr std::uint8_t kMuteMask = 6;
+  static constexpr std::uint8_t kMuted = 2;
+  static constexpr std::uint8_t kParked = 4;
+  std::atomic<std::uint8_t> flags_{0};
   Executor* executor_;
+  MailboxLimit* limit_ = nullptr;  // owned; set before start()
 };
 
 }  // namespace troupe::runtime

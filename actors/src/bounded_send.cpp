@@ -1,0 +1,55 @@
+// Sending to a bounded mailbox: the overflow policies (see SpawnOptions::mailbox_capacity).
+#include <troupe/context.hpp>
+#include <troupe/system.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
+#include <troupe/runtime/thread_role.hpp>
+
+namespace troupe::detail {
+namespace {
+
+// A message the full mailbox will not take: a dead letter (drop), or handed back as an error
+// (fail). A refused request's requester gets Errc::mailbox_full either way.
+SendResult refuse(runtime::ActorCore* target, Envelope* env, runtime::Overflow policy) noexcept {
+  if (policy == runtime::Overflow::drop) {
+    // Only actors spawned by a System have a limit: the target is a Context.
+    auto& receiver = *static_cast<Context*>(target);
+    receiver.system().dead_letter(receiver, *env, DeadLetter::Reason::mailbox_full);
+  } else if (env->kind() == EnvelopeKind::request) {
+    send_response_error(env->reply().reply_to, env->reply().request_id, Error{Errc::mailbox_full, {}});
+  }
+  dispose(env);
+  return Errc::mailbox_full;
+}
+
+}  // namespace
+
+SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
+  runtime::MailboxLimit& limit = *target->mailbox_limit();
+  if (limit.policy() != runtime::Overflow::backpressure) {
+    if (!limit.try_reserve()) return refuse(target, env, limit.policy());
+    target->enqueue(env);
+    return {};
+  }
+  Context* sender = Context::current_actor();
+  if (sender == nullptr && !runtime::on_runtime_thread()) {
+    // A thread of the caller's own may wait; an exception here (the wait's mutex) is fatal
+    // anyway under noexcept, as for any broken runtime invariant.
+    limit.wait_for_room();
+    limit.reserve();
+    target->enqueue(env);
+    return {};
+  }
+  const bool full = limit.reserve();
+  target->enqueue(env);
+  // An actor is never muted by its own mailbox: it alone drains it.
+  if (full && sender != nullptr && sender != target && sender->mute()) {
+    try {
+      if (limit.add_muted(sender)) sender->cancel_mute();  // drained meanwhile
+    } catch (...) {  // no memory to register: run on unmuted (the message is queued already)
+      sender->cancel_mute();
+    }
+  }
+  return {};
+}
+
+}  // namespace troupe::detail

@@ -1,0 +1,89 @@
+// The capacity of a bounded mailbox and what happens at it: the count of user messages not yet
+// handled, the senders muted because they sent to it while it was full, and the threads waiting
+// for room. Only bounded actors have one (ActorCore::mailbox_limit()); unbounded actors pay one
+// pointer and one predictable branch per send.
+//
+// Backpressure follows Pony's muting: an actor that sends to a full mailbox is not refused and
+// not blocked (a worker must never block); its message is queued, and when its turn ends it is
+// parked — not run again, whatever arrives for it — until the receiver has drained to its low
+// water mark and releases it. A thread that is not a runtime thread instead waits for room.
+//
+// No cycle of muted actors can deadlock: an actor parks only if no sender is muted on it (see
+// ActorCore::park_if_muted), and registration and that check are sequentially consistent, so in
+// any cycle the last actor to park would have seen its predecessor registered on it.
+#pragma once
+
+#include <troupe/runtime/actor_core.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+namespace troupe::runtime {
+
+enum class Overflow : std::uint8_t {
+  drop,          // a message to a full mailbox is dropped (the actors layer counts a dead letter)
+  fail,          // a send to a full mailbox fails with an error value
+  backpressure,  // the message is queued; the sending actor is muted, a sending thread waits
+};
+
+class MailboxLimit {
+ public:
+  MailboxLimit(std::uint32_t capacity, Overflow policy) noexcept
+      : capacity_(capacity == 0 ? 1 : capacity), low_water_(capacity_ / 2), policy_(policy) {}
+  ~MailboxLimit();
+  MailboxLimit(const MailboxLimit&) = delete;
+  MailboxLimit& operator=(const MailboxLimit&) = delete;
+
+  std::uint32_t capacity() const noexcept { return capacity_; }
+  Overflow policy() const noexcept { return policy_; }
+  // Messages counted and not yet handled (a snapshot).
+  std::uint32_t queued() const noexcept {
+    // Relaxed: a snapshot for diagnostics and tests.
+    return queued_.load(std::memory_order_relaxed);
+  }
+
+  // Any sender, drop/fail: counts one message if there is room; false when full.
+  bool try_reserve() noexcept;
+  // Any sender, backpressure: counts one message, room or not; true if the mailbox is now full
+  // (the sender should slow down).
+  bool reserve() noexcept;
+  // Owner, once per counted message handled: at the low water mark, releases the muted senders
+  // and wakes the waiting threads.
+  void consumed() noexcept;
+
+  // A sending actor (in its turn) registers itself as muted on this mailbox; the limit keeps a
+  // reference to it until it releases it. Returns true if the mailbox has already drained to its
+  // low water mark, in which case the sender must not park (ActorCore::cancel_mute).
+  bool add_muted(ActorCore* sender);
+  // Whether some sender is registered as muted here (the owner then must not park itself).
+  bool has_muted() const noexcept {
+    // Seq_cst: pairs with the seq_cst push in add_muted; see the note on cycles at the top.
+    return muted_.load(std::memory_order_seq_cst) != nullptr;
+  }
+
+  // A thread that may block: waits until the mailbox is below capacity or closed.
+  void wait_for_room();
+
+  // Owner, when it stops: no limit from now on; releases every muted sender and waiting thread.
+  void close() noexcept;
+
+ private:
+  struct MutedSender;
+  void release_muted() noexcept;
+  void wake_waiters() noexcept;
+
+  const std::uint32_t capacity_;
+  const std::uint32_t low_water_;
+  const Overflow policy_;
+  std::atomic<bool> closed_{false};
+  // Written by every sender and by the owner: on a line of its own, apart from the constants.
+  alignas(64) std::atomic<std::uint32_t> queued_{0};
+  std::atomic<std::uint32_t> waiting_threads_{0};
+  std::atomic<MutedSender*> muted_{nullptr};  // a stack: senders push, the owner takes all
+  std::mutex wait_mutex_;
+  std::condition_variable room_;
+};
+
+}  // namespace troupe::runtime
