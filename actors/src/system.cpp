@@ -2,13 +2,20 @@
 
 #include "system_internals.hpp"
 
+#include <troupe/runtime/trace.hpp>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace troupe {
 
 System::System(Config config) : budget_(config.budget == 0 ? 1 : config.budget) {
+  if (config.trace_path.empty()) {
+    if (const char* path = std::getenv("TROUPE_TRACE"); path != nullptr) config.trace_path = path;
+  }
+  if (!config.trace_path.empty()) runtime::trace::enable(true);
   internals_ = std::make_unique<Internals>(std::move(config));
 }
 
@@ -139,6 +146,13 @@ void System::shutdown() {
     std::lock_guard lock(in.blocking_mutex);
     for (auto& t : in.blocking_threads) t->join();
     in.blocking_threads.clear();
+  }
+  // 5a. Every worker has stopped: their trace buffers are quiet and can be written.
+  if (!in.config.trace_path.empty()) {
+    runtime::trace::enable(false);
+    if (!runtime::trace::write_chrome_json(in.config.trace_path)) {
+      std::fprintf(stderr, "troupe: cannot write the trace to %s\n", in.config.trace_path.c_str());
+    }
   }
   in.timers.reset();
 }

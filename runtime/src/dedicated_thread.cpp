@@ -1,8 +1,11 @@
 #include <troupe/runtime/dedicated_thread.hpp>
 
 #include <troupe/runtime/scheduler.hpp>
+#include <troupe/runtime/trace.hpp>
 
 #include <pthread.h>
+
+#include <string>
 
 namespace troupe::runtime {
 
@@ -25,12 +28,23 @@ void DedicatedThread::schedule(ActorCore*) noexcept {
 }
 
 void DedicatedThread::run(ActorCore* actor) noexcept {
+  try {
+    trace::name_this_thread("blocking " + std::string(actor->name()));
+  } catch (...) {  // a trace without the thread's name is still a trace
+  }
   for (;;) {
     // Acquire: pairs with the release store in schedule().
     while (wake_.exchange(0, std::memory_order_acquire) == 0) wake_.wait(0, std::memory_order_acquire);
     TurnResult result;
     do {
-      result = actor->resume();
+      if (trace::enabled()) [[unlikely]] {
+        const std::string_view name = actor->name();  // before the turn: it may be the last
+        const auto start = trace::Clock::now();
+        result = actor->resume();
+        trace::record(trace::SpanKind::run, name, start, trace::Clock::now());
+      } else {
+        result = actor->resume();
+      }
     } while (result == TurnResult::more);
     if (scheduler_ != nullptr) scheduler_->unhold();
     if (result == TurnResult::terminated) break;

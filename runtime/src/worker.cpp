@@ -1,6 +1,7 @@
 #include "worker.hpp"
 
 #include <troupe/runtime/thread_role.hpp>
+#include <troupe/runtime/trace.hpp>
 
 #include "idle_workers.hpp"
 #include "scheduler_access.hpp"
@@ -42,6 +43,10 @@ void Worker::schedule_local(ActorCore* actor) noexcept {
 void Worker::run() noexcept {
   const RuntimeThreadScope runtime_thread;
   tls_current_worker = this;
+  try {
+    trace::name_this_thread("worker " + std::to_string(index_));
+  } catch (...) {  // a trace without the worker's name is still a trace
+  }
   while (!SchedulerAccess::stopping(scheduler_)) {
     ActorCore* actor = searching_ ? nullptr : next_actor();
     if (actor == nullptr) actor = search();
@@ -125,13 +130,28 @@ void Worker::park() noexcept {
   }
   idle.commit_sleep(index_);
   SchedulerAccess::on_worker_committed_sleep(scheduler_);
-  idle.sleep(index_);
+  {
+    const trace::Span span(trace::SpanKind::park, "parked");
+    idle.sleep(index_);
+  }
   searching_ = true;
 }
 
 void Worker::run_turn(ActorCore* actor) noexcept {
+  if (trace::enabled()) [[unlikely]] {
+    run_traced_turn(actor);
+    return;
+  }
   // After `idle` or `terminated` the actor may already be running elsewhere, or be gone.
   if (actor->resume() == TurnResult::more) push_or_inject(actor);
+}
+
+void Worker::run_traced_turn(ActorCore* actor) noexcept {
+  const std::string_view name = actor->name();  // read before the turn: the actor may end in it
+  const auto start = trace::Clock::now();
+  const TurnResult result = actor->resume();
+  trace::record(trace::SpanKind::run, name, start, trace::Clock::now());
+  if (result == TurnResult::more) push_or_inject(actor);
 }
 
 void Worker::push_or_inject(ActorCore* actor) noexcept {

@@ -37,6 +37,7 @@ class Worker {
 
   void park() noexcept;
   void run_turn(ActorCore* actor) noexcept;
+  void run_traced_turn(ActorCore* actor) noexcept;
   void push_or_inject(ActorCore* actor) noexcept;
   std::uint32_t next_random() noexcept;
 

@@ -49,6 +49,11 @@ struct Config {
   // Called for every actor that stops, on the thread it stopped on. Unset: exits with an error
   // reason are logged to stderr.
   std::function<void(const ExitInfo&)> on_actor_exit{};
+  // Tracing (runtime/trace.hpp): when set, spans are recorded from construction on and written
+  // here as Chrome trace event JSON (open it in Perfetto) when the system shuts down. The
+  // environment variable TROUPE_TRACE=path does the same for a system that sets no path.
+  // Recording is process-wide: spans of other systems running meanwhile land in the same file.
+  std::string trace_path{};
 };
 
 // What a send to a full bounded mailbox does (see SpawnOptions::mailbox_capacity).

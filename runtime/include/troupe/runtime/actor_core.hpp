@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 namespace troupe::runtime {
 
@@ -59,6 +60,9 @@ class ActorCore : public RunLink {
 
   // Executor only: run up to `budget` messages.
   virtual TurnResult resume() noexcept = 0;
+
+  // The actor's type, for diagnostics and traces; static storage.
+  virtual std::string_view name() const noexcept { return "actor"; }
 
   void add_ref() noexcept {
     // Relaxed: taking a reference needs no ordering; the caller already holds one.
