@@ -1,0 +1,81 @@
+#include "latency_server.hpp"
+
+#include <kj/async-io.h>
+
+#include <future>
+#include <thread>
+
+#include "workloads.hpp"
+
+namespace contrast {
+
+namespace {
+
+class IgnoreErrors final : public kj::TaskSet::ErrorHandler {
+ public:
+  void taskFailed(kj::Exception&&) override {}  // a client that went away ends its own task only
+};
+
+// One connection: read a request, wait, answer, again, until the client closes.
+kj::Promise<void> serve(kj::Timer& timer, kj::Duration latency, kj::Own<kj::AsyncIoStream> stream) {
+  auto buffer = kj::heapArray<kj::byte>(8);
+  auto read = stream->tryRead(buffer.begin(), 8, 8);
+  return read.then([&timer, latency, stream = kj::mv(stream), buffer = kj::mv(buffer)](size_t n) mutable
+                   -> kj::Promise<void> {
+    if (n < 8) return kj::READY_NOW;  // closed by the client
+    std::uint64_t request = 0;
+    for (int i = 0; i < 8; ++i) request |= std::uint64_t{buffer[i]} << (8 * i);
+    const std::uint64_t answer = io_answer(request);
+    for (int i = 0; i < 8; ++i) buffer[i] = static_cast<kj::byte>(answer >> (8 * i));
+    return timer.afterDelay(latency)
+        .then([stream = stream.get(), data = buffer.begin()] { return stream->write(data, 8); })
+        .attach(kj::mv(buffer))
+        .then([&timer, latency, stream = kj::mv(stream)]() mutable { return serve(timer, latency, kj::mv(stream)); });
+  });
+}
+
+kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, kj::TaskSet& connections, kj::Timer& timer,
+                              kj::Duration latency) {
+  return listener.accept().then([&listener, &connections, &timer, latency](kj::Own<kj::AsyncIoStream> stream) {
+    connections.add(serve(timer, latency, kj::mv(stream)));
+    return accept_loop(listener, connections, timer, latency);
+  });
+}
+
+}  // namespace
+
+struct LatencyServer::Loop {
+  std::uint16_t port = 0;
+  const kj::Executor* executor = nullptr;         // the loop thread's, for stopping it
+  kj::PromiseFulfiller<void>* stop = nullptr;     // touched on the loop thread only
+  std::thread thread;
+};
+
+LatencyServer::LatencyServer(std::chrono::microseconds latency) : loop_(std::make_unique<Loop>()) {
+  std::promise<void> ready;
+  std::future<void> started = ready.get_future();
+  loop_->thread = std::thread([this, latency, &ready] {
+    kj::AsyncIoContext io = kj::setupAsyncIo();
+    kj::Timer& timer = io.provider->getTimer();
+    auto listener = io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
+    IgnoreErrors ignore;
+    kj::TaskSet connections(ignore);
+    auto stop = kj::newPromiseAndFulfiller<void>();
+    loop_->port = static_cast<std::uint16_t>(listener->getPort());
+    loop_->executor = &kj::getCurrentThreadExecutor();
+    loop_->stop = stop.fulfiller.get();
+    ready.set_value();  // port and executor are set: the constructor may return
+    const kj::Duration delay = latency.count() * kj::MICROSECONDS;
+    stop.promise.exclusiveJoin(accept_loop(*listener, connections, timer, delay)).wait(io.waitScope);
+  });
+  started.wait();
+}
+
+LatencyServer::~LatencyServer() {
+  loop_->executor->executeSync([this] { loop_->stop->fulfill(); });
+  loop_->thread.join();
+}
+
+std::uint16_t LatencyServer::port() const { return loop_->port; }
+
+}  // namespace contrast
