@@ -2,6 +2,7 @@
 
 #include <kj/async-io.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -16,29 +17,46 @@ class IgnoreErrors final : public kj::TaskSet::ErrorHandler {
   void taskFailed(kj::Exception&&) override {}  // a client that went away ends its own task only
 };
 
+// Requests waiting out their latency, counted on the loop thread; the maximum is read by others.
+struct InFlight {
+  unsigned now = 0;                // loop thread only
+  std::atomic<unsigned> max{0};    // written by the loop thread, read by any
+  void enter() {
+    if (++now > max.load(std::memory_order_relaxed)) max.store(now, std::memory_order_relaxed);  // relaxed: a statistic
+  }
+  void leave() { --now; }
+};
+
 // One connection: read a request, wait, answer, again, until the client closes.
-kj::Promise<void> serve(kj::Timer& timer, kj::Duration latency, kj::Own<kj::AsyncIoStream> stream) {
+kj::Promise<void> serve(kj::Timer& timer, kj::Duration latency, InFlight& in_flight,
+                        kj::Own<kj::AsyncIoStream> stream) {
   auto buffer = kj::heapArray<kj::byte>(8);
   auto read = stream->tryRead(buffer.begin(), 8, 8);
-  return read.then([&timer, latency, stream = kj::mv(stream), buffer = kj::mv(buffer)](size_t n) mutable
+  return read.then([&timer, latency, &in_flight, stream = kj::mv(stream), buffer = kj::mv(buffer)](size_t n) mutable
                    -> kj::Promise<void> {
     if (n < 8) return kj::READY_NOW;  // closed by the client
+    in_flight.enter();
     std::uint64_t request = 0;
     for (int i = 0; i < 8; ++i) request |= std::uint64_t{buffer[i]} << (8 * i);
     const std::uint64_t answer = io_answer(request);
     for (int i = 0; i < 8; ++i) buffer[i] = static_cast<kj::byte>(answer >> (8 * i));
     return timer.afterDelay(latency)
-        .then([stream = stream.get(), data = buffer.begin()] { return stream->write(data, 8); })
+        .then([&in_flight, stream = stream.get(), data = buffer.begin()] {
+          in_flight.leave();
+          return stream->write(data, 8);
+        })
         .attach(kj::mv(buffer))
-        .then([&timer, latency, stream = kj::mv(stream)]() mutable { return serve(timer, latency, kj::mv(stream)); });
+        .then([&timer, latency, &in_flight, stream = kj::mv(stream)]() mutable {
+          return serve(timer, latency, in_flight, kj::mv(stream));
+        });
   });
 }
 
 kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, kj::TaskSet& connections, kj::Timer& timer,
-                              kj::Duration latency) {
-  return listener.accept().then([&listener, &connections, &timer, latency](kj::Own<kj::AsyncIoStream> stream) {
-    connections.add(serve(timer, latency, kj::mv(stream)));
-    return accept_loop(listener, connections, timer, latency);
+                              kj::Duration latency, InFlight& in_flight) {
+  return listener.accept().then([&listener, &connections, &timer, latency, &in_flight](kj::Own<kj::AsyncIoStream> stream) {
+    connections.add(serve(timer, latency, in_flight, kj::mv(stream)));
+    return accept_loop(listener, connections, timer, latency, in_flight);
   });
 }
 
@@ -48,6 +66,7 @@ struct LatencyServer::Loop {
   std::uint16_t port = 0;
   const kj::Executor* executor = nullptr;         // the loop thread's, for stopping it
   kj::PromiseFulfiller<void>* stop = nullptr;     // touched on the loop thread only
+  InFlight in_flight;
   std::thread thread;
 };
 
@@ -66,7 +85,7 @@ LatencyServer::LatencyServer(std::chrono::microseconds latency) : loop_(std::mak
     loop_->stop = stop.fulfiller.get();
     ready.set_value();  // port and executor are set: the constructor may return
     const kj::Duration delay = latency.count() * kj::MICROSECONDS;
-    stop.promise.exclusiveJoin(accept_loop(*listener, connections, timer, delay)).wait(io.waitScope);
+    stop.promise.exclusiveJoin(accept_loop(*listener, connections, timer, delay, loop_->in_flight)).wait(io.waitScope);
   });
   started.wait();
 }
@@ -77,5 +96,9 @@ LatencyServer::~LatencyServer() {
 }
 
 std::uint16_t LatencyServer::port() const { return loop_->port; }
+
+unsigned LatencyServer::max_in_flight() const {
+  return loop_->in_flight.max.load(std::memory_order_relaxed);  // relaxed: a statistic
+}
 
 }  // namespace contrast

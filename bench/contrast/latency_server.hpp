@@ -18,6 +18,9 @@ class LatencyServer {
   LatencyServer& operator=(const LatencyServer&) = delete;
 
   std::uint16_t port() const;
+  // The most requests that were ever waiting out their latency at once: how many clients had a
+  // request in flight together (1 for a client that asks one question at a time).
+  unsigned max_in_flight() const;
 
  private:
   struct Loop;
