@@ -1,6 +1,11 @@
 #include "latency_server.hpp"
 
+#include <fcntl.h>
 #include <kj/async-io.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include <atomic>
 #include <future>
@@ -64,8 +69,10 @@ kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, kj::TaskSet& con
 
 struct LatencyServer::Loop {
   std::uint16_t port = 0;
-  const kj::Executor* executor = nullptr;         // the loop thread's, for stopping it
-  kj::PromiseFulfiller<void>* stop = nullptr;     // touched on the loop thread only
+  // The destructor closes stop_write; the loop sees end of file on stop_read and ends. (A pipe,
+  // not kj's Executor: its futex-based wake-ups are invisible to ThreadSanitizer.)
+  int stop_read = -1;
+  int stop_write = -1;
   InFlight in_flight;
   std::thread thread;
 };
@@ -73,26 +80,31 @@ struct LatencyServer::Loop {
 LatencyServer::LatencyServer(std::chrono::microseconds latency) : loop_(std::make_unique<Loop>()) {
   std::promise<void> ready;
   std::future<void> started = ready.get_future();
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  loop_->stop_read = fds[0];
+  loop_->stop_write = fds[1];
   loop_->thread = std::thread([this, latency, &ready] {
     kj::AsyncIoContext io = kj::setupAsyncIo();
     kj::Timer& timer = io.provider->getTimer();
     auto listener = io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
     IgnoreErrors ignore;
     kj::TaskSet connections(ignore);
-    auto stop = kj::newPromiseAndFulfiller<void>();
+    auto stop = io.lowLevelProvider->wrapInputFd(loop_->stop_read);
+    kj::byte byte;
+    auto stopped = stop->tryRead(&byte, 1, 1).ignoreResult();
     loop_->port = static_cast<std::uint16_t>(listener->getPort());
-    loop_->executor = &kj::getCurrentThreadExecutor();
-    loop_->stop = stop.fulfiller.get();
-    ready.set_value();  // port and executor are set: the constructor may return
+    ready.set_value();  // the port is set: the constructor may return
     const kj::Duration delay = latency.count() * kj::MICROSECONDS;
-    stop.promise.exclusiveJoin(accept_loop(*listener, connections, timer, delay, loop_->in_flight)).wait(io.waitScope);
+    stopped.exclusiveJoin(accept_loop(*listener, connections, timer, delay, loop_->in_flight)).wait(io.waitScope);
   });
   started.wait();
 }
 
 LatencyServer::~LatencyServer() {
-  loop_->executor->executeSync([this] { loop_->stop->fulfill(); });
+  ::close(loop_->stop_write);  // end of file on stop_read: the loop ends
   loop_->thread.join();
+  ::close(loop_->stop_read);
 }
 
 std::uint16_t LatencyServer::port() const { return loop_->port; }
