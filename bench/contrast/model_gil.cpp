@@ -1,0 +1,121 @@
+// gil: threads as CPython runs them. Each thread holds the model GIL (gil.hpp) while it runs
+// "interpreter work" and calls check() — the eval-breaker — at every loop back-edge, as CPython's
+// bytecode loop does, so that a waiting thread gets the GIL within about one switch interval. The
+// shared state is plain memory, safe because only the GIL holder touches it (like a Python int
+// or list touched by Python code). Blocking socket calls release the GIL, as CPython's socket
+// module does (Py_BEGIN_ALLOW_THREADS).
+//
+// One simplification: `count += 1` in CPython is several bytecodes, and a switch between its load
+// and its store loses an update even under the GIL (rare since 3.10, which checks the eval
+// breaker only at back-edges and calls). Here the check sits between whole increments — the
+// CPython 3.10+ behaviour — so counter and bank are always correct, just not parallel.
+#include <vector>
+
+#include "gil.hpp"
+#include "models.hpp"
+#include "threads.hpp"
+
+namespace contrast {
+
+namespace {
+
+// Interpreter work between eval-breaker checks, for cpu: a slice of one sum. CPython checks every
+// few bytecodes; a slice of 1024 iterations is about a microsecond, far below the 5 ms interval.
+constexpr std::uint64_t kSlice = 1024;
+
+Outcome cpu(const Params& p) {
+  Gil gil(p.switch_interval);
+  unsigned next = 0;  // guarded by the GIL
+  u128 total = 0;     // guarded by the GIL
+  run_threads(p.workers, [&](unsigned) {
+    Gil::Held held(gil);
+    while (next < kCpuValues) {
+      const std::uint64_t n = p.cpu_first + next++;
+      u128 sum = 0;
+      for (std::uint64_t from = 0; from < n; from += kSlice) {
+        sum += sum_of_squares_range(from, std::min(n, from + kSlice));
+        gil.check();
+      }
+      total += sum;
+    }
+  });
+  return check_cpu(p, total);
+}
+
+Outcome counter(const Params& p) {
+  Gil gil(p.switch_interval);
+  std::uint64_t count = 0;  // guarded by the GIL
+  run_threads(p.counter_workers, [&](unsigned) {
+    Gil::Held held(gil);
+    for (std::uint64_t i = 0; i < p.counter_increments; ++i) {
+      count = opaque(count) + 1;
+      gil.check();
+    }
+  });
+  return check_counter(p, count);
+}
+
+Outcome bank(const Params& p) {
+  Gil gil(p.switch_interval);
+  std::vector<std::uint64_t> balance(p.bank_accounts, p.bank_initial);  // guarded by the GIL
+  std::uint64_t applied = 0;                                            // guarded by the GIL
+  run_threads(p.bank_workers, [&](unsigned teller) {
+    Gil::Held held(gil);
+    TransferStream stream(p, teller);
+    for (std::uint64_t i = 0; i < p.bank_transfers; ++i, gil.check()) {
+      const Transfer t = stream.next();
+      if (balance[t.from] < t.amount) continue;
+      balance[t.from] -= t.amount;
+      balance[t.to] += t.amount;
+      ++applied;
+    }
+  });
+  std::uint64_t total = 0;
+  for (std::uint64_t b : balance) total += b;
+  return check_bank(p, total, applied);
+}
+
+Outcome io(const Params& p) {
+  Gil gil(p.switch_interval);
+  std::uint64_t next = 0;      // guarded by the GIL
+  std::uint64_t answered = 0;  // guarded by the GIL
+  std::uint64_t wrong = 0;     // guarded by the GIL
+  const unsigned threads = std::min<std::uint64_t>(p.io_concurrency, p.io_requests);
+  run_threads(threads, [&](unsigned) {
+    Gil::Held held(gil);
+    std::optional<BlockingConnection> connection;
+    {
+      Gil::Released io(gil);  // connect() blocks: released, as in CPython
+      connection.emplace(p.io_port);
+    }
+    while (next < p.io_requests) {
+      const std::uint64_t r = next++;
+      std::optional<std::uint64_t> answer;
+      {
+        Gil::Released io(gil);  // the blocking send and recv run without the GIL
+        answer = connection->ask(r);
+      }
+      if (!answer) break;
+      ++answered;
+      if (*answer != io_answer(r)) ++wrong;
+      gil.check();
+    }
+    Gil::Released io(gil);  // closing the socket is a system call too
+    connection.reset();
+  });
+  return check_io(p, answered, wrong);
+}
+
+}  // namespace
+
+std::optional<Outcome> run_gil(Workload w, const Params& p) {
+  switch (w) {
+    case Workload::cpu: return cpu(p);
+    case Workload::counter: return counter(p);
+    case Workload::bank: return bank(p);
+    case Workload::io: return io(p);
+  }
+  return std::nullopt;
+}
+
+}  // namespace contrast

@@ -1,0 +1,114 @@
+// threads-mutex: shared-state threads, the textbook way. Every piece of shared state sits behind a
+// std::mutex: the cpu job queue and total, the counter, each bank account (two locks per
+// transfer, taken together by std::scoped_lock so that opposite transfers cannot deadlock), and
+// the io request queue and tallies.
+#include <mutex>
+#include <vector>
+
+#include "models.hpp"
+#include "threads.hpp"
+
+namespace contrast {
+
+namespace {
+
+Outcome cpu(const Params& p) {
+  std::mutex mutex;
+  unsigned next = 0;  // guarded by mutex
+  u128 total = 0;     // guarded by mutex
+  run_threads(p.workers, [&](unsigned) {
+    for (;;) {
+      unsigned k;
+      {
+        std::lock_guard lock(mutex);
+        if (next == kCpuValues) return;
+        k = next++;
+      }
+      const u128 sum = sum_of_squares(p.cpu_first + k);  // the work itself needs no lock
+      std::lock_guard lock(mutex);
+      total += sum;
+    }
+  });
+  return check_cpu(p, total);
+}
+
+Outcome counter(const Params& p) {
+  std::mutex mutex;
+  std::uint64_t count = 0;  // guarded by mutex
+  run_threads(p.counter_workers, [&](unsigned) {
+    for (std::uint64_t i = 0; i < p.counter_increments; ++i) {
+      std::lock_guard lock(mutex);
+      ++count;
+    }
+  });
+  return check_counter(p, count);
+}
+
+Outcome bank(const Params& p) {
+  struct Account {
+    std::mutex mutex;
+    std::uint64_t balance;  // guarded by mutex
+  };
+  std::vector<Account> accounts(p.bank_accounts);
+  for (Account& a : accounts) a.balance = p.bank_initial;
+  std::mutex applied_mutex;
+  std::uint64_t applied = 0;  // guarded by applied_mutex
+  run_threads(p.bank_workers, [&](unsigned teller) {
+    TransferStream stream(p, teller);
+    std::uint64_t mine = 0;
+    for (std::uint64_t i = 0; i < p.bank_transfers; ++i) {
+      const Transfer t = stream.next();
+      Account& from = accounts[t.from];
+      Account& to = accounts[t.to];
+      std::scoped_lock lock(from.mutex, to.mutex);  // both or neither, deadlock-free
+      if (from.balance < t.amount) continue;
+      from.balance -= t.amount;
+      to.balance += t.amount;
+      ++mine;
+    }
+    std::lock_guard lock(applied_mutex);
+    applied += mine;
+  });
+  std::uint64_t total = 0;
+  for (Account& a : accounts) total += a.balance;  // the threads have joined
+  return check_bank(p, total, applied);
+}
+
+Outcome io(const Params& p) {
+  std::mutex mutex;
+  std::uint64_t next = 0;      // guarded by mutex
+  std::uint64_t answered = 0;  // guarded by mutex
+  std::uint64_t wrong = 0;     // guarded by mutex
+  const unsigned threads = std::min<std::uint64_t>(p.io_concurrency, p.io_requests);
+  run_threads(threads, [&](unsigned) {
+    BlockingConnection connection(p.io_port);  // one blocking socket per thread
+    for (;;) {
+      std::uint64_t r;
+      {
+        std::lock_guard lock(mutex);
+        if (next == p.io_requests) return;
+        r = next++;
+      }
+      const std::optional<std::uint64_t> answer = connection.ask(r);  // blocks, no lock held
+      std::lock_guard lock(mutex);
+      if (!answer) return;
+      ++answered;
+      if (*answer != io_answer(r)) ++wrong;
+    }
+  });
+  return check_io(p, answered, wrong);
+}
+
+}  // namespace
+
+std::optional<Outcome> run_threads_mutex(Workload w, const Params& p) {
+  switch (w) {
+    case Workload::cpu: return cpu(p);
+    case Workload::counter: return counter(p);
+    case Workload::bank: return bank(p);
+    case Workload::io: return io(p);
+  }
+  return std::nullopt;
+}
+
+}  // namespace contrast

@@ -1,0 +1,27 @@
+#include "models.hpp"
+
+#include <array>
+
+namespace contrast {
+
+namespace {
+constexpr std::array kModels{
+    Model{"sequential", "one thread, the reference", run_sequential},
+    Model{"threads-mutex", "shared state behind std::mutex", run_threads_mutex},
+    Model{"threads-atomic", "lock-free shared state with atomics", run_threads_atomic},
+    Model{"gil", "threads under a model of CPython's global interpreter lock", run_gil},
+    Model{"actors", "troupe actors: no shared state, only messages", run_actors},
+    Model{"race", "plain threads, no synchronisation (counter only): loses updates", run_race},
+};
+}  // namespace
+
+std::span<const Model> all_models() { return kModels; }
+
+const Model* find_model(std::string_view name) {
+  for (const Model& m : kModels) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace contrast
