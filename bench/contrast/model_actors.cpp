@@ -139,7 +139,10 @@ class Account {
   auto behavior() {
     return troupe::behavior(
         [this](const Withdraw& w) {
-          if (balance_ < w.amount) return w.teller.send(Settled{false});  // refused
+          if (balance_ < w.amount) {  // refused
+            w.teller.send(Settled{false});
+            return;
+          }
           balance_ -= w.amount;
           w.payee.send(Deposit{w.amount, w.teller});
         },
