@@ -19,6 +19,12 @@ std::string_view to_string(Errc code) noexcept {
       return "system_shutdown";
     case Errc::name_taken:
       return "name_taken";
+    case Errc::child_exists:
+      return "child_exists";
+    case Errc::no_child:
+      return "no_child";
+    case Errc::child_running:
+      return "child_running";
   }
   return "unknown";
 }

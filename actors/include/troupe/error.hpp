@@ -20,6 +20,9 @@ enum class Errc : std::uint8_t {
   unexpected_reply,    // the reply's type is not the one the request expected
   system_shutdown,     // the system stopped before a response came
   name_taken,          // System::register_name: another actor holds the name; Error::what has it
+  child_exists,        // a supervisor already has a child with that id
+  no_child,            // a supervisor has no child with that id
+  child_running,       // a supervisor's child is running (restart_child, delete_child)
 };
 
 std::string_view to_string(Errc code) noexcept;
