@@ -223,6 +223,15 @@ void Context::link(const DynamicHandle& target) {
   detail::send_signal(target.core(), signal);
 }
 
+void Context::link_unstarted(Context& child) {
+  auto& mine = extras().links;
+  auto& theirs = child.extras().links;  // the child is ours alone until it starts
+  mine.reserve(mine.size() + 1);
+  theirs.reserve(theirs.size() + 1);
+  mine.push_back(DynamicHandle::share(&child));  // cannot throw: reserved
+  theirs.push_back(self());
+}
+
 void Context::unlink(const DynamicHandle& target) {
   if (extras_ == nullptr || !target.valid()) return;
   Envelope* signal = make_envelope<detail::UnlinkSignal>(EnvelopeKind::signal, detail::UnlinkSignal{self()});

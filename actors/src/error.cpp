@@ -21,6 +21,12 @@ std::string_view to_string(Errc code) noexcept {
       return "name_taken";
     case Errc::mailbox_full:
       return "mailbox_full";
+    case Errc::child_exists:
+      return "child_exists";
+    case Errc::no_child:
+      return "no_child";
+    case Errc::child_running:
+      return "child_running";
   }
   return "unknown";
 }

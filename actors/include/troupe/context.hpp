@@ -20,11 +20,16 @@
 #include <tuple>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace troupe {
 
 class System;
 class Context;
+struct SpawnOptions;
+struct SupervisorSpec;
+struct ChildSpec;
+class SupervisorHandle;
 using Timer = runtime::TimerService::Handle;
 using Duration = std::chrono::steady_clock::duration;
 
@@ -145,6 +150,27 @@ class Context : public runtime::ActorCore {
     requires requires(Impl& impl) { impl.behavior(); }
   auto spawn(A&&... args);
 
+  // Spawns an actor already linked to this one (Erlang's spawn_link): the link is in place on
+  // both sides before the child's first turn, so even a child that fails at once is seen
+  // failing (its reason, never noproc). Otherwise as spawn.
+  template <class F, class... A>
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn_link(F&& init, A&&... args);
+  template <class F, class... A>
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn_link(SpawnOptions options, F&& init, A&&... args);
+  template <class Impl, class... A>
+    requires requires(Impl& impl) { impl.behavior(); }
+  auto spawn_link(A&&... args);
+  template <class Impl, class... A>
+    requires requires(Impl& impl) { impl.behavior(); }
+  auto spawn_link(SpawnOptions options, A&&... args);
+
+  // A supervisor (see supervisor.hpp) linked to this actor, as spawn_link: if this actor fails,
+  // the supervisor stops its children in order and exits; if the supervisor gives up, this actor
+  // gets its exit (an Exit message, when trapping).
+  SupervisorHandle spawn_supervisor(SupervisorSpec spec, std::vector<ChildSpec> children);
+
   // The actor's type, for diagnostics.
   virtual std::string_view name() const noexcept = 0;
 
@@ -160,6 +186,9 @@ class Context : public runtime::ActorCore {
     start_task_erased(h, h.promise(), env);
   }
   detail::LiveLinks& live_links() noexcept { return live_links_; }
+  // Links this actor (on its own thread) and `child`, which has not started yet, on both sides.
+  // Strong guarantee: throws (no memory) with neither side changed.
+  void link_unstarted(Context& child);
   // The message whose handler runs on this thread now (nullptr outside handlers).
   static Envelope* current_message() noexcept;
   // The actor whose turn runs on this thread (nullptr outside turns).

@@ -21,6 +21,9 @@ enum class Errc : std::uint8_t {
   system_shutdown,     // the system stopped before a response came
   name_taken,          // System::register_name: another actor holds the name; Error::what has it
   mailbox_full,        // the receiver's bounded mailbox was full (policy drop or fail)
+  child_exists,        // a supervisor already has a child with that id
+  no_child,            // a supervisor has no child with that id
+  child_running,       // a supervisor's child is running (restart_child, delete_child)
 };
 
 std::string_view to_string(Errc code) noexcept;

@@ -121,7 +121,7 @@ class SendTask final : public runtime::TimerTask {
 }  // namespace detail
 
 template <class Block, class Init>
-runtime::ActorCore* System::launch(SpawnOptions options, Init&& init) {
+runtime::ActorCore* System::launch(SpawnOptions options, Context* link_to, Init&& init) {
   static_assert(alignof(Block) <= 64, "troupe: actor state aligned beyond 64 bytes is not supported");
   std::unique_ptr<runtime::MailboxLimit> limit;
   if (options.mailbox_capacity != 0) limit = std::make_unique<runtime::MailboxLimit>(options.mailbox_capacity, options.overflow);
@@ -136,32 +136,39 @@ runtime::ActorCore* System::launch(SpawnOptions options, Init&& init) {
   block->add_ref();  // one for the handle we return; the first is the actor's own until it stops
   block->set_budget(options.budget != 0 ? options.budget : budget_);
   block->set_mailbox_limit(limit.release());
+  if (link_to != nullptr) {
+    try {
+      link_to->link_unstarted(*block);  // before start(): no turn of the child can miss it
+    } catch (...) {
+      block->release();
+      block->release();  // never started: nothing else holds it (destroy() frees the init)
+      throw;
+    }
+  }
   register_actor(block);
   block->start();  // the first turn constructs the state
   return block;
 }
 
 template <class F, class... A>
-  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
-auto System::spawn(SpawnOptions options, F&& init, A&&... args) {
+auto System::spawn_function(SpawnOptions options, Context* link_to, F&& init, A&&... args) {
   using Beh = std::invoke_result_t<std::decay_t<F>&, Context&, std::decay_t<A>&&...>;
   static_assert(is_behavior<Beh>::value, "troupe: an actor function must return troupe::behavior(...)");
   using State = detail::FunctionState<Beh>;
   using Init = detail::FunctionInit<std::decay_t<F>, std::decay_t<A>...>;
   using Block = detail::ActorBlock<State, Init, std::decay_t<F>>;
-  auto* core = launch<Block>(options, Init{std::forward<F>(init), {std::forward<A>(args)...}});
+  auto* core = launch<Block>(options, link_to, Init{std::forward<F>(init), {std::forward<A>(args)...}});
   return Beh::handle_type::adopt(core);
 }
 
 template <class Impl, class... A>
-  requires requires(Impl& impl) { impl.behavior(); }
-auto System::spawn(SpawnOptions options, A&&... args) {
+auto System::spawn_class(SpawnOptions options, Context* link_to, A&&... args) {
   using Beh = detail::class_behavior_t<Impl>;
   static_assert(is_behavior<Beh>::value, "troupe: a class actor's behavior() must return troupe::behavior(...)");
   using State = detail::ClassState<Impl>;
   using Init = detail::ClassInit<std::decay_t<A>...>;
   using Block = detail::ActorBlock<State, Init, Impl>;
-  auto* core = launch<Block>(options, Init{{std::forward<A>(args)...}});
+  auto* core = launch<Block>(options, link_to, Init{{std::forward<A>(args)...}});
   return Beh::handle_type::adopt(core);
 }
 
@@ -197,6 +204,30 @@ template <class Impl, class... A>
   requires requires(Impl& impl) { impl.behavior(); }
 auto Context::spawn(A&&... args) {
   return system().template spawn<Impl>(std::forward<A>(args)...);
+}
+
+template <class F, class... A>
+  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+auto Context::spawn_link(F&& init, A&&... args) {
+  return system().spawn_function(SpawnOptions{}, this, std::forward<F>(init), std::forward<A>(args)...);
+}
+
+template <class F, class... A>
+  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+auto Context::spawn_link(SpawnOptions options, F&& init, A&&... args) {
+  return system().spawn_function(options, this, std::forward<F>(init), std::forward<A>(args)...);
+}
+
+template <class Impl, class... A>
+  requires requires(Impl& impl) { impl.behavior(); }
+auto Context::spawn_link(A&&... args) {
+  return system().template spawn_class<Impl>(SpawnOptions{}, this, std::forward<A>(args)...);
+}
+
+template <class Impl, class... A>
+  requires requires(Impl& impl) { impl.behavior(); }
+auto Context::spawn_link(SpawnOptions options, A&&... args) {
+  return system().template spawn_class<Impl>(options, this, std::forward<A>(args)...);
 }
 
 }  // namespace troupe

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace troupe {
 
@@ -23,6 +24,10 @@ namespace runtime {
 class Scheduler;
 class Executor;
 }  // namespace runtime
+
+struct SupervisorSpec;
+struct ChildSpec;
+class SupervisorHandle;
 
 struct DeadLetter {
   enum class Reason : std::uint8_t {
@@ -93,22 +98,30 @@ class System {
   template <class F, class... A>
     requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
   auto spawn(F&& init, A&&... args) {
-    return spawn(SpawnOptions{}, std::forward<F>(init), std::forward<A>(args)...);
+    return spawn_function(SpawnOptions{}, nullptr, std::forward<F>(init), std::forward<A>(args)...);
   }
   template <class F, class... A>
     requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
-  auto spawn(SpawnOptions options, F&& init, A&&... args);
+  auto spawn(SpawnOptions options, F&& init, A&&... args) {
+    return spawn_function(options, nullptr, std::forward<F>(init), std::forward<A>(args)...);
+  }
 
   // Class actor: constructed as Impl(Context&, args...) or Impl(args...) on the actor's first
   // turn; its `behavior()` member returns the behavior.
   template <class Impl, class... A>
     requires requires(Impl& impl) { impl.behavior(); }
   auto spawn(A&&... args) {
-    return spawn<Impl>(SpawnOptions{}, std::forward<A>(args)...);
+    return spawn_class<Impl>(SpawnOptions{}, nullptr, std::forward<A>(args)...);
   }
   template <class Impl, class... A>
     requires requires(Impl& impl) { impl.behavior(); }
-  auto spawn(SpawnOptions options, A&&... args);
+  auto spawn(SpawnOptions options, A&&... args) {
+    return spawn_class<Impl>(options, nullptr, std::forward<A>(args)...);
+  }
+
+  // A supervisor (see supervisor.hpp), not linked to anyone: it runs until stopped, or until it
+  // gives up (restart intensity exceeded) and exits with an error.
+  SupervisorHandle spawn_supervisor(SupervisorSpec spec, std::vector<ChildSpec> children);
 
   // `message` to `target` after `delay`, or every `period` until cancelled.
   template <class M>
@@ -150,8 +163,14 @@ class System {
   void actor_exited(Context& actor, const ExitReason& reason) noexcept;
 
  private:
+  friend class Context;  // spawn_link
+  // `link_to`, when set, is the spawning actor (on its own thread): the child starts linked to it.
+  template <class F, class... A>
+  auto spawn_function(SpawnOptions options, Context* link_to, F&& init, A&&... args);
+  template <class Impl, class... A>
+  auto spawn_class(SpawnOptions options, Context* link_to, A&&... args);
   template <class Block, class Init>
-  runtime::ActorCore* launch(SpawnOptions options, Init&& init);
+  runtime::ActorCore* launch(SpawnOptions options, Context* link_to, Init&& init);
   runtime::Executor* executor_for(const SpawnOptions& options);
   void register_actor(Context* actor);
   Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);

@@ -1,5 +1,5 @@
 // Everything a troupe program needs: System, spawn, handles, behaviors, requests, coroutines,
-// timers, scoped actors and names.
+// timers, scoped actors, names, links, monitors and supervisors.
 #pragma once
 
 #include <troupe/behavior.hpp>
@@ -11,5 +11,6 @@
 #include <troupe/promise.hpp>
 #include <troupe/registry.hpp>
 #include <troupe/scoped_actor.hpp>
+#include <troupe/supervisor.hpp>
 #include <troupe/system.hpp>
 #include <troupe/task.hpp>
