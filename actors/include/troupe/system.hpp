@@ -142,7 +142,7 @@ class System {
 
   std::uint64_t dead_letters() const noexcept;
   std::size_t live_actors() const noexcept;
-  unsigned worker_count() const noexcept;
+  unsigned worker_count() const noexcept;  // 0 in deterministic mode
 
   // Internals, for Context and spawn.
   struct Internals;
