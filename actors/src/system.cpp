@@ -176,8 +176,9 @@ void System::advance_time(Duration by) {
 //     gets Errc::system_shutdown, and every message left in its mailbox (and any sent later)
 //     becomes a dead letter — nothing is lost silently.
 //  4. Wait until the pool is quiescent (deterministic mode: run the actors until none is ready).
-//     Actors spawned during steps 3–4 are still live then: repeat from 3 until no actor is live. (A blocking actor that never returns from its
-//     handler keeps this waiting: blocking handlers must end.)
+//     Actors spawned during steps 3–4 are still live then: repeat from 3 until no actor is live.
+//     (A blocking actor that never returns from its handler keeps this waiting: blocking
+//     handlers must end.)
 //  5. Stop the worker threads and join them; join the threads of blocking actors.
 //  6. Destroy the timer service, releasing the handles its cancelled timers held.
 // Handles that outlive the system keep their actor's memory alive, but must not be used to send.

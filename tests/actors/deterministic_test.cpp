@@ -188,7 +188,8 @@ TEST_CASE("virtual time: a request timeout fires as soon as nothing else can run
 TEST_CASE("virtual time: send_after timers fire in due order, and wait_idle moves the clock to the last") {
   troupe::System system(troupe::testing::deterministic(5));
   auto seen = std::make_shared<std::vector<int>>();
-  auto sink = system.spawn([seen](troupe::Context&) { return troupe::behavior([seen](Item i) { seen->push_back(i.index); }); });
+  auto sink = system.spawn(
+      [seen](troupe::Context&) { return troupe::behavior([seen](Item i) { seen->push_back(i.index); }); });
   system.send_after(sink, 3s, Item{'t', 3});
   system.send_after(sink, 1s, Item{'t', 1});
   auto cancelled = system.send_after(sink, 2s, Item{'t', 2});
