@@ -34,8 +34,11 @@ class ScopedCore final : public Context, public runtime::Executor {
 
   // Owner thread only.
   Envelope* wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {
+    // The system's clock: steady_clock, or in deterministic mode the virtual one.
+    const auto now = system().now();
     const auto deadline = timeout >= std::chrono::hours(24 * 365) ? std::chrono::steady_clock::time_point::max()
-                                                                  : std::chrono::steady_clock::now() + timeout;
+                                                                  : now + timeout;
+    const bool deterministic = system().deterministic_seed().has_value();
     for (auto it = stash_.begin(); it != stash_.end(); ++it) {
       if (matches(**it, type, request_id)) {
         Envelope* env = *it;
@@ -54,6 +57,16 @@ class ScopedCore final : public Context, public runtime::Executor {
         // message is arriving (a producer between exchange and link): look again.
         marked_ = mailbox_.try_mark_empty();
         continue;
+      }
+      if (deterministic) {
+        // No other thread runs the actors: run them here until our message comes.
+        const bool woken = system().run_until(
+            [this] {
+              std::lock_guard lock(mutex_);
+              return woken_;
+            },
+            deadline);
+        if (!woken) return nullptr;
       }
       std::unique_lock lock(mutex_);
       if (!cv_.wait_until(lock, deadline, [this] { return woken_; })) return nullptr;

@@ -1,5 +1,6 @@
 #include <troupe/system.hpp>
 
+#include "deterministic_driver.hpp"
 #include "system_internals.hpp"
 
 #include <troupe/runtime/trace.hpp>
@@ -7,11 +8,30 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 namespace troupe {
 
-System::System(Config config) : budget_(config.budget == 0 ? 1 : config.budget) {
+namespace {
+
+using TimePoint = runtime::TimerService::Clock::time_point;
+
+// now + timeout, saturating: a timeout of a year or more means "never" (time_point::max()), as
+// Duration::max() would otherwise overflow.
+TimePoint deadline_after(TimePoint now, Duration timeout) {
+  if (timeout >= std::chrono::hours(24 * 365)) return TimePoint::max();
+  return now + std::chrono::duration_cast<TimePoint::duration>(timeout);
+}
+
+std::uint16_t budget_of(const Config& config) {
+  const std::uint16_t budget = config.deterministic ? config.deterministic->budget : config.budget;
+  return budget == 0 ? 1 : budget;
+}
+
+}  // namespace
+
+System::System(Config config) : budget_(budget_of(config)) {
   if (config.trace_path.empty()) {
     if (const char* path = std::getenv("TROUPE_TRACE"); path != nullptr) config.trace_path = path;
   }
@@ -26,7 +46,14 @@ System::~System() {
 
 runtime::TimerService& System::timers() noexcept { return *internals_->timers; }
 
-unsigned System::worker_count() const noexcept { return internals_->scheduler.worker_count(); }
+unsigned System::worker_count() const noexcept {
+  return internals_->pool ? internals_->pool->worker_count() : 0;
+}
+
+std::optional<std::uint64_t> System::deterministic_seed() const noexcept {
+  if (!internals_->deterministic) return std::nullopt;
+  return internals_->deterministic->seed();
+}
 
 std::uint64_t System::dead_letters() const noexcept {
   // Acquire: pairs with the release increments, so a caller that sees the count also sees the
@@ -37,7 +64,9 @@ std::uint64_t System::dead_letters() const noexcept {
 std::size_t System::live_actors() const noexcept { return internals_->live.size(); }
 
 runtime::Executor* System::executor_for(const SpawnOptions& options) {
-  if (!options.blocking) return &internals_->scheduler;
+  // Deterministic mode runs blocking actors on the driving thread like the rest: a handler that
+  // blocks blocks the whole test, which is what a test that wants one order needs.
+  if (!options.blocking || internals_->deterministic) return internals_->executor;
   std::lock_guard lock(internals_->blocking_mutex);
   auto& threads = internals_->blocking_threads;
   // Reap the threads of blocking actors that have stopped.
@@ -46,14 +75,14 @@ runtime::Executor* System::executor_for(const SpawnOptions& options) {
     t->join();
     return true;
   });
-  threads.push_back(std::make_unique<runtime::DedicatedThread>(&internals_->scheduler));
+  threads.push_back(std::make_unique<runtime::DedicatedThread>(internals_->pool.get()));
   return threads.back().get();
 }
 
 void System::register_actor(Context* actor) {
   internals_->live.insert(actor);
   runtime::Executor* executor = actor->executor();
-  if (executor != &internals_->scheduler) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
+  if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
 }
 
 Timer System::add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task) {
@@ -100,11 +129,50 @@ bool System::wait_idle(Duration timeout) {
     std::lock_guard lock(internals_->shutdown_mutex);
     if (internals_->shut_down) return true;
   }
-  const auto now = std::chrono::steady_clock::now();
-  const auto deadline = timeout >= std::chrono::steady_clock::time_point::max() - now
-                            ? std::chrono::steady_clock::time_point::max()
-                            : now + timeout;
-  return internals_->scheduler.wait_quiescent(deadline);
+  const TimePoint deadline = deadline_after(now(), timeout);
+  if (internals_->deterministic) {
+    const auto outcome = detail::drive(*internals_->deterministic, *internals_->timers, nullptr, deadline, false);
+    if (outcome == detail::DriveOutcome::idle) return true;
+    internals_->timers->advance_clock_to(deadline);
+    return false;
+  }
+  return internals_->pool->wait_quiescent(deadline);
+}
+
+TimePoint System::now() const {
+  // After shutdown the timer service is gone; no timer is left to go by either clock.
+  return internals_->timers ? internals_->timers->now() : runtime::TimerService::Clock::now();
+}
+
+bool System::run_until(const std::function<bool()>& done, TimePoint deadline) {
+  auto& in = *internals_;
+  {
+    std::lock_guard lock(in.shutdown_mutex);
+    if (in.shut_down) {  // no timers any more; whatever is still ready runs (as dead letters)
+      in.deterministic->run_until_idle();
+      return done();
+    }
+  }
+  // A wait without end must not wait for periodic timers: they would tick forever.
+  const bool periodic_counts = deadline != TimePoint::max();
+  if (detail::drive(*in.deterministic, *in.timers, done, deadline, periodic_counts) == detail::DriveOutcome::done) {
+    return true;
+  }
+  if (periodic_counts) in.timers->advance_clock_to(deadline);  // the wait took all its time
+  return false;
+}
+
+void System::advance_time(Duration by) {
+  auto& in = *internals_;
+  if (!in.deterministic) throw std::logic_error("troupe: advance_time needs a deterministic system");
+  {
+    std::lock_guard lock(in.shutdown_mutex);
+    if (in.shut_down) return;
+  }
+  const TimePoint target = deadline_after(now(), by);
+  const bool bounded = target != TimePoint::max();  // unbounded: periodic timers would tick forever
+  detail::drive(*in.deterministic, *in.timers, nullptr, target, bounded);
+  if (bounded) in.timers->advance_clock_to(target);
 }
 
 // The shutdown protocol.
@@ -116,9 +184,10 @@ bool System::wait_idle(Duration timeout) {
 //     messages are queued: it stops with reason `shutdown`, a suspended coroutine's requester
 //     gets Errc::system_shutdown, and every message left in its mailbox (and any sent later)
 //     becomes a dead letter — nothing is lost silently.
-//  4. Wait until the pool is quiescent. Actors spawned during steps 3–4 are still live then:
-//     repeat from 3 until no actor is live. (A blocking actor that never returns from its
-//     handler keeps this waiting: blocking handlers must end.)
+//  4. Wait until the pool is quiescent (deterministic mode: run the actors until none is ready).
+//     Actors spawned during steps 3–4 are still live then: repeat from 3 until no actor is live.
+//     (A blocking actor that never returns from its handler keeps this waiting: blocking
+//     handlers must end.)
 //  5. Stop the worker threads and join them; join the threads of blocking actors.
 //  6. Destroy the timer service, releasing the handles its cancelled timers held.
 // Handles that outlive the system keep their actor's memory alive, but must not be used to send.
@@ -139,9 +208,13 @@ void System::shutdown() {
       } catch (...) {  // no memory for the signal: the next round tries again
       }
     });
-    in.scheduler.wait_quiescent();
+    if (in.deterministic) {
+      in.deterministic->run_until_idle();
+    } else {
+      in.pool->wait_quiescent();
+    }
   }
-  in.scheduler.stop();
+  if (in.pool) in.pool->stop();
   {
     std::lock_guard lock(in.blocking_mutex);
     for (auto& t : in.blocking_threads) t->join();

@@ -4,6 +4,7 @@
 #include <troupe/registry.hpp>
 #include <troupe/system.hpp>
 #include <troupe/runtime/dedicated_thread.hpp>
+#include <troupe/runtime/deterministic_scheduler.hpp>
 #include <troupe/runtime/scheduler.hpp>
 #include <troupe/runtime/timer_service.hpp>
 
@@ -17,13 +18,24 @@
 namespace troupe {
 
 struct System::Internals {
-  explicit Internals(Config c)
-      : config(std::move(c)),
-        scheduler(runtime::SchedulerConfig{config.workers}),
-        timers(std::make_unique<runtime::TimerService>(&scheduler)) {}
+  explicit Internals(Config c) : config(std::move(c)) {
+    if (config.deterministic) {
+      deterministic = std::make_unique<runtime::DeterministicScheduler>(config.deterministic->seed);
+      executor = deterministic.get();
+      timers = std::make_unique<runtime::TimerService>(runtime::TimerService::ManualClock{});
+    } else {
+      pool = std::make_unique<runtime::Scheduler>(runtime::SchedulerConfig{config.workers});
+      executor = pool.get();
+      timers = std::make_unique<runtime::TimerService>(pool.get());
+    }
+  }
 
   Config config;
-  runtime::Scheduler scheduler;
+  // Exactly one of the two runs the actors: the worker pool, or (deterministic mode) the thread
+  // that drives the system.
+  std::unique_ptr<runtime::Scheduler> pool;
+  std::unique_ptr<runtime::DeterministicScheduler> deterministic;
+  runtime::Executor* executor = nullptr;
   std::unique_ptr<runtime::TimerService> timers;
   detail::LiveSet live;
   alignas(64) std::atomic<std::uint64_t> dead_letters{0};

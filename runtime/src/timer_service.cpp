@@ -56,13 +56,15 @@ TimerService::TimerService(Scheduler* scheduler) : scheduler_(scheduler) {
   pthread_setname_np(thread_.native_handle(), "troupe-timers");
 }
 
+TimerService::TimerService(ManualClock) : scheduler_(nullptr), manual_(true) {}
+
 TimerService::~TimerService() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   for (auto& entry : heap_) Handle(std::move(entry)).cancel();
   heap_.clear();
 }
@@ -97,13 +99,13 @@ void TimerService::compact_locked() {
 static constexpr TimerService::Clock::duration kNever = std::chrono::hours(24 * 365 * 100);
 
 TimerService::Handle TimerService::run_after(Clock::duration delay, std::unique_ptr<TimerTask> task) {
-  return add(Clock::now() + std::min(delay, kNever), Clock::duration::zero(), std::move(task));
+  return add(now() + std::min(delay, kNever), Clock::duration::zero(), std::move(task));
 }
 
 TimerService::Handle TimerService::run_every(Clock::duration period, std::unique_ptr<TimerTask> task) {
   if (period <= Clock::duration::zero()) period = std::chrono::microseconds(1);
   period = std::min(period, kNever);
-  return add(Clock::now() + period, period, std::move(task));
+  return add(now() + period, period, std::move(task));
 }
 
 TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration period,
@@ -175,29 +177,78 @@ void TimerService::run() noexcept {
       continue;
     }
     pop_locked();
-    const bool one_shot = entry->period == Clock::duration::zero();
-    lock.unlock();
-    if (one_shot) {
-      std::uint8_t expected = kPending;
-      // Acq_rel: pairs with cancel(); only the winner fires and releases the hold.
-      if (entry->state.compare_exchange_strong(expected, kDone, std::memory_order_acq_rel)) {
-        entry->task->fire();
-        if (entry->holds != nullptr) entry->holds->unhold();
+    fire_popped(lock, std::move(entry));
+  }
+}
+
+void TimerService::fire_popped(std::unique_lock<std::mutex>& lock, std::shared_ptr<Handle::Entry> entry) noexcept {
+  const bool one_shot = entry->period == Clock::duration::zero();
+  lock.unlock();
+  if (one_shot) {
+    std::uint8_t expected = kPending;
+    // Acq_rel: pairs with cancel(); only the winner fires and releases the hold.
+    if (entry->state.compare_exchange_strong(expected, kDone, std::memory_order_acq_rel)) {
+      entry->task->fire();
+      if (entry->holds != nullptr) entry->holds->unhold();
+    }
+    lock.lock();
+    return;
+  }
+  entry->task->fire();
+  lock.lock();
+  // Acquire: a cancel() during fire() stops the series here.
+  if (entry->state.load(std::memory_order_acquire) == kPending) {
+    // Keep the cadence; if we fell behind by more than a period, restart from now.
+    entry->due += entry->period;
+    if (entry->due < now_locked()) entry->due = now_locked() + entry->period;
+    entry->sequence = next_sequence_++;
+    push_locked(entry);
+  }
+}
+
+TimerService::Clock::time_point TimerService::now() const {
+  if (!manual_) return Clock::now();
+  std::lock_guard lock(mutex_);
+  return manual_now_;
+}
+
+std::optional<TimerService::Clock::time_point> TimerService::next_due(bool periodic_too) const {
+  std::lock_guard lock(mutex_);
+  std::optional<Clock::time_point> earliest;
+  for (const auto& e : heap_) {  // O(n): a test's handful of timers
+    // Acquire: pairs with cancel()'s transition.
+    if (e->state.load(std::memory_order_acquire) != kPending) continue;
+    if (!periodic_too && e->period != Clock::duration::zero()) continue;
+    if (!earliest || e->due < *earliest) earliest = e->due;
+  }
+  return earliest;
+}
+
+bool TimerService::fire_next(Clock::time_point limit) {
+  std::unique_lock lock(mutex_);
+  while (!heap_.empty()) {
+    auto entry = heap_.front();
+    // Acquire: pairs with cancel()'s transition.
+    if (entry->state.load(std::memory_order_acquire) != kPending) {  // cancelled: drop it
+      pop_locked();
+      // Relaxed: a statistic (see cancel()); never below zero.
+      if (cancelled_in_heap_.load(std::memory_order_relaxed) > 0) {
+        cancelled_in_heap_.fetch_sub(1, std::memory_order_relaxed);
       }
-      lock.lock();
       continue;
     }
-    entry->task->fire();
-    lock.lock();
-    // Acquire: a cancel() during fire() stops the series here.
-    if (entry->state.load(std::memory_order_acquire) == kPending) {
-      // Keep the cadence; if we fell behind by more than a period, restart from now.
-      entry->due += entry->period;
-      if (entry->due < Clock::now()) entry->due = Clock::now() + entry->period;
-      entry->sequence = next_sequence_++;
-      push_locked(entry);
-    }
+    if (entry->due > limit) return false;
+    pop_locked();
+    manual_now_ = std::max(manual_now_, entry->due);
+    fire_popped(lock, std::move(entry));
+    return true;
   }
+  return false;
+}
+
+void TimerService::advance_clock_to(Clock::time_point to) {
+  std::lock_guard lock(mutex_);
+  manual_now_ = std::max(manual_now_, to);
 }
 
 }  // namespace troupe::runtime

@@ -46,6 +46,18 @@ struct ExitInfo {
   const ExitReason& reason;
 };
 
+// Deterministic mode, for tests: no worker or timer threads. Every actor (blocking ones too) runs
+// on the thread that drives the system (wait_idle, advance_time, a ScopedActor's receive or
+// request, the destructor), one turn at a time, in an order picked by a generator seeded with
+// `seed`; timers run on a virtual clock that moves only when nothing else can run. The same seed
+// gives the same interleaving every time. See <troupe/testing.hpp>.
+struct DeterministicMode {
+  std::uint64_t seed = 0;
+  // Messages per turn, replacing Config::budget: 1 switches actors as often as possible, so the
+  // seeds explore the most interleavings.
+  std::uint16_t budget = 1;
+};
+
 struct Config {
   unsigned workers = 0;          // worker threads; 0: one per hardware thread
   std::uint16_t budget = 100;    // messages an actor handles per turn before others get theirs
@@ -59,6 +71,8 @@ struct Config {
   // environment variable TROUPE_TRACE=path does the same for a system that sets no path.
   // Recording is process-wide: spans of other systems running meanwhile land in the same file.
   std::string trace_path{};
+  // Set: the system runs in deterministic mode (and `workers` and `budget` are ignored).
+  std::optional<DeterministicMode> deterministic{};
 };
 
 // What a send to a full bounded mailbox does (see SpawnOptions::mailbox_capacity).
@@ -130,8 +144,19 @@ class System {
   Timer send_every(const DynamicHandle& target, Duration period, M&& message);
 
   // Blocks until no actor has a message to handle and no one-shot timer is pending (or until
-  // `timeout`); returns whether the system is idle.
+  // `timeout`); returns whether the system is idle. Deterministic mode: runs the actors on the
+  // calling thread until then, moving the virtual clock to each timer in turn (the timeout is
+  // virtual time too).
   bool wait_idle(Duration timeout = Duration::max());
+  // Deterministic mode only (std::logic_error otherwise): runs the actors on the calling thread,
+  // firing in order the timers that fall due within `by` of now() (the actors run between), and
+  // ends with the virtual clock moved forward by `by`.
+  void advance_time(Duration by);
+  // The clock timers and timeouts go by: steady_clock, or in deterministic mode the virtual
+  // clock (which starts at zero).
+  runtime::TimerService::Clock::time_point now() const;
+  // The seed of a deterministic system; nullopt for a threaded one.
+  std::optional<std::uint64_t> deterministic_seed() const noexcept;
   // Stops every actor now (reason: shutdown); their unhandled messages become dead letters.
   // Then stops the workers. Idempotent; the destructor calls it.
   void shutdown();
@@ -153,12 +178,17 @@ class System {
 
   std::uint64_t dead_letters() const noexcept;
   std::size_t live_actors() const noexcept;
-  unsigned worker_count() const noexcept;
+  unsigned worker_count() const noexcept;  // 0 in deterministic mode
 
   // Internals, for Context and spawn.
   struct Internals;
   Internals& internals() noexcept { return *internals_; }
   runtime::TimerService& timers() noexcept;
+  // Deterministic mode: runs the actors on the calling thread, firing timers as the virtual clock
+  // reaches them, until done() (true), or until nothing can run before `deadline` (false; the
+  // clock then stands at `deadline` unless that is time_point::max(), when periodic timers are
+  // not waited for).
+  bool run_until(const std::function<bool()>& done, runtime::TimerService::Clock::time_point deadline);
   void dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason reason) noexcept;
   void actor_exited(Context& actor, const ExitReason& reason) noexcept;
 

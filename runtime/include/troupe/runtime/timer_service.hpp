@@ -1,5 +1,7 @@
 // Timers: run a task once after a delay, or periodically, until cancelled. One thread sleeps
-// until the earliest due time, so a long-running actor never delays a timer.
+// until the earliest due time, so a long-running actor never delays a timer. Or, for
+// deterministic tests, a manual clock: no thread, and time moves only when the owner fires the
+// next timer (fire_next) or moves the clock (advance_clock_to).
 #pragma once
 
 #include <atomic>
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -18,7 +21,8 @@ class Scheduler;
 class TimerTask {
  public:
   virtual ~TimerTask() = default;
-  // Runs on the timer thread; must not block (actors layer: it sends a message).
+  // Runs on the timer thread (or, with a manual clock, the thread that calls fire_next); must not
+  // block (actors layer: it sends a message).
   virtual void fire() noexcept = 0;
 };
 
@@ -44,6 +48,9 @@ class TimerService {
   // Pending one-shot timers hold `scheduler` out of quiescence (periodic ones do not: they
   // would keep it busy forever).
   explicit TimerService(Scheduler* scheduler = nullptr);
+  // A manual clock: now() starts at Clock::time_point{} and no thread is started.
+  struct ManualClock {};
+  explicit TimerService(ManualClock);
   ~TimerService();  // cancels everything still pending and joins the thread
   TimerService(const TimerService&) = delete;
   TimerService& operator=(const TimerService&) = delete;
@@ -55,9 +62,24 @@ class TimerService {
   // Cancels every pending timer, and every timer added later (used at shutdown).
   void close();
 
+  // The clock timers are due on: Clock::now(), or the manual clock.
+  Clock::time_point now() const;
+  bool manual() const noexcept { return manual_; }
+  // The due time of the earliest pending timer (one-shot timers only, unless `periodic_too`).
+  std::optional<Clock::time_point> next_due(bool periodic_too) const;
+  // Manual clock only. Fires the earliest pending timer if it is due at or before `limit`,
+  // on the calling thread, moving now() to its due time; returns whether one fired.
+  bool fire_next(Clock::time_point limit);
+  // Manual clock only. Moves now() forward to `to` (never back). Fires nothing: fire what is due
+  // before `to` with fire_next(to) first.
+  void advance_clock_to(Clock::time_point to);
+
  private:
   Handle add(Clock::time_point due, Clock::duration period, std::unique_ptr<TimerTask> task);
   void run() noexcept;
+  // Fires an entry just popped from the heap, unlocked, and re-arms it if it is periodic.
+  void fire_popped(std::unique_lock<std::mutex>& lock, std::shared_ptr<Handle::Entry> entry) noexcept;
+  Clock::time_point now_locked() const { return manual_ ? manual_now_ : Clock::now(); }
 
   struct Later {
     bool operator()(const std::shared_ptr<Handle::Entry>& a, const std::shared_ptr<Handle::Entry>& b) const noexcept;
@@ -78,6 +100,8 @@ class TimerService {
   std::uint64_t next_sequence_ = 0;
   bool stopping_ = false;
   bool closed_ = false;
+  const bool manual_ = false;
+  Clock::time_point manual_now_{};  // guarded by mutex_; manual clock only
   std::thread thread_;
 };
 

@@ -1,0 +1,27 @@
+// Deterministic mode's loop: run ready actors one turn at a time; when none is ready, move the
+// virtual clock to the next timer and fire it. Used by System (wait_idle, advance_time, shutdown)
+// and by ScopedActor while it waits.
+#pragma once
+
+#include <troupe/runtime/deterministic_scheduler.hpp>
+#include <troupe/runtime/timer_service.hpp>
+
+#include <functional>
+
+namespace troupe::detail {
+
+enum class DriveOutcome {
+  done,      // done() returned true
+  idle,      // no actor is ready and no timer that counts is pending
+  deadline,  // the next timer that counts falls due after the deadline
+};
+
+// Runs until done() (if given), or until nothing is left that could run at or before `deadline`.
+// One-shot timers count; periodic ones only if `periodic_counts` (they never run out, so a
+// wait for idleness must not count them). Periodic timers due before a counted timer still fire
+// in their place in time.
+DriveOutcome drive(runtime::DeterministicScheduler& scheduler, runtime::TimerService& timers,
+                   const std::function<bool()>& done, runtime::TimerService::Clock::time_point deadline,
+                   bool periodic_counts);
+
+}  // namespace troupe::detail
