@@ -32,9 +32,17 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   }
   Context* sender = Context::current_actor();
   if (sender == nullptr && !runtime::on_runtime_thread()) {
-    // A thread of the caller's own may wait; an exception here (the wait's mutex) is fatal
-    // anyway under noexcept, as for any broken runtime invariant.
-    limit.wait_for_room();
+    System& system = static_cast<Context*>(target)->system();
+    if (system.deterministic_seed()) {
+      // One thread runs every actor: run them until there is room. If nothing can run (the
+      // receiver waits for something that never comes), the message goes over capacity.
+      system.run_until([&limit] { return limit.queued() < limit.capacity() || limit.closed(); },
+                       runtime::TimerService::Clock::time_point::max());
+    } else {
+      // A thread of the caller's own may wait; an exception here (the wait's mutex) is fatal
+      // anyway under noexcept, as for any broken runtime invariant.
+      limit.wait_for_room();
+    }
     limit.reserve();
     target->enqueue(env);
     return {};

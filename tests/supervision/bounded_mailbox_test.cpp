@@ -1,6 +1,7 @@
 // Bounded mailboxes: the drop and fail policies, backpressure on threads (they wait) and on
 // actors (they are muted), no deadlock in a cycle of full mailboxes, and the 10^7-message flood
 // with memory sampled while it runs.
+#include <troupe/testing.hpp>
 #include <troupe/troupe.hpp>
 
 #include "test_support.hpp"
@@ -336,6 +337,62 @@ TEST_SUITE("bounded mailboxes") {
     CHECK(gate->handled.load() == 10);
     CHECK(floods->load() == 1);  // killed before its second message
     (void)killer;
+  }
+
+  TEST_CASE("deterministic mode: backpressure between a flooding actor, the driving thread and a bounded actor") {
+    // Over many interleavings: every message handled once, in order per sender, the backlog
+    // never beyond capacity plus one batch, and the driving thread's sends never deadlock.
+    auto result = troupe::testing::explore(100, [](std::uint64_t seed) {
+      troupe::System system(troupe::testing::deterministic(seed, 4));
+      constexpr std::uint64_t capacity = 8;
+      constexpr std::uint64_t batch = 4;
+      constexpr std::uint64_t per_sender = 200;
+      struct Shared {
+        std::uint64_t sent = 0;  // one thread runs everything: plain counters
+        std::uint64_t handled = 0;
+        std::uint64_t max_backlog = 0;
+        std::uint64_t last[2] = {0, 0};
+        bool out_of_order = false;
+      };
+      struct Tagged {
+        int from;
+        std::uint64_t seq;
+      };
+      struct More {};
+      auto shared = std::make_shared<Shared>();
+      auto receiver = system.spawn(
+          bounded(capacity, troupe::Overflow::backpressure), [](troupe::Context&, std::shared_ptr<Shared> s) {
+            return troupe::behavior([s](Tagged t) {
+              if (t.seq != s->last[t.from] + 1) s->out_of_order = true;
+              s->last[t.from] = t.seq;
+              ++s->handled;
+              s->max_backlog = std::max(s->max_backlog, s->sent - s->handled);
+            });
+          },
+          shared);
+      auto flooder = system.spawn(
+          [](troupe::Context& self, troupe::DynamicHandle to, std::shared_ptr<Shared> s) {
+            return troupe::behavior([&self, to, s, next = std::uint64_t{1}](More) mutable {
+              for (std::uint64_t i = 0; i < batch && next <= per_sender; ++i, ++next) {
+                ++s->sent;
+                to.send(Tagged{0, next});
+              }
+              if (next <= per_sender) self.self().send(More{});
+            });
+          },
+          troupe::DynamicHandle(receiver), shared);
+      flooder.send(More{});
+      for (std::uint64_t i = 1; i <= per_sender; ++i) {  // the driving thread floods too
+        ++shared->sent;
+        receiver.send(Tagged{1, i});
+      }
+      troupe::testing::check(system.wait_idle(), "the system goes idle");
+      troupe::testing::check(shared->handled == 2 * per_sender, "every message handled");
+      troupe::testing::check(!shared->out_of_order, "FIFO per sender");
+      troupe::testing::check(shared->max_backlog <= capacity + batch, "backlog within capacity and a batch");
+    });
+    CHECK_MESSAGE(result, result.failure);
+    CHECK(result.runs >= 1);
   }
 
   TEST_CASE("flood: 10^7 messages to a slow bounded actor; memory stays bounded, every message handled or counted") {

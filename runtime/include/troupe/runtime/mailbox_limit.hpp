@@ -44,6 +44,9 @@ class MailboxLimit {
     return queued_.load(std::memory_order_relaxed);
   }
 
+  // Whether the owner has stopped (no limit any more). Relaxed: a snapshot.
+  bool closed() const noexcept { return closed_.load(std::memory_order_relaxed); }
+
   // Any sender, drop/fail: counts one message if there is room; false when full.
   bool try_reserve() noexcept;
   // Any sender, backpressure: counts one message, room or not; true if the mailbox is now full
