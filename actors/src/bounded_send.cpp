@@ -52,7 +52,11 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   // An actor is never muted by its own mailbox: it alone drains it.
   if (full && sender != nullptr && sender != target && sender->mute()) {
     try {
-      if (limit.add_muted(sender)) sender->cancel_mute();  // drained meanwhile
+      if (limit.add_muted(sender)) {
+        sender->cancel_mute();  // drained meanwhile
+      } else {
+        sender->end_turn_early();
+      }
     } catch (...) {  // no memory to register: run on unmuted (the message is queued already)
       sender->cancel_mute();
     }

@@ -90,11 +90,9 @@ runtime::TurnResult Context::resume() noexcept {
   // Overtaking: one relaxed load per turn. Set, the signals queued now go before the user
   // messages queued ahead of them (a turn already under way ends first).
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
-  // A send that mutes the actor ends its turn: backpressure holds it back message by message.
-  // (Still muted from an earlier turn means it could not park — it holds others back — and
-  // must drain its own mailbox: it runs on.)
-  const bool muted_before = muted();
-  for (unsigned n = budget(); n > 0 && (layer_flags_ & kExiting) == 0 && (muted_before || !muted()); --n) {
+  // A send that mutes the actor ends its turn (kEndTurn): backpressure holds it back message by
+  // message, at no cost to the loop.
+  for (unsigned n = budget(); n > 0 && (layer_flags_ & (kExiting | kEndTurn)) == 0; --n) {
     bool urgent = false;
     Envelope* env = next_envelope(urgent);
     if (env == nullptr) break;
@@ -105,6 +103,8 @@ runtime::TurnResult Context::resume() noexcept {
     return runtime::TurnResult::terminated;
   }
   // Backpressure: a send in this turn found a full mailbox. Whoever unmutes us schedules us.
+  // (Still muted from an earlier turn, it could not park — it holds others back — and runs on.)
+  layer_flags_ &= static_cast<std::uint8_t>(~kEndTurn);
   if (park_if_muted()) return runtime::TurnResult::parked;
   if (extras_ != nullptr && !awaiting() && !extras_->stash.empty()) return runtime::TurnResult::more;
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
@@ -173,9 +173,7 @@ Envelope* Context::current_message() noexcept { return tls_current_message; }
 
 Context* Context::current_actor() noexcept { return tls_current_actor; }
 
-void Context::message_taken() noexcept {
-  if (runtime::MailboxLimit* limit = mailbox_limit()) limit->consumed();
-}
+
 
 void Context::run_handler(Envelope& env) {
   tls_current_message = &env;

@@ -113,7 +113,7 @@ void SupervisorActor::child_stopped(const std::string& id, std::uint64_t incarna
 
 // Records a restart; false when it is one too many within the period.
 bool SupervisorActor::note_restart() {
-  const auto now = Clock::now();
+  const auto now = self_.system().now();  // the virtual clock in deterministic mode
   while (!restart_times_.empty() && now - restart_times_.front() > spec_.period) restart_times_.pop_front();
   restart_times_.push_back(now);
   return restart_times_.size() <= spec_.max_restarts;

@@ -24,9 +24,8 @@ void ActorCore::cancel_mute() noexcept {
   }
 }
 
-bool ActorCore::park_if_muted() noexcept {
+bool ActorCore::park_muted() noexcept {
   std::uint8_t old = flags_.load(std::memory_order_relaxed);  // relaxed: a hint, the CAS decides
-  if ((old & kMuteMask) != kMuted) return false;
   // An actor that holds senders back must keep draining: parking it could close a cycle.
   if (limit_ != nullptr && limit_->has_muted()) return false;
   do {

@@ -8,6 +8,7 @@
 #include <troupe/message.hpp>
 #include <troupe/promise.hpp>
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/timer_service.hpp>
 #include <troupe/signals.hpp>
 #include <troupe/task.hpp>
@@ -193,6 +194,8 @@ class Context : public runtime::ActorCore {
   static Envelope* current_message() noexcept;
   // The actor whose turn runs on this thread (nullptr outside turns).
   static Context* current_actor() noexcept;
+  // Owner, in a turn: handle no more messages this turn (backpressure muted the actor).
+  void end_turn_early() noexcept { layer_flags_ |= kEndTurn; }
   // Pusher side: drains a stopped actor's mailbox as dead letters.
   void drain_dead_letters() noexcept;
   // The reason the actor stopped (normal while it runs). Owner, or anyone after it stopped.
@@ -217,6 +220,7 @@ class Context : public runtime::ActorCore {
     kTerminated = 4,
     kEnvelopeAdopted = 8,  // the handler's coroutine keeps the current envelope until it ends
     kTrapExits = 16,
+    kEndTurn = 32,  // a send of this turn muted the actor: handle no more messages this turn
   };
 
  private:
@@ -224,7 +228,9 @@ class Context : public runtime::ActorCore {
   Envelope* next_envelope(bool& urgent) noexcept;
   void handle(Envelope* env, bool urgent = false) noexcept;
   // A counted user message leaves the mailbox's count (bounded mailboxes only).
-  void message_taken() noexcept;
+  void message_taken() noexcept {
+    if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]] limit->consumed();
+  }
   void handle_response(Envelope* env) noexcept;
   void handle_message(Envelope* env, bool urgent) noexcept;
   void take_signals() noexcept;

@@ -92,14 +92,16 @@ class ActorCore : public RunLink {
   // Muting, sender side (the owner, in its turn): true if this call muted it (it was not muted
   // yet); the caller then registers it with the full mailbox (MailboxLimit::add_muted).
   bool mute() noexcept;
-  // Owner: whether a send of this turn muted it (the turn should end soon). Relaxed: only the
-  // owner sets the state; a releaser clearing it early only lets the turn run on.
-  bool muted() const noexcept { return (flags_.load(std::memory_order_relaxed) & kMuteMask) != 0; }
   // Owner: takes back a mute whose receiver has drained already.
   void cancel_mute() noexcept;
   // Owner, at the end of a turn: parks the actor if it is muted and no sender is muted on its
   // own mailbox (an actor that holds others back keeps running: no cycle can deadlock).
-  bool park_if_muted() noexcept;
+  bool park_if_muted() noexcept {
+    // Relaxed: only the owner moves the state to muted; the slow path's CAS decides.
+    if ((flags_.load(std::memory_order_relaxed) & kMuteMask) != kMuted) [[likely]] return false;
+    return park_muted();
+  }
+  bool park_muted() noexcept;
   // Any thread: ends a mute; if the actor was parked, schedules it.
   void unmute() noexcept;
 
