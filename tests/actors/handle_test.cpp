@@ -57,6 +57,9 @@ TEST_CASE("a typed handle lists exactly its actor's handlers and their reply typ
   static_assert(std::is_same_v<troupe::reply_of<CounterHandle, Get>::type, int>);
   static_assert(std::is_same_v<troupe::reply_of<troupe::DynamicHandle, Declared>::type, std::string>);
   static_assert(std::is_same_v<troupe::reply_of<troupe::DynamicHandle, Get>::type, void>);
+  // A class derived from a typed handle (a library's own handle type) keeps its reply types.
+  struct DerivedCounter : CounterHandle {};
+  static_assert(std::is_same_v<troupe::reply_of<DerivedCounter, Get>::type, int>);
 
   troupe::ScopedActor me(system);
   h.send(Add{4});

@@ -116,17 +116,31 @@ class Handle : public DynamicHandle {
   }
 };
 
-// The reply type a request with message M gets through handle H.
+namespace detail {
+// The typed handle H is (or derives from), or DynamicHandle: overload resolution prefers the
+// most derived base, so a class derived from Handle<...> keeps its signatures.
+template <class... Sigs>
+Handle<Sigs...> typed_base(const Handle<Sigs...>&);
+DynamicHandle typed_base(const DynamicHandle&);
+
 template <class H, class M>
-struct reply_of {
+struct reply_through {
   using type = typename declared_reply<std::decay_t<M>>::type;
 };
 template <class... Sigs, class M>
-struct reply_of<Handle<Sigs...>, M> {
+struct reply_through<Handle<Sigs...>, M> {
   static_assert(Handle<Sigs...>::template accepts<M>,
                 "troupe: this actor has no handler for this message type, so a request of it "
                 "through its typed handle cannot be answered.");
   using type = typename Handle<Sigs...>::template reply_type<M>;
+};
+}  // namespace detail
+
+// The reply type a request with message M gets through handle H (a typed handle, a class
+// derived from one, or a DynamicHandle, where M::reply_type names it).
+template <class H, class M>
+struct reply_of {
+  using type = typename detail::reply_through<decltype(detail::typed_base(std::declval<const H&>())), M>::type;
 };
 
 }  // namespace troupe
