@@ -33,7 +33,7 @@ struct RunLink {
 enum class TurnResult : std::uint8_t {
   idle,        // mailbox drained and marked empty: the next push schedules the actor again
   more,        // budget used up with messages left: put the actor back in a run queue
-  terminated,  // the actor has stopped; the executor drops the reference it held for the turn
+  terminated,  // the actor has stopped and dropped its own reference: the executor must not touch it
   parked,      // muted (see mailbox_limit.hpp): left out of every run queue, with its mailbox
                // unmarked; whoever unmutes it schedules it again. The executor does nothing.
 };
