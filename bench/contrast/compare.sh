@@ -107,8 +107,11 @@ pictures=0
 for data in "$out"/traces/*.timeline.dat; do
   [[ -e "$data" ]] || continue
   cell="$(basename "$data" .timeline.dat)"  # <workload>-<model>
-  heading="${cell%%-*} workload, ${cell#*-} model"
-  gnuplot -e "datafile='$data'; outbase='$out/timeline-$cell'; heading='$heading'" "$here/timeline.gp" || {
+  workload="${cell%%-*}"
+  heading="$workload workload, ${cell#*-} model"
+  # One time axis for every model of a workload: the longest of their timelines.
+  xmax="$(awk '!/^#/ && $3 > max { max = $3 } END { print max + 0 }' "$out/traces/$workload"-*.timeline.dat)"
+  gnuplot -e "datafile='$data'; outbase='$out/timeline-$cell'; heading='$heading'; xmax=$xmax" "$here/timeline.gp" || {
     echo "compare: gnuplot failed on $data" >&2
     exit 1
   }

@@ -1,13 +1,15 @@
 # A timeline: one row per thread or worker, time on the x axis, each span a bar coloured by what
 # the thread was doing — the classic picture of CPU-bound and I/O-bound threads.
-# Called by compare.sh: gnuplot -e "datafile='...'; outbase='...'; heading='...'" timeline.gp
+# Called by compare.sh: gnuplot -e "datafile='...'; outbase='...'; heading='...'[; xmax=MS]" timeline.gp
+# xmax, when given, is where the time axis ends (compare.sh gives the longest of a workload's
+# timelines, so that the models of one workload can be compared at a glance).
 # datafile: troupe-contrast's timeline data (--trace-dir), one span per line:
 #   row start_ms end_ms activity "thread name"
 # activity: 0 working, 1 waiting for a lock, 2 waiting for I/O, 3 parked (timeline.hpp).
 # Writes outbase.png and outbase.svg.
 stats datafile using 1:3 nooutput
 rows = int(STATS_max_x) + 1
-end_ms = STATS_max_y
+end_ms = exists("xmax") ? xmax : STATS_max_y
 
 working = 0x2e8b57   # green
 lock = 0xd62728      # red
