@@ -11,6 +11,7 @@
 namespace contrast {
 
 BlockingConnection::BlockingConnection(std::uint16_t port) {
+  const trace::Span span(trace::SpanKind::wait_io, "connects");
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return;
   const int one = 1;
@@ -35,6 +36,7 @@ BlockingConnection::~BlockingConnection() {
 
 std::optional<std::uint64_t> BlockingConnection::ask(std::uint64_t request) {
   if (fd_ < 0) return std::nullopt;
+  const trace::Span span(trace::SpanKind::wait_io, "waits for the answer");
   unsigned char bytes[8];
   for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(request >> (8 * i));
   for (std::size_t sent = 0; sent < sizeof bytes;) {

@@ -5,8 +5,16 @@
 #
 # writes OUT_DIR/results.csv, results.json, and (when gnuplot is installed) speedups.png and
 # speedups.svg. If python3 is present the CPython reference row is included (cpu workload). The
-# table and the "compare workload=... " lines go to stdout, progress to stderr. Exit status: the
-# tool's (1 if a model other than race gave a wrong result), or 1 if the chart failed.
+# table and the "compare workload=... " lines go to stdout, progress to stderr.
+#
+# Then the timelines: cpu and io run once more under each selected model, traced, on sizes small
+# enough to read (TIMELINE_SIZES: a few hundred ms), giving OUT_DIR/traces/<workload>-<model>.json
+# (Chrome traces, for Perfetto) and, with gnuplot, OUT_DIR/timeline-<workload>-<model>.png and .svg.
+# Of the options, --models, --workloads (cpu and io only), --workers and --switch-interval-ms apply
+# to the timelines too; the sizes do not.
+#
+# Exit status: the tool's (1 if a model other than race gave a wrong result), or 1 if a picture
+# failed.
 set -euo pipefail
 
 (($# >= 2)) || {
@@ -35,27 +43,79 @@ status=0
 "$tool" --out "$out" ${extra[@]+"${extra[@]}"} "$@" || status=$?
 ((status <= 1)) || exit "$status"
 
-if ! command -v gnuplot > /dev/null 2>&1; then
-  echo "compare: gnuplot not found; no chart (install gnuplot-nox)" >&2
-  exit "$status"
-fi
-# results.csv -> a workload x model table of speedups for gnuplot ("nan": not run).
-awk -F, 'NR > 1 {
-    if (!($1 in seen_w)) { seen_w[$1] = 1; workloads[++nw] = $1 }
-    if (!($2 in seen_m)) { seen_m[$2] = 1; models[++nm] = $2 }
-    v[$1, $2] = ($4 == "n/a" ? "nan" : $4)
-  }
-  END {
-    printf "workload"; for (m = 1; m <= nm; m++) printf " %s", models[m]; printf "\n"
-    for (w = 1; w <= nw; w++) {
-      printf "%s", workloads[w]
-      for (m = 1; m <= nm; m++) printf " %s", ((workloads[w], models[m]) in v ? v[workloads[w], models[m]] : "nan")
-      printf "\n"
+have_gnuplot=yes
+command -v gnuplot > /dev/null 2>&1 || have_gnuplot=no
+
+# -- the speedup chart ------------------------------------------------------------------------------
+if [[ "$have_gnuplot" == no ]]; then
+  echo "compare: gnuplot not found; no chart and no timeline pictures (install gnuplot-nox)" >&2
+else
+  # results.csv -> a workload x model table of speedups for gnuplot ("nan": not run).
+  awk -F, 'NR > 1 {
+      if (!($1 in seen_w)) { seen_w[$1] = 1; workloads[++nw] = $1 }
+      if (!($2 in seen_m)) { seen_m[$2] = 1; models[++nm] = $2 }
+      v[$1, $2] = ($4 == "n/a" ? "nan" : $4)
     }
-  }' "$out/results.csv" > "$out/speedups.dat"
-gnuplot -e "datafile='$out/speedups.dat'; outbase='$out/speedups'" "$here/speedups.gp" || {
-  echo "compare: gnuplot failed" >&2
-  exit 1
-}
-echo "compare: wrote $out/results.csv, results.json, speedups.png, speedups.svg" >&2
+    END {
+      printf "workload"; for (m = 1; m <= nm; m++) printf " %s", models[m]; printf "\n"
+      for (w = 1; w <= nw; w++) {
+        printf "%s", workloads[w]
+        for (m = 1; m <= nm; m++) printf " %s", ((workloads[w], models[m]) in v ? v[workloads[w], models[m]] : "nan")
+        printf "\n"
+      }
+    }' "$out/results.csv" > "$out/speedups.dat"
+  gnuplot -e "datafile='$out/speedups.dat'; outbase='$out/speedups'" "$here/speedups.gp" || {
+    echo "compare: gnuplot failed" >&2
+    exit 1
+  }
+  echo "compare: wrote $out/results.csv, results.json, speedups.png, speedups.svg" >&2
+fi
+
+# -- timelines --------------------------------------------------------------------------------------
+TIMELINE_SIZES=(--cpu-n 20000000 --io-requests 24 --io-concurrency 4 --io-latency-ms 10)
+timeline_options=()
+timeline_workloads="cpu,io"
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --models | --workers | --switch-interval-ms)
+      ((i + 1 < ${#args[@]})) && timeline_options+=("${args[i]}" "${args[i + 1]}")
+      i=$((i + 1))
+      ;;
+    --workloads)
+      # Only cpu and io have timelines: keep those of the selected workloads.
+      if ((i + 1 < ${#args[@]})); then
+        timeline_workloads="$(tr ',' '\n' <<< "${args[i + 1]}" | grep -xE 'cpu|io' | paste -sd, - || true)"
+      fi
+      i=$((i + 1))
+      ;;
+  esac
+done
+[[ -n "$timeline_workloads" ]] || exit "$status"
+
+echo "compare: timelines ($timeline_workloads on small sizes, traced)" >&2
+rm -rf "$out/traces"
+mkdir -p "$out/traces"
+rm -f "$out"/timeline-*.png "$out"/timeline-*.svg
+timeline_status=0
+"$tool" --workloads "$timeline_workloads" "${TIMELINE_SIZES[@]}" ${timeline_options[@]+"${timeline_options[@]}"} \
+  --trace-dir "$out/traces" > "$out/traces/results.txt" || timeline_status=$?
+((timeline_status <= 1)) || exit "$timeline_status"
+((timeline_status == 0)) || status=1
+[[ "$have_gnuplot" == yes ]] || exit "$status"
+pictures=0
+for data in "$out"/traces/*.timeline.dat; do
+  [[ -e "$data" ]] || continue
+  cell="$(basename "$data" .timeline.dat)"  # <workload>-<model>
+  workload="${cell%%-*}"
+  heading="$workload workload, ${cell#*-} model"
+  # One time axis for every model of a workload: the longest of their timelines.
+  xmax="$(awk '!/^#/ && $3 > max { max = $3 } END { print max + 0 }' "$out/traces/$workload"-*.timeline.dat)"
+  gnuplot -e "datafile='$data'; outbase='$out/timeline-$cell'; heading='$heading'; xmax=$xmax" "$here/timeline.gp" || {
+    echo "compare: gnuplot failed on $data" >&2
+    exit 1
+  }
+  pictures=$((pictures + 1))
+done
+echo "compare: wrote $pictures timelines: $out/timeline-<workload>-<model>.png and .svg (traces in $out/traces)" >&2
 exit "$status"

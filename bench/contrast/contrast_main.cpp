@@ -3,8 +3,10 @@
 //
 // Output: progress on stderr; on stdout a table, then one line per cell for scripts:
 //   compare workload=cpu model=actors secs=0.412 speedup=1.96 correct=yes
-// With --out DIR, also DIR/results.csv and DIR/results.json. Exit status 1 if any model but the
-// race got a wrong result, 2 for bad options.
+// With --out DIR, also DIR/results.csv and DIR/results.json. With --trace-dir DIR, each cell runs
+// traced (troupe::runtime::trace, on for that cell only) and writes DIR/<workload>-<model>.json (a
+// Chrome trace, for Perfetto) and DIR/<workload>-<model>.timeline.dat (for timeline.gp). Exit
+// status 1 if any model but the race got a wrong result, 2 for bad options.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,8 +18,11 @@
 #include <string_view>
 #include <vector>
 
+#include <troupe/runtime/trace.hpp>
+
 #include "latency_server.hpp"
 #include "models.hpp"
+#include "timeline.hpp"
 
 namespace {
 
@@ -39,6 +44,7 @@ struct Options {
   std::vector<std::string> models;
   std::chrono::microseconds io_latency{10'000};
   std::string out_dir;
+  std::string trace_dir;
   std::string python_script;
   std::uint64_t python_n = 500'000;
 };
@@ -61,6 +67,8 @@ void usage(std::FILE* to) {
                "  --switch-interval-ms X  gil: the switch interval (default 5)\n"
                "  --quick                 tiny sizes, for tests (later options still apply)\n"
                "  --out DIR               write DIR/results.csv and DIR/results.json\n"
+               "  --trace-dir DIR         trace each cell: DIR/<workload>-<model>.json (Chrome trace)\n"
+               "                          and DIR/<workload>-<model>.timeline.dat (for timeline.gp)\n"
                "  --python SCRIPT         also run SCRIPT (cpu_reference.py) with python3: a CPython row\n"
                "  --python-n N            the reference's first n (default 500000: CPython is slow)\n"
                "models:\n");
@@ -164,6 +172,8 @@ Options parse(int argc, char** argv) {
       p.switch_interval = millis(flag, value);
     } else if (flag == "--out") {
       o.out_dir = value;
+    } else if (flag == "--trace-dir") {
+      o.trace_dir = value;
     } else if (flag == "--python") {
       o.python_script = value;
     } else if (flag == "--python-n") {
@@ -255,6 +265,33 @@ void write_files(const Options& o, const std::vector<Cell>& cells) {
   json << "  ]\n}\n";
 }
 
+namespace trace = troupe::runtime::trace;
+
+// --trace-dir: tracing is on for one cell only, from just before the model starts to just after it
+// returns. The model has joined its threads (or shut its System down) by then, so the buffers are
+// quiet when written.
+void begin_trace() {
+  trace::clear();
+  trace::enable(true);
+}
+
+// Writes STEM.json (the Chrome trace) and STEM.timeline.dat (the same spans, for timeline.gp).
+void end_trace(const std::string& stem) {
+  trace::enable(false);
+  std::stringstream json;
+  trace::write_chrome_json(json);
+  std::ofstream(stem + ".json") << json.str();
+  try {
+    std::ofstream data(stem + ".timeline.dat");
+    write_timeline_data(read_chrome_trace(json), data);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "troupe-contrast: no timeline for %s: %s\n", stem.c_str(), e.what());
+  }
+  const trace::Summary summary = trace::summary();
+  if (summary.dropped > 0) std::fprintf(stderr, "troupe-contrast: %s: %zu spans dropped\n", stem.c_str(), summary.dropped);
+  trace::clear();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -267,6 +304,8 @@ int main(int argc, char** argv) {
       o.params.io_port = server->port();
     }
   }
+
+  if (!o.trace_dir.empty()) std::filesystem::create_directories(o.trace_dir);
 
   std::vector<Cell> cells;
   std::size_t total = 0;
@@ -281,9 +320,12 @@ int main(int argc, char** argv) {
       if (model.run == run_race && w != Workload::counter) continue;  // race has the counter only
       std::fprintf(stderr, "[%zu/%zu] %-7s %-15s ...", ++done, total, std::string(to_string(w)).c_str(), name.c_str());
       std::fflush(stderr);
+      const bool traced = !o.trace_dir.empty();
+      if (traced) begin_trace();
       const auto start = Clock::now();
       const std::optional<Outcome> outcome = model.run(w, o.params);
       const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+      if (traced) end_trace(o.trace_dir + "/" + std::string(to_string(w)) + "-" + name);
       if (!outcome) {
         std::fprintf(stderr, " not implemented\n");
         continue;

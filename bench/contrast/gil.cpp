@@ -7,10 +7,16 @@ namespace contrast {
 Gil::Gil(std::chrono::microseconds switch_interval)
     : interval_(switch_interval.count() >= 1 ? switch_interval : std::chrono::microseconds(1)) {}
 
+namespace trace = troupe::runtime::trace;
+
 void Gil::take() {
   const std::thread::id me = std::this_thread::get_id();
+  const bool tracing = trace::enabled();
+  const trace::Clock::time_point asked = tracing ? trace::Clock::now() : trace::Clock::time_point{};
+  bool waited = false;
   std::unique_lock lock(mutex_);  // MUTEX_LOCK(gil->mutex)
   while (locked_) {
+    waited = true;
     const std::uint64_t saved_switch_number = switch_number_;
     // COND_TIMED_WAIT(gil->cond, gil->mutex, interval, timed_out)
     const bool timed_out = cond_.wait_for(lock, interval_) == std::cv_status::timeout;
@@ -38,6 +44,13 @@ void Gil::take() {
     }
     switch_cond_.notify_all();  // COND_SIGNAL(gil->switch_cond)
   }
+  // The clock is read under gil->mutex, as in drop(): one thread's hold span ends before the next
+  // thread's begins, so the trace shows the holds of different threads never overlapping.
+  tracing_hold_ = tracing;
+  if (tracing) {
+    held_since_ = trace::Clock::now();
+    if (waited) trace::record(trace::SpanKind::wait_lock, "waits for the GIL", asked, held_since_);
+  }
   // relaxed: the request was for whoever held the GIL before; this thread has it now.
   drop_request_.store(false, std::memory_order_relaxed);  // RESET_GIL_DROP_REQUEST
 }
@@ -46,6 +59,7 @@ void Gil::drop() {
   const std::thread::id me = std::this_thread::get_id();
   {
     std::lock_guard lock(mutex_);
+    if (tracing_hold_) trace::record(trace::SpanKind::work, "holds the GIL", held_since_, trace::Clock::now());
     // acq_rel: pairs with the increment in take().
     holders_.fetch_sub(1, std::memory_order_acq_rel);
     locked_ = false;
@@ -57,6 +71,7 @@ void Gil::drop() {
     std::unique_lock switch_lock(switch_mutex_);
     if (last_holder_ == me) {
       drop_request_.store(false, std::memory_order_relaxed);  // RESET_GIL_DROP_REQUEST
+      const trace::Span span(trace::SpanKind::wait_lock, "waits for the GIL's handover");
       switch_cond_.wait(switch_lock, [&] { return last_holder_ != me; });
     }
   }

@@ -19,6 +19,10 @@
 //
 // The effect, which the contrast measures: CPU-bound threads take turns on one core's worth of
 // progress however many cores there are, while I/O-bound threads overlap their waiting.
+//
+// Traced (troupe/runtime/trace.hpp), one span per period, not per check: each time a thread held
+// the GIL is a `work` span, each time it waited for it (in take(), or in drop() for the handover
+// of a forced switch) a `wait_lock` span.
 #pragma once
 
 #include <atomic>
@@ -27,6 +31,8 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+
+#include <troupe/runtime/trace.hpp>
 
 namespace contrast {
 
@@ -92,6 +98,11 @@ class Gil {
   std::mutex switch_mutex_;
   std::condition_variable switch_cond_;
   std::thread::id last_holder_;
+
+  // Tracing: when the holder took the GIL, and whether it records its hold. Written by the thread
+  // that takes the GIL, read by the same thread when it drops it: guarded by holding the GIL.
+  troupe::runtime::trace::Clock::time_point held_since_{};
+  bool tracing_hold_ = false;
 
   // gil_drop_request (CPython keeps it in the eval breaker).
   std::atomic<bool> drop_request_{false};

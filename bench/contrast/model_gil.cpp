@@ -9,6 +9,9 @@
 // and its store loses an update even under the GIL (rare since 3.10, which checks the eval
 // breaker only at back-edges and calls). Here the check sits between whole increments — the
 // CPython 3.10+ behaviour — so counter and bank are always correct, just not parallel.
+//
+// Traced: the GIL records its own hold (`work`) and wait (`wait_lock`) periods (gil.hpp), the
+// blocking socket calls record `wait_io` (BlockingConnection).
 #include <vector>
 
 #include "gil.hpp"
@@ -27,7 +30,7 @@ Outcome cpu(const Params& p) {
   Gil gil(p.switch_interval);
   unsigned next = 0;  // guarded by the GIL
   u128 total = 0;     // guarded by the GIL
-  run_threads(p.workers, [&](unsigned) {
+  run_threads(p.workers, "gil", [&](unsigned) {
     Gil::Held held(gil);
     while (next < kCpuValues) {
       const std::uint64_t n = p.cpu_first + next++;
@@ -45,7 +48,7 @@ Outcome cpu(const Params& p) {
 Outcome counter(const Params& p) {
   Gil gil(p.switch_interval);
   std::uint64_t count = 0;  // guarded by the GIL
-  run_threads(p.counter_workers, [&](unsigned) {
+  run_threads(p.counter_workers, "gil", [&](unsigned) {
     Gil::Held held(gil);
     for (std::uint64_t i = 0; i < p.counter_increments; ++i) {
       count = opaque(count) + 1;
@@ -59,7 +62,7 @@ Outcome bank(const Params& p) {
   Gil gil(p.switch_interval);
   std::vector<std::uint64_t> balance(p.bank_accounts, p.bank_initial);  // guarded by the GIL
   std::uint64_t applied = 0;                                            // guarded by the GIL
-  run_threads(p.bank_workers, [&](unsigned teller) {
+  run_threads(p.bank_workers, "gil", [&](unsigned teller) {
     Gil::Held held(gil);
     TransferStream stream(p, teller);
     for (std::uint64_t i = 0; i < p.bank_transfers; ++i, gil.check()) {
@@ -81,7 +84,7 @@ Outcome io(const Params& p) {
   std::uint64_t answered = 0;  // guarded by the GIL
   std::uint64_t wrong = 0;     // guarded by the GIL
   const unsigned threads = std::min<std::uint64_t>(p.io_concurrency, p.io_requests);
-  run_threads(threads, [&](unsigned) {
+  run_threads(threads, "gil", [&](unsigned) {
     Gil::Held held(gil);
     std::optional<BlockingConnection> connection;
     {

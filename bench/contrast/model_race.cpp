@@ -14,12 +14,12 @@ namespace contrast {
 std::optional<Outcome> run_race(Workload w, const Params& p) {
   if (w != Workload::counter) return std::nullopt;
   std::atomic<std::uint64_t> count{0};
-  run_threads(p.counter_workers, [&](unsigned) {
-    for (std::uint64_t i = 0; i < p.counter_increments; ++i) {
+  run_threads(p.counter_workers, "race", [&](unsigned) {
+    in_traced_batches(p.counter_increments, "increments, unsynchronised", [&](std::uint64_t) {
       // relaxed load then relaxed store: deliberately NOT one atomic read-modify-write.
       const std::uint64_t seen = count.load(std::memory_order_relaxed);
       count.store(seen + 1, std::memory_order_relaxed);
-    }
+    });
   });
   return check_counter(p, count.load(std::memory_order_relaxed));  // relaxed: join() ordered it
 }

@@ -1,7 +1,8 @@
 // threads-mutex: shared-state threads, the textbook way. Every piece of shared state sits behind a
 // std::mutex: the cpu job queue and total, the counter, each bank account (two locks per
 // transfer, taken together by std::scoped_lock so that opposite transfers cannot deadlock), and
-// the io request queue and tallies.
+// the io request queue and tallies. Traced (tracing.hpp): cpu chunks and counter/bank batches as
+// `work`, contended waits for the cpu and io mutexes as `wait_lock`, socket calls as `wait_io`.
 #include <mutex>
 #include <vector>
 
@@ -16,16 +17,20 @@ Outcome cpu(const Params& p) {
   std::mutex mutex;
   unsigned next = 0;  // guarded by mutex
   u128 total = 0;     // guarded by mutex
-  run_threads(p.workers, [&](unsigned) {
+  run_threads(p.workers, "mutex", [&](unsigned) {
     for (;;) {
       unsigned k;
       {
-        std::lock_guard lock(mutex);
+        const std::unique_lock lock = lock_traced(mutex);
         if (next == kCpuValues) return;
         k = next++;
       }
-      const u128 sum = sum_of_squares(p.cpu_first + k);  // the work itself needs no lock
-      std::lock_guard lock(mutex);
+      u128 sum;
+      {
+        const trace::Span span(trace::SpanKind::work, "sums one chunk");
+        sum = sum_of_squares(p.cpu_first + k);  // the work itself needs no lock
+      }
+      const std::unique_lock lock = lock_traced(mutex);
       total += sum;
     }
   });
@@ -35,11 +40,12 @@ Outcome cpu(const Params& p) {
 Outcome counter(const Params& p) {
   std::mutex mutex;
   std::uint64_t count = 0;  // guarded by mutex
-  run_threads(p.counter_workers, [&](unsigned) {
-    for (std::uint64_t i = 0; i < p.counter_increments; ++i) {
+  run_threads(p.counter_workers, "mutex", [&](unsigned) {
+    // One span per batch: the lock waits inside are too short and too many to draw one by one.
+    in_traced_batches(p.counter_increments, "increments, a lock each", [&](std::uint64_t) {
       std::lock_guard lock(mutex);
       ++count;
-    }
+    });
   });
   return check_counter(p, count);
 }
@@ -53,20 +59,20 @@ Outcome bank(const Params& p) {
   for (Account& a : accounts) a.balance = p.bank_initial;
   std::mutex applied_mutex;
   std::uint64_t applied = 0;  // guarded by applied_mutex
-  run_threads(p.bank_workers, [&](unsigned teller) {
+  run_threads(p.bank_workers, "mutex", [&](unsigned teller) {
     TransferStream stream(p, teller);
     std::uint64_t mine = 0;
-    for (std::uint64_t i = 0; i < p.bank_transfers; ++i) {
+    in_traced_batches(p.bank_transfers, "transfers, two locks each", [&](std::uint64_t) {
       const Transfer t = stream.next();
       Account& from = accounts[t.from];
       Account& to = accounts[t.to];
       std::scoped_lock lock(from.mutex, to.mutex);  // both or neither, deadlock-free
-      if (from.balance < t.amount) continue;
+      if (from.balance < t.amount) return;
       from.balance -= t.amount;
       to.balance += t.amount;
       ++mine;
-    }
-    std::lock_guard lock(applied_mutex);
+    });
+    const std::unique_lock lock = lock_traced(applied_mutex);
     applied += mine;
   });
   std::uint64_t total = 0;
@@ -80,17 +86,17 @@ Outcome io(const Params& p) {
   std::uint64_t answered = 0;  // guarded by mutex
   std::uint64_t wrong = 0;     // guarded by mutex
   const unsigned threads = std::min<std::uint64_t>(p.io_concurrency, p.io_requests);
-  run_threads(threads, [&](unsigned) {
+  run_threads(threads, "mutex", [&](unsigned) {
     BlockingConnection connection(p.io_port);  // one blocking socket per thread
     for (;;) {
       std::uint64_t r;
       {
-        std::lock_guard lock(mutex);
+        const std::unique_lock lock = lock_traced(mutex);
         if (next == p.io_requests) return;
         r = next++;
       }
       const std::optional<std::uint64_t> answer = connection.ask(r);  // blocks, no lock held
-      std::lock_guard lock(mutex);
+      const std::unique_lock lock = lock_traced(mutex);
       if (!answer) return;
       ++answered;
       if (*answer != io_answer(r)) ++wrong;

@@ -5,16 +5,26 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "tracing.hpp"
+
 namespace contrast {
 
-// Runs body(0) .. body(n-1) on n threads and waits for all of them.
-inline void run_threads(unsigned n, const std::function<void(unsigned)>& body) {
+// Runs body(0) .. body(n-1) on n threads and waits for all of them. Thread i is named
+// "<role> thread <i>" in traces ("gil thread 0").
+inline void run_threads(unsigned n, std::string_view role, const std::function<void(unsigned)>& body) {
   std::vector<std::thread> threads;
   threads.reserve(n);
-  for (unsigned i = 0; i < n; ++i) threads.emplace_back(body, i);
+  for (unsigned i = 0; i < n; ++i) {
+    threads.emplace_back([&body, role, i] {
+      trace::name_this_thread(std::string(role) + " thread " + std::to_string(i));
+      body(i);
+    });
+  }
   for (std::thread& t : threads) t.join();
 }
 
@@ -28,6 +38,7 @@ class BlockingConnection {
 
   bool connected() const { return fd_ >= 0; }
   // Sends one request and blocks until its answer arrives; nullopt if the connection failed.
+  // Connecting and asking are each one `wait_io` span.
   std::optional<std::uint64_t> ask(std::uint64_t request);
 
  private:

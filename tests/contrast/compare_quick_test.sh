@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quick mode of the comparison, as `./run compare --quick` runs it: every workload and model on
 # tiny sizes. Checks the "compare ..." lines (one per cell, in the documented form, correct=yes for
-# every model but race), the CSV and JSON files, and the chart when gnuplot is installed.
+# every model but race), the CSV and JSON files, the traces of the cpu and io timelines, and the
+# chart and timeline pictures when gnuplot is installed.
 #   compare_quick_test.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
 src="$1"
@@ -40,8 +41,27 @@ if command -v python3 > /dev/null; then
 else
   grep -q '"results"' "$out/results/results.json" || fail "no results.json"
 fi
+for workload in cpu io; do
+  for model in sequential threads-mutex threads-atomic gil actors; do
+    cell="$workload-$model"
+    [[ -s "$out/results/traces/$cell.json" ]] || fail "no trace $cell.json"
+    grep -q '"ph":"X"' "$out/results/traces/$cell.json" || fail "trace $cell.json has no spans"
+    [[ -s "$out/results/traces/$cell.timeline.dat" ]] || fail "no timeline data for $cell"
+    if command -v python3 > /dev/null; then
+      python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/results/traces/$cell.json" ||
+        fail "trace $cell.json does not parse"
+    fi
+  done
+done
 if command -v gnuplot > /dev/null; then
   [[ -s "$out/results/speedups.png" && -s "$out/results/speedups.svg" ]] || fail "no chart"
   grep -q '<svg' "$out/results/speedups.svg" || fail "speedups.svg is not SVG"
+  for workload in cpu io; do
+    for model in sequential threads-mutex threads-atomic gil actors; do
+      picture="$out/results/timeline-$workload-$model"
+      [[ -s "$picture.png" && -s "$picture.svg" ]] || fail "no timeline $picture.png/.svg"
+      grep -q '<svg' "$picture.svg" || fail "$picture.svg is not SVG"
+    done
+  done
 fi
 echo "OK: quick compare"

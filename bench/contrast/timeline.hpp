@@ -1,0 +1,47 @@
+// Timelines: a Chrome trace (troupe::runtime::trace::write_chrome_json) read back as one row of
+// spans per thread, and written as a data file that timeline.gp draws with gnuplot — one row per
+// thread or worker, working / waiting for a lock / waiting for I/O / parked in their own colours.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace contrast {
+
+// What a span shows in a timeline: the trace's span kinds, four colours.
+enum class Activity : int {
+  working = 0,    // work (a baseline's thread) and run (a worker runs an actor's turn)
+  waiting_lock = 1,
+  waiting_io = 2,
+  parked = 3,     // a worker with nothing to run
+};
+
+struct TimelineSpan {
+  Activity activity;
+  std::int64_t start_ns;  // since the trace's first span
+  std::int64_t end_ns;
+};
+
+struct TimelineRow {
+  std::string thread;  // the thread's name in the trace ("gil thread 0", "worker 1")
+  std::vector<TimelineSpan> spans;
+};
+
+struct Timeline {
+  std::vector<TimelineRow> rows;  // threads with at least one span, ordered by name (numbers by value)
+};
+
+// Reads Chrome trace event JSON as write_chrome_json writes it ("X" events whose "cat" is the span
+// kind, "M" thread_name events). Throws std::runtime_error (or nlohmann's parse error) when the
+// input is not such a trace.
+Timeline read_chrome_trace(std::istream& in);
+
+// The data timeline.gp draws, one line per span:
+//   row start_ms end_ms activity "thread name"
+// row 0 is the first row of the timeline; activity is the Activity's number.
+void write_timeline_data(const Timeline& timeline, std::ostream& out);
+
+}  // namespace contrast
