@@ -55,7 +55,7 @@ void usage(std::FILE* to) {
                "  --workloads LIST        comma-separated, of: cpu counter bank io (default: all)\n"
                "  --models LIST           comma-separated model names (default: all)\n"
                "  --workers N             threads / actor worker threads (default 2)\n"
-               "  --cpu-n N               cpu: the first of the 20 values of n (default 20000000)\n"
+               "  --cpu-n N               cpu: the first of the 20 values of n (default 100000000)\n"
                "  --counter-workers K     counter: workers (default 4)\n"
                "  --counter-increments C  counter: increments per worker (default 1000000)\n"
                "  --bank-workers N        bank: tellers (default 4)\n"

@@ -20,7 +20,7 @@ struct Params {
   unsigned workers = 2;  // threads (or actor worker threads) for cpu, counter and bank
 
   // cpu: sum of i*i for i < n, for the 20 values n = cpu_first .. cpu_first + 19.
-  std::uint64_t cpu_first = 20'000'000;
+  std::uint64_t cpu_first = 100'000'000;  // ~0.65 s sequential here: fixed costs (threads starting) stay small
 
   // counter: counter_workers workers each add 1, counter_increments times, to one counter.
   unsigned counter_workers = 4;
