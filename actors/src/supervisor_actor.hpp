@@ -67,6 +67,7 @@ class SupervisorActor {
   Child* find(const DynamicHandle& handle) noexcept;
   std::size_t index_of(std::string_view id) const noexcept;
   void erase(std::string_view id) noexcept;
+  Result<Child*> stopped_child(const std::string& id);  // supervisor_requests.cpp
   Result<DynamicHandle> start(Child& child);
   bool start_all();
   void child_stopped(const std::string& id, std::uint64_t incarnation, const ExitReason& reason);

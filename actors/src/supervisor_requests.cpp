@@ -11,6 +11,14 @@ Error no_child(const std::string& id) { return Error{Errc::no_child, id}; }
 
 }  // namespace
 
+// The child `id`, if it exists and is not running (restart_child and delete_child need both).
+Result<SupervisorActor::Child*> SupervisorActor::stopped_child(const std::string& id) {
+  Child* child = find(id);
+  if (child == nullptr) return no_child(id);
+  if (child->handle.valid()) return Error{Errc::child_running, id};
+  return child;
+}
+
 Promise<DynamicHandle> SupervisorActor::on_start_child(StartChild& r) {
   auto promise = self_.promise<DynamicHandle>();
   when_steady([this, promise, spec = std::move(r.spec)]() mutable {
@@ -52,16 +60,12 @@ Promise<void> SupervisorActor::on_terminate_child(TerminateChild& r) {
 Promise<DynamicHandle> SupervisorActor::on_restart_child(RestartChild& r) {
   auto promise = self_.promise<DynamicHandle>();
   when_steady([this, promise, id = std::move(r.id)]() mutable {
-    Child* child = find(id);
-    if (child == nullptr) {
-      promise.fail(no_child(id));
+    auto child = stopped_child(id);
+    if (!child) {
+      promise.fail(child.error());
       return;
     }
-    if (child->handle.valid()) {
-      promise.fail(Error{Errc::child_running, id});
-      return;
-    }
-    auto started = start(*child);
+    auto started = start(**child);
     if (!started.ok()) {
       promise.fail(started.error());
       return;
@@ -74,13 +78,8 @@ Promise<DynamicHandle> SupervisorActor::on_restart_child(RestartChild& r) {
 Promise<void> SupervisorActor::on_delete_child(DeleteChild& r) {
   auto promise = self_.promise<void>();
   when_steady([this, promise, id = std::move(r.id)]() mutable {
-    Child* child = find(id);
-    if (child == nullptr) {
-      promise.fail(no_child(id));
-      return;
-    }
-    if (child->handle.valid()) {
-      promise.fail(Error{Errc::child_running, id});
+    if (auto child = stopped_child(id); !child) {
+      promise.fail(child.error());
       return;
     }
     erase(id);
