@@ -27,6 +27,12 @@ std::string_view to_string(Errc code) noexcept {
       return "no_child";
     case Errc::child_running:
       return "child_running";
+    case Errc::not_serializable:
+      return "not_serializable";
+    case Errc::no_such_name:
+      return "no_such_name";
+    case Errc::node_unreachable:
+      return "node_unreachable";
   }
   return "unknown";
 }

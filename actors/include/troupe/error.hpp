@@ -24,6 +24,9 @@ enum class Errc : std::uint8_t {
   child_exists,        // a supervisor already has a child with that id
   no_child,            // a supervisor has no child with that id
   child_running,       // a supervisor's child is running (restart_child, delete_child)
+  not_serializable,    // a message to a remote actor whose type is not declared for the wire
+  no_such_name,        // a remote registry lookup found no actor under that name
+  node_unreachable,    // a peer node could not be reached or refused the handshake
 };
 
 std::string_view to_string(Errc code) noexcept;

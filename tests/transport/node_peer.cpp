@@ -1,0 +1,64 @@
+// A node in its own process, for the transport tests: `node_peer NAME SECRET`. It prints
+// "port N" once listening, serves until its stdin closes (so it never outlives the test), and
+// hosts:
+//   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
+//   "sink": checks each sender's Seq stream is in order, answers Tally with what it saw;
+//   "stats": answers RefusedCount with the node's refused-handshake count.
+#include "wire_messages.hpp"
+
+#include <troupe/transport/node.hpp>
+#include <troupe/troupe.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <numeric>
+#include <unordered_map>
+
+using namespace transport_test;
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: node_peer NAME SECRET\n";
+    return 2;
+  }
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = argv[1], .secret = argv[2]});
+
+  auto echo = system.spawn([](troupe::Context&) {
+    return troupe::behavior([](const Ping& p) {
+      return Pong{p.n + 1, p.text, std::accumulate(p.values.begin(), p.values.end(), std::int64_t{0})};
+    });
+  });
+  struct Stream {
+    std::uint64_t next = 0;
+    std::uint64_t received = 0;
+    std::uint64_t out_of_order = 0;
+  };
+  auto sink = system.spawn([](troupe::Context&) {
+    auto streams = std::make_shared<std::unordered_map<std::uint32_t, Stream>>();
+    return troupe::behavior(
+        [streams](const Seq& s) {
+          Stream& st = (*streams)[s.sender];
+          if (s.index != st.next) ++st.out_of_order;
+          st.next = s.index + 1;
+          ++st.received;
+        },
+        [streams](const Tally& t) {
+          const Stream& st = (*streams)[t.sender];
+          return TallyReply{st.received, st.out_of_order};
+        });
+  });
+  auto stats = system.spawn([&node](troupe::Context&) {
+    return troupe::behavior([&node](const RefusedCount&) { return node.stats().handshakes_refused; });
+  });
+  if (!system.register_name("echo", echo) || !system.register_name("sink", sink) ||
+      !system.register_name("stats", stats)) {
+    return 1;
+  }
+  std::printf("port %u\n", static_cast<unsigned>(node.port()));
+  std::fflush(stdout);
+  char buffer[64];
+  while (std::fread(buffer, 1, sizeof buffer, stdin) > 0) {
+  }
+  return 0;
+}

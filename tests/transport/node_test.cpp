@@ -1,0 +1,197 @@
+// Two nodes in two processes on 127.0.0.1: the test's own and node_peer's (peer_process.hpp).
+#include "peer_process.hpp"
+#include "test_support.hpp"
+#include "wire_messages.hpp"
+
+#include <troupe/transport/node.hpp>
+#include <troupe/troupe.hpp>
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace transport_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kSecret = "correct horse battery staple";
+
+// Log lines of a node, kept for assertions.
+struct LogLines {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  std::function<void(std::string_view)> sink() {
+    return [this](std::string_view line) {
+      std::lock_guard lock(mutex);
+      lines.emplace_back(line);
+    };
+  }
+  bool contains(std::string_view text) {
+    std::lock_guard lock(mutex);
+    for (const auto& l : lines) {
+      if (l.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+// Writes `bytes` to a fresh TCP connection to 127.0.0.1:port, then reports whether the node closed
+// it (read gives EOF or an error within the timeout).
+bool node_closes_after(std::uint16_t port, const std::vector<std::uint8_t>& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  ::shutdown(fd, SHUT_WR);  // a truncated frame ends here
+  timeval tv{10, 0};        // bounds a failing test only
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buffer[256];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
+  }
+  ::close(fd);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+}  // namespace
+
+TEST_CASE("a request crosses to a node in another process and its reply comes back") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  node.add_peer("b", "127.0.0.1", peer.port());
+
+  troupe::Result<troupe::DynamicHandle> echo = node.whereis("b", "echo", 10s);
+  REQUIRE(echo.ok());
+  troupe::ScopedActor me(system);
+  troupe::Result<Pong> pong = me.request<Pong>(*echo, Ping{41, "over the wire", {1, 2, 39}}, 10s);
+  REQUIRE(pong.ok());
+  CHECK(pong->n == 42);
+  CHECK(pong->text == "over the wire");
+  CHECK(pong->sum == 42);
+  CHECK(node.stats().connections_accepted == 1);
+
+  SUBCASE("a lookup of an unknown name is an error value") {
+    CHECK(node.whereis("b", "nobody", 10s).code() == troupe::Errc::no_such_name);
+  }
+  SUBCASE("the same remote actor is the same handle") {
+    auto again = node.whereis("b", "echo", 10s);
+    REQUIRE(again.ok());
+    CHECK(*again == *echo);
+  }
+  SUBCASE("a request of an undeclared type gets not_serializable, and the connection goes on") {
+    auto r = me.request<int>(*echo, NotOnTheWire{1}, 10s);
+    CHECK(r.code() == troupe::Errc::not_serializable);
+    CHECK(me.request<Pong>(*echo, Ping{1, "", {}}, 10s).ok());
+  }
+  SUBCASE("a request the remote actor has no handler for gets its error back") {
+    auto r = me.request<int>(*echo, Seq{1, 2}, 10s);
+    CHECK(r.code() == troupe::Errc::unexpected_message);
+  }
+}
+
+TEST_CASE("a node without the secret is refused before any message") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  LogLines log;
+  {
+    troupe::transport::Node intruder(system, {.name = "mallory", .secret = "guessed", .log = log.sink()});
+    intruder.add_peer("b", "127.0.0.1", peer.port());
+    auto echo = intruder.whereis("b", "echo", 10s);
+    CHECK(echo.code() == troupe::Errc::node_unreachable);
+    CHECK(intruder.stats().connections_accepted == 0);
+    CHECK(intruder.stats().handshakes_refused == 1);  // b could not prove the secret to it either
+    CHECK(log.contains("handshake refused"));
+  }
+  // b refused it too, and logged so: ask b, over an authenticated connection.
+  troupe::transport::Node friendly(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  friendly.add_peer("b", "127.0.0.1", peer.port());
+  auto stats = friendly.whereis("b", "stats", 10s);
+  if (!stats.ok()) FAIL(stats.error().message());
+  troupe::ScopedActor me(system);
+  // The dialer refuses first (b's proof is wrong for it), so b sees a closed handshake, not a
+  // bad proof: its count stays 0 and nothing of mallory's reached an actor.
+  auto refused = me.request<std::uint64_t>(*stats, RefusedCount{}, 10s);
+  REQUIRE(refused.ok());
+  CHECK(*refused == 0);
+}
+
+TEST_CASE("messages from several senders arrive complete and in order per sender") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  node.add_peer("b", "127.0.0.1", peer.port());
+  auto sink = node.whereis("b", "sink", 10s);
+  REQUIRE(sink.ok());
+
+  constexpr std::uint32_t senders = 4;
+  const std::uint64_t per_sender = troupe_test::scaled(100'000) / senders;
+  std::vector<std::thread> threads;
+  std::vector<TallyReply> tallies(senders);
+  std::vector<bool> answered(senders, false);
+  for (std::uint32_t s = 0; s < senders; ++s) {
+    threads.emplace_back([&, s] {
+      for (std::uint64_t i = 0; i < per_sender; ++i) (void)sink->send(Seq{s, i});
+      // Same thread, same remote actor: the Tally is queued behind this sender's Seqs.
+      troupe::ScopedActor me(system);
+      auto tally = me.request<TallyReply>(*sink, Tally{s}, 60s);
+      if (tally.ok()) {
+        tallies[s] = *tally;
+        answered[s] = true;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::uint32_t s = 0; s < senders; ++s) {
+    CAPTURE(s);
+    CHECK(answered[s]);
+    CHECK(tallies[s].received == per_sender);
+    CHECK(tallies[s].out_of_order == 0);
+  }
+}
+
+TEST_CASE("a malformed or truncated frame closes only its own connection") {
+  troupe::System system;
+  LogLines log;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = log.sink()});
+  auto echo = system.spawn([](troupe::Context&) {
+    return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
+  });
+  REQUIRE(system.register_name("echo", echo).ok());
+
+  // 2^32 segments claimed.
+  CHECK(node_closes_after(node.port(), {0xff, 0xff, 0xff, 0xff, 0x01, 0, 0, 0}));
+  // One segment of a million words: beyond the handshake's limit.
+  CHECK(node_closes_after(node.port(), {0, 0, 0, 0, 0x40, 0x42, 0x0f, 0}));
+  // A plausible header, then the stream ends mid-frame.
+  CHECK(node_closes_after(node.port(), {0, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3}));
+  // A complete frame of garbage words.
+  CHECK(node_closes_after(node.port(),
+                          {0, 0, 0, 0, 2, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  CHECK(troupe_test::eventually([&] { return log.contains("too many segments") && log.contains("too large"); }));
+
+  // The node still serves: a node in another process looks it up and asks.
+  PeerProcess peer("b", kSecret);
+  troupe::transport::Node client(system, {.name = "c", .secret = kSecret, .log = [](std::string_view) {}});
+  client.add_peer("a", "127.0.0.1", node.port());
+  auto remote_echo = client.whereis("a", "echo", 10s);
+  REQUIRE(remote_echo.ok());
+  troupe::ScopedActor me(system);
+  auto pong = me.request<Pong>(*remote_echo, Ping{1, "still here", {}}, 10s);
+  REQUIRE(pong.ok());
+  CHECK(pong->n == 2);
+  CHECK(node.stats().connections_accepted == 1);
+}

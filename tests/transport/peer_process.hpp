@@ -1,0 +1,84 @@
+// Starts tests/transport's node_peer in a child process and stops it when the test is done: its
+// stdin is a pipe the destructor closes (the child exits on EOF), and the destructor reaps it (a
+// kill if it does not exit within a few seconds). The child survives no test: if the test process
+// dies, the pipe closes too.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#ifndef TROUPE_NODE_PEER_PATH
+#error "TROUPE_NODE_PEER_PATH must name the node_peer program"
+#endif
+
+namespace transport_test {
+
+class PeerProcess {
+ public:
+  PeerProcess(const std::string& name, const std::string& secret) {
+    int to_child[2];
+    int from_child[2];
+    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::dup2(to_child[0], 0);
+      ::dup2(from_child[1], 1);
+      ::close(to_child[0]);
+      ::close(to_child[1]);
+      ::close(from_child[0]);
+      ::close(from_child[1]);
+      ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    stdin_ = to_child[1];
+    FILE* out = ::fdopen(from_child[0], "r");
+    unsigned port = 0;
+    const int got = out == nullptr ? 0 : std::fscanf(out, "port %u", &port);
+    if (out != nullptr) std::fclose(out);
+    if (got != 1 || port == 0 || port > 65535) {
+      stop();
+      throw std::runtime_error("node_peer did not report its port");
+    }
+    port_ = static_cast<std::uint16_t>(port);
+  }
+  ~PeerProcess() { stop(); }
+  PeerProcess(const PeerProcess&) = delete;
+  PeerProcess& operator=(const PeerProcess&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  void stop() noexcept {
+    if (stdin_ >= 0) ::close(stdin_);
+    stdin_ = -1;
+    if (pid_ <= 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    pid_ = -1;
+  }
+
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace transport_test

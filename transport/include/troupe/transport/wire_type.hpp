@@ -1,0 +1,228 @@
+// Message types that cross processes, declared once by listing their fields:
+//
+//   struct Ping { std::int32_t n; std::string text; };
+//   TROUPE_WIRE_MESSAGE(Ping, n, text)        // at namespace scope, in Ping's own namespace
+//   struct Tick {};
+//   TROUPE_WIRE_EMPTY_MESSAGE(Tick)
+//
+// The declaration names the type on the wire (its spelling in the macro, so both nodes must
+// declare it under the same name) and registers it, so a node can decode it by that name. A field
+// may be an arithmetic or enum type, std::string, std::vector of a field type, or another
+// declared type. Built in: troupe::Unit and troupe::Error (replies), std::string and the fixed-size
+// integer, bool and floating-point types (as message or reply types of their own).
+//
+// Fields are encoded in order, little-endian, strings and vectors with a 32-bit length; a newer
+// node may append fields (a decoder stops at the end of what it knows; missing trailing fields keep
+// their default value), so a message type can grow at its end without breaking older peers.
+#pragma once
+
+#include <troupe/error.hpp>
+#include <troupe/message.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+namespace troupe::transport {
+
+// A payload that does not decode as its declared type (truncated, or a length beyond the frame).
+class WireError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class WireWriter {
+ public:
+  explicit WireWriter(std::string& out) noexcept : out_(out) {}
+  void bytes(const void* data, std::size_t n) { out_.append(static_cast<const char*>(data), n); }
+  void length(std::size_t n) {
+    if (n > UINT32_MAX) throw WireError("troupe: a string or vector is too long for the wire");
+    const auto len = static_cast<std::uint32_t>(n);
+    bytes(&len, sizeof len);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class WireReader {
+ public:
+  WireReader(const std::uint8_t* data, std::size_t n) noexcept : at_(data), end_(data + n) {}
+  void bytes(void* into, std::size_t n) {
+    if (n > remaining()) throw WireError("troupe: payload truncated");
+    std::memcpy(into, at_, n);
+    at_ += n;
+  }
+  // A length prefix, checked against what is left (each element takes at least `min_element` bytes).
+  std::size_t length(std::size_t min_element) {
+    std::uint32_t len = 0;
+    bytes(&len, sizeof len);
+    if (min_element != 0 && len > remaining() / min_element) throw WireError("troupe: length beyond the payload");
+    return len;
+  }
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - at_); }
+
+ private:
+  const std::uint8_t* at_;
+  const std::uint8_t* end_;
+};
+
+// How one field type is encoded; specialised below for each supported kind of type.
+template <class T, class = void>
+struct WireCodec;
+
+// The fields a declaration lists (found by argument-dependent lookup; see TROUPE_WIRE_MESSAGE).
+template <class T>
+concept DeclaredAggregate = requires {
+  troupe_wire_fields(static_cast<const T*>(nullptr));
+};
+
+template <class T>
+concept WireEncodable = requires(WireWriter& w, const T& v) {
+  WireCodec<T>::encode(w, v);
+};
+
+template <class T>
+struct WireCodec<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>> {
+  static void encode(WireWriter& w, const T& v) { w.bytes(&v, sizeof v); }
+  static void decode(WireReader& r, T& v) { r.bytes(&v, sizeof v); }
+};
+
+template <>
+struct WireCodec<std::string> {
+  static void encode(WireWriter& w, const std::string& v) {
+    w.length(v.size());
+    w.bytes(v.data(), v.size());
+  }
+  static void decode(WireReader& r, std::string& v) {
+    v.resize(r.length(1));
+    r.bytes(v.data(), v.size());
+  }
+};
+
+template <class E>
+struct WireCodec<std::vector<E>> {
+  static void encode(WireWriter& w, const std::vector<E>& v) {
+    w.length(v.size());
+    for (const E& e : v) WireCodec<E>::encode(w, e);
+  }
+  static void decode(WireReader& r, std::vector<E>& v) {
+    // Every element takes at least one byte, except empty aggregates: bound those by the frame too.
+    const std::size_t n = r.length(1);
+    v.clear();
+    v.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) WireCodec<E>::decode(r, v.emplace_back());
+  }
+};
+
+template <class T>
+struct WireCodec<T, std::enable_if_t<DeclaredAggregate<T>>> {
+  static void encode(WireWriter& w, const T& v) {
+    std::apply([&](auto... field) { (WireCodec<std::remove_cvref_t<decltype(v.*field)>>::encode(w, v.*field), ...); },
+               troupe_wire_fields(static_cast<const T*>(nullptr)));
+  }
+  // Trailing fields the sender did not have (an older version) keep their defaults.
+  static void decode(WireReader& r, T& v) {
+    std::apply(
+        [&](auto... field) {
+          ((r.remaining() > 0 ? WireCodec<std::remove_cvref_t<decltype(v.*field)>>::decode(r, v.*field) : void()), ...);
+        },
+        troupe_wire_fields(static_cast<const T*>(nullptr)));
+  }
+};
+
+template <>
+struct WireCodec<Unit> {
+  static void encode(WireWriter&, const Unit&) {}
+  static void decode(WireReader&, Unit&) {}
+};
+
+template <>
+struct WireCodec<Error> {
+  static void encode(WireWriter& w, const Error& e) {
+    WireCodec<Errc>::encode(w, e.code);
+    WireCodec<std::string>::encode(w, e.what);
+  }
+  static void decode(WireReader& r, Error& e) {
+    WireCodec<Errc>::decode(r, e.code);
+    WireCodec<std::string>::decode(r, e.what);
+  }
+};
+
+namespace detail {
+
+// What a node knows of one declared type.
+struct WireTypeInfo {
+  std::string_view name;
+  const MessageType* type;
+  void (*encode)(Envelope& env, std::string& out);
+  // A new envelope of `kind` holding the decoded value; throws WireError.
+  Envelope* (*decode)(EnvelopeKind kind, const std::uint8_t* data, std::size_t size);
+};
+
+// Registers `info` (idempotent: a type declared in a header seen by several files registers once).
+// Two different types under one name is a programming error: the second is refused, and its
+// declaration's registration flag reads false.
+bool register_wire_type(const WireTypeInfo& info) noexcept;
+const WireTypeInfo* find_wire_type(const MessageType* type) noexcept;
+const WireTypeInfo* find_wire_type(std::string_view name) noexcept;
+
+template <class T>
+void encode_envelope(Envelope& env, std::string& out) {
+  WireWriter w(out);
+  WireCodec<T>::encode(w, payload<T>(env));
+}
+
+template <class T>
+Envelope* decode_envelope(EnvelopeKind kind, const std::uint8_t* data, std::size_t size) {
+  T value{};
+  WireReader r(data, size);
+  WireCodec<T>::decode(r, value);
+  return make_envelope<T>(kind, std::move(value));
+}
+
+template <class T>
+bool declare_wire_type(std::string_view name) noexcept {
+  static_assert(WireEncodable<T>, "troupe: a field of this message type cannot be encoded for the wire");
+  return register_wire_type(WireTypeInfo{name, &message_type<T>, &encode_envelope<T>, &decode_envelope<T>});
+}
+
+}  // namespace detail
+}  // namespace troupe::transport
+
+// Field lists: TROUPE_WIRE_MESSAGE(Type, f1, ..., fN) for up to 12 fields.
+#define TROUPE_WIRE_F1_(T, a) &T::a
+#define TROUPE_WIRE_F2_(T, a, ...) &T::a, TROUPE_WIRE_F1_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F3_(T, a, ...) &T::a, TROUPE_WIRE_F2_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F4_(T, a, ...) &T::a, TROUPE_WIRE_F3_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F5_(T, a, ...) &T::a, TROUPE_WIRE_F4_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F6_(T, a, ...) &T::a, TROUPE_WIRE_F5_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F7_(T, a, ...) &T::a, TROUPE_WIRE_F6_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F8_(T, a, ...) &T::a, TROUPE_WIRE_F7_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F9_(T, a, ...) &T::a, TROUPE_WIRE_F8_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F10_(T, a, ...) &T::a, TROUPE_WIRE_F9_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F11_(T, a, ...) &T::a, TROUPE_WIRE_F10_(T, __VA_ARGS__)
+#define TROUPE_WIRE_F12_(T, a, ...) &T::a, TROUPE_WIRE_F11_(T, __VA_ARGS__)
+#define TROUPE_WIRE_PICK_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, NAME, ...) NAME
+#define TROUPE_WIRE_FIELDS_(T, ...)                                                                      \
+  TROUPE_WIRE_PICK_(__VA_ARGS__, TROUPE_WIRE_F12_, TROUPE_WIRE_F11_, TROUPE_WIRE_F10_, TROUPE_WIRE_F9_,  \
+                    TROUPE_WIRE_F8_, TROUPE_WIRE_F7_, TROUPE_WIRE_F6_, TROUPE_WIRE_F5_, TROUPE_WIRE_F4_, \
+                    TROUPE_WIRE_F3_, TROUPE_WIRE_F2_, TROUPE_WIRE_F1_)                                   \
+  (T, __VA_ARGS__)
+
+// Declares `Type` (unqualified, at namespace scope in its own namespace) for the wire.
+#define TROUPE_WIRE_MESSAGE(Type, ...)                                     \
+  [[maybe_unused]] inline constexpr auto troupe_wire_fields(const Type*) { \
+    return std::make_tuple(TROUPE_WIRE_FIELDS_(Type, __VA_ARGS__));        \
+  }                                                                        \
+  inline const bool troupe_wire_declared_##Type = ::troupe::transport::detail::declare_wire_type<Type>(#Type)
+
+// Declares a type without fields.
+#define TROUPE_WIRE_EMPTY_MESSAGE(Type)                                                             \
+  [[maybe_unused]] inline constexpr auto troupe_wire_fields(const Type*) { return std::tuple<>(); } \
+  inline const bool troupe_wire_declared_##Type = ::troupe::transport::detail::declare_wire_type<Type>(#Type)

@@ -1,0 +1,56 @@
+# troupe's wire format between nodes. Every frame is one Cap'n Proto message whose root is a Frame.
+# Versioned: Hello carries protocolVersion; fields are only ever added (Cap'n Proto's evolution
+# rules), never renumbered or retyped.
+@0xd0b6ae81040aad5a;
+
+$import "/capnp/c++.capnp".namespace("troupe::transport::wire");
+
+const protocolVersion :UInt16 = 1;
+
+struct Frame {
+  union {
+    envelopes @0 :List(Envelope);   # many messages per frame, in send order
+    hello @1 :Hello;                # handshake, first frame of each side
+    proof @2 :Proof;                # handshake, the dialing side's answer to the listener's hello
+    lookup @3 :Lookup;              # registry lookup by name
+    lookupReply @4 :LookupReply;
+    heartbeat @5 :Void;             # reserved: liveness (not sent yet)
+  }
+}
+
+enum Kind {
+  message @0;    # one-way
+  request @1;    # expects a response to `sender` with the same requestId
+  response @2;   # answers request `requestId`; payload is the reply value or a troupe.Error
+}
+
+struct Envelope {
+  sender @0 :UInt64;       # the requester's actor id on the sending node (requests), else 0
+  receiver @1 :UInt64;     # actor id on the receiving node (from a lookup or an earlier request)
+  messageType @2 :Text;    # the name the type was declared with (TROUPE_WIRE_MESSAGE)
+  payload @3 :Data;        # the value, encoded by its declared fields
+  requestId @4 :UInt64;
+  kind @5 :Kind;
+}
+
+struct Hello {
+  protocolVersion @0 :UInt16;
+  nodeName @1 :Text;
+  nonce @2 :Data;          # 32 random bytes
+  proof @3 :Data;          # the listener's HMAC (empty in the dialing side's hello)
+}
+
+struct Proof {
+  mac @0 :Data;
+}
+
+struct Lookup {
+  lookupId @0 :UInt64;
+  name @1 :Text;
+}
+
+struct LookupReply {
+  lookupId @0 :UInt64;
+  found @1 :Bool;
+  actorId @2 :UInt64;
+}

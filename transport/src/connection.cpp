@@ -1,0 +1,273 @@
+#include "connection.hpp"
+
+#include "remote_actor.hpp"
+
+#include <troupe/message.hpp>
+#include <troupe/transport/wire_type.hpp>
+
+#include <capnp/serialize-async.h>
+#include <kj/debug.h>
+
+namespace troupe::transport::detail {
+namespace {
+
+// Before authentication a peer may send only a small hello or proof.
+constexpr FrameLimits kHandshakeLimits{1, 1024};
+// After it: the configured frame size, in a few segments (a builder grows by segments).
+constexpr std::size_t kMaxSegments = 64;
+// Envelopes per frame (the writer batches what has queued meanwhile, up to this).
+constexpr std::size_t kMaxEnvelopesPerFrame = 4096;
+
+kj::ArrayPtr<const kj::byte> bytes_of(const Nonce& n) { return kj::arrayPtr(n.data(), n.size()); }
+
+Nonce nonce_from(capnp::Data::Reader data) {
+  KJ_REQUIRE(data.size() == Nonce{}.size(), "handshake nonce has the wrong size");
+  Nonce n{};
+  std::copy(data.begin(), data.end(), n.begin());
+  return n;
+}
+
+}  // namespace
+
+Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer)
+    : node_(node),
+      stream_(kj::mv(stream)),
+      peer_(dialed_peer),
+      role_(dialed_peer != nullptr ? Role::dialer : Role::listener) {}
+
+Connection::~Connection() = default;
+
+std::string Connection::describe() const {
+  return std::string(role_ == Role::dialer ? "connection to " : "connection from ") +
+         (peer_ != nullptr ? "node '" + peer_->name + "'" : std::string("an unauthenticated peer"));
+}
+
+void Connection::close() { canceler_.cancel("connection closed"); }
+
+kj::Promise<void> Connection::run() {
+  auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
+  return canceler_.wrap(handshake.then([this]() {
+    authenticated_ = true;
+    node_.on_authenticated(*this, *peer_);
+    return read_loop();
+  }));
+}
+
+kj::Promise<void> Connection::dialer_handshake() {
+  const Nonce mine = make_nonce();
+  auto hello = kj::heap<capnp::MallocMessageBuilder>();
+  auto h = hello->initRoot<wire::Frame>().initHello();
+  h.setProtocolVersion(wire::PROTOCOL_VERSION);
+  h.setNodeName(node_.config().name);
+  h.setNonce(bytes_of(mine));
+  return write_frame(kj::mv(hello))
+      .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
+      .then([this, mine](ReadFrame read) {
+        KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
+        auto& frame = read.message;
+        auto root = frame->getRoot<wire::Frame>();
+        KJ_REQUIRE(root.isHello(), "expected the listener's hello");
+        auto hello = root.getHello();
+        KJ_REQUIRE(hello.getProtocolVersion() == wire::PROTOCOL_VERSION, "unsupported protocol version",
+                   hello.getProtocolVersion());
+        const std::string listener_name = hello.getNodeName();
+        KJ_REQUIRE(listener_name == peer_->name, "peer answered with another node's name", listener_name);
+        const Nonce theirs = nonce_from(hello.getNonce());
+        const std::string& secret = node_.config().secret;
+        const Mac expected = handshake_mac(secret, Role::listener, node_.config().name, peer_->name, mine, theirs);
+        auto proof = hello.getProof();
+        if (!proof_matches(expected, proof.begin(), proof.size())) {
+          node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+          KJ_FAIL_REQUIRE("handshake refused: the listener could not prove the shared secret");
+        }
+        auto answer = kj::heap<capnp::MallocMessageBuilder>();
+        const Mac mac = handshake_mac(secret, Role::dialer, node_.config().name, peer_->name, mine, theirs);
+        answer->initRoot<wire::Frame>().initProof().setMac(kj::arrayPtr(mac.data(), mac.size()));
+        return write_frame(kj::mv(answer));
+      });
+}
+
+kj::Promise<void> Connection::listener_handshake() {
+  return read_frame(*stream_, kHandshakeLimits).then([this](ReadFrame read) {
+    KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
+    auto& frame = read.message;
+    auto root = frame->getRoot<wire::Frame>();
+    KJ_REQUIRE(root.isHello(), "expected the dialer's hello");
+    auto hello = root.getHello();
+    KJ_REQUIRE(hello.getProtocolVersion() == wire::PROTOCOL_VERSION, "unsupported protocol version",
+               hello.getProtocolVersion());
+    std::string dialer_name = hello.getNodeName();
+    KJ_REQUIRE(!dialer_name.empty() && dialer_name.size() <= 128, "bad node name");
+    KJ_REQUIRE(dialer_name != node_.config().name, "peer uses this node's own name");
+    const Nonce theirs = nonce_from(hello.getNonce());
+    const Nonce mine = make_nonce();
+    const std::string& secret = node_.config().secret;
+    const Mac mac = handshake_mac(secret, Role::listener, dialer_name, node_.config().name, theirs, mine);
+    auto reply = kj::heap<capnp::MallocMessageBuilder>();
+    auto h = reply->initRoot<wire::Frame>().initHello();
+    h.setProtocolVersion(wire::PROTOCOL_VERSION);
+    h.setNodeName(node_.config().name);
+    h.setNonce(bytes_of(mine));
+    h.setProof(kj::arrayPtr(mac.data(), mac.size()));
+    return write_frame(kj::mv(reply))
+        .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
+        .then([this, theirs, mine, dialer_name = kj::mv(dialer_name)](ReadFrame read) {
+          KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
+          auto& frame = read.message;
+          auto root = frame->getRoot<wire::Frame>();
+          KJ_REQUIRE(root.isProof(), "expected the dialer's proof");
+          const Mac expected =
+              handshake_mac(node_.config().secret, Role::dialer, dialer_name, node_.config().name, theirs, mine);
+          auto mac = root.getProof().getMac();
+          if (!proof_matches(expected, mac.begin(), mac.size())) {
+            node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+            KJ_FAIL_REQUIRE("handshake refused: the dialer could not prove the shared secret", dialer_name);
+          }
+          peer_ = &node_.peer(dialer_name);
+        });
+  });
+}
+
+kj::Promise<void> Connection::read_loop() {
+  const FrameLimits limits{kMaxSegments, node_.config().max_frame_bytes};
+  return read_frame(*stream_, limits).then([this](ReadFrame read) -> kj::Promise<void> {
+    if (read.message.get() == nullptr) return kj::READY_NOW;  // the peer closed
+    handle(*read.message);
+    return read_loop();
+  });
+}
+
+void Connection::handle(capnp::MessageReader& frame) {
+  auto root = frame.getRoot<wire::Frame>();
+  switch (root.which()) {
+    case wire::Frame::ENVELOPES:
+      handle_envelopes(root.getEnvelopes());
+      return;
+    case wire::Frame::LOOKUP: {
+      auto lookup = root.getLookup();
+      OutControl reply;
+      reply.is_reply = true;
+      reply.lookup_id = lookup.getLookupId();
+      if (auto actor = node_.system().whereis(std::string_view(lookup.getName().cStr(), lookup.getName().size()))) {
+        reply.found = true;
+        reply.actor_id = node_.export_actor(actor->core());
+      }
+      peer_->controls.push_back(kj::mv(reply));
+      node_.flush(*peer_);
+      return;
+    }
+    case wire::Frame::LOOKUP_REPLY: {
+      auto reply = root.getLookupReply();
+      node_.lookup_answered(reply.getLookupId(), *peer_, reply.getFound(), reply.getActorId());
+      return;
+    }
+    case wire::Frame::HEARTBEAT:
+      return;
+    case wire::Frame::HELLO:
+    case wire::Frame::PROOF:
+      KJ_FAIL_REQUIRE("handshake frame after authentication");
+  }
+  KJ_FAIL_REQUIRE("unknown frame kind (a newer protocol?)");
+}
+
+void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes) {
+  for (auto in : envelopes) {
+    node_.received.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    const auto kind = in.getKind();
+    KJ_REQUIRE(kind == wire::Kind::MESSAGE || kind == wire::Kind::REQUEST || kind == wire::Kind::RESPONSE,
+               "unknown envelope kind");
+    RemoteActor* requester =
+        kind == wire::Kind::REQUEST && in.getSender() != 0 ? node_.proxy(*peer_, in.getSender()) : nullptr;
+    auto answer_error = [&](Errc code, std::string what) {
+      if (requester == nullptr) return;
+      requester->add_ref();  // the response's target holds no reference; send_response borrows
+      troupe::detail::send_response_error(requester, in.getRequestId(), Error{code, std::move(what)});
+      requester->release();
+    };
+    runtime::ActorCore* target = node_.exported(in.getReceiver());
+    const auto type_name = in.getMessageType();
+    const WireTypeInfo* info = find_wire_type(std::string_view(type_name.cStr(), type_name.size()));
+    if (target == nullptr || info == nullptr) {
+      node_.dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+      answer_error(target == nullptr ? Errc::dead_actor : Errc::unexpected_message,
+                   target == nullptr
+                       ? "no such actor on node " + node_.config().name
+                       : std::string(type_name.cStr()) + " is not declared on node " + node_.config().name);
+      continue;
+    }
+    auto payload = in.getPayload();
+    Envelope* env = nullptr;
+    const EnvelopeKind local_kind = kind == wire::Kind::MESSAGE   ? EnvelopeKind::message
+                                    : kind == wire::Kind::REQUEST ? EnvelopeKind::request
+                                                                  : EnvelopeKind::response;
+    try {
+      env = info->decode(local_kind, payload.begin(), payload.size());
+    } catch (const WireError& e) {
+      KJ_FAIL_REQUIRE("undecodable payload", type_name.cStr(), e.what());
+    }
+    if (local_kind == EnvelopeKind::request) {
+      if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
+      env->reply().reply_to = requester;
+      env->reply().request_id = in.getRequestId();
+      (void)troupe::detail::deliver(target, env);
+    } else if (local_kind == EnvelopeKind::response) {
+      env->reply().request_id = in.getRequestId();
+      target->enqueue(env);
+    } else {
+      (void)troupe::detail::deliver(target, env);
+    }
+  }
+}
+
+void Connection::write_pending() {
+  if (writing_ || peer_ == nullptr) return;
+  kj::Own<capnp::MallocMessageBuilder> frame;
+  if (!peer_->controls.empty()) {
+    OutControl c = std::move(peer_->controls.front());
+    peer_->controls.erase(peer_->controls.begin());
+    frame = kj::heap<capnp::MallocMessageBuilder>();
+    auto root = frame->initRoot<wire::Frame>();
+    if (c.is_reply) {
+      auto r = root.initLookupReply();
+      r.setLookupId(c.lookup_id);
+      r.setFound(c.found);
+      r.setActorId(c.actor_id);
+    } else {
+      auto l = root.initLookup();
+      l.setLookupId(c.lookup_id);
+      l.setName(c.name);
+    }
+  } else if (!peer_->envelopes.empty()) {
+    auto& queued = peer_->envelopes;
+    const std::size_t n = std::min(queued.size(), kMaxEnvelopesPerFrame);
+    frame = kj::heap<capnp::MallocMessageBuilder>();
+    auto list = frame->initRoot<wire::Frame>().initEnvelopes(static_cast<unsigned>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const OutEnvelope& e = queued[i];
+      auto out = list[static_cast<unsigned>(i)];
+      out.setSender(e.sender);
+      out.setReceiver(e.receiver);
+      out.setMessageType(capnp::Text::Reader(e.type_name.data(), e.type_name.size()));
+      out.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(e.payload.data()), e.payload.size()));
+      out.setRequestId(e.request_id);
+      out.setKind(e.kind);
+    }
+    queued.erase(queued.begin(), queued.begin() + static_cast<std::ptrdiff_t>(n));
+  } else {
+    return;
+  }
+  writing_ = true;
+  // A failed write needs no handling here: the broken stream fails the read loop too, which
+  // closes the connection with its reason.
+  node_.tasks().add(canceler_.wrap(write_frame(kj::mv(frame)).then([this]() {
+    writing_ = false;
+    write_pending();
+  })));
+}
+
+kj::Promise<void> Connection::write_frame(kj::Own<capnp::MallocMessageBuilder> frame) {
+  auto& builder = *frame;
+  return capnp::writeMessage(*stream_, builder).attach(kj::mv(frame));
+}
+
+}  // namespace troupe::transport::detail

@@ -1,0 +1,50 @@
+// One TCP connection to a peer node: the handshake, then frames both ways. Every kj::Exception
+// (a malformed frame, a broken stream, a refused proof) ends at this boundary: the connection
+// closes with a logged reason and the node goes on serving the others.
+#pragma once
+
+#include "frame_reader.hpp"
+#include "handshake.hpp"
+#include "node_core.hpp"
+
+#include <capnp/message.h>
+#include <kj/async-io.h>
+
+#include <string>
+
+namespace troupe::transport::detail {
+
+class Connection {
+ public:
+  // `peer` is known when this node dialed; a listener learns it from the dialer's hello.
+  Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer);
+  ~Connection();
+
+  // Handshake, then the read loop; resolves when the peer closes, rejects on any error.
+  kj::Promise<void> run();
+  // Starts writing what the peer queued, unless a write is under way (it continues after it).
+  void write_pending();
+  void close();  // stops reading and writing (the node removes it afterwards)
+
+  Peer* peer() const noexcept { return peer_; }
+  bool authenticated() const noexcept { return authenticated_; }
+  std::string describe() const;
+
+ private:
+  kj::Promise<void> listener_handshake();
+  kj::Promise<void> dialer_handshake();
+  kj::Promise<void> read_loop();
+  void handle(capnp::MessageReader& frame);
+  void handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes);
+  kj::Promise<void> write_frame(kj::Own<capnp::MallocMessageBuilder> frame);
+
+  NodeCore& node_;
+  kj::Own<kj::AsyncIoStream> stream_;
+  Peer* peer_;
+  const Role role_;
+  bool authenticated_ = false;
+  bool writing_ = false;
+  kj::Canceler canceler_;  // cancels the reads and writes still under way when the connection goes
+};
+
+}  // namespace troupe::transport::detail

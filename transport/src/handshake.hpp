@@ -1,0 +1,34 @@
+// The handshake's cryptography: nonces and the HMAC-SHA256 proofs both sides exchange.
+//
+// Protocol (each line one frame):
+//   dialer   -> listener  Hello{version, dialer name, dialer nonce}
+//   listener -> dialer    Hello{version, listener name, listener nonce,
+//                               proof = HMAC(secret, "listener" | both names | both nonces)}
+//   dialer   -> listener  Proof{HMAC(secret, "dialer" | both names | both nonces)}
+// Each side checks the other's proof in constant time before it accepts any other frame. The role
+// in the MAC stops a reflected proof; the fresh nonces stop a replayed one; the names stop a proof
+// made for another pair of nodes. Each field enters the MAC with its length, so no two different
+// inputs share an encoding.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace troupe::transport::detail {
+
+using Nonce = std::array<std::uint8_t, 32>;
+using Mac = std::array<std::uint8_t, 32>;
+
+enum class Role : std::uint8_t { listener, dialer };
+
+// 32 bytes from OpenSSL's CSPRNG; throws std::runtime_error if it has no entropy.
+Nonce make_nonce();
+
+Mac handshake_mac(std::string_view secret, Role prover, std::string_view dialer_name, std::string_view listener_name,
+                  const Nonce& dialer_nonce, const Nonce& listener_nonce);
+
+// Constant-time comparison of a received proof with the expected one (false on a length mismatch).
+bool proof_matches(const Mac& expected, const std::uint8_t* received, std::size_t size) noexcept;
+
+}  // namespace troupe::transport::detail

@@ -1,0 +1,132 @@
+// The node's insides. Everything below "transport thread only" is touched by the kj loop's
+// thread alone; the rest is guarded by `mutex_` or atomic, as marked.
+#pragma once
+
+#include "wire.capnp.h"
+
+#include <troupe/runtime/actor_core.hpp>
+#include <troupe/transport/node.hpp>
+
+#include <kj/async-io.h>
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace troupe::transport::detail {
+
+class Connection;
+class RemoteActor;
+
+// A message on its way out, serialized on the transport thread.
+struct OutEnvelope {
+  std::uint64_t sender = 0;
+  std::uint64_t receiver = 0;
+  std::uint64_t request_id = 0;
+  std::string_view type_name;  // static storage (the declaration's)
+  std::string payload;
+  wire::Kind kind = wire::Kind::MESSAGE;
+};
+
+struct OutControl {
+  bool is_reply = false;  // lookup, or lookupReply
+  std::uint64_t lookup_id = 0;
+  std::string name;
+  bool found = false;
+  std::uint64_t actor_id = 0;
+};
+
+struct Peer {
+  std::string name;
+  std::optional<std::pair<std::string, std::uint16_t>> address;
+  Connection* connection = nullptr;  // authenticated; carries everything this node sends the peer
+  bool dialing = false;
+  std::vector<OutControl> controls;    // waiting for the connection or the writer
+  std::vector<OutEnvelope> envelopes;  // likewise, in send order
+  std::vector<std::uint64_t> lookups;  // lookups to fail if dialing fails
+};
+
+class NodeCore final : public runtime::Executor, public std::enable_shared_from_this<NodeCore> {
+ public:
+  NodeCore(System& system, NodeConfig config);
+  ~NodeCore();
+  void start();  // runs the loop thread; returns once listening (throws if it cannot)
+  void stop();   // closes everything and joins the thread; idempotent
+
+  // Any thread: a remote actor's mailbox became non-empty.
+  void schedule(runtime::ActorCore* actor) noexcept override;
+  // Any thread: runs `task` on the transport thread (dropped once stopped).
+  void post(std::function<void()> task);
+
+  Result<DynamicHandle> whereis(std::string_view peer, std::string_view name, Duration timeout);
+  void add_peer(std::string name, std::string host, std::uint16_t port);
+
+  const NodeConfig& config() const noexcept { return config_; }
+  System& system() noexcept { return system_; }
+  std::uint16_t port() const noexcept { return port_; }
+  NodeStats stats() const noexcept;
+  void log(const std::string& line);
+
+  // Transport thread only.
+  Peer& peer(std::string_view name);
+  void flush(Peer& peer);  // hands what is queued to the peer's connection (or dials)
+  std::uint64_t export_actor(runtime::ActorCore* actor);
+  runtime::ActorCore* exported(std::uint64_t id) const;
+  RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
+  void on_authenticated(Connection& connection, Peer& peer);
+  void on_closed(Connection& connection);
+  void lookup_answered(std::uint64_t lookup_id, Peer& peer, bool found, std::uint64_t actor_id);
+  kj::AsyncIoProvider& io() { return *io_->provider; }
+  kj::TaskSet& tasks() { return *tasks_; }
+
+  // Counters: relaxed, read only for statistics.
+  std::atomic<std::uint64_t> accepted{0}, refused{0}, failed{0}, received{0}, dead{0};
+
+ private:
+  void run(std::promise<void>& listening);
+  kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
+  kj::Promise<void> pump();
+  void wake_locked();  // under mutex_: makes the loop look at what was handed over
+  void dial(Peer& peer);
+  void fail_lookups(Peer& peer, const std::string& why);
+
+  System& system_;
+  NodeConfig config_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+
+  // Shared with other threads, under mutex_.
+  std::mutex mutex_;
+  runtime::RunLink* ready_head_ = nullptr;  // remote actors with messages to send (intrusive, LIFO)
+  std::vector<std::function<void()>> posted_;
+  bool wake_pending_ = false;  // an eventfd write is unread: later hand-overs need not write again
+  bool stopped_ = false;
+  int wake_fd_ = -1;                           // eventfd the loop reads: one coalesced wake-up per batch of hand-overs
+  std::atomic<std::uint64_t> next_lookup_{1};  // relaxed: only uniqueness matters
+
+  // Transport thread only.
+  kj::Own<kj::AsyncIoContext> io_;
+  kj::Own<kj::TaskSet> tasks_;
+  kj::Own<kj::AsyncInputStream> wake_stream_;                // wake_fd_, read by pump()
+  kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> stopping_;  // fulfilled by pump() once stopped_
+  std::uint64_t wake_buffer_ = 0;
+  std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers_;
+  std::list<kj::Own<Connection>> connections_;
+  std::unordered_map<std::uint64_t, DynamicHandle> exports_;
+  std::unordered_map<runtime::ActorCore*, std::uint64_t> export_ids_;
+  std::uint64_t next_export_ = 1;
+  std::map<std::pair<Peer*, std::uint64_t>, DynamicHandle> proxies_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<std::promise<Result<DynamicHandle>>>> lookups_;
+  friend class RemoteActor;
+};
+
+}  // namespace troupe::transport::detail

@@ -1,0 +1,36 @@
+// A remote actor, as this node sees it: an ActorCore whose executor is the node. Senders push into
+// its mailbox like into any actor's; the node's transport thread drains it, serializing each
+// message for the peer's connection (FIFO per sender, as the mailbox is).
+#pragma once
+
+#include "node_core.hpp"
+
+#include <troupe/runtime/actor_core.hpp>
+
+#include <memory>
+
+namespace troupe::transport::detail {
+
+class RemoteActor final : public runtime::ActorCore {
+ public:
+  RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64_t remote_id) noexcept;
+
+  // Transport thread: serializes what the mailbox holds into the peer's outbound queue.
+  runtime::TurnResult resume() noexcept override;
+  std::string_view name() const noexcept override { return "remote actor"; }
+
+  Peer& peer() const noexcept { return peer_; }
+  std::uint64_t remote_id() const noexcept { return remote_id_; }
+
+ private:
+  ~RemoteActor() override = default;
+  // Messages never sent (the node stopped first) are dead letters: requests get dead_actor.
+  void destroy() noexcept override;
+  void serialize(Envelope* env) noexcept;
+
+  std::shared_ptr<NodeCore> node_;
+  Peer& peer_;
+  std::uint64_t remote_id_;
+};
+
+}  // namespace troupe::transport::detail
