@@ -141,7 +141,7 @@ TEST_CASE("messages from several senders arrive complete and in order per sender
   const std::uint64_t per_sender = troupe_test::scaled(100'000) / senders;
   std::vector<std::thread> threads;
   std::vector<TallyReply> tallies(senders);
-  std::vector<bool> answered(senders, false);
+  std::vector<char> answered(senders, 0);  // not vector<bool>: its bits share words across threads
   for (std::uint32_t s = 0; s < senders; ++s) {
     threads.emplace_back([&, s] {
       for (std::uint64_t i = 0; i < per_sender; ++i) (void)sink->send(Seq{s, i});
@@ -150,7 +150,7 @@ TEST_CASE("messages from several senders arrive complete and in order per sender
       auto tally = me.request<TallyReply>(*sink, Tally{s}, 60s);
       if (tally.ok()) {
         tallies[s] = *tally;
-        answered[s] = true;
+        answered[s] = 1;
       }
     });
   }
