@@ -20,6 +20,8 @@
 
 #include <troupe/runtime/trace.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include "latency_server.hpp"
 #include "models.hpp"
 #include "timeline.hpp"
@@ -49,138 +51,86 @@ struct Options {
   std::uint64_t python_n = 500'000;
 };
 
-void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: troupe-contrast [OPTIONS]\n"
-               "  --workloads LIST        comma-separated, of: cpu counter bank io (default: all)\n"
-               "  --models LIST           comma-separated model names (default: all)\n"
-               "  --workers N             threads / actor worker threads (default 2)\n"
-               "  --cpu-n N               cpu: the first of the 20 values of n (default 100000000)\n"
-               "  --counter-workers K     counter: workers (default 4)\n"
-               "  --counter-increments C  counter: increments per worker (default 1000000)\n"
-               "  --bank-workers N        bank: tellers (default 4)\n"
-               "  --bank-accounts N       bank: accounts (default 100)\n"
-               "  --bank-transfers N      bank: transfers per teller (default 200000)\n"
-               "  --io-requests M         io: requests (default 1000)\n"
-               "  --io-latency-ms X       io: the server's latency per request (default 10)\n"
-               "  --io-concurrency N      io: threads or connections at once (default 100)\n"
-               "  --switch-interval-ms X  gil: the switch interval (default 5)\n"
-               "  --quick                 tiny sizes, for tests (later options still apply)\n"
-               "  --out DIR               write DIR/results.csv and DIR/results.json\n"
-               "  --trace-dir DIR         trace each cell: DIR/<workload>-<model>.json (Chrome trace)\n"
-               "                          and DIR/<workload>-<model>.timeline.dat (for timeline.gp)\n"
-               "  --python SCRIPT         also run SCRIPT (cpu_reference.py) with python3: a CPython row\n"
-               "  --python-n N            the reference's first n (default 500000: CPython is slow)\n"
-               "models:\n");
-  for (const Model& m : all_models()) std::fprintf(to, "  %-15s %s\n", std::string(m.name).c_str(), std::string(m.summary).c_str());
-}
-
-[[noreturn]] void fail(const std::string& why) {
-  std::fprintf(stderr, "troupe-contrast: %s (see --help)\n", why.c_str());
-  std::exit(2);
-}
-
-std::vector<std::string> split(std::string_view list) {
-  std::vector<std::string> items;
-  std::size_t begin = 0;
-  while (begin <= list.size()) {
-    const std::size_t end = std::min(list.find(',', begin), list.size());
-    if (end > begin) items.emplace_back(list.substr(begin, end - begin));
-    begin = end + 1;
-  }
-  return items;
-}
-
-std::uint64_t number(std::string_view flag, const char* text) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || v == 0) fail(std::string(flag) + " needs a positive whole number");
-  return v;
-}
-
-std::chrono::microseconds millis(std::string_view flag, const char* text) {
-  char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (end == text || *end != '\0' || !(v > 0)) fail(std::string(flag) + " needs a positive number of milliseconds");
-  return std::chrono::microseconds(static_cast<std::int64_t>(v * 1000));
-}
-
-void apply_quick(Options& o) {
-  o.params.cpu_first = 200'000;
-  o.params.counter_workers = 4;
-  o.params.counter_increments = 20'000;
-  o.params.bank_workers = 4;
-  o.params.bank_accounts = 20;
-  o.params.bank_transfers = 2'000;
-  o.params.io_requests = 40;
-  o.params.io_concurrency = 8;
-  o.io_latency = std::chrono::milliseconds(1);
-  o.python_n = 20'000;
-}
-
+// Every option; --quick sets tiny sizes for the ones not given on the command line.
 Options parse(int argc, char** argv) {
   Options o;
-  for (const Model& m : all_models()) o.models.emplace_back(m.name);
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      usage(stdout);
-      std::exit(0);
+  Params& p = o.params;
+  std::string models_help = "comma-separated model names (default: all):";
+  for (const Model& m : all_models()) {
+    o.models.emplace_back(m.name);
+    models_help += "\n  " + std::string(m.name) + ": " + std::string(m.summary);
+  }
+  CLI::App app{"troupe-contrast: the same workloads as actors, threads, atomics, a GIL model, ...; "
+               "checks every result and reports times and speedups over the sequential model"};
+  app.get_formatter()->column_width(26);
+  std::vector<std::string> workloads;
+  std::vector<std::string> models;
+  double io_latency_ms = 10;
+  double switch_interval_ms = 5;
+  bool quick = false;
+  const auto positive = CLI::PositiveNumber;
+  app.add_option("--workloads", workloads, "comma-separated, of: cpu counter bank io (default: all)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"cpu", "counter", "bank", "io"}));
+  app.add_option("--models", models, models_help)->delimiter(',');
+  app.add_option("--workers", p.workers, "threads / actor worker threads")->check(positive)->capture_default_str();
+  app.add_option("--cpu-n", p.cpu_first, "cpu: the first of the 20 values of n")
+      ->check(CLI::Range(std::uint64_t{1}, (std::uint64_t{1} << 32) - kCpuValues))
+      ->capture_default_str();
+  app.add_option("--counter-workers", p.counter_workers, "counter: workers")->check(positive)->capture_default_str();
+  app.add_option("--counter-increments", p.counter_increments, "counter: increments per worker")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--bank-workers", p.bank_workers, "bank: tellers")->check(positive)->capture_default_str();
+  app.add_option("--bank-accounts", p.bank_accounts, "bank: accounts")->check(CLI::Range(2u, 1u << 30))->capture_default_str();
+  app.add_option("--bank-transfers", p.bank_transfers, "bank: transfers per teller")->check(positive)->capture_default_str();
+  app.add_option("--io-requests", p.io_requests, "io: requests")->check(positive)->capture_default_str();
+  app.add_option("--io-latency-ms", io_latency_ms, "io: the server's latency per request")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--io-concurrency", p.io_concurrency, "io: threads or connections at once")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--switch-interval-ms", switch_interval_ms, "gil: the switch interval")->check(positive)->capture_default_str();
+  app.add_flag("--quick", quick, "tiny sizes, for tests (options given explicitly still apply)");
+  app.add_option("--out", o.out_dir, "write DIR/results.csv and DIR/results.json");
+  app.add_option("--trace-dir", o.trace_dir,
+                 "trace each cell: DIR/<workload>-<model>.json (Chrome trace) and "
+                 "DIR/<workload>-<model>.timeline.dat (for timeline.gp)");
+  app.add_option("--python", o.python_script, "also run SCRIPT (cpu_reference.py) with python3: a CPython row");
+  app.add_option("--python-n", o.python_n, "the reference's first n (CPython is slow)")->check(positive)->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
+  }
+  for (const std::string& name : models) {
+    if (find_model(name) == nullptr) {
+      std::fprintf(stderr, "troupe-contrast: unknown model '%s' (see --help)\n", name.c_str());
+      std::exit(2);
     }
-    if (flag == "--quick") {
-      apply_quick(o);
-      continue;
-    }
-    if (i + 1 >= argc) fail("unknown option or missing value: " + std::string(flag));
-    const char* value = argv[++i];
-    Params& p = o.params;
-    if (flag == "--workloads") {
-      o.workloads.clear();
-      for (const std::string& name : split(value)) {
-        const std::optional<Workload> w = parse_workload(name);
-        if (!w) fail("unknown workload '" + name + "'");
-        o.workloads.push_back(*w);
-      }
-    } else if (flag == "--models") {
-      o.models = split(value);
-      for (const std::string& name : o.models) {
-        if (find_model(name) == nullptr) fail("unknown model '" + name + "'");
-      }
-    } else if (flag == "--workers") {
-      p.workers = static_cast<unsigned>(number(flag, value));
-    } else if (flag == "--cpu-n") {
-      p.cpu_first = number(flag, value);
-      if (p.cpu_first > (std::uint64_t{1} << 32) - kCpuValues) fail("--cpu-n must be below 2^32 - 20");
-    } else if (flag == "--counter-workers") {
-      p.counter_workers = static_cast<unsigned>(number(flag, value));
-    } else if (flag == "--counter-increments") {
-      p.counter_increments = number(flag, value);
-    } else if (flag == "--bank-workers") {
-      p.bank_workers = static_cast<unsigned>(number(flag, value));
-    } else if (flag == "--bank-accounts") {
-      p.bank_accounts = static_cast<unsigned>(number(flag, value));
-      if (p.bank_accounts < 2) fail("--bank-accounts needs at least 2");
-    } else if (flag == "--bank-transfers") {
-      p.bank_transfers = number(flag, value);
-    } else if (flag == "--io-requests") {
-      p.io_requests = static_cast<unsigned>(number(flag, value));
-    } else if (flag == "--io-latency-ms") {
-      o.io_latency = millis(flag, value);
-    } else if (flag == "--io-concurrency") {
-      p.io_concurrency = static_cast<unsigned>(number(flag, value));
-    } else if (flag == "--switch-interval-ms") {
-      p.switch_interval = millis(flag, value);
-    } else if (flag == "--out") {
-      o.out_dir = value;
-    } else if (flag == "--trace-dir") {
-      o.trace_dir = value;
-    } else if (flag == "--python") {
-      o.python_script = value;
-    } else if (flag == "--python-n") {
-      o.python_n = number(flag, value);
-    } else {
-      fail("unknown option " + std::string(flag));
-    }
+  }
+  if (!models.empty()) o.models = models;
+  if (!workloads.empty()) {
+    o.workloads.clear();
+    for (const std::string& name : workloads) o.workloads.push_back(*parse_workload(name));
+  }
+  o.io_latency = std::chrono::microseconds(static_cast<std::int64_t>(io_latency_ms * 1000));
+  p.switch_interval = std::chrono::microseconds(static_cast<std::int64_t>(switch_interval_ms * 1000));
+  if (quick) {
+    auto unless_given = [&app](const char* flag, auto& field, auto value) {
+      if (app.count(flag) == 0) field = value;
+    };
+    unless_given("--cpu-n", p.cpu_first, std::uint64_t{200'000});
+    unless_given("--counter-workers", p.counter_workers, 4u);
+    unless_given("--counter-increments", p.counter_increments, std::uint64_t{20'000});
+    unless_given("--bank-workers", p.bank_workers, 4u);
+    unless_given("--bank-accounts", p.bank_accounts, 20u);
+    unless_given("--bank-transfers", p.bank_transfers, std::uint64_t{2'000});
+    unless_given("--io-requests", p.io_requests, 40u);
+    unless_given("--io-concurrency", p.io_concurrency, 8u);
+    unless_given("--io-latency-ms", o.io_latency, std::chrono::microseconds(1000));
+    unless_given("--python-n", o.python_n, std::uint64_t{20'000});
   }
   return o;
 }
