@@ -40,6 +40,14 @@ struct NodeConfig {
   std::uint16_t listen_port = 0;            // 0: a free port (see Node::port)
   std::string secret;                       // shared by every node; must not be empty
   std::size_t max_frame_bytes = 16u << 20;  // a larger frame closes its connection
+  // Liveness: a connection that has sent nothing for `heartbeat_interval` sends a heartbeat; one
+  // that has received nothing for `heartbeat_timeout` is closed ("no heartbeat") and its peer is
+  // down. A dead or partitioned peer is so detected within about timeout + interval / 4.
+  Duration heartbeat_interval = std::chrono::seconds(1);
+  Duration heartbeat_timeout = std::chrono::seconds(4);
+  // Called on the transport thread when the connection to a peer is lost (after the monitors,
+  // links and requests that depended on it were told). Must not block.
+  std::function<void(std::string_view node)> on_node_down{};
   // Connection events (refusals, closes and why); default: one line on stderr.
   std::function<void(std::string_view)> log{};
 };
