@@ -16,8 +16,17 @@
 // serializes what actors send to remote handles. Workers hand it remote-bound messages through
 // the remote actor's mailbox and one coalesced cross-thread wake-up per batch.
 //
-// Not yet across nodes: links, monitors and node-down (a signal to a remote actor is dropped and
-// logged), heartbeats, credits (the outbound queue of an unconnected peer is unbounded), handles
+// Links, monitors and exit signals cross nodes as they work locally: the remote node links or
+// monitors its actor on behalf of the peer and sends back the exit signal or Down with the real
+// reason. Liveness: a quiet connection sends heartbeats; one that hears nothing for
+// NodeConfig::heartbeat_timeout is closed ("no heartbeat"). When a peer's connection closes (EOF,
+// error, heartbeat timeout) the peer is down: monitors of its actors get Down with
+// ExitReason::node_down, linked local actors the exit signal with it, pending requests to it fail
+// with Errc::node_down, queued messages are dead letters, and handles to its actors die for good
+// (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
+// the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
+//
+// Not yet across nodes: credits (the outbound queue of an unconnected peer is unbounded), handles
 // inside messages, remote spawn, TLS.
 #pragma once
 
