@@ -98,6 +98,12 @@ void NodeCore::stop() {
     wake_locked();
   }
   if (thread_.joinable()) thread_.join();
+  // Remote actors still on the ready list: their messages stay in their mailboxes (as above).
+  for (runtime::RunLink* at = std::exchange(ready_head_, nullptr); at != nullptr;) {
+    runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // the loop is gone: no other reader
+    static_cast<runtime::ActorCore*>(at)->release();
+    at = following;
+  }
   // The loop is gone: drop the references it held. Remote handles users keep stay valid; their
   // messages stay in their mailboxes until the last handle goes (RemoteActor::destroy).
   proxies_.clear();
@@ -169,6 +175,9 @@ kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
   std::lock_guard lock(mutex_);
   if (stopped_) return;  // stays in its mailbox; disposed when the remote handle goes
+  // The ready list holds a reference: a node-down drops the node's own one while the remote
+  // actor may still be queued or running here, and its last user handle may go on any thread.
+  actor->add_ref();
   // Relaxed: the list is guarded by mutex_.
   actor->next.store(ready_head_, std::memory_order_relaxed);
   ready_head_ = actor;
@@ -212,6 +221,7 @@ kj::Promise<void> NodeCore::pump() {
     }
     for (auto it = actors.rbegin(); it != actors.rend(); ++it) {
       if ((*it)->resume() == runtime::TurnResult::more) schedule(*it);
+      (*it)->release();  // the ready list's reference (schedule took a new one)
     }
     return pump();
   });
