@@ -33,6 +33,8 @@ std::string_view to_string(Errc code) noexcept {
       return "no_such_name";
     case Errc::node_unreachable:
       return "node_unreachable";
+    case Errc::node_down:
+      return "node_down";
   }
   return "unknown";
 }
@@ -55,6 +57,8 @@ std::string ExitReason::to_string() const {
       return "error: " + message;
     case Kind::noproc:
       return "noproc";
+    case Kind::node_down:
+      return "node_down: " + message;
   }
   return "unknown";
 }

@@ -1,28 +1,41 @@
-// A node in its own process, for the transport tests: `node_peer NAME SECRET`. It prints
+// A node in its own process, for the transport tests: `node_peer NAME SECRET [HEARTBEAT_MS]`
+// (HEARTBEAT_MS: the heartbeat interval, the timeout four times it). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
 // hosts:
 //   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
 //   "sink": checks each sender's Seq stream is in order, answers Tally with what it saw;
-//   "stats": answers RefusedCount with the node's refused-handshake count.
+//   "stats": answers RefusedCount with the node's refused-handshake count;
+//   "victim": stops on Quit, normally or with the error it names;
+//   "hang": takes Hang requests and never answers them.
 #include "wire_messages.hpp"
 
 #include <troupe/transport/node.hpp>
 #include <troupe/troupe.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <numeric>
+#include <stdexcept>
+#include <vector>
 #include <unordered_map>
 
 using namespace transport_test;
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: node_peer NAME SECRET\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: node_peer NAME SECRET [HEARTBEAT_MS]\n";
     return 2;
   }
   troupe::System system;
-  troupe::transport::Node node(system, {.name = argv[1], .secret = argv[2]});
+  troupe::transport::NodeConfig config{.name = argv[1], .secret = argv[2]};
+  if (argc == 4) {
+    const auto interval = std::chrono::milliseconds(std::atoi(argv[3]));
+    config.heartbeat_interval = interval;
+    config.heartbeat_timeout = 4 * interval;
+  }
+  troupe::transport::Node node(system, std::move(config));
 
   auto echo = system.spawn([](troupe::Context&) {
     return troupe::behavior([](const Ping& p) {
@@ -51,8 +64,22 @@ int main(int argc, char** argv) {
   auto stats = system.spawn([&node](troupe::Context&) {
     return troupe::behavior([&node](const RefusedCount&) { return node.stats().handshakes_refused; });
   });
+  auto victim = system.spawn([](troupe::Context& self) {
+    return troupe::behavior([&self](const Quit& q) {
+      if (!q.error.empty()) throw std::runtime_error(q.error);
+      self.quit();
+    });
+  });
+  auto hang = system.spawn([](troupe::Context& self) {
+    auto kept = std::make_shared<std::vector<troupe::Promise<int>>>();
+    return troupe::behavior([&self, kept](const Hang&) {
+      kept->push_back(self.promise<int>());
+      return kept->back();
+    });
+  });
   if (!system.register_name("echo", echo) || !system.register_name("sink", sink) ||
-      !system.register_name("stats", stats)) {
+      !system.register_name("stats", stats) || !system.register_name("victim", victim) ||
+      !system.register_name("hang", hang)) {
     return 1;
   }
   std::printf("port %u\n", static_cast<unsigned>(node.port()));

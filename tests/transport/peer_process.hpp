@@ -23,7 +23,8 @@ namespace transport_test {
 
 class PeerProcess {
  public:
-  PeerProcess(const std::string& name, const std::string& secret) {
+  // `heartbeat_ms`, if not empty: node_peer's heartbeat interval in milliseconds.
+  PeerProcess(const std::string& name, const std::string& secret, const std::string& heartbeat_ms = {}) {
     int to_child[2];
     int from_child[2];
     if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) throw std::runtime_error("pipe failed");
@@ -36,7 +37,12 @@ class PeerProcess {
       ::close(to_child[1]);
       ::close(from_child[0]);
       ::close(from_child[1]);
-      ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), static_cast<char*>(nullptr));
+      if (heartbeat_ms.empty()) {
+        ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), static_cast<char*>(nullptr));
+      } else {
+        ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), heartbeat_ms.c_str(),
+                static_cast<char*>(nullptr));
+      }
       ::_exit(127);
     }
     ::close(to_child[0]);
@@ -58,11 +64,24 @@ class PeerProcess {
 
   std::uint16_t port() const noexcept { return port_; }
 
+  // Sends the child `sig`: SIGKILL (then reaps it) for a crash, SIGSTOP for a node that is alive
+  // but silent (a partition), SIGCONT to let it go on.
+  void signal(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    if (sig == SIGKILL) {
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+  }
+
  private:
   void stop() noexcept {
     if (stdin_ >= 0) ::close(stdin_);
     stdin_ = -1;
     if (pid_ <= 0) return;
+    ::kill(pid_, SIGCONT);  // a stopped child could not see its stdin close
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     int status = 0;
     while (::waitpid(pid_, &status, WNOHANG) == 0) {

@@ -46,6 +46,16 @@ TROUPE_WIRE_MESSAGE(TallyReply, received, out_of_order);
 struct RefusedCount {};
 TROUPE_WIRE_EMPTY_MESSAGE(RefusedCount);
 
+// Tells node_peer's "victim" to stop: normally if `error` is empty, else by throwing it.
+struct Quit {
+  std::string error;
+};
+TROUPE_WIRE_MESSAGE(Quit, error);
+
+// A request node_peer's "hang" never answers (it keeps the promise).
+struct Hang {};
+TROUPE_WIRE_EMPTY_MESSAGE(Hang);
+
 // A type only the test process knows: sending it across must fail cleanly.
 struct NotOnTheWire {
   int x = 0;

@@ -14,7 +14,9 @@ struct Frame {
     proof @2 :Proof;                # handshake, the dialing side's answer to the listener's hello
     lookup @3 :Lookup;              # registry lookup by name
     lookupReply @4 :LookupReply;
-    heartbeat @5 :Void;             # reserved: liveness (not sent yet)
+    heartbeat @5 :Void;             # sent when a connection has been quiet for the heartbeat interval
+    signal @6 :Signal;              # link, unlink, monitor, demonitor, exit and down across nodes
+    incarnation @7 :UInt64;         # each side's first frame after the handshake: which run of the node
   }
 }
 
@@ -53,4 +55,29 @@ struct LookupReply {
   lookupId @0 :UInt64;
   found @1 :Bool;
   actorId @2 :UInt64;
+}
+
+# liveness: links, monitors and exit signals between an actor on one node and an actor on another.
+enum SignalKind {
+  link @0;       # `from` links `to`
+  unlink @1;     # `from` unlinks `to`
+  monitor @2;    # `from` monitors `to` under `ref`; `to` answers with a down when it stops
+  demonitor @3;  # `from` drops monitor `ref` of `to`
+  exit @4;       # `from` sends `to` an exit signal with `reason` (linked: because of a link)
+  down @5;       # `from`, monitored by `to` under `ref`, stopped with `reason`
+}
+
+struct ExitReason {
+  kind @0 :UInt8;      # troupe::ExitReason::Kind
+  message @1 :Text;
+}
+
+struct Signal {
+  kind @0 :SignalKind;
+  from @1 :UInt64;        # actor id on the sending node (0: no actor)
+  to @2 :UInt64;          # actor id on the receiving node
+  ref @3 :UInt64;         # the monitor (monitor, demonitor, down)
+  reason @4 :ExitReason;  # exit, down
+  linked @5 :Bool;        # exit
+  untrappable @6 :Bool;   # exit (a kill)
 }

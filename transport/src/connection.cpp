@@ -33,7 +33,9 @@ Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* 
     : node_(node),
       stream_(kj::mv(stream)),
       peer_(dialed_peer),
-      role_(dialed_peer != nullptr ? Role::dialer : Role::listener) {}
+      role_(dialed_peer != nullptr ? Role::dialer : Role::listener),
+      last_read_(node.timer().now()),
+      last_write_(last_read_) {}
 
 Connection::~Connection() = default;
 
@@ -46,11 +48,44 @@ void Connection::close() { canceler_.cancel("connection closed"); }
 
 kj::Promise<void> Connection::run() {
   auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
-  return canceler_.wrap(handshake.then([this]() {
+  return canceler_.wrap(handshake.then([this]() { return exchange_incarnations(); }).then([this]() {
     authenticated_ = true;
-    node_.on_authenticated(*this, *peer_);
-    return read_loop();
+    node_.on_authenticated(*this, *peer_, peer_incarnation_);
+    return read_loop().exclusiveJoin(heartbeat_loop());
   }));
+}
+
+kj::Promise<void> Connection::exchange_incarnations() {
+  auto mine = kj::heap<capnp::MallocMessageBuilder>();
+  mine->initRoot<wire::Frame>().setIncarnation(node_.incarnation());
+  return write_frame(kj::mv(mine))
+      .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
+      .then([this](ReadFrame read) {
+        KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
+        auto root = read.message->getRoot<wire::Frame>();
+        KJ_REQUIRE(root.isIncarnation() && root.getIncarnation() != 0, "expected the peer's incarnation");
+        peer_incarnation_ = root.getIncarnation();
+        last_read_ = node_.timer().now();
+      });
+}
+
+kj::Promise<void> Connection::heartbeat_loop() {
+  using std::chrono::duration_cast;
+  using std::chrono::nanoseconds;
+  const kj::Duration interval = duration_cast<nanoseconds>(node_.config().heartbeat_interval).count() * kj::NANOSECONDS;
+  const kj::Duration timeout = duration_cast<nanoseconds>(node_.config().heartbeat_timeout).count() * kj::NANOSECONDS;
+  // Checked a few times per interval, so a quiet side sends within a quarter interval late.
+  const kj::Duration tick = kj::max(kj::min(interval, timeout) / 4, 1 * kj::MILLISECONDS);
+  return node_.timer().afterDelay(tick).then([this, interval, timeout]() -> kj::Promise<void> {
+    const kj::TimePoint now = node_.timer().now();
+    if (now - last_read_ >= timeout) return KJ_EXCEPTION(DISCONNECTED, "no heartbeat");
+    if (!writing_ && now - last_write_ >= interval) {
+      auto beat = kj::heap<capnp::MallocMessageBuilder>();
+      beat->initRoot<wire::Frame>().setHeartbeat();
+      start_write(kj::mv(beat));
+    }
+    return heartbeat_loop();
+  });
 }
 
 kj::Promise<void> Connection::dialer_handshake() {
@@ -132,6 +167,7 @@ kj::Promise<void> Connection::read_loop() {
   const FrameLimits limits{kMaxSegments, node_.config().max_frame_bytes};
   return read_frame(*stream_, limits).then([this](ReadFrame read) -> kj::Promise<void> {
     if (read.message.get() == nullptr) return kj::READY_NOW;  // the peer closed
+    last_read_ = node_.timer().now();  // any frame shows the peer alive
     handle(*read.message);
     return read_loop();
   });
@@ -162,9 +198,13 @@ void Connection::handle(capnp::MessageReader& frame) {
       return;
     }
     case wire::Frame::HEARTBEAT:
+      return;  // its arrival is what counts (read_loop)
+    case wire::Frame::SIGNAL:
+      node_.handle_signal(*peer_, root.getSignal());
       return;
     case wire::Frame::HELLO:
     case wire::Frame::PROOF:
+    case wire::Frame::INCARNATION:
       KJ_FAIL_REQUIRE("handshake frame after authentication");
   }
   KJ_FAIL_REQUIRE("unknown frame kind (a newer protocol?)");
@@ -211,6 +251,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       env->reply().request_id = in.getRequestId();
       (void)troupe::detail::deliver(target, env);
     } else if (local_kind == EnvelopeKind::response) {
+      peer_->requests.erase({in.getReceiver(), in.getRequestId()});  // answered: a node-down no longer fails it
       env->reply().request_id = in.getRequestId();
       target->enqueue(env);
     } else {
@@ -237,6 +278,20 @@ void Connection::write_pending() {
       l.setLookupId(c.lookup_id);
       l.setName(c.name);
     }
+  } else if (!peer_->signals.empty()) {
+    OutSignal out = std::move(peer_->signals.front());
+    peer_->signals.erase(peer_->signals.begin());
+    frame = kj::heap<capnp::MallocMessageBuilder>();
+    auto signal = frame->initRoot<wire::Frame>().initSignal();
+    signal.setKind(out.kind);
+    signal.setFrom(out.from);
+    signal.setTo(out.to);
+    signal.setRef(out.ref);
+    auto reason = signal.initReason();
+    reason.setKind(static_cast<std::uint8_t>(out.reason.kind));
+    reason.setMessage(out.reason.message);
+    signal.setLinked(out.linked);
+    signal.setUntrappable(out.untrappable);
   } else if (!peer_->envelopes.empty()) {
     auto& queued = peer_->envelopes;
     const std::size_t n = std::min(queued.size(), kMaxEnvelopesPerFrame);
@@ -256,6 +311,10 @@ void Connection::write_pending() {
   } else {
     return;
   }
+  start_write(kj::mv(frame));
+}
+
+void Connection::start_write(kj::Own<capnp::MallocMessageBuilder> frame) {
   writing_ = true;
   // A failed write needs no handling here: the broken stream fails the read loop too, which
   // closes the connection with its reason.
@@ -267,6 +326,7 @@ void Connection::write_pending() {
 
 kj::Promise<void> Connection::write_frame(kj::Own<capnp::MallocMessageBuilder> frame) {
   auto& builder = *frame;
+  last_write_ = node_.timer().now();
   return capnp::writeMessage(*stream_, builder).attach(kj::mv(frame));
 }
 

@@ -33,7 +33,11 @@ class Connection {
  private:
   kj::Promise<void> listener_handshake();
   kj::Promise<void> dialer_handshake();
+  kj::Promise<void> exchange_incarnations();  // resolves to nothing; records the peer's
   kj::Promise<void> read_loop();
+  // Sends a heartbeat when this side has been quiet, and fails ("no heartbeat") when the peer has.
+  kj::Promise<void> heartbeat_loop();
+  void start_write(kj::Own<capnp::MallocMessageBuilder> frame);
   void handle(capnp::MessageReader& frame);
   void handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes);
   kj::Promise<void> write_frame(kj::Own<capnp::MallocMessageBuilder> frame);
@@ -44,6 +48,9 @@ class Connection {
   const Role role_;
   bool authenticated_ = false;
   bool writing_ = false;
+  std::uint64_t peer_incarnation_ = 0;
+  kj::TimePoint last_read_;   // when the last frame arrived
+  kj::TimePoint last_write_;  // when the last frame was handed to the stream
   kj::Canceler canceler_;  // cancels the reads and writes still under way when the connection goes
 };
 

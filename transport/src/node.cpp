@@ -2,6 +2,9 @@
 #include "node_core.hpp"
 #include "remote_actor.hpp"
 
+#include <troupe/message.hpp>
+#include <troupe/signals.hpp>
+
 #include <kj/debug.h>
 
 #include <sys/eventfd.h>
@@ -10,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <random>
 #include <stdexcept>
 
 namespace troupe::transport {
@@ -28,9 +32,20 @@ class LogErrors final : public kj::TaskSet::ErrorHandler {
   NodeCore& node_;
 };
 
+std::uint64_t random_incarnation() {
+  std::random_device random;
+  std::uint64_t value = 0;
+  while (value == 0) value = (std::uint64_t{random()} << 32) ^ random();  // 0 means "none"
+  return value;
+}
+
+constexpr kj::Duration kFirstBackoff = 100 * kj::MILLISECONDS;
+constexpr kj::Duration kMaxBackoff = 2 * kj::SECONDS;
+
 }  // namespace
 
-NodeCore::NodeCore(System& system, NodeConfig config) : system_(system), config_(std::move(config)) {
+NodeCore::NodeCore(System& system, NodeConfig config)
+    : system_(system), config_(std::move(config)), incarnation_(random_incarnation()) {
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
   if (config_.name.empty()) throw std::runtime_error("troupe: a node needs a name");
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -83,6 +98,12 @@ void NodeCore::stop() {
     wake_locked();
   }
   if (thread_.joinable()) thread_.join();
+  // Remote actors still on the ready list: their messages stay in their mailboxes (as above).
+  for (runtime::RunLink* at = std::exchange(ready_head_, nullptr); at != nullptr;) {
+    runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // the loop is gone: no other reader
+    static_cast<runtime::ActorCore*>(at)->release();
+    at = following;
+  }
   // The loop is gone: drop the references it held. Remote handles users keep stay valid; their
   // messages stay in their mailboxes until the last handle goes (RemoteActor::destroy).
   proxies_.clear();
@@ -154,6 +175,9 @@ kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
   std::lock_guard lock(mutex_);
   if (stopped_) return;  // stays in its mailbox; disposed when the remote handle goes
+  // The ready list holds a reference: a node-down drops the node's own one while the remote
+  // actor may still be queued or running here, and its last user handle may go on any thread.
+  actor->add_ref();
   // Relaxed: the list is guarded by mutex_.
   actor->next.store(ready_head_, std::memory_order_relaxed);
   ready_head_ = actor;
@@ -197,6 +221,7 @@ kj::Promise<void> NodeCore::pump() {
     }
     for (auto it = actors.rbegin(); it != actors.rend(); ++it) {
       if ((*it)->resume() == runtime::TurnResult::more) schedule(*it);
+      (*it)->release();  // the ready list's reference (schedule took a new one)
     }
     return pump();
   });
@@ -214,16 +239,36 @@ Peer& NodeCore::peer(std::string_view name) {
 
 void NodeCore::add_peer(std::string name, std::string host, std::uint16_t port) {
   post([this, name = std::move(name), host = std::move(host), port]() mutable {
-    peer(name).address = std::make_pair(std::move(host), port);
+    Peer& p = peer(name);
+    p.address = std::make_pair(std::move(host), port);
+    p.backoff = 0 * kj::SECONDS;  // a new address is worth trying at once
+    p.next_dial = kj::origin<kj::TimePoint>();
   });
 }
 
 void NodeCore::flush(Peer& p) {
   if (p.connection != nullptr) {
     p.connection->write_pending();
-  } else if (!p.dialing) {
-    dial(p);
+  } else if (!p.dialing && !p.dial_scheduled) {
+    dial_after_backoff(p);
   }
+}
+
+void NodeCore::dial_after_backoff(Peer& p) {
+  if (timer().now() >= p.next_dial) {
+    dial(p);
+    return;
+  }
+  p.dial_scheduled = true;
+  tasks_->add(timer().atTime(p.next_dial).then([this, &p]() {
+    p.dial_scheduled = false;
+    if (p.connection == nullptr && !p.dialing) dial(p);
+  }));
+}
+
+void NodeCore::back_off(Peer& p) {
+  p.backoff = p.backoff == 0 * kj::SECONDS ? kFirstBackoff : kj::min(p.backoff * 2, kMaxBackoff);
+  p.next_dial = timer().now() + p.backoff;
 }
 
 void NodeCore::dial(Peer& p) {
@@ -250,6 +295,7 @@ void NodeCore::dial(Peer& p) {
                   .catch_([this, &p](kj::Exception&& e) {
                     log("cannot connect to node '" + p.name + "': " + e.getDescription().cStr());
                     p.dialing = false;
+                    back_off(p);
                     fail_lookups(p, "cannot connect to node '" + p.name + "'");
                   }));
 }
@@ -263,30 +309,159 @@ void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   }
   p.lookups.clear();
   p.controls.clear();
+  p.signals.clear();
   dead.fetch_add(p.envelopes.size(), std::memory_order_relaxed);  // relaxed: a statistic
   p.envelopes.clear();
 }
 
-void NodeCore::on_authenticated(Connection& c, Peer& p) {
+void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnation) {
   accepted.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
   p.dialing = false;
-  if (p.connection == nullptr) p.connection = &c;  // the first one stays: FIFO needs one path
+  if (p.connection != nullptr && p.incarnation != incarnation) {
+    // The peer restarted before its old connection was found dead: that one's actors are gone.
+    Connection* old = p.connection;
+    node_down(p, "it restarted");
+    old->close();
+  }
+  if (p.connection == nullptr) {  // the first one stays: FIFO needs one path
+    p.connection = &c;
+    p.incarnation = incarnation;
+    p.backoff = 0 * kj::SECONDS;
+  }
   p.connection->write_pending();
 }
 
 void NodeCore::on_closed(Connection& c) {
   Peer* p = c.peer();
   if (p != nullptr && p->connection == &c) {
-    p->connection = nullptr;
-    p->dialing = false;
-    fail_lookups(*p, "connection to node '" + p->name + "' closed");
+    node_down(*p, "its connection closed");
   } else if (p != nullptr && !c.authenticated() && p->dialing && p->connection == nullptr) {
     p->dialing = false;  // a dial whose handshake failed
+    back_off(*p);
     fail_lookups(*p, "node '" + p->name + "' refused the handshake");
   }
   // Destroyed after the current continuation (it may be the connection's own).
   tasks_->add(kj::evalLater(
       [this, &c]() { connections_.remove_if([&c](const kj::Own<Connection>& own) { return own.get() == &c; }); }));
+}
+
+void NodeCore::node_down(Peer& p, const std::string& why) {
+  log("node '" + p.name + "' is down: " + why);
+  p.connection = nullptr;
+  p.dialing = false;
+  back_off(p);
+  fail_lookups(p, "connection to node '" + p.name + "' closed");
+  const ExitReason reason = ExitReason::node_down(p.name);
+  auto proxy_of = [&](std::uint64_t remote_id) {
+    auto it = proxies_.find({&p, remote_id});
+    return it == proxies_.end() ? DynamicHandle{} : it->second;
+  };
+  // Each notice is a signal to a local actor; one that cannot be allocated is lost (as locally).
+  auto notify = [](runtime::ActorCore* target, auto make) {
+    if (target == nullptr) return;
+    try {
+      troupe::detail::send_signal(target, make());
+    } catch (...) {
+    }
+  };
+  for (const auto& [requester, request_id] : p.requests) {
+    if (runtime::ActorCore* r = exported(requester)) {
+      troupe::detail::send_response_error(r, request_id, Error{Errc::node_down, "node '" + p.name + "' went down"});
+    }
+  }
+  for (const auto& [remote, watcher, ref] : p.monitors) {
+    notify(exported(watcher), [&] {
+      return make_envelope<Down>(EnvelopeKind::signal, Down{proxy_of(remote), reason, MonitorRef{ref}});
+    });
+  }
+  for (const auto& [remote, local] : p.links) {
+    notify(exported(local), [&] {
+      return make_envelope<troupe::detail::ExitSignal>(
+          EnvelopeKind::signal, troupe::detail::ExitSignal{Exit{proxy_of(remote), reason}, true, false});
+    });
+  }
+  for (const auto& [local, watcher, ref] : p.watchers) {  // the peer's watchers are gone: forget them
+    DynamicHandle gone = proxy_of(watcher);
+    if (!gone.valid()) continue;
+    notify(exported(local), [&] {
+      return make_envelope<troupe::detail::DemonitorSignal>(
+          EnvelopeKind::signal, troupe::detail::DemonitorSignal{gone.core(), MonitorRef{ref}});
+    });
+  }
+  p.requests.clear();
+  p.monitors.clear();
+  p.links.clear();
+  p.watchers.clear();
+  // Handles to the peer's actors die with the connection: a restarted peer reuses actor ids.
+  for (auto it = proxies_.lower_bound({&p, 0}); it != proxies_.end() && it->first.first == &p;) {
+    static_cast<RemoteActor*>(it->second.core())->mark_dead();
+    it = proxies_.erase(it);
+  }
+  if (config_.on_node_down) config_.on_node_down(p.name);
+}
+
+void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
+  using namespace troupe::detail;
+  const std::uint64_t from = in.getFrom();
+  const std::uint64_t to = in.getTo();
+  const std::uint64_t ref = in.getRef();
+  runtime::ActorCore* local = exported(to);
+  auto remote = [&]() { return from == 0 ? DynamicHandle{} : DynamicHandle::share(proxy(p, from)); };
+  auto reason = [&]() {
+    const auto r = in.getReason();
+    KJ_REQUIRE(r.getKind() <= static_cast<std::uint8_t>(ExitReason::Kind::node_down), "unknown exit reason");
+    return ExitReason{static_cast<ExitReason::Kind>(r.getKind()), std::string(r.getMessage().cStr())};
+  };
+  auto answer = [&](wire::SignalKind kind) {  // for an actor that is not (or no longer) here
+    OutSignal out;
+    out.kind = kind;
+    out.from = to;
+    out.to = from;
+    out.ref = ref;
+    out.reason = ExitReason::noproc();
+    out.linked = true;
+    p.signals.push_back(std::move(out));
+    flush(p);
+  };
+  switch (in.getKind()) {
+    case wire::SignalKind::LINK:
+      if (local == nullptr) return answer(wire::SignalKind::EXIT);
+      p.links.emplace(from, to);
+      send_signal(local, make_envelope<LinkSignal>(EnvelopeKind::signal, LinkSignal{remote()}));
+      return;
+    case wire::SignalKind::UNLINK:
+      p.links.erase({from, to});
+      if (local != nullptr) send_signal(local, make_envelope<UnlinkSignal>(EnvelopeKind::signal, UnlinkSignal{remote()}));
+      return;
+    case wire::SignalKind::MONITOR:
+      // A stopped actor answers with its exit reason itself (Context::dead_signal).
+      if (local == nullptr) return answer(wire::SignalKind::DOWN);
+      p.watchers.emplace(to, from, ref);
+      send_signal(local, make_envelope<MonitorSignal>(EnvelopeKind::signal, MonitorSignal{remote(), MonitorRef{ref}}));
+      return;
+    case wire::SignalKind::DEMONITOR:
+      p.watchers.erase({to, from, ref});
+      if (local != nullptr) {
+        send_signal(local, make_envelope<DemonitorSignal>(EnvelopeKind::signal,
+                                                          DemonitorSignal{proxy(p, from), MonitorRef{ref}}));
+      }
+      return;
+    case wire::SignalKind::EXIT:
+      if (in.getLinked()) p.links.erase({from, to});
+      if (local != nullptr) {
+        send_signal(local, make_envelope<ExitSignal>(EnvelopeKind::signal, ExitSignal{Exit{remote(), reason()},
+                                                                                      in.getLinked(),
+                                                                                      in.getUntrappable()}));
+      }
+      return;
+    case wire::SignalKind::DOWN:
+      p.monitors.erase({from, to, ref});
+      if (local != nullptr) {
+        send_signal(local, make_envelope<Down>(EnvelopeKind::signal, Down{remote(), reason(), MonitorRef{ref}}));
+      }
+      return;
+  }
+  KJ_FAIL_REQUIRE("unknown signal kind (a newer protocol?)");
 }
 
 std::uint64_t NodeCore::export_actor(runtime::ActorCore* actor) {

@@ -4,6 +4,7 @@
 
 #include "wire.capnp.h"
 
+#include <troupe/exit_reason.hpp>
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/transport/node.hpp>
 
@@ -17,8 +18,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -45,14 +48,36 @@ struct OutControl {
   std::uint64_t actor_id = 0;
 };
 
+// A link, monitor or exit signal on its way out (wire.capnp's Signal).
+struct OutSignal {
+  wire::SignalKind kind = wire::SignalKind::LINK;
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+  std::uint64_t ref = 0;
+  ExitReason reason;
+  bool linked = false;
+  bool untrappable = false;
+};
+
 struct Peer {
   std::string name;
   std::optional<std::pair<std::string, std::uint16_t>> address;
   Connection* connection = nullptr;  // authenticated; carries everything this node sends the peer
+  std::uint64_t incarnation = 0;     // the peer's, from its current connection (0: none yet)
   bool dialing = false;
+  bool dial_scheduled = false;         // a dial waits for the backoff to pass
+  kj::Duration backoff = 0 * kj::SECONDS;  // before the next dial, after a failure or a node-down
+  kj::TimePoint next_dial = kj::origin<kj::TimePoint>();
   std::vector<OutControl> controls;    // waiting for the connection or the writer
+  std::vector<OutSignal> signals;      // likewise
   std::vector<OutEnvelope> envelopes;  // likewise, in send order
   std::vector<std::uint64_t> lookups;  // lookups to fail if dialing fails
+
+  // What a node-down must undo, by actor ids (remote: the peer's; local: this node's exports).
+  std::set<std::pair<std::uint64_t, std::uint64_t>> requests;  // (local requester, request id) awaiting a response
+  std::set<std::pair<std::uint64_t, std::uint64_t>> links;     // (remote actor, local actor)
+  std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> monitors;  // (remote actor, local watcher, ref)
+  std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> watchers;  // (local actor, remote watcher, ref)
 };
 
 class NodeCore final : public runtime::Executor, public std::enable_shared_from_this<NodeCore> {
@@ -82,8 +107,15 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::uint64_t export_actor(runtime::ActorCore* actor);
   runtime::ActorCore* exported(std::uint64_t id) const;
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
-  void on_authenticated(Connection& connection, Peer& peer);
+  // After the handshake and the exchange of incarnations.
+  void on_authenticated(Connection& connection, Peer& peer, std::uint64_t incarnation);
   void on_closed(Connection& connection);
+  // The peer's connection is gone: monitors get Down node_down, links the exit signal, requests
+  // Errc::node_down; handles to its actors die; queued messages are dead letters.
+  void node_down(Peer& peer, const std::string& why);
+  void handle_signal(Peer& peer, wire::Signal::Reader signal);  // one that came from the peer
+  std::uint64_t incarnation() const noexcept { return incarnation_; }
+  kj::Timer& timer() { return io_->provider->getTimer(); }
   void lookup_answered(std::uint64_t lookup_id, Peer& peer, bool found, std::uint64_t actor_id);
   kj::AsyncIoProvider& io() { return *io_->provider; }
   kj::TaskSet& tasks() { return *tasks_; }
@@ -97,11 +129,14 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   kj::Promise<void> pump();
   void wake_locked();  // under mutex_: makes the loop look at what was handed over
   void dial(Peer& peer);
+  void dial_after_backoff(Peer& peer);
+  void back_off(Peer& peer);  // the next dial waits longer (100 ms doubling to 2 s)
   void fail_lookups(Peer& peer, const std::string& why);
 
   System& system_;
   NodeConfig config_;
   std::uint16_t port_ = 0;
+  const std::uint64_t incarnation_;  // random, chosen at start: tells this run from a restarted one
   std::thread thread_;
 
   // Shared with other threads, under mutex_.

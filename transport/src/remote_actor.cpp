@@ -1,6 +1,7 @@
 #include "remote_actor.hpp"
 
 #include <troupe/message.hpp>
+#include <troupe/signals.hpp>
 #include <troupe/transport/wire_type.hpp>
 
 namespace troupe::transport::detail {
@@ -10,7 +11,7 @@ RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64
 
 runtime::TurnResult RemoteActor::resume() noexcept {
   while (auto* link = mailbox_.pop()) serialize(static_cast<Envelope*>(link));
-  node_->flush(peer_);
+  if (!dead_) node_->flush(peer_);  // a dead actor's messages are gone: no reason to dial
   // A sender between its push and its link leaves pop() empty-handed: stay scheduled for it.
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
 }
@@ -20,10 +21,27 @@ void RemoteActor::serialize(Envelope* env) noexcept {
   runtime::ActorCore* requester = env->reply_to();
   const std::uint64_t request_id = has_reply_header(kind) ? env->reply().request_id : 0;
   try {
+    if (kind == EnvelopeKind::signal) {
+      if (dead_) {
+        answer_signal_dead(env);
+      } else {
+        serialize_signal(env);
+      }
+      dispose(env);
+      return;
+    }
     if (kind != EnvelopeKind::message && kind != EnvelopeKind::request && kind != EnvelopeKind::response) {
       node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-      node_->log("dropped a " + std::string(env->type()->name) +
-                 " to a remote actor: links, monitors and exit signals do not cross nodes yet");
+      node_->log("dropped a " + std::string(env->type()->name) + " to a remote actor: not a message");
+      dispose(env);
+      return;
+    }
+    if (dead_) {
+      node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+      if (requester != nullptr) {
+        troupe::detail::send_response_error(requester, request_id,
+                                            Error{Errc::node_down, "node '" + peer_.name + "' went down"});
+      }
       dispose(env);
       return;
     }
@@ -48,6 +66,8 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->export_actor(requester);
     info->encode(*env, out.payload);
     peer_.envelopes.push_back(std::move(out));
+    // Failed with node_down if the peer goes before its response comes.
+    if (kind == EnvelopeKind::request && requester != nullptr) peer_.requests.emplace(out.sender, request_id);
   } catch (const std::exception& e) {
     node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     node_->log(std::string("could not serialize a message for a remote actor: ") + e.what());
@@ -56,6 +76,86 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     }
   }
   dispose(env);
+}
+
+namespace {
+
+std::uint64_t ref_of(MonitorRef ref) { return ref.id; }
+
+}  // namespace
+
+// Links, monitors and exit signals from local actors, and the Downs of local actors this one
+// (a remote watcher) monitors: each becomes a wire signal, and the peer's records remember what a
+// node-down must undo.
+void RemoteActor::serialize_signal(Envelope* env) {
+  const MessageType* type = env->type();
+  OutSignal out;
+  out.to = remote_id_;
+  if (type == &message_type<troupe::detail::LinkSignal>) {
+    const DynamicHandle& from = payload<troupe::detail::LinkSignal>(*env).from;
+    if (!from.valid()) return;
+    out.kind = wire::SignalKind::LINK;
+    out.from = node_->export_actor(from.core());
+    peer_.links.emplace(remote_id_, out.from);
+  } else if (type == &message_type<troupe::detail::UnlinkSignal>) {
+    const DynamicHandle& from = payload<troupe::detail::UnlinkSignal>(*env).from;
+    if (!from.valid()) return;
+    out.kind = wire::SignalKind::UNLINK;
+    out.from = node_->export_actor(from.core());
+    peer_.links.erase({remote_id_, out.from});
+  } else if (type == &message_type<troupe::detail::MonitorSignal>) {
+    auto& m = payload<troupe::detail::MonitorSignal>(*env);
+    if (!m.watcher.valid()) return;
+    out.kind = wire::SignalKind::MONITOR;
+    out.from = node_->export_actor(m.watcher.core());
+    out.ref = ref_of(m.ref);
+    peer_.monitors.emplace(remote_id_, out.from, out.ref);
+  } else if (type == &message_type<troupe::detail::DemonitorSignal>) {
+    auto& d = payload<troupe::detail::DemonitorSignal>(*env);
+    auto exported = node_->export_ids_.find(d.watcher);
+    if (exported == node_->export_ids_.end()) return;  // it never monitored anything remote
+    out.kind = wire::SignalKind::DEMONITOR;
+    out.from = exported->second;
+    out.ref = ref_of(d.ref);
+    peer_.monitors.erase({remote_id_, out.from, out.ref});
+  } else if (type == &message_type<troupe::detail::ExitSignal>) {
+    auto& e = payload<troupe::detail::ExitSignal>(*env);
+    out.kind = wire::SignalKind::EXIT;
+    out.from = e.exit.from.valid() ? node_->export_actor(e.exit.from.core()) : 0;
+    out.reason = e.exit.reason;
+    out.linked = e.linked;
+    out.untrappable = e.untrappable;
+    if (e.linked) peer_.links.erase({remote_id_, out.from});
+  } else if (type == &message_type<Down>) {
+    auto& d = payload<Down>(*env);
+    out.kind = wire::SignalKind::DOWN;
+    out.from = d.actor.valid() ? node_->export_actor(d.actor.core()) : 0;
+    out.ref = ref_of(d.ref);
+    out.reason = d.reason;
+    peer_.watchers.erase({out.from, remote_id_, out.ref});
+  } else {
+    return;
+  }
+  peer_.signals.push_back(std::move(out));
+}
+
+// A signal to an actor of a peer that went down: answered here, as its node would have.
+void RemoteActor::answer_signal_dead(Envelope* env) {
+  const MessageType* type = env->type();
+  const ExitReason reason = ExitReason::node_down(peer_.name);
+  if (type == &message_type<troupe::detail::MonitorSignal>) {
+    auto& m = payload<troupe::detail::MonitorSignal>(*env);
+    if (!m.watcher.valid()) return;
+    troupe::detail::send_signal(
+        m.watcher.core(), make_envelope<Down>(EnvelopeKind::signal, Down{DynamicHandle::share(this), reason, m.ref}));
+  } else if (type == &message_type<troupe::detail::LinkSignal>) {
+    auto& l = payload<troupe::detail::LinkSignal>(*env);
+    if (!l.from.valid()) return;
+    troupe::detail::send_signal(
+        l.from.core(), make_envelope<troupe::detail::ExitSignal>(
+                           EnvelopeKind::signal,
+                           troupe::detail::ExitSignal{Exit{DynamicHandle::share(this), reason}, true, false}));
+  }
 }
 
 void RemoteActor::destroy() noexcept {

@@ -21,16 +21,23 @@ class RemoteActor final : public runtime::ActorCore {
 
   Peer& peer() const noexcept { return peer_; }
   std::uint64_t remote_id() const noexcept { return remote_id_; }
+  // Transport thread: the peer's connection was lost, so this actor is gone for good (a restarted
+  // peer reuses ids). Messages become dead letters, requests fail with node_down, a monitor gets
+  // Down node_down and a link the exit signal node_down, at once.
+  void mark_dead() noexcept { dead_ = true; }
 
  private:
   ~RemoteActor() override = default;
   // Messages never sent (the node stopped first) are dead letters: requests get dead_actor.
   void destroy() noexcept override;
   void serialize(Envelope* env) noexcept;
+  void serialize_signal(Envelope* env);
+  void answer_signal_dead(Envelope* env);
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;
   std::uint64_t remote_id_;
+  bool dead_ = false;  // transport thread only
 };
 
 }  // namespace troupe::transport::detail

@@ -27,6 +27,7 @@ enum class Errc : std::uint8_t {
   not_serializable,    // a message to a remote actor whose type is not declared for the wire
   no_such_name,        // a remote registry lookup found no actor under that name
   node_unreachable,    // a peer node could not be reached or refused the handshake
+  node_down,           // the connection to the receiver's node was lost before a response came
 };
 
 std::string_view to_string(Errc code) noexcept;

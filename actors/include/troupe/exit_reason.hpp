@@ -13,6 +13,7 @@ struct ExitReason {
     kill,      // killed; cannot be trapped
     error,     // failed: an escaped exception, or a quit with an error; `message` says why
     noproc,    // the actor was already gone (a link to a stopped actor, a monitor of an empty handle)
+    node_down, // the actor's node became unreachable (transport); `message` names the node
   };
 
   Kind kind = Kind::normal;
@@ -23,9 +24,11 @@ struct ExitReason {
   static ExitReason kill() { return {Kind::kill, {}}; }
   static ExitReason error(std::string why) { return {Kind::error, std::move(why)}; }
   static ExitReason noproc() { return {Kind::noproc, {}}; }
+  static ExitReason node_down(std::string node) { return {Kind::node_down, std::move(node)}; }
 
   bool is_normal() const noexcept { return kind == Kind::normal; }
-  std::string to_string() const;  // "normal", "shutdown", "kill", "error: <message>", "noproc"
+  std::string to_string() const;  // "normal", "shutdown", "kill", "error: <message>", "noproc",
+                               // "node_down: <node>"
 };
 
 }  // namespace troupe

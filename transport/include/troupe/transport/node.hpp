@@ -16,8 +16,17 @@
 // serializes what actors send to remote handles. Workers hand it remote-bound messages through
 // the remote actor's mailbox and one coalesced cross-thread wake-up per batch.
 //
-// Not yet across nodes: links, monitors and node-down (a signal to a remote actor is dropped and
-// logged), heartbeats, credits (the outbound queue of an unconnected peer is unbounded), handles
+// Links, monitors and exit signals cross nodes as they work locally: the remote node links or
+// monitors its actor on behalf of the peer and sends back the exit signal or Down with the real
+// reason. Liveness: a quiet connection sends heartbeats; one that hears nothing for
+// NodeConfig::heartbeat_timeout is closed ("no heartbeat"). When a peer's connection closes (EOF,
+// error, heartbeat timeout) the peer is down: monitors of its actors get Down with
+// ExitReason::node_down, linked local actors the exit signal with it, pending requests to it fail
+// with Errc::node_down, queued messages are dead letters, and handles to its actors die for good
+// (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
+// the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
+//
+// Not yet across nodes: credits (the outbound queue of an unconnected peer is unbounded), handles
 // inside messages, remote spawn, TLS.
 #pragma once
 
@@ -40,6 +49,14 @@ struct NodeConfig {
   std::uint16_t listen_port = 0;            // 0: a free port (see Node::port)
   std::string secret;                       // shared by every node; must not be empty
   std::size_t max_frame_bytes = 16u << 20;  // a larger frame closes its connection
+  // Liveness: a connection that has sent nothing for `heartbeat_interval` sends a heartbeat; one
+  // that has received nothing for `heartbeat_timeout` is closed ("no heartbeat") and its peer is
+  // down. A dead or partitioned peer is so detected within about timeout + interval / 4.
+  Duration heartbeat_interval = std::chrono::seconds(1);
+  Duration heartbeat_timeout = std::chrono::seconds(4);
+  // Called on the transport thread when the connection to a peer is lost (after the monitors,
+  // links and requests that depended on it were told). Must not block.
+  std::function<void(std::string_view node)> on_node_down{};
   // Connection events (refusals, closes and why); default: one line on stderr.
   std::function<void(std::string_view)> log{};
 };
