@@ -327,7 +327,9 @@ void Connection::start_write(kj::Own<capnp::MallocMessageBuilder> frame) {
 kj::Promise<void> Connection::write_frame(kj::Own<capnp::MallocMessageBuilder> frame) {
   auto& builder = *frame;
   last_write_ = node_.timer().now();
-  return capnp::writeMessage(*stream_, builder).attach(kj::mv(frame));
+  // kj's write may throw at once (a reset connection fails the first writev synchronously):
+  // evalNow turns that into a rejected promise, handled like any other failed write.
+  return kj::evalNow([&] { return capnp::writeMessage(*stream_, builder); }).attach(kj::mv(frame));
 }
 
 }  // namespace troupe::transport::detail
