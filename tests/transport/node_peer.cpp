@@ -1,4 +1,5 @@
-// A node in its own process, for the transport tests: `node_peer NAME SECRET`. It prints
+// A node in its own process, for the transport tests: `node_peer NAME SECRET [CERT KEY CA]`
+// (with the three PEM files, the node uses TLS: NodeConfig::tls). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
 // hosts:
 //   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
@@ -12,17 +13,20 @@
 #include <cstdio>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 using namespace transport_test;
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: node_peer NAME SECRET\n";
+  if (argc != 3 && argc != 6) {
+    std::cerr << "usage: node_peer NAME SECRET [CERT KEY CA]\n";
     return 2;
   }
+  std::optional<troupe::transport::TlsConfig> tls;
+  if (argc == 6) tls = troupe::transport::TlsConfig{argv[3], argv[4], argv[5]};
   troupe::System system;
-  troupe::transport::Node node(system, {.name = argv[1], .secret = argv[2]});
+  troupe::transport::Node node(system, {.name = argv[1], .secret = argv[2], .tls = tls});
 
   auto echo = system.spawn([](troupe::Context&) {
     return troupe::behavior([](const Ping& p) {

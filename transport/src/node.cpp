@@ -1,6 +1,7 @@
 #include "connection.hpp"
 #include "node_core.hpp"
 #include "remote_actor.hpp"
+#include "tls.hpp"
 
 #include <kj/debug.h>
 
@@ -28,11 +29,41 @@ class LogErrors final : public kj::TaskSet::ErrorHandler {
   NodeCore& node_;
 };
 
+// The stream a Connection runs on: the accepted one itself, or (with TLS) the encrypted stream
+// once the TLS handshake succeeded. A failed TLS handshake (a plaintext or untrusted dialer) is a
+// refusal: logged and counted; the promise then resolves to no stream and the node serves on.
+struct Accepted {
+  kj::Own<kj::AsyncIoStream> stream;  // null: refused (a struct: a promise cannot carry a null Own)
+};
+
+kj::Promise<Accepted> secure_accepted(NodeCore& node, NodeTls* tls, kj::Own<kj::AsyncIoStream> stream) {
+  if (tls == nullptr) return Accepted{kj::mv(stream)};
+  return tls->wrap_accepted(kj::mv(stream))
+      .then([](kj::Own<kj::AsyncIoStream> secured) { return Accepted{kj::mv(secured)}; },
+            [&node](kj::Exception&& e) {
+              node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+              node.log(std::string("refused a connection: TLS handshake failed (a plaintext or untrusted peer?): ") +
+                       e.getDescription().cStr());
+              return Accepted{};
+            });
+}
+
+// Likewise for a dialled stream; a failure rejects (dial() logs it and fails the peer's lookups).
+kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls* tls, Peer& p,
+                                                        kj::Own<kj::AsyncIoStream> stream) {
+  if (tls == nullptr) return kj::mv(stream);
+  return tls->wrap_dialled(kj::mv(stream), p.name).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
+    node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    kj::throwFatalException(kj::mv(e));
+  });
+}
+
 }  // namespace
 
 NodeCore::NodeCore(System& system, NodeConfig config) : system_(system), config_(std::move(config)) {
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
   if (config_.name.empty()) throw std::runtime_error("troupe: a node needs a name");
+  if (config_.tls) tls_ = std::make_unique<NodeTls>(*config_.tls);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
 }
@@ -136,17 +167,20 @@ void NodeCore::run(std::promise<void>& listening) {
 }
 
 kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
-  return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> stream) {
-    auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr);
-    Connection& c = *connection;
-    connections_.push_back(kj::mv(connection));
-    tasks_->add(c.run().then([this, &c]() { on_closed(c); },
-                             [this, &c](kj::Exception&& e) {
-                               if (c.authenticated())
-                                 failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-                               log(c.describe() + " closed: " + e.getDescription().cStr());
-                               on_closed(c);
-                             }));
+  return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> plain) {
+    tasks_->add(secure_accepted(*this, tls_.get(), kj::mv(plain)).then([this](Accepted accepted) {
+      if (accepted.stream.get() == nullptr) return;  // refused by TLS
+      auto connection = kj::heap<Connection>(*this, kj::mv(accepted.stream), nullptr);
+      Connection& c = *connection;
+      connections_.push_back(kj::mv(connection));
+      tasks_->add(c.run().then([this, &c]() { on_closed(c); },
+                               [this, &c](kj::Exception&& e) {
+                                 if (c.authenticated())
+                                   failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+                                 log(c.describe() + " closed: " + e.getDescription().cStr());
+                                 on_closed(c);
+                               }));
+    }));
     return accept_loop(listener);
   });
 }
@@ -235,6 +269,9 @@ void NodeCore::dial(Peer& p) {
   tasks_->add(io_->provider->getNetwork()
                   .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
                   .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
+                  .then([this, &p](kj::Own<kj::AsyncIoStream> plain) {
+                    return secure_dialled(*this, tls_.get(), p, kj::mv(plain));
+                  })
                   .then([this, &p](kj::Own<kj::AsyncIoStream> stream) {
                     auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p);
                     Connection& c = *connection;

@@ -25,6 +25,7 @@
 namespace troupe::transport::detail {
 
 class Connection;
+class NodeTls;
 class RemoteActor;
 
 // A message on its way out, serialized on the transport thread.
@@ -101,6 +102,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
 
   System& system_;
   NodeConfig config_;
+  std::unique_ptr<NodeTls> tls_;  // built from config_.tls; used by the transport thread only
   std::uint16_t port_ = 0;
   std::thread thread_;
 
