@@ -29,30 +29,11 @@ class LogErrors final : public kj::TaskSet::ErrorHandler {
   NodeCore& node_;
 };
 
-// The stream a Connection runs on: the accepted one itself, or (with TLS) the encrypted stream
-// once the TLS handshake succeeded. A failed TLS handshake (a plaintext or untrusted dialer) is a
-// refusal: logged and counted; the promise then resolves to no stream and the node serves on.
-struct Accepted {
-  kj::Own<kj::AsyncIoStream> stream;  // null: refused (a struct: a promise cannot carry a null Own)
-};
-
-kj::Promise<Accepted> secure_accepted(NodeCore& node, NodeTls* tls, kj::Own<kj::AsyncIoStream> stream) {
-  if (tls == nullptr) return Accepted{kj::mv(stream)};
-  return tls->wrap_accepted(kj::mv(stream))
-      .then([](kj::Own<kj::AsyncIoStream> secured) { return Accepted{kj::mv(secured)}; },
-            [&node](kj::Exception&& e) {
-              node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-              node.log(std::string("refused a connection: TLS handshake failed (a plaintext or untrusted peer?): ") +
-                       e.getDescription().cStr());
-              return Accepted{};
-            });
-}
-
-// Likewise for a dialled stream; a failure rejects (dial() logs it and fails the peer's lookups).
-kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls* tls, Peer& p,
+// A dialled stream, encrypted once the TLS handshake succeeded. A failure is a refusal, counted;
+// it rejects, and dial() logs it and fails the peer's lookups.
+kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& tls, Peer& p,
                                                         kj::Own<kj::AsyncIoStream> stream) {
-  if (tls == nullptr) return kj::mv(stream);
-  return tls->wrap_dialled(kj::mv(stream), p.name).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
+  return tls.wrap_dialled(kj::mv(stream), p.name).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
     node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     kj::throwFatalException(kj::mv(e));
   });
@@ -168,21 +149,35 @@ void NodeCore::run(std::promise<void>& listening) {
 
 kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
   return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> plain) {
-    tasks_->add(secure_accepted(*this, tls_.get(), kj::mv(plain)).then([this](Accepted accepted) {
-      if (accepted.stream.get() == nullptr) return;  // refused by TLS
-      auto connection = kj::heap<Connection>(*this, kj::mv(accepted.stream), nullptr);
-      Connection& c = *connection;
-      connections_.push_back(kj::mv(connection));
-      tasks_->add(c.run().then([this, &c]() { on_closed(c); },
-                               [this, &c](kj::Exception&& e) {
-                                 if (c.authenticated())
-                                   failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-                                 log(c.describe() + " closed: " + e.getDescription().cStr());
-                                 on_closed(c);
-                               }));
-    }));
+    if (tls_ == nullptr) {
+      serve_accepted(kj::mv(plain));
+    } else {
+      // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: logged, counted,
+      // and the stream dropped; the node serves on.
+      tasks_->add(tls_->wrap_accepted(kj::mv(plain))
+                      .then([this](kj::Own<kj::AsyncIoStream> secured) { serve_accepted(kj::mv(secured)); },
+                            [this](kj::Exception&& e) {
+                              refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+                              log(std::string("refused a connection: TLS handshake failed (a plaintext or "
+                                              "untrusted peer?): ") +
+                                  e.getDescription().cStr());
+                            }));
+    }
     return accept_loop(listener);
   });
+}
+
+void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream) {
+  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr);
+  Connection& c = *connection;
+  connections_.push_back(kj::mv(connection));
+  tasks_->add(c.run().then([this, &c]() { on_closed(c); },
+                           [this, &c](kj::Exception&& e) {
+                             if (c.authenticated())
+                               failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+                             log(c.describe() + " closed: " + e.getDescription().cStr());
+                             on_closed(c);
+                           }));
 }
 
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
@@ -266,12 +261,14 @@ void NodeCore::dial(Peer& p) {
     return;
   }
   p.dialing = true;
-  tasks_->add(io_->provider->getNetwork()
-                  .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
-                  .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
-                  .then([this, &p](kj::Own<kj::AsyncIoStream> plain) {
-                    return secure_dialled(*this, tls_.get(), p, kj::mv(plain));
-                  })
+  auto connected = io_->provider->getNetwork()
+                       .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
+                       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); });
+  if (tls_ != nullptr) {
+    connected = connected.then(
+        [this, &p](kj::Own<kj::AsyncIoStream> plain) { return secure_dialled(*this, *tls_, p, kj::mv(plain)); });
+  }
+  tasks_->add(kj::mv(connected)
                   .then([this, &p](kj::Own<kj::AsyncIoStream> stream) {
                     auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p);
                     Connection& c = *connection;
