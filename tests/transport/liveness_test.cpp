@@ -172,7 +172,7 @@ TEST_CASE("a link across nodes works as a local one, both ways") {
 
 TEST_CASE("a crashed peer is down: monitors, links and pending requests are told at once") {
   LogLines log;
-  PeerProcess peer("b", kSecret, "100");
+  PeerProcess peer("b", kSecret, {"--heartbeat-ms", "100"});
   troupe::System system;
   std::atomic<int> downs_reported{0};
   auto config = quick_config(log);
@@ -222,7 +222,7 @@ TEST_CASE("a crashed peer is down: monitors, links and pending requests are told
 
 TEST_CASE("a silent peer is closed for no heartbeat") {
   LogLines log;
-  PeerProcess peer("b", kSecret, "100");
+  PeerProcess peer("b", kSecret, {"--heartbeat-ms", "100"});
   troupe::System system;
   troupe::transport::Node node(system, quick_config(log));
   node.add_peer("b", "127.0.0.1", peer.port());
@@ -237,7 +237,7 @@ TEST_CASE("a silent peer is closed for no heartbeat") {
 
 TEST_CASE("heartbeats keep an idle connection alive past the timeout") {
   LogLines log;
-  PeerProcess peer("b", kSecret, "100");
+  PeerProcess peer("b", kSecret, {"--heartbeat-ms", "100"});
   troupe::System system;
   troupe::transport::Node node(system, quick_config(log));
   node.add_peer("b", "127.0.0.1", peer.port());
@@ -259,7 +259,7 @@ TEST_CASE("a restarted peer is reached again; handles to its old actors stay dea
   troupe::System system;
   troupe::transport::Node node(system, quick_config(log));
   troupe::ScopedActor me(system);
-  auto first = std::make_unique<PeerProcess>("b", kSecret, "100");
+  auto first = std::make_unique<PeerProcess>("b", kSecret, std::vector<std::string>{"--heartbeat-ms", "100"});
   node.add_peer("b", "127.0.0.1", first->port());
   auto old_echo = node.whereis("b", "echo", 10s);
   REQUIRE(old_echo.ok());
@@ -269,7 +269,7 @@ TEST_CASE("a restarted peer is reached again; handles to its old actors stay dea
   REQUIRE(me.receive<troupe::Down>(10s).ok());
   first.reset();
 
-  PeerProcess second("b", kSecret, "100");
+  PeerProcess second("b", kSecret, {"--heartbeat-ms", "100"});
   node.add_peer("b", "127.0.0.1", second.port());
   auto echo = node.whereis("b", "echo", 10s);
   REQUIRE(echo.ok());

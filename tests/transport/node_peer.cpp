@@ -1,5 +1,7 @@
-// A node in its own process, for the transport tests: `node_peer NAME SECRET [HEARTBEAT_MS]`
-// (HEARTBEAT_MS: the heartbeat interval, the timeout four times it). It prints
+// A node in its own process, for the transport tests:
+//   node_peer NAME SECRET [--heartbeat-ms N] [--tls CERT KEY CA]
+// (--heartbeat-ms: the heartbeat interval, the timeout four times it; --tls: the node uses TLS
+// with these PEM files, NodeConfig::tls). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
 // hosts:
 //   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
@@ -17,23 +19,34 @@
 #include <cstdlib>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 #include <unordered_map>
 
 using namespace transport_test;
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 4) {
-    std::cerr << "usage: node_peer NAME SECRET [HEARTBEAT_MS]\n";
+  if (argc < 3) {
+    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--tls CERT KEY CA]\n";
     return 2;
   }
   troupe::System system;
   troupe::transport::NodeConfig config{.name = argv[1], .secret = argv[2]};
-  if (argc == 4) {
-    const auto interval = std::chrono::milliseconds(std::atoi(argv[3]));
-    config.heartbeat_interval = interval;
-    config.heartbeat_timeout = 4 * interval;
+  for (int i = 3; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--heartbeat-ms" && i + 1 < argc) {
+      const auto interval = std::chrono::milliseconds(std::atoi(argv[++i]));
+      config.heartbeat_interval = interval;
+      config.heartbeat_timeout = 4 * interval;
+    } else if (flag == "--tls" && i + 3 < argc) {
+      config.tls = troupe::transport::TlsConfig{argv[i + 1], argv[i + 2], argv[i + 3]};
+      i += 3;
+    } else {
+      std::cerr << "node_peer: bad argument " << flag << "\n";
+      return 2;
+    }
   }
   troupe::transport::Node node(system, std::move(config));
 

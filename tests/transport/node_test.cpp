@@ -1,4 +1,5 @@
 // Two nodes in two processes on 127.0.0.1: the test's own and node_peer's (peer_process.hpp).
+#include "log_lines.hpp"
 #include "peer_process.hpp"
 #include "test_support.hpp"
 #include "wire_messages.hpp"
@@ -24,25 +25,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kSecret = "correct horse battery staple";
-
-// Log lines of a node, kept for assertions.
-struct LogLines {
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  std::function<void(std::string_view)> sink() {
-    return [this](std::string_view line) {
-      std::lock_guard lock(mutex);
-      lines.emplace_back(line);
-    };
-  }
-  bool contains(std::string_view text) {
-    std::lock_guard lock(mutex);
-    for (const auto& l : lines) {
-      if (l.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
 
 // Writes `bytes` to a fresh TCP connection to 127.0.0.1:port, then reports whether the node closed
 // it (read gives EOF or an error within the timeout).

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #ifndef TROUPE_NODE_PEER_PATH
 #error "TROUPE_NODE_PEER_PATH must name the node_peer program"
@@ -23,8 +24,13 @@ namespace transport_test {
 
 class PeerProcess {
  public:
-  // `heartbeat_ms`, if not empty: node_peer's heartbeat interval in milliseconds.
-  PeerProcess(const std::string& name, const std::string& secret, const std::string& heartbeat_ms = {}) {
+  // `extra` follows NAME SECRET on node_peer's command line (e.g. its TLS files).
+  PeerProcess(const std::string& name, const std::string& secret, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"node_peer", name, secret};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     int to_child[2];
     int from_child[2];
     if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) throw std::runtime_error("pipe failed");
@@ -37,12 +43,7 @@ class PeerProcess {
       ::close(to_child[1]);
       ::close(from_child[0]);
       ::close(from_child[1]);
-      if (heartbeat_ms.empty()) {
-        ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), static_cast<char*>(nullptr));
-      } else {
-        ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), heartbeat_ms.c_str(),
-                static_cast<char*>(nullptr));
-      }
+      ::execv(TROUPE_NODE_PEER_PATH, argv.data());
       ::_exit(127);
     }
     ::close(to_child[0]);

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "envelope_decoder.hpp"
 #include "remote_actor.hpp"
 
 #include <troupe/message.hpp>
@@ -213,11 +214,9 @@ void Connection::handle(capnp::MessageReader& frame) {
 void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes) {
   for (auto in : envelopes) {
     node_.received.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    const auto kind = in.getKind();
-    KJ_REQUIRE(kind == wire::Kind::MESSAGE || kind == wire::Kind::REQUEST || kind == wire::Kind::RESPONSE,
-               "unknown envelope kind");
+    const EnvelopeKind local_kind = envelope_kind(in.getKind());
     RemoteActor* requester =
-        kind == wire::Kind::REQUEST && in.getSender() != 0 ? node_.proxy(*peer_, in.getSender()) : nullptr;
+        local_kind == EnvelopeKind::request && in.getSender() != 0 ? node_.proxy(*peer_, in.getSender()) : nullptr;
     auto answer_error = [&](Errc code, std::string what) {
       if (requester == nullptr) return;
       requester->add_ref();  // the response's target holds no reference; send_response borrows
@@ -226,7 +225,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
     };
     runtime::ActorCore* target = node_.exported(in.getReceiver());
     const auto type_name = in.getMessageType();
-    const WireTypeInfo* info = find_wire_type(std::string_view(type_name.cStr(), type_name.size()));
+    const WireTypeInfo* info = envelope_type(in);
     if (target == nullptr || info == nullptr) {
       node_.dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
       answer_error(target == nullptr ? Errc::dead_actor : Errc::unexpected_message,
@@ -235,16 +234,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
                        : std::string(type_name.cStr()) + " is not declared on node " + node_.config().name);
       continue;
     }
-    auto payload = in.getPayload();
-    Envelope* env = nullptr;
-    const EnvelopeKind local_kind = kind == wire::Kind::MESSAGE   ? EnvelopeKind::message
-                                    : kind == wire::Kind::REQUEST ? EnvelopeKind::request
-                                                                  : EnvelopeKind::response;
-    try {
-      env = info->decode(local_kind, payload.begin(), payload.size());
-    } catch (const WireError& e) {
-      KJ_FAIL_REQUIRE("undecodable payload", type_name.cStr(), e.what());
-    }
+    Envelope* env = decode_envelope_payload(*info, local_kind, in);
     if (local_kind == EnvelopeKind::request) {
       if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
       env->reply().reply_to = requester;

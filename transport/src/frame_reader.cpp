@@ -49,7 +49,11 @@ kj::Promise<ReadFrame> read_frame(kj::AsyncInputStream& in, FrameLimits limits) 
         sizes[0] = first[1];
         auto table = kj::heapArray<std::uint32_t>(rest_words);
         auto* table_ptr = table.begin();
-        return in.read(table_ptr, rest_words * 4)
+        // No read of zero bytes (a one-segment frame has no more table): on a TLS stream it is an
+        // SSL_read of 0 bytes, which kj takes for the end of the stream.
+        kj::Promise<void> table_read =
+            rest_words == 0 ? kj::Promise<void>(kj::READY_NOW) : in.read(table_ptr, rest_words * 4);
+        return kj::mv(table_read)
             .then([&in, limits, sizes = kj::mv(sizes), table = kj::mv(table)]() mutable -> kj::Promise<ReadFrame> {
               std::uint64_t total_words = 0;
               for (std::size_t i = 1; i < sizes.size(); ++i) sizes[i] = table[i - 1];

@@ -1,6 +1,7 @@
 #include "connection.hpp"
 #include "node_core.hpp"
 #include "remote_actor.hpp"
+#include "tls.hpp"
 
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
@@ -42,12 +43,23 @@ std::uint64_t random_incarnation() {
 constexpr kj::Duration kFirstBackoff = 100 * kj::MILLISECONDS;
 constexpr kj::Duration kMaxBackoff = 2 * kj::SECONDS;
 
+// A dialled stream, encrypted once the TLS handshake succeeded. A failure is a refusal, counted;
+// it rejects, and dial() logs it and fails the peer's lookups.
+kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& tls, Peer& p,
+                                                        kj::Own<kj::AsyncIoStream> stream) {
+  return tls.wrap_dialled(kj::mv(stream), p.name).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
+    node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    kj::throwFatalException(kj::mv(e));
+  });
+}
+
 }  // namespace
 
 NodeCore::NodeCore(System& system, NodeConfig config)
     : system_(system), config_(std::move(config)), incarnation_(random_incarnation()) {
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
   if (config_.name.empty()) throw std::runtime_error("troupe: a node needs a name");
+  if (config_.tls) tls_ = std::make_unique<NodeTls>(*config_.tls);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
 }
@@ -157,19 +169,36 @@ void NodeCore::run(std::promise<void>& listening) {
 }
 
 kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
-  return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> stream) {
-    auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr);
-    Connection& c = *connection;
-    connections_.push_back(kj::mv(connection));
-    tasks_->add(c.run().then([this, &c]() { on_closed(c); },
-                             [this, &c](kj::Exception&& e) {
-                               if (c.authenticated())
-                                 failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-                               log(c.describe() + " closed: " + e.getDescription().cStr());
-                               on_closed(c);
-                             }));
+  return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> plain) {
+    if (tls_ == nullptr) {
+      serve_accepted(kj::mv(plain));
+    } else {
+      // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: logged, counted,
+      // and the stream dropped; the node serves on.
+      tasks_->add(tls_->wrap_accepted(kj::mv(plain))
+                      .then([this](kj::Own<kj::AsyncIoStream> secured) { serve_accepted(kj::mv(secured)); },
+                            [this](kj::Exception&& e) {
+                              refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+                              log(std::string("refused a connection: TLS handshake failed (a plaintext or "
+                                              "untrusted peer?): ") +
+                                  e.getDescription().cStr());
+                            }));
+    }
     return accept_loop(listener);
   });
+}
+
+void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream) {
+  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr);
+  Connection& c = *connection;
+  connections_.push_back(kj::mv(connection));
+  tasks_->add(c.run().then([this, &c]() { on_closed(c); },
+                           [this, &c](kj::Exception&& e) {
+                             if (c.authenticated())
+                               failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+                             log(c.describe() + " closed: " + e.getDescription().cStr());
+                             on_closed(c);
+                           }));
 }
 
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
@@ -277,9 +306,14 @@ void NodeCore::dial(Peer& p) {
     return;
   }
   p.dialing = true;
-  tasks_->add(io_->provider->getNetwork()
-                  .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
-                  .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
+  auto connected = io_->provider->getNetwork()
+                       .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
+                       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); });
+  if (tls_ != nullptr) {
+    connected = connected.then(
+        [this, &p](kj::Own<kj::AsyncIoStream> plain) { return secure_dialled(*this, *tls_, p, kj::mv(plain)); });
+  }
+  tasks_->add(kj::mv(connected)
                   .then([this, &p](kj::Own<kj::AsyncIoStream> stream) {
                     auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p);
                     Connection& c = *connection;

@@ -28,6 +28,7 @@
 namespace troupe::transport::detail {
 
 class Connection;
+class NodeTls;
 class RemoteActor;
 
 // A message on its way out, serialized on the transport thread.
@@ -126,6 +127,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
  private:
   void run(std::promise<void>& listening);
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
+  void serve_accepted(kj::Own<kj::AsyncIoStream> stream);  // runs a Connection on an accepted stream
   kj::Promise<void> pump();
   void wake_locked();  // under mutex_: makes the loop look at what was handed over
   void dial(Peer& peer);
@@ -135,6 +137,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
 
   System& system_;
   NodeConfig config_;
+  std::unique_ptr<NodeTls> tls_;  // built from config_.tls; used by the transport thread only
   std::uint16_t port_ = 0;
   const std::uint64_t incarnation_;  // random, chosen at start: tells this run from a restarted one
   std::thread thread_;

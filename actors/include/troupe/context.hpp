@@ -173,7 +173,7 @@ class Context : public runtime::ActorCore {
   SupervisorHandle spawn_supervisor(SupervisorSpec spec, std::vector<ChildSpec> children);
 
   // The actor's type, for diagnostics.
-  virtual std::string_view name() const noexcept = 0;
+  std::string_view name() const noexcept override = 0;
 
   // Internals, used by the runtime and by System.
   runtime::TurnResult resume() noexcept final;

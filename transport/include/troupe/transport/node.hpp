@@ -27,7 +27,12 @@
 // the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
 //
 // Not yet across nodes: credits (the outbound queue of an unconnected peer is unbounded), handles
-// inside messages, remote spawn, TLS.
+// inside messages, remote spawn.
+//
+// TLS (optional, NodeConfig::tls): every connection, accepted or dialled, is encrypted with TLS
+// before the HMAC handshake, which still runs inside it: TLS protects the channel, the secret
+// authorises the node. A TLS node refuses a plaintext peer (and a plaintext node a TLS one), logs
+// it, counts it in handshakes_refused, and goes on serving.
 #pragma once
 
 #include <troupe/error.hpp>
@@ -38,10 +43,23 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace troupe::transport {
+
+// PEM files for TLS between nodes. Every node of a cluster trusts the same CA(s) and has a
+// certificate signed by one of them. Checks: both sides verify the other's certificate chain
+// against `trusted_ca_file` only (not the system's trust store); the dialer also checks that the
+// listener's certificate names the node it dialled (a subjectAltName DNS entry, or else the
+// common name, equal to the node name: give each node a certificate for its own name); the
+// listener checks the dialer's chain only, the dialer's name being proven by the HMAC handshake.
+struct TlsConfig {
+  std::string certificate_chain_file;  // this node's certificate first, then any intermediates
+  std::string private_key_file;        // the certificate's key, unencrypted
+  std::string trusted_ca_file;         // the CA certificate(s) that sign the nodes' certificates
+};
 
 struct NodeConfig {
   std::string name;  // unique among the nodes that talk to each other
@@ -59,6 +77,8 @@ struct NodeConfig {
   std::function<void(std::string_view node)> on_node_down{};
   // Connection events (refusals, closes and why); default: one line on stderr.
   std::function<void(std::string_view)> log{};
+  // TLS on every connection of this node; none: plaintext (then only the HMAC handshake).
+  std::optional<TlsConfig> tls{};
 };
 
 struct NodeStats {
@@ -80,8 +100,8 @@ class NodeCore;
 
 class Node {
  public:
-  // Starts the transport thread and listens. Throws std::runtime_error if it cannot listen or the
-  // secret is empty. `system` must outlive the node.
+  // Starts the transport thread and listens. Throws std::runtime_error if it cannot listen, the
+  // secret is empty, or a TLS file cannot be read or parsed. `system` must outlive the node.
   Node(System& system, NodeConfig config);
   // Closes every connection and stops the transport thread. Messages still queued for remote
   // actors are dropped; handles to remote actors stay valid (sends to them become dead letters).

@@ -88,9 +88,24 @@ concept WireEncodable = requires(WireWriter& w, const T& v) {
 };
 
 template <class T>
-struct WireCodec<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>> {
+struct WireCodec<T, std::enable_if_t<(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>>> {
   static void encode(WireWriter& w, const T& v) { w.bytes(&v, sizeof v); }
   static void decode(WireReader& r, T& v) { r.bytes(&v, sizeof v); }
+};
+
+// One byte, 0 or 1: any other byte copied into a bool would be undefined behaviour.
+template <>
+struct WireCodec<bool> {
+  static void encode(WireWriter& w, const bool& v) {
+    const std::uint8_t byte = v ? 1 : 0;
+    w.bytes(&byte, 1);
+  }
+  static void decode(WireReader& r, bool& v) {
+    std::uint8_t byte = 0;
+    r.bytes(&byte, 1);
+    if (byte > 1) throw WireError("troupe: a bool that is neither 0 nor 1");
+    v = byte == 1;
+  }
 };
 
 template <>
