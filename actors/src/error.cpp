@@ -33,6 +33,10 @@ std::string_view to_string(Errc code) noexcept {
       return "no_such_name";
     case Errc::node_unreachable:
       return "node_unreachable";
+    case Errc::no_such_type:
+      return "no_such_type";
+    case Errc::bad_arguments:
+      return "bad_arguments";
   }
   return "unknown";
 }

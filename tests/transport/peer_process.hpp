@@ -23,7 +23,8 @@ namespace transport_test {
 
 class PeerProcess {
  public:
-  PeerProcess(const std::string& name, const std::string& secret) {
+  // `program`: node_peer by default, or another build of it (node_peer_v1).
+  PeerProcess(const std::string& name, const std::string& secret, const char* program = TROUPE_NODE_PEER_PATH) {
     int to_child[2];
     int from_child[2];
     if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) throw std::runtime_error("pipe failed");
@@ -36,7 +37,7 @@ class PeerProcess {
       ::close(to_child[1]);
       ::close(from_child[0]);
       ::close(from_child[1]);
-      ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), static_cast<char*>(nullptr));
+      ::execl(program, "node_peer", name.c_str(), secret.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(to_child[0]);

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "codec_context.hpp"
 #include "remote_actor.hpp"
 
 #include <troupe/message.hpp>
@@ -60,6 +61,8 @@ kj::Promise<void> Connection::dialer_handshake() {
   h.setProtocolVersion(wire::PROTOCOL_VERSION);
   h.setNodeName(node_.config().name);
   h.setNonce(bytes_of(mine));
+  h.setListenHost(node_.config().listen_host);
+  h.setListenPort(node_.port());
   return write_frame(kj::mv(hello))
       .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
       .then([this, mine](ReadFrame read) {
@@ -109,9 +112,13 @@ kj::Promise<void> Connection::listener_handshake() {
     h.setNodeName(node_.config().name);
     h.setNonce(bytes_of(mine));
     h.setProof(kj::arrayPtr(mac.data(), mac.size()));
+    h.setListenHost(node_.config().listen_host);
+    h.setListenPort(node_.port());
+    std::pair<std::string, std::uint16_t> dialer_address{hello.getListenHost().cStr(), hello.getListenPort()};
     return write_frame(kj::mv(reply))
         .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
-        .then([this, theirs, mine, dialer_name = kj::mv(dialer_name)](ReadFrame read) {
+        .then([this, theirs, mine, dialer_name = kj::mv(dialer_name),
+               dialer_address = kj::mv(dialer_address)](ReadFrame read) mutable {
           KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
           auto& frame = read.message;
           auto root = frame->getRoot<wire::Frame>();
@@ -124,6 +131,8 @@ kj::Promise<void> Connection::listener_handshake() {
             KJ_FAIL_REQUIRE("handshake refused: the dialer could not prove the shared secret", dialer_name);
           }
           peer_ = &node_.peer(dialer_name);
+          // Where the dialer listens: handles to its actors that this node passes on name it.
+          if (!peer_->address && dialer_address.second != 0) peer_->address = kj::mv(dialer_address);
         });
   });
 }
@@ -201,6 +210,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
                                     : kind == wire::Kind::REQUEST ? EnvelopeKind::request
                                                                   : EnvelopeKind::response;
     try {
+      CodecScope scope(node_, *peer_);  // handles in the message resolve through the sending peer
       env = info->decode(local_kind, payload.begin(), payload.size());
     } catch (const WireError& e) {
       KJ_FAIL_REQUIRE("undecodable payload", type_name.cStr(), e.what());

@@ -2,6 +2,7 @@
 // thread alone; the rest is guarded by `mutex_` or atomic, as marked.
 #pragma once
 
+#include "spawner.hpp"
 #include "wire.capnp.h"
 
 #include <troupe/runtime/actor_core.hpp>
@@ -75,6 +76,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::uint16_t port() const noexcept { return port_; }
   NodeStats stats() const noexcept;
   void log(const std::string& line);
+  Spawnables& spawnables() noexcept { return *spawnables_; }
+  DynamicHandle spawner(std::string_view peer);
 
   // Transport thread only.
   Peer& peer(std::string_view name);
@@ -101,6 +104,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
 
   System& system_;
   NodeConfig config_;
+  std::shared_ptr<Spawnables> spawnables_ = std::make_shared<Spawnables>();
+  DynamicHandle spawner_;  // exported as kSpawnerId
   std::uint16_t port_ = 0;
   std::thread thread_;
 

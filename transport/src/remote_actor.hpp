@@ -21,6 +21,7 @@ class RemoteActor final : public runtime::ActorCore {
 
   Peer& peer() const noexcept { return peer_; }
   std::uint64_t remote_id() const noexcept { return remote_id_; }
+  const NodeCore* owner() const noexcept { return node_.get(); }
 
  private:
   ~RemoteActor() override = default;

@@ -27,6 +27,8 @@ enum class Errc : std::uint8_t {
   not_serializable,    // a message to a remote actor whose type is not declared for the wire
   no_such_name,        // a remote registry lookup found no actor under that name
   node_unreachable,    // a peer node could not be reached or refused the handshake
+  no_such_type,        // a remote spawn named a type the node has not registered as spawnable
+  bad_arguments,       // a remote spawn's arguments are not of the type its factory takes
 };
 
 std::string_view to_string(Errc code) noexcept;

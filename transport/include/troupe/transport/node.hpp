@@ -16,14 +16,21 @@
 // serializes what actors send to remote handles. Workers hand it remote-bound messages through
 // the remote actor's mailbox and one coalesced cross-thread wake-up per batch.
 //
+// Handles travel inside declared messages (wire_type.hpp) and stay usable on the receiving node,
+// also when they name an actor on a third node (the receiver dials it). Every node runs a spawner
+// (spawn.hpp): register_spawnable here, then spawn("b", "word-counter", Args{...}) from elsewhere,
+// or a SpawnRequest from inside an actor. An actor whose handle crossed (or that a lookup found)
+// stays exported, so reachable and alive, for as long as its node runs.
+//
 // Not yet across nodes: links, monitors and node-down (a signal to a remote actor is dropped and
-// logged), heartbeats, credits (the outbound queue of an unconnected peer is unbounded), handles
-// inside messages, remote spawn, TLS.
+// logged), heartbeats, credits (the outbound queue of an unconnected peer is unbounded), TLS.
 #pragma once
 
 #include <troupe/error.hpp>
 #include <troupe/handle.hpp>
+#include <troupe/scoped_actor.hpp>
 #include <troupe/system.hpp>
+#include <troupe/transport/spawn.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -83,9 +90,40 @@ class Node {
   Result<DynamicHandle> whereis(std::string_view peer, std::string_view actor_name,
                                 Duration timeout = std::chrono::seconds(5));
 
+  // Lets any node start actors of type `type` here (Node::spawn, or a SpawnRequest to this node's
+  // spawner): `factory(system, args)` returns the new actor's handle (a DynamicHandle or a typed
+  // one); Args is a declared wire type. A later registration under the same name replaces it.
+  template <class Args, class F>
+  void register_spawnable(std::string type, F factory) {
+    static_assert(WireEncodable<Args>, "troupe: spawn arguments must be a declared wire type");
+    register_spawnable(std::move(type), &message_type<Args>,
+                       [factory = std::move(factory)](System& system, Envelope& args) -> DynamicHandle {
+                         return factory(system, static_cast<const Args&>(payload<Args>(args)));
+                       });
+  }
+
+  // Starts an actor of registered type `type` on node `peer` (blocking; call it outside actor
+  // handlers, which send a SpawnRequest to spawner(peer) instead). Errors: no_such_type,
+  // bad_arguments, actor_failed (the factory threw), node_unreachable, timeout.
+  template <class Args>
+  Result<DynamicHandle> spawn(std::string_view peer, std::string type, Args args,
+                              Duration timeout = std::chrono::seconds(5)) {
+    ScopedActor self(system());
+    return self.request<DynamicHandle>(spawner(peer), SpawnRequest::of(std::move(type), std::move(args)), timeout);
+  }
+
+  // The built-in spawner of node `peer` (this node's own for its own name), for SpawnRequest and
+  // WhereisRequest (spawn.hpp) from actors. Needs no network round trip: it only waits for the
+  // transport thread to make the proxy. Empty once the node has stopped.
+  DynamicHandle spawner(std::string_view peer);
+
   NodeStats stats() const noexcept;
 
  private:
+  System& system() noexcept;
+  void register_spawnable(std::string type, const MessageType* args_type,
+                          std::function<DynamicHandle(System&, Envelope&)> make);
+
   std::shared_ptr<detail::NodeCore> core_;
 };
 
