@@ -31,6 +31,14 @@ TEST_CASE("a handle sent inside a message lets the receiving node reply to the o
   const Pong pong = answer.get();
   CHECK(pong.n == 42);
   CHECK(pong.text == "called back");
+
+  troupe::ScopedActor me(system);
+  SUBCASE("an empty handle arrives empty") {
+    CHECK(me.request<bool>(*relay, HandleProbe{}, 10s).value_or(true) == false);
+  }
+  SUBCASE("a handle to an actor of the receiving node itself arrives valid") {
+    CHECK(me.request<bool>(*relay, HandleProbe{*relay}, 10s).value_or(false) == true);
+  }
 }
 
 TEST_CASE("a node passes on a handle to an actor on a third node, and the receiver dials that node") {

@@ -4,8 +4,8 @@
 //   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
 //   "sink": checks each sender's Seq stream is in order, answers Tally with what it saw;
 //   "stats": answers RefusedCount with the node's refused-handshake count;
-//   "relay": answers Callback through the handle inside it, and Introduce with a handle to an
-//            actor on a third node;
+//   "relay": answers Callback through the handle inside it, HandleProbe with whether its handle
+//            arrived valid, and Introduce with a handle to an actor on a third node;
 //   "evolution": echoes Versioned and ReadingMessage as this build's version of them sees them
 //            (node_peer_v1 is this program built with the older versions);
 // and the spawnable type "word-counter" (WordCounterArgs).
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   });
   auto relay = system.spawn([&node](troupe::Context& self) {
     return troupe::behavior([](const Callback& c) { (void)c.to.send(Pong{c.n + 1, "called back", 0}); },
+                            [](const HandleProbe& p) { return p.handle.valid(); },
                             [&self, &node](const Introduce& i) -> troupe::Task<troupe::Result<troupe::DynamicHandle>> {
                               node.add_peer(i.node, "127.0.0.1", i.port);
                               troupe::DynamicHandle spawner = node.spawner(i.node);

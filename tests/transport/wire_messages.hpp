@@ -62,6 +62,12 @@ struct Callback {
 };
 TROUPE_WIRE_MESSAGE(Callback, to, n);
 
+// Asks b's relay whether the handle inside arrived valid; answers bool.
+struct HandleProbe {
+  troupe::DynamicHandle handle;
+};
+TROUPE_WIRE_MESSAGE(HandleProbe, handle);
+
 // Asks b's relay for the handle of `actor` on node `node` (listening on 127.0.0.1:port), which b
 // looks up through that node's spawner.
 struct Introduce {
