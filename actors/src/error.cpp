@@ -35,6 +35,10 @@ std::string_view to_string(Errc code) noexcept {
       return "node_unreachable";
     case Errc::node_down:
       return "node_down";
+    case Errc::no_such_type:
+      return "no_such_type";
+    case Errc::bad_arguments:
+      return "bad_arguments";
   }
   return "unknown";
 }

@@ -9,6 +9,11 @@
 //   "stats": answers RefusedCount with the node's refused-handshake count;
 //   "victim": stops on Quit, normally or with the error it names;
 //   "hang": takes Hang requests and never answers them.
+//   "relay": answers Callback through the handle inside it, HandleProbe with whether its handle
+//            arrived valid, and Introduce with a handle to an actor on a third node;
+//   "evolution": echoes Versioned and ReadingMessage as this build's version of them sees them
+//            (node_peer_v1 is this program built with the older versions);
+// and the spawnable type "word-counter" (WordCounterArgs).
 #include "wire_messages.hpp"
 
 #include <troupe/transport/node.hpp>
@@ -20,6 +25,7 @@
 #include <iostream>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -90,9 +96,43 @@ int main(int argc, char** argv) {
       return kept->back();
     });
   });
+  auto relay = system.spawn([&node](troupe::Context& self) {
+    return troupe::behavior([](const Callback& c) { (void)c.to.send(Pong{c.n + 1, "called back", 0}); },
+                            [](const HandleProbe& p) { return p.handle.valid(); },
+                            [&self, &node](const Introduce& i) -> troupe::Task<troupe::Result<troupe::DynamicHandle>> {
+                              node.add_peer(i.node, "127.0.0.1", i.port);
+                              troupe::DynamicHandle spawner = node.spawner(i.node);
+                              troupe::transport::WhereisRequest lookup{i.actor};
+                              co_return co_await self.request(spawner, std::move(lookup), std::chrono::seconds(10));
+                            });
+  });
+  auto evolution = system.spawn([](troupe::Context&) {
+    return troupe::behavior([](const Versioned& v) { return v; },
+                            [](const ReadingMessage& in) {
+                              // A fresh message of this build's version, from what this version reads.
+                              ReadingMessage out;
+                              out.build().setSensor(in.read().getSensor());
+                              out.build().setValue(in.read().getValue() + 1);
+#ifndef TROUPE_TEST_OLD_SCHEMA
+                              out.build().setScale(in.read().getScale());
+#endif
+                              return out;
+                            });
+  });
+  node.register_spawnable<WordCounterArgs>("word-counter", [](troupe::System& sys, const WordCounterArgs& args) {
+    return sys.spawn([ignore = args.ignore](troupe::Context&) {
+      return troupe::behavior([ignore](const CountWords& c) {
+        std::istringstream words(c.text);
+        std::uint64_t n = 0;
+        for (std::string w; words >> w;) n += w != ignore ? 1 : 0;
+        return n;
+      });
+    });
+  });
   if (!system.register_name("echo", echo) || !system.register_name("sink", sink) ||
       !system.register_name("stats", stats) || !system.register_name("victim", victim) ||
-      !system.register_name("hang", hang)) {
+      !system.register_name("hang", hang) || !system.register_name("relay", relay) ||
+      !system.register_name("evolution", evolution)) {
     return 1;
   }
   std::printf("port %u\n", static_cast<unsigned>(node.port()));

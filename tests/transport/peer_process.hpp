@@ -24,8 +24,10 @@ namespace transport_test {
 
 class PeerProcess {
  public:
-  // `extra` follows NAME SECRET on node_peer's command line (e.g. its TLS files).
-  PeerProcess(const std::string& name, const std::string& secret, const std::vector<std::string>& extra = {}) {
+  // `extra` follows NAME SECRET on the command line (e.g. its TLS files); `program`: node_peer
+  // by default, or another build of it (node_peer_v1).
+  PeerProcess(const std::string& name, const std::string& secret, const std::vector<std::string>& extra = {},
+              const char* program = TROUPE_NODE_PEER_PATH) {
     std::vector<std::string> args{"node_peer", name, secret};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
@@ -43,7 +45,7 @@ class PeerProcess {
       ::close(to_child[1]);
       ::close(from_child[0]);
       ::close(from_child[1]);
-      ::execv(TROUPE_NODE_PEER_PATH, argv.data());
+      ::execv(program, argv.data());
       ::_exit(127);
     }
     ::close(to_child[0]);

@@ -1,7 +1,16 @@
 // The message types the transport tests send between processes, declared once for both sides.
 #pragma once
 
+#include <troupe/handle.hpp>
+#include <troupe/transport/capnp_message.hpp>
 #include <troupe/transport/wire_type.hpp>
+
+// Two versions of the evolving types: node_peer_v1 is built with the old ones, the rest with the new.
+#ifdef TROUPE_TEST_OLD_SCHEMA
+#include "evolution_v1.capnp.h"
+#else
+#include "evolution_v2.capnp.h"
+#endif
 
 #include <cstdint>
 #include <string>
@@ -55,6 +64,58 @@ TROUPE_WIRE_MESSAGE(Quit, error);
 // A request node_peer's "hang" never answers (it keeps the promise).
 struct Hang {};
 TROUPE_WIRE_EMPTY_MESSAGE(Hang);
+
+// Asks b's relay to send Pong{n + 1, "called back"} to `to` (a handle from the sending node).
+struct Callback {
+  troupe::Handle<void(Pong)> to;
+  std::int32_t n = 0;
+};
+TROUPE_WIRE_MESSAGE(Callback, to, n);
+
+// Asks b's relay whether the handle inside arrived valid; answers bool.
+struct HandleProbe {
+  troupe::DynamicHandle handle;
+};
+TROUPE_WIRE_MESSAGE(HandleProbe, handle);
+
+// Asks b's relay for the handle of `actor` on node `node` (listening on 127.0.0.1:port), which b
+// looks up through that node's spawner.
+struct Introduce {
+  std::string node;
+  std::uint16_t port = 0;
+  std::string actor;
+};
+TROUPE_WIRE_MESSAGE(Introduce, node, port, actor);
+
+// The arguments of node_peer's spawnable "word-counter": words equal to `ignore` are not counted.
+struct WordCounterArgs {
+  std::string ignore;
+};
+TROUPE_WIRE_MESSAGE(WordCounterArgs, ignore);
+
+// Asks a word counter how many words `text` has; answers std::uint64_t.
+struct CountWords {
+  std::string text;
+};
+TROUPE_WIRE_MESSAGE(CountWords, text);
+
+// A message type that grew: `note` was appended in the newer version. node_peer's "evolution"
+// echoes it as its own version sees it.
+#ifdef TROUPE_TEST_OLD_SCHEMA
+struct Versioned {
+  std::int32_t n = 0;
+};
+TROUPE_WIRE_MESSAGE(Versioned, n);
+#else
+struct Versioned {
+  std::int32_t n = 0;
+  std::string note = "none";  // new: an older sender's message reads as "none"
+};
+TROUPE_WIRE_MESSAGE(Versioned, n, note);
+#endif
+
+// A Cap'n Proto struct as a message (evolution_v1.capnp / evolution_v2.capnp).
+TROUPE_WIRE_CAPNP_MESSAGE(ReadingMessage, evo::Reading);
 
 // A type only the test process knows: sending it across must fail cleanly.
 struct NotOnTheWire {

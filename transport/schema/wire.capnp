@@ -40,6 +40,8 @@ struct Hello {
   nodeName @1 :Text;
   nonce @2 :Data;          # 32 random bytes
   proof @3 :Data;          # the listener's HMAC (empty in the dialing side's hello)
+  listenHost @4 :Text;     # where this node listens, so handles to its actors can name it to others
+  listenPort @5 :UInt16;
 }
 
 struct Proof {

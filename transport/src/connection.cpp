@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include "envelope_decoder.hpp"
+#include "codec_context.hpp"
 #include "remote_actor.hpp"
 
 #include <troupe/message.hpp>
@@ -96,6 +97,8 @@ kj::Promise<void> Connection::dialer_handshake() {
   h.setProtocolVersion(wire::PROTOCOL_VERSION);
   h.setNodeName(node_.config().name);
   h.setNonce(bytes_of(mine));
+  h.setListenHost(node_.config().listen_host);
+  h.setListenPort(node_.port());
   return write_frame(kj::mv(hello))
       .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
       .then([this, mine](ReadFrame read) {
@@ -145,9 +148,13 @@ kj::Promise<void> Connection::listener_handshake() {
     h.setNodeName(node_.config().name);
     h.setNonce(bytes_of(mine));
     h.setProof(kj::arrayPtr(mac.data(), mac.size()));
+    h.setListenHost(node_.config().listen_host);
+    h.setListenPort(node_.port());
+    std::pair<std::string, std::uint16_t> dialer_address{hello.getListenHost().cStr(), hello.getListenPort()};
     return write_frame(kj::mv(reply))
         .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
-        .then([this, theirs, mine, dialer_name = kj::mv(dialer_name)](ReadFrame read) {
+        .then([this, theirs, mine, dialer_name = kj::mv(dialer_name),
+               dialer_address = kj::mv(dialer_address)](ReadFrame read) mutable {
           KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
           auto& frame = read.message;
           auto root = frame->getRoot<wire::Frame>();
@@ -160,6 +167,8 @@ kj::Promise<void> Connection::listener_handshake() {
             KJ_FAIL_REQUIRE("handshake refused: the dialer could not prove the shared secret", dialer_name);
           }
           peer_ = &node_.peer(dialer_name);
+          // Where the dialer listens: handles to its actors that this node passes on name it.
+          if (!peer_->address && dialer_address.second != 0) peer_->address = kj::mv(dialer_address);
         });
   });
 }
@@ -234,7 +243,11 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
                        : std::string(type_name.cStr()) + " is not declared on node " + node_.config().name);
       continue;
     }
-    Envelope* env = decode_envelope_payload(*info, local_kind, in);
+    Envelope* env = nullptr;
+    {
+      CodecScope scope(node_, *peer_);  // handles in the message resolve through the sending peer
+      env = decode_envelope_payload(*info, local_kind, in);
+    }
     if (local_kind == EnvelopeKind::request) {
       if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
       env->reply().reply_to = requester;

@@ -62,6 +62,10 @@ NodeCore::NodeCore(System& system, NodeConfig config)
   if (config_.tls) tls_ = std::make_unique<NodeTls>(*config_.tls);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
+  // Before the transport thread starts (which then owns exports_): the first export, kSpawnerId.
+  spawner_ = spawn_spawner(system_, spawnables_);
+  const std::uint64_t id = export_actor(spawner_.core());
+  if (id != kSpawnerId) throw std::logic_error("troupe: the spawner must be the node's first export");
 }
 
 NodeCore::~NodeCore() { ::close(wake_fd_); }
@@ -334,6 +338,20 @@ void NodeCore::dial(Peer& p) {
                   }));
 }
 
+DynamicHandle NodeCore::spawner(std::string_view peer_name) {
+  if (peer_name == config_.name) return spawner_;
+  auto made = std::make_shared<std::promise<DynamicHandle>>();
+  auto answer = made->get_future();
+  post([this, made, peer_name = std::string(peer_name)]() {
+    made->set_value(DynamicHandle::share(proxy(peer(peer_name), kSpawnerId)));
+  });
+  try {
+    return answer.get();  // broken if the node stopped first: the task is dropped with its promise
+  } catch (const std::future_error&) {
+    return DynamicHandle();
+  }
+}
+
 void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   for (std::uint64_t id : p.lookups) {
     if (auto it = lookups_.find(id); it != lookups_.end()) {
@@ -345,6 +363,13 @@ void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   p.controls.clear();
   p.signals.clear();
   dead.fetch_add(p.envelopes.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  // Requests that never left get their answer now rather than at their timeout.
+  for (const OutEnvelope& e : p.envelopes) {
+    if (e.kind != wire::Kind::REQUEST || e.sender == 0) continue;
+    if (runtime::ActorCore* requester = exported(e.sender)) {
+      troupe::detail::send_response_error(requester, e.request_id, Error{Errc::node_unreachable, why});
+    }
+  }
   p.envelopes.clear();
 }
 
@@ -565,5 +590,13 @@ Result<DynamicHandle> Node::whereis(std::string_view peer, std::string_view acto
   return core_->whereis(peer, actor_name, timeout);
 }
 NodeStats Node::stats() const noexcept { return core_->stats(); }
+DynamicHandle Node::spawner(std::string_view peer) { return core_->spawner(peer); }
+System& Node::system() noexcept { return core_->system(); }
+void Node::register_spawnable(std::string type, const MessageType* args_type,
+                              std::function<DynamicHandle(System&, Envelope&)> make) {
+  std::lock_guard lock(core_->spawnables().mutex);
+  core_->spawnables().entries.insert_or_assign(std::move(type),
+                                               detail::Spawnables::Entry{args_type, std::move(make)});
+}
 
 }  // namespace troupe::transport

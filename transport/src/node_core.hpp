@@ -2,6 +2,7 @@
 // thread alone; the rest is guarded by `mutex_` or atomic, as marked.
 #pragma once
 
+#include "spawner.hpp"
 #include "wire.capnp.h"
 
 #include <troupe/exit_reason.hpp>
@@ -101,6 +102,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::uint16_t port() const noexcept { return port_; }
   NodeStats stats() const noexcept;
   void log(const std::string& line);
+  Spawnables& spawnables() noexcept { return *spawnables_; }
+  DynamicHandle spawner(std::string_view peer);
 
   // Transport thread only.
   Peer& peer(std::string_view name);
@@ -138,6 +141,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   System& system_;
   NodeConfig config_;
   std::unique_ptr<NodeTls> tls_;  // built from config_.tls; used by the transport thread only
+  std::shared_ptr<Spawnables> spawnables_ = std::make_shared<Spawnables>();
+  DynamicHandle spawner_;  // exported as kSpawnerId
   std::uint16_t port_ = 0;
   const std::uint64_t incarnation_;  // random, chosen at start: tells this run from a restarted one
   std::thread thread_;

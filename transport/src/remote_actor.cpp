@@ -1,5 +1,7 @@
 #include "remote_actor.hpp"
 
+#include "codec_context.hpp"
+
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
 #include <troupe/transport/wire_type.hpp>
@@ -64,7 +66,10 @@ void RemoteActor::serialize(Envelope* env) noexcept {
                : kind == EnvelopeKind::request ? wire::Kind::REQUEST
                                                : wire::Kind::RESPONSE;
     if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->export_actor(requester);
-    info->encode(*env, out.payload);
+    {
+      CodecScope scope(*node_, peer_);  // handles in the message export to, or name nodes for, peer_
+      info->encode(*env, out.payload);
+    }
     peer_.envelopes.push_back(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
     if (kind == EnvelopeKind::request && requester != nullptr) peer_.requests.emplace(out.sender, request_id);

@@ -25,6 +25,7 @@ class RemoteActor final : public runtime::ActorCore {
   // peer reuses ids). Messages become dead letters, requests fail with node_down, a monitor gets
   // Down node_down and a link the exit signal node_down, at once.
   void mark_dead() noexcept { dead_ = true; }
+  const NodeCore* owner() const noexcept { return node_.get(); }
 
  private:
   ~RemoteActor() override = default;

@@ -25,7 +25,8 @@ struct Table {
          {info_of<Unit>("troupe.Unit"), info_of<Error>("troupe.Error"), info_of<std::string>("string"),
           info_of<bool>("bool"), info_of<std::int8_t>("i8"), info_of<std::uint8_t>("u8"), info_of<std::int16_t>("i16"),
           info_of<std::uint16_t>("u16"), info_of<std::int32_t>("i32"), info_of<std::uint32_t>("u32"),
-          info_of<std::int64_t>("i64"), info_of<std::uint64_t>("u64"), info_of<float>("f32"), info_of<double>("f64")}) {
+          info_of<std::int64_t>("i64"), info_of<std::uint64_t>("u64"), info_of<float>("f32"), info_of<double>("f64"),
+          info_of<DynamicHandle>("troupe.Handle")}) {
       by_type.emplace(info.type, info);
       by_name.emplace(info.name, info);
     }

@@ -28,6 +28,8 @@ enum class Errc : std::uint8_t {
   no_such_name,        // a remote registry lookup found no actor under that name
   node_unreachable,    // a peer node could not be reached or refused the handshake
   node_down,           // the connection to the receiver's node was lost before a response came
+  no_such_type,        // a remote spawn named a type the node has not registered as spawnable
+  bad_arguments,       // a remote spawn's arguments are not of the type its factory takes
 };
 
 std::string_view to_string(Errc code) noexcept;

@@ -1,8 +1,9 @@
 // A node: the actor system of one process, reachable by other processes over TCP.
 //
 //   troupe::System system;
-//   troupe::transport::Node node(system, {.name = "a", .secret =
-//   *troupe::transport::load_secret_env("TROUPE_SECRET")}); node.add_peer("b", "127.0.0.1", 7001);
+//   auto secret = troupe::transport::load_secret_file("cluster.secret");   // mode 0600
+//   troupe::transport::Node node(system, {.name = "a", .secret = *secret});
+//   node.add_peer("b", "127.0.0.1", 7001);
 //   troupe::Result<troupe::DynamicHandle> echo = node.whereis("b", "echo");   // b's registry
 //   echo->send(Ping{1, "hi"});                                  // as to a local actor
 //
@@ -26,18 +27,24 @@
 // (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
 // the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
 //
-// Not yet across nodes: credits (the outbound queue of an unconnected peer is unbounded), handles
-// inside messages, remote spawn.
-//
 // TLS (optional, NodeConfig::tls): every connection, accepted or dialled, is encrypted with TLS
 // before the HMAC handshake, which still runs inside it: TLS protects the channel, the secret
 // authorises the node. A TLS node refuses a plaintext peer (and a plaintext node a TLS one), logs
 // it, counts it in handshakes_refused, and goes on serving.
+//
+// Handles travel inside declared messages (wire_type.hpp) and stay usable on the receiving node,
+// also when they name an actor on a third node (the receiver dials it). Every node runs a spawner
+// (spawn.hpp): register_spawnable here, then spawn("b", "word-counter", Args{...}) from elsewhere,
+// or a SpawnRequest from inside an actor. An actor whose handle crossed (or that a lookup found)
+// stays exported, so reachable and alive, for as long as its node runs.
+
 #pragma once
 
 #include <troupe/error.hpp>
 #include <troupe/handle.hpp>
+#include <troupe/scoped_actor.hpp>
 #include <troupe/system.hpp>
+#include <troupe/transport/spawn.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -120,9 +127,40 @@ class Node {
   Result<DynamicHandle> whereis(std::string_view peer, std::string_view actor_name,
                                 Duration timeout = std::chrono::seconds(5));
 
+  // Lets any node start actors of type `type` here (Node::spawn, or a SpawnRequest to this node's
+  // spawner): `factory(system, args)` returns the new actor's handle (a DynamicHandle or a typed
+  // one); Args is a declared wire type. A later registration under the same name replaces it.
+  template <class Args, class F>
+  void register_spawnable(std::string type, F factory) {
+    static_assert(WireEncodable<Args>, "troupe: spawn arguments must be a declared wire type");
+    register_spawnable(std::move(type), &message_type<Args>,
+                       [factory = std::move(factory)](System& system, Envelope& args) -> DynamicHandle {
+                         return factory(system, static_cast<const Args&>(payload<Args>(args)));
+                       });
+  }
+
+  // Starts an actor of registered type `type` on node `peer` (blocking; call it outside actor
+  // handlers, which send a SpawnRequest to spawner(peer) instead). Errors: no_such_type,
+  // bad_arguments, actor_failed (the factory threw), node_unreachable, timeout.
+  template <class Args>
+  Result<DynamicHandle> spawn(std::string_view peer, std::string type, Args args,
+                              Duration timeout = std::chrono::seconds(5)) {
+    ScopedActor self(system());
+    return self.request<DynamicHandle>(spawner(peer), SpawnRequest::of(std::move(type), std::move(args)), timeout);
+  }
+
+  // The built-in spawner of node `peer` (this node's own for its own name), for SpawnRequest and
+  // WhereisRequest (spawn.hpp) from actors. Needs no network round trip: it only waits for the
+  // transport thread to make the proxy. Empty once the node has stopped.
+  DynamicHandle spawner(std::string_view peer);
+
   NodeStats stats() const noexcept;
 
  private:
+  System& system() noexcept;
+  void register_spawnable(std::string type, const MessageType* args_type,
+                          std::function<DynamicHandle(System&, Envelope&)> make);
+
   std::shared_ptr<detail::NodeCore> core_;
 };
 

@@ -14,9 +14,24 @@
 // Fields are encoded in order, little-endian, strings and vectors with a 32-bit length; a newer
 // node may append fields (a decoder stops at the end of what it knows; missing trailing fields keep
 // their default value), so a message type can grow at its end without breaking older peers.
+//
+// Handles travel too: a field of type troupe::DynamicHandle or troupe::Handle<Sigs...> (and the
+// built-in reply type "troupe.Handle", a DynamicHandle) encodes as a reference the receiving node
+// can use. A local actor's handle exports the actor (the sending node keeps it reachable by id for
+// as long as the node runs); a handle to an actor on a third node carries that node's name and
+// listen address, so the receiver dials it on first use; an empty handle stays empty. Decoding
+// gives a proxy on the receiving node, or the actor itself where it is local there; a typed handle
+// keeps its type. Handles encode and decode only on a node's transport thread (the node does so
+// when a message crosses): anywhere else their codec throws WireError.
+//
+// Cap'n Proto structs cross as they are: CapnpMessage<Schema> (capnp_message.hpp) holds one
+// message, declared with TROUPE_WIRE_CAPNP_MESSAGE, and evolves by Cap'n Proto's rules instead of
+// the appended-fields rule above: a newer schema may add fields with new ordinals; an older reader
+// ignores them, and a newer reader of an older message reads each missing field's default.
 #pragma once
 
 #include <troupe/error.hpp>
+#include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 
 #include <cstdint>
@@ -167,6 +182,26 @@ struct WireCodec<Error> {
     WireCodec<Errc>::decode(r, e.code);
     WireCodec<std::string>::decode(r, e.what);
   }
+};
+
+namespace detail {
+// On the transport thread, inside a node's encode or decode (handle_codec.cpp): writes a reference
+// to `actor` (may be null), and reads one back as a new reference (null for an empty handle).
+// Throw WireError outside a node's codec, or for a reference the receiving node cannot resolve.
+void encode_actor_ref(WireWriter& w, runtime::ActorCore* actor);
+runtime::ActorCore* decode_actor_ref(WireReader& r);
+}  // namespace detail
+
+template <>
+struct WireCodec<DynamicHandle> {
+  static void encode(WireWriter& w, const DynamicHandle& h) { detail::encode_actor_ref(w, h.core()); }
+  static void decode(WireReader& r, DynamicHandle& h) { h = DynamicHandle::adopt(detail::decode_actor_ref(r)); }
+};
+
+template <class... Sigs>
+struct WireCodec<Handle<Sigs...>> {
+  static void encode(WireWriter& w, const Handle<Sigs...>& h) { detail::encode_actor_ref(w, h.core()); }
+  static void decode(WireReader& r, Handle<Sigs...>& h) { h = Handle<Sigs...>::adopt(detail::decode_actor_ref(r)); }
 };
 
 namespace detail {

@@ -1,0 +1,80 @@
+#include "spawner.hpp"
+
+#include <troupe/transport/spawn.hpp>
+#include <troupe/troupe.hpp>
+
+namespace troupe::transport {
+
+std::shared_ptr<Envelope> detail::share_envelope(Envelope* env) {
+  return std::shared_ptr<Envelope>(env, [](Envelope* e) { troupe::dispose(e); });
+}
+
+void WireCodec<detail::SpawnArgs>::encode(WireWriter& w, const detail::SpawnArgs& a) {
+  if (!a.value) throw WireError("troupe: a spawn request without arguments");
+  const detail::WireTypeInfo* info = detail::find_wire_type(a.value->type());
+  if (info == nullptr) throw WireError("troupe: spawn arguments of a type not declared for the wire");
+  std::string bytes;
+  info->encode(*a.value, bytes);
+  WireCodec<std::string>::encode(w, std::string(info->name));
+  WireCodec<std::string>::encode(w, bytes);
+}
+
+void WireCodec<detail::SpawnArgs>::decode(WireReader& r, detail::SpawnArgs& a) {
+  std::string type;
+  std::string bytes;
+  WireCodec<std::string>::decode(r, type);
+  WireCodec<std::string>::decode(r, bytes);
+  const detail::WireTypeInfo* info = detail::find_wire_type(type);
+  if (info == nullptr) {
+    a.undeclared = std::move(type);  // the spawner answers bad_arguments
+    return;
+  }
+  // Decoded here, on the transport thread, so handles among the arguments resolve.
+  a.value = detail::share_envelope(
+      info->decode(EnvelopeKind::message, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
+namespace detail {
+namespace {
+
+Result<DynamicHandle> spawn_registered(System& system, Spawnables& spawnables, const SpawnRequest& request) {
+  std::function<DynamicHandle(System&, Envelope&)> make;
+  {
+    std::lock_guard lock(spawnables.mutex);
+    auto it = spawnables.entries.find(request.type);
+    if (it == spawnables.entries.end()) {
+      return Error{Errc::no_such_type, "no spawnable type '" + request.type + "'"};
+    }
+    if (!request.args.value) {
+      return Error{Errc::bad_arguments, "arguments of type '" + request.args.undeclared + "' are not declared here"};
+    }
+    if (!request.args.value->is(*it->second.args_type)) {
+      return Error{Errc::bad_arguments, "'" + request.type + "' takes " + std::string(it->second.args_type->name) +
+                                            ", not " + std::string(request.args.value->type()->name)};
+    }
+    make = it->second.make;  // called outside the lock: a factory may take its time
+  }
+  try {
+    DynamicHandle spawned = make(system, *request.args.value);
+    if (!spawned) return Error{Errc::actor_failed, "the factory of '" + request.type + "' gave no actor"};
+    return spawned;
+  } catch (const std::exception& e) {
+    return Error{Errc::actor_failed, e.what()};
+  }
+}
+
+}  // namespace
+
+DynamicHandle spawn_spawner(System& system, std::shared_ptr<Spawnables> spawnables) {
+  return system.spawn([spawnables = std::move(spawnables)](Context& self) {
+    return behavior(
+        [&self, spawnables](const SpawnRequest& r) { return spawn_registered(self.system(), *spawnables, r); },
+        [&self](const WhereisRequest& r) -> Result<DynamicHandle> {
+          if (auto found = self.system().whereis(r.name)) return *found;
+          return Error{Errc::no_such_name, "no actor named '" + r.name + "'"};
+        });
+  });
+}
+
+}  // namespace detail
+}  // namespace troupe::transport
