@@ -11,6 +11,7 @@ constexpr std::array kModels{
     Model{"threads-atomic", "lock-free shared state with atomics", run_threads_atomic},
     Model{"gil", "threads under a model of CPython's global interpreter lock", run_gil},
     Model{"actors", "troupe actors: no shared state, only messages", run_actors},
+    Model{"nodes", "troupe actors over two node processes (cpu only): like multiprocessing", run_nodes},
     Model{"race", "plain threads, no synchronisation (counter only): loses updates", run_race},
 };
 }  // namespace
