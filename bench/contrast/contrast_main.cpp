@@ -260,14 +260,14 @@ int main(int argc, char** argv) {
   std::vector<Cell> cells;
   std::size_t total = 0;
   for (Workload w : o.workloads) {
-    for (const std::string& name : o.models) total += find_model(name)->run == run_race && w != Workload::counter ? 0 : 1;
+    for (const std::string& name : o.models) total += implements(*find_model(name), w) ? 1 : 0;
   }
   std::size_t done = 0;
   for (Workload w : o.workloads) {
     std::optional<double> sequential;
     for (const std::string& name : o.models) {
       const Model& model = *find_model(name);
-      if (model.run == run_race && w != Workload::counter) continue;  // race has the counter only
+      if (!implements(model, w)) continue;  // race: the counter only; nodes: cpu only
       std::fprintf(stderr, "[%zu/%zu] %-7s %-15s ...", ++done, total, std::string(to_string(w)).c_str(), name.c_str());
       std::fflush(stderr);
       const bool traced = !o.trace_dir.empty();

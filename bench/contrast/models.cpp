@@ -11,11 +11,18 @@ constexpr std::array kModels{
     Model{"threads-atomic", "lock-free shared state with atomics", run_threads_atomic},
     Model{"gil", "threads under a model of CPython's global interpreter lock", run_gil},
     Model{"actors", "troupe actors: no shared state, only messages", run_actors},
+    Model{"nodes", "troupe actors over two node processes (cpu only): like multiprocessing", run_nodes},
     Model{"race", "plain threads, no synchronisation (counter only): loses updates", run_race},
 };
 }  // namespace
 
 std::span<const Model> all_models() { return kModels; }
+
+bool implements(const Model& model, Workload w) {
+  if (model.run == run_race) return w == Workload::counter;
+  if (model.run == run_nodes) return w == Workload::cpu;
+  return true;
+}
 
 const Model* find_model(std::string_view name) {
   for (const Model& m : kModels) {

@@ -25,6 +25,10 @@ std::optional<Outcome> run_threads_atomic(Workload w, const Params& p);  // mode
 std::optional<Outcome> run_gil(Workload w, const Params& p);             // model_gil.cpp
 std::optional<Outcome> run_actors(Workload w, const Params& p);          // model_actors.cpp
 std::optional<Outcome> run_race(Workload w, const Params& p);            // model_race.cpp
+std::optional<Outcome> run_nodes(Workload w, const Params& p);           // model_nodes.cpp
+
+// Whether `model` runs workload `w` (race: counter only; nodes: cpu only; the rest: all).
+bool implements(const Model& model, Workload w);
 
 // Every model, sequential (the reference) first.
 std::span<const Model> all_models();

@@ -1,0 +1,164 @@
+// nodes: troupe actors spread over two node processes on this machine — the actor counterpart of
+// Python's multiprocessing. The tool's process is one node; it starts a second node process
+// (troupe-contrast-node) and splits the workers between them. Square summers live on both nodes
+// (the remote ones spawned there by name); each job is a request to one of them, awaited by a
+// small local actor, and the two halves of the work run in separate address spaces, with
+// nothing shared but the TCP connection that carries the requests and the sums.
+//  - cpu only (the other workloads share one counter or one bank: state that lives in one place).
+#include "models.hpp"
+#include "nodes_protocol.hpp"
+
+#include <troupe/transport/node.hpp>
+#include <troupe/troupe.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef TROUPE_CONTRAST_NODE
+#error "TROUPE_CONTRAST_NODE must name the troupe-contrast-node program"
+#endif
+
+namespace contrast {
+
+namespace {
+
+constexpr auto kPatience = std::chrono::hours(1);  // a failure bound, never reached when all is well
+
+// The second node: a child process whose stdin is a pipe; closing it (the destructor) stops it.
+class NodeProcess {
+ public:
+  NodeProcess(const std::string& name, unsigned workers, const std::string& secret) {
+    int to_child[2];
+    int from_child[2];
+    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) return;
+    const std::string workers_arg = std::to_string(workers);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(to_child[0], 0);
+      ::dup2(from_child[1], 1);
+      for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
+      ::setenv("TROUPE_SECRET", secret.c_str(), 1);
+      ::execl(TROUPE_CONTRAST_NODE, "troupe-contrast-node", name.c_str(), workers_arg.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    stdin_ = to_child[1];
+    FILE* out = ::fdopen(from_child[0], "r");
+    unsigned port = 0;
+    if (out != nullptr && std::fscanf(out, "port %u", &port) == 1 && port > 0 && port < 65536) {
+      port_ = static_cast<std::uint16_t>(port);
+    }
+    if (out != nullptr) std::fclose(out);
+  }
+  ~NodeProcess() {
+    if (stdin_ >= 0) ::close(stdin_);
+    if (pid_ <= 0) return;
+    int status = 0;
+    for (int i = 0; i < 2000 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (::waitpid(pid_, &status, WNOHANG) == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }  // 0: it did not start
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+std::string random_secret() {
+  std::random_device device;
+  std::string secret;
+  for (int i = 0; i < 32; ++i) secret += "0123456789abcdef"[device() % 16];
+  return secret;
+}
+
+struct Ask {  // local: ask `summer` for job n, tell `reply_to`
+  troupe::DynamicHandle summer;
+  std::uint64_t n;
+  troupe::DynamicHandle reply_to;
+};
+struct Partial {
+  troupe::Result<nodes::SumResult> sum;
+};
+
+auto local_summer(troupe::Context&) {
+  return troupe::behavior([](const nodes::SumJob& job) {
+    const u128 sum = sum_of_squares(job.n);
+    return nodes::SumResult{static_cast<std::uint64_t>(sum), static_cast<std::uint64_t>(sum >> 64)};
+  });
+}
+
+// Awaits one job's sum (without blocking a worker) and passes it on.
+auto asker(troupe::Context& self) {
+  return troupe::behavior([&self](Ask ask) -> troupe::Task<void> {
+    nodes::SumJob job{ask.n};
+    troupe::Result<nodes::SumResult> sum = co_await self.request<nodes::SumResult>(ask.summer, std::move(job), kPatience);
+    ask.reply_to.send(Partial{std::move(sum)});
+    self.quit();
+  });
+}
+
+Outcome cpu(const Params& p) {
+  const unsigned local_workers = std::max(1u, p.workers / 2);
+  const unsigned remote_workers = std::max(1u, p.workers - local_workers);
+  const std::string secret = random_secret();
+  NodeProcess peer("contrast-peer", remote_workers, secret);
+  if (peer.port() == 0) return {false, "the second node process did not start", 0};
+
+  troupe::Config config;
+  config.workers = local_workers;
+  troupe::System system(config);
+  troupe::transport::NodeConfig node_config;
+  node_config.name = "contrast";
+  node_config.secret = secret;
+  troupe::transport::Node node(system, node_config);
+  node.add_peer("contrast-peer", "127.0.0.1", peer.port());
+
+  // Jobs alternate between the nodes: each gets half of the 20 values, as a 2-process pool would.
+  troupe::ScopedActor me(system);
+  for (unsigned k = 0; k < kCpuValues; ++k) {
+    troupe::DynamicHandle summer;
+    if (k % 2 == 0) {
+      summer = troupe::DynamicHandle(system.spawn(local_summer));
+    } else {
+      auto remote = node.spawn("contrast-peer", nodes::kSummerType, nodes::SummerArgs{}, std::chrono::seconds(10));
+      if (!remote) return {false, "remote spawn failed: " + remote.error().message(), 0};
+      summer = *remote;
+    }
+    system.spawn(asker).send(Ask{summer, p.cpu_first + k, me.handle()});
+  }
+  u128 total = 0;
+  for (unsigned k = 0; k < kCpuValues; ++k) {
+    troupe::Result<Partial> partial = me.receive<Partial>(kPatience);
+    if (!partial) return {false, "no result: " + partial.error().message(), 0};
+    if (!partial->sum) return {false, "a job failed: " + partial->sum.error().message(), 0};
+    total += (u128{partial->sum->high} << 64) | partial->sum->low;
+  }
+  return check_cpu(p, total);
+}
+
+}  // namespace
+
+std::optional<Outcome> run_nodes(Workload w, const Params& p) {
+  if (w != Workload::cpu) return std::nullopt;
+  return cpu(p);
+}
+
+}  // namespace contrast

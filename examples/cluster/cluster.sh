@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Starts a 3-node troupe cluster on 127.0.0.1 as separate processes and runs the distributed word
+# count: nodes b and c host word counters; node a spawns counters on them by remote spawn, hands
+# out the chunks and verifies the merged counts. Exits 0 only when node a printed "cluster: OK".
+#
+#   cluster.sh TROUPE_NODE [--kill-one] [troupe-node word-count options...]
+#
+# --kill-one: node c is killed with SIGKILL once a tenth of the chunks are counted; node a must
+# see it go down, hand its chunks to node b, and still verify the result.
+set -euo pipefail
+
+node_program="$1"
+shift
+kill_one=0
+coordinator_args=()
+for arg in "$@"; do
+  if [[ "$arg" == --kill-one ]]; then
+    kill_one=1
+  else
+    coordinator_args+=("$arg")
+  fi
+done
+if ((kill_one)); then
+  # Slow the counters down so that the kill lands mid-run, and say a node-down is expected.
+  coordinator_args=(--pace-ms 20 --expect-node-down "${coordinator_args[@]}")
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/troupe-cluster.XXXXXX")"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The shared secret, readable by its owner only.
+(umask 077 && head -c 32 /dev/urandom | base64 > "$work/secret")
+
+# Starts node $1 (more options after it); sets $port to the port it listens on.
+start_node() {
+  local name="$1"
+  shift
+  "$node_program" --name "$name" --listen 127.0.0.1:0 --secret-file "$work/secret" "$@" > "$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    port="$(sed -n "s/^node $name listening on 127.0.0.1:\([0-9]*\)$/\1/p" "$work/$name.log")"
+    [[ -n "$port" ]] && return 0
+    kill -0 "${pids[-1]}" 2> /dev/null || break
+    sleep 0.1
+  done
+  echo "cluster: node $name did not start:" >&2
+  cat "$work/$name.log" >&2
+  exit 1
+}
+
+start_node b
+port_b="$port"
+start_node c
+port_c="$port"
+pid_c="${pids[-1]}"
+echo "cluster: nodes b (port $port_b) and c (port $port_c) started; node a coordinates"
+
+"$node_program" --name a --listen 127.0.0.1:0 --secret-file "$work/secret" \
+  --peer "b=127.0.0.1:$port_b" --peer "c=127.0.0.1:$port_c" --word-count "${coordinator_args[@]}" \
+  > "$work/a.log" 2>&1 &
+pid_a=$!
+pids+=("$pid_a")
+
+if ((kill_one)); then
+  while kill -0 "$pid_a" 2> /dev/null && ! grep -q '^progress: ' "$work/a.log"; do sleep 0.02; done
+  if kill -9 "$pid_c" 2> /dev/null; then
+    wait "$pid_c" 2> /dev/null || true  # reaped here, so bash reports no "Killed" job
+    echo "cluster: killed node c (SIGKILL) mid-run"
+  fi
+fi
+status=0
+wait "$pid_a" || status=$?
+cat "$work/a.log"
+if ((status != 0)) || ! grep -q '^cluster: OK$' "$work/a.log"; then
+  echo "cluster: node a exited with status $status; node logs follow" >&2
+  for name in b c; do
+    echo "--- node $name" >&2
+    cat "$work/$name.log" >&2
+  done
+  exit 1
+fi

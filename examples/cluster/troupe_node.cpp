@@ -1,0 +1,124 @@
+// troupe-node: one node of a troupe cluster, in a process of its own.
+//
+//   troupe-node --name b --listen 127.0.0.1:7002 --secret-file cluster.secret
+//   troupe-node --name a --listen 127.0.0.1:7001 --secret-file cluster.secret
+//               --peer b=127.0.0.1:7002 --peer c=127.0.0.1:7003 --word-count     (one line)
+//
+// Every node hosts the example actor types (the word counter, spawnable by name from other
+// nodes). A node without --word-count serves until SIGINT or SIGTERM; with it, the node
+// coordinates the distributed word count over its peers and exits with its result (0 when the
+// count was verified, printing "cluster: OK").
+#include "word_count.hpp"
+
+#include <troupe/troupe.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "host:port" (the host may be empty for 127.0.0.1).
+bool parse_address(const std::string& text, Address& out) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  out.host = colon == 0 ? "127.0.0.1" : text.substr(0, colon);
+  try {
+    const unsigned long port = std::stoul(text.substr(colon + 1));
+    if (port > 65535) return false;
+    out.port = static_cast<std::uint16_t>(port);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"troupe-node: one node of a troupe cluster"};
+  std::string name;
+  std::string listen = "127.0.0.1:0";
+  std::string secret_file;
+  std::vector<std::string> peers;
+  bool word_count = false;
+  word_count::RunOptions run;
+  unsigned workers = 0;
+  app.add_option("--name", name, "this node's name, unique in the cluster")->required();
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  app.add_option("--secret-file", secret_file,
+                 "file holding the cluster's shared secret, mode 0600 (default: $TROUPE_SECRET)");
+  app.add_option("--peer", peers, "NAME=HOST:PORT of another node (repeatable)");
+  app.add_option("--workers", workers, "troupe worker threads (default: one per core)");
+  app.add_flag("--word-count", word_count, "coordinate the distributed word count over the peers, then exit");
+  app.add_option("--counters-per-node", run.counters_per_node, "word counters spawned on each peer")
+      ->capture_default_str();
+  app.add_option("--chunks", run.chunks, "chunks in the generated corpus")->capture_default_str();
+  app.add_option("--words-per-chunk", run.words_per_chunk, "words per chunk")->capture_default_str();
+  app.add_option("--pace-ms", run.pace_ms, "each chunk takes a counter at least this long (to watch a run)")
+      ->capture_default_str();
+  app.add_option("--seed", run.seed, "the corpus's seed")->capture_default_str();
+  app.add_flag("--expect-node-down", run.expect_node_down,
+               "verified only if a node went down mid-run and its chunks were counted elsewhere");
+  CLI11_PARSE(app, argc, argv);
+
+  Address address;
+  if (!parse_address(listen, address)) {
+    std::fprintf(stderr, "troupe-node: --listen wants HOST:PORT, got '%s'\n", listen.c_str());
+    return 2;
+  }
+  troupe::Result<std::string> secret = secret_file.empty() ? troupe::transport::load_secret_env("TROUPE_SECRET")
+                                                           : troupe::transport::load_secret_file(secret_file);
+  if (!secret) {
+    std::fprintf(stderr, "troupe-node: no secret (%s): give --secret-file or set TROUPE_SECRET\n",
+                 secret.error().message().c_str());
+    return 2;
+  }
+
+  // SIGINT and SIGTERM are taken by sigwait below, never by a handler: block them before any
+  // thread starts, so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  troupe::Config config;
+  if (workers != 0) config.workers = workers;
+  troupe::System system(config);
+  troupe::transport::NodeConfig node_config;
+  node_config.name = name;
+  node_config.listen_host = address.host;
+  node_config.listen_port = address.port;
+  node_config.secret = *secret;
+  troupe::transport::Node node(system, node_config);
+  word_count::register_counter(node);
+
+  for (const std::string& peer : peers) {
+    const auto eq = peer.find('=');
+    Address at;
+    if (eq == std::string::npos || eq == 0 || !parse_address(peer.substr(eq + 1), at)) {
+      std::fprintf(stderr, "troupe-node: --peer wants NAME=HOST:PORT, got '%s'\n", peer.c_str());
+      return 2;
+    }
+    node.add_peer(peer.substr(0, eq), at.host, at.port);
+    run.worker_nodes.push_back(peer.substr(0, eq));
+  }
+  std::printf("node %s listening on %s:%u\n", name.c_str(), address.host.c_str(), static_cast<unsigned>(node.port()));
+  std::fflush(stdout);
+
+  if (word_count) return word_count::coordinate(system, node, run);
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::printf("node %s stopping (%s)\n", name.c_str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
+  return 0;
+}
