@@ -57,6 +57,16 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   app.add_option("--secret-file", secret_file,
                  "file holding the cluster's shared secret, mode 0600 (default: $TROUPE_SECRET)");
+  troupe::transport::TlsConfig tls;
+  auto* tls_cert = app.add_option("--tls-cert", tls.certificate_chain_file, "TLS: this node's certificate chain (PEM)")
+                       ->check(CLI::ExistingFile);
+  auto* tls_key = app.add_option("--tls-key", tls.private_key_file, "TLS: this node's private key (PEM)")
+                      ->check(CLI::ExistingFile);
+  auto* tls_ca = app.add_option("--tls-ca", tls.trusted_ca_file, "TLS: the CA that signs every node's certificate (PEM)")
+                     ->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key, tls_ca);
+  tls_key->needs(tls_cert, tls_ca);
+  tls_ca->needs(tls_cert, tls_key);
   app.add_option("--peer", peers, "NAME=HOST:PORT of another node (repeatable)");
   app.add_option("--workers", workers, "troupe worker threads (default: one per core)");
   app.add_flag("--word-count", word_count, "coordinate the distributed word count over the peers, then exit");
@@ -100,6 +110,7 @@ int main(int argc, char** argv) {
   node_config.listen_host = address.host;
   node_config.listen_port = address.port;
   node_config.secret = *secret;
+  if (!tls.certificate_chain_file.empty()) node_config.tls = tls;
   troupe::transport::Node node(system, node_config);
   word_count::register_counter(node);
 
