@@ -15,6 +15,12 @@ struct Frame {
     lookup @3 :Lookup;              # registry lookup by name
     lookupReply @4 :LookupReply;
     heartbeat @5 :Void;             # reserved: liveness (not sent yet)
+    livenessReserved6 @6 :Void;     # reserved for node liveness (monitors and links across nodes)
+    livenessReserved7 @7 :Void;     # likewise
+    # Flow control: the receiver lets the sender have this many more envelopes in flight. Each
+    # node grants a connection's peer its receive window once authenticated, then grants back
+    # envelopes as its actors handle them (see NodeConfig::receive_window).
+    credit @8 :UInt32;
   }
 }
 

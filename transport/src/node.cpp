@@ -33,6 +33,9 @@ class LogErrors final : public kj::TaskSet::ErrorHandler {
 NodeCore::NodeCore(System& system, NodeConfig config) : system_(system), config_(std::move(config)) {
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
   if (config_.name.empty()) throw std::runtime_error("troupe: a node needs a name");
+  if (config_.receive_window == 0) throw std::runtime_error("troupe: a node's receive window must not be 0");
+  // A dropped message would need a Context to count its dead letter; a remote actor is none.
+  if (config_.outbound_overflow == runtime::Overflow::drop) config_.outbound_overflow = runtime::Overflow::fail;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
 }
@@ -83,6 +86,8 @@ void NodeCore::stop() {
     wake_locked();
   }
   if (thread_.joinable()) thread_.join();
+  // Nothing will drain the outbound queues any more: release every sender waiting for room.
+  for (auto& [name, p] : peers_) p->outbound_limit->close();
   // The loop is gone: drop the references it held. Remote handles users keep stay valid; their
   // messages stay in their mailboxes until the last handle goes (RemoteActor::destroy).
   proxies_.clear();
@@ -207,6 +212,7 @@ Peer& NodeCore::peer(std::string_view name) {
   if (it == peers_.end()) {
     auto p = std::make_unique<Peer>();
     p->name = std::string(name);
+    p->outbound_limit = std::make_unique<runtime::MailboxLimit>(config_.max_outbound_queue, config_.outbound_overflow);
     it = peers_.emplace(p->name, std::move(p)).first;
   }
   return *it->second;
@@ -264,6 +270,9 @@ void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   p.lookups.clear();
   p.controls.clear();
   dead.fetch_add(p.envelopes.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  for (const OutEnvelope& e : p.envelopes) {
+    if (e.counted) p.outbound_limit->consumed();
+  }
   p.envelopes.clear();
 }
 
@@ -279,6 +288,7 @@ void NodeCore::on_closed(Connection& c) {
   if (p != nullptr && p->connection == &c) {
     p->connection = nullptr;
     p->dialing = false;
+    p->credit = 0;  // the next connection starts from the window its peer grants it
     fail_lookups(*p, "connection to node '" + p->name + "' closed");
   } else if (p != nullptr && !c.authenticated() && p->dialing && p->connection == nullptr) {
     p->dialing = false;  // a dial whose handshake failed

@@ -5,11 +5,13 @@
 #include "wire.capnp.h"
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/transport/node.hpp>
 
 #include <kj/async-io.h>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <future>
 #include <list>
@@ -35,9 +37,11 @@ struct OutEnvelope {
   std::string_view type_name;  // static storage (the declaration's)
   std::string payload;
   wire::Kind kind = wire::Kind::MESSAGE;
+  bool counted = false;  // by the peer's outbound limit (messages and requests): released once written
 };
 
 struct OutControl {
+  std::uint32_t credit = 0;  // non-zero: a credit grant (inbound_flow.hpp), nothing else below
   bool is_reply = false;  // lookup, or lookupReply
   std::uint64_t lookup_id = 0;
   std::string name;
@@ -51,8 +55,13 @@ struct Peer {
   Connection* connection = nullptr;  // authenticated; carries everything this node sends the peer
   bool dialing = false;
   std::vector<OutControl> controls;    // waiting for the connection or the writer
-  std::vector<OutEnvelope> envelopes;  // likewise, in send order
+  std::deque<OutEnvelope> envelopes;   // likewise (and for credit), in send order
   std::vector<std::uint64_t> lookups;  // lookups to fail if dialing fails
+  std::uint64_t credit = 0;            // envelopes the peer has granted and not yet been sent
+  // Bounds the messages this node holds for the peer (NodeConfig::max_outbound_queue): every
+  // remote actor of the peer counts its sends here, until they are written or dropped. Shared by
+  // those actors, which borrow it (RemoteActor); created with the peer, which outlives them.
+  std::unique_ptr<runtime::MailboxLimit> outbound_limit;
 };
 
 class NodeCore final : public runtime::Executor, public std::enable_shared_from_this<NodeCore> {

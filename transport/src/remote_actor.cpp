@@ -6,7 +6,14 @@
 namespace troupe::transport::detail {
 
 RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64_t remote_id) noexcept
-    : runtime::ActorCore(node.get()), node_(std::move(node)), peer_(peer), remote_id_(remote_id) {}
+    : runtime::ActorCore(node.get()), node_(std::move(node)), peer_(peer), remote_id_(remote_id) {
+  set_mailbox_limit(peer.outbound_limit.get());  // before any handle to this actor exists
+}
+
+void RemoteActor::uncount(const Envelope& env) noexcept {
+  // What deliver() counted (deliver_bounded): one-way messages and requests.
+  if (env.kind() == EnvelopeKind::message || env.kind() == EnvelopeKind::request) peer_.outbound_limit->consumed();
+}
 
 runtime::TurnResult RemoteActor::resume() noexcept {
   while (auto* link = mailbox_.pop()) serialize(static_cast<Envelope*>(link));
@@ -24,6 +31,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
       node_->log("dropped a " + std::string(env->type()->name) +
                  " to a remote actor: links, monitors and exit signals do not cross nodes yet");
+      uncount(*env);
       dispose(env);
       return;
     }
@@ -35,6 +43,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
             requester, request_id,
             Error{Errc::not_serializable, std::string(env->type()->name) + " is not declared for the wire"});
       }
+      uncount(*env);
       dispose(env);
       return;
     }
@@ -47,6 +56,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
                                                : wire::Kind::RESPONSE;
     if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->export_actor(requester);
     info->encode(*env, out.payload);
+    out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
     peer_.envelopes.push_back(std::move(out));
   } catch (const std::exception& e) {
     node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
@@ -54,6 +64,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     if (requester != nullptr) {
       troupe::detail::send_response_error(requester, request_id, Error{Errc::not_serializable, e.what()});
     }
+    uncount(*env);
   }
   dispose(env);
 }
@@ -64,6 +75,7 @@ void RemoteActor::destroy() noexcept {
     if (runtime::ActorCore* requester = env->reply_to()) {
       troupe::detail::send_response_error(requester, env->reply().request_id, Error{Errc::dead_actor, "node stopped"});
     }
+    uncount(*env);
     dispose(env);
   }
   delete this;

@@ -16,13 +16,19 @@
 // serializes what actors send to remote handles. Workers hand it remote-bound messages through
 // the remote actor's mailbox and one coalesced cross-thread wake-up per batch.
 //
+// Flow control: a node grants each peer a window of envelopes (NodeConfig::receive_window) and
+// grants them back as its actors handle them, so a fast sender cannot exhaust a slow node's
+// memory. On the sending side, what waits for the peer's credit (or connection) is bounded
+// (NodeConfig::max_outbound_queue): beyond it, a sending actor is muted and a sending thread waits
+// (backpressure, as for a bounded mailbox), or the send fails with Errc::mailbox_full.
+//
 // Not yet across nodes: links, monitors and node-down (a signal to a remote actor is dropped and
-// logged), heartbeats, credits (the outbound queue of an unconnected peer is unbounded), handles
-// inside messages, remote spawn, TLS.
+// logged), heartbeats, handles inside messages, remote spawn, TLS.
 #pragma once
 
 #include <troupe/error.hpp>
 #include <troupe/handle.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/system.hpp>
 
 #include <chrono>
@@ -40,6 +46,18 @@ struct NodeConfig {
   std::uint16_t listen_port = 0;            // 0: a free port (see Node::port)
   std::string secret;                       // shared by every node; must not be empty
   std::size_t max_frame_bytes = 16u << 20;  // a larger frame closes its connection
+  // Credits, in envelopes: each peer may have at most this many envelopes on their way to this
+  // node or in its actors' mailboxes, not yet handled. Bounds what a peer can make this node hold.
+  std::uint32_t receive_window = 8192;
+  // Messages (one-way and requests, to all of one peer's actors) queued on this node and not yet
+  // on the wire: waiting for the peer's credit or for the connection. At this bound:
+  //   backpressure (default): the message is queued; a sending actor is muted (it is not run
+  //     again) and a sending thread waits, until the queue has drained to half;
+  //   fail: the send returns Errc::mailbox_full (a request's response is that error).
+  // Overflow::drop is not offered for remote actors: it counts as fail. Responses are not
+  // counted (they answer the peer's requests, which the peer's own bound limits).
+  std::uint32_t max_outbound_queue = 65536;
+  runtime::Overflow outbound_overflow = runtime::Overflow::backpressure;
   // Connection events (refusals, closes and why); default: one line on stderr.
   std::function<void(std::string_view)> log{};
 };
