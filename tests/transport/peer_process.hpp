@@ -23,7 +23,9 @@ namespace transport_test {
 
 class PeerProcess {
  public:
-  PeerProcess(const std::string& name, const std::string& secret) {
+  // `receive_window`: the peer node's NodeConfig::receive_window (0: its default).
+  PeerProcess(const std::string& name, const std::string& secret, std::uint32_t receive_window = 0) {
+    const std::string window = std::to_string(receive_window);
     int to_child[2];
     int from_child[2];
     if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) throw std::runtime_error("pipe failed");
@@ -36,7 +38,8 @@ class PeerProcess {
       ::close(to_child[1]);
       ::close(from_child[0]);
       ::close(from_child[1]);
-      ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), static_cast<char*>(nullptr));
+      ::execl(TROUPE_NODE_PEER_PATH, "node_peer", name.c_str(), secret.c_str(), window.c_str(),
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(to_child[0]);
@@ -57,6 +60,7 @@ class PeerProcess {
   PeerProcess& operator=(const PeerProcess&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return pid_; }
 
  private:
   void stop() noexcept {
