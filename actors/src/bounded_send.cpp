@@ -32,8 +32,11 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   }
   Context* sender = Context::current_actor();
   if (sender == nullptr && !runtime::on_runtime_thread()) {
-    System& system = static_cast<Context*>(target)->system();
-    if (system.deterministic_seed()) {
+    // Only a Context knows its System; other bounded actors (a node's remote actors, which share
+    // their peer's outbound limit) never run in deterministic mode.
+    auto* receiver = dynamic_cast<Context*>(target);
+    if (receiver != nullptr && receiver->system().deterministic_seed()) {
+      System& system = receiver->system();
       // One thread runs every actor: run them until there is room. If nothing can run (the
       // receiver waits for something that never comes), the message goes over capacity.
       system.run_until([&limit] { return limit.queued() < limit.capacity() || limit.closed(); },

@@ -1,12 +1,15 @@
 // A node in its own process, for the transport tests:
-//   node_peer NAME SECRET [--heartbeat-ms N] [--tls CERT KEY CA]
-// (--heartbeat-ms: the heartbeat interval, the timeout four times it; --tls: the node uses TLS
+//   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA]
+// (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
+// NodeConfig::receive_window; --tls: the node uses TLS
 // with these PEM files, NodeConfig::tls). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
 // hosts:
 //   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
 //   "sink": checks each sender's Seq stream is in order, answers Tally with what it saw;
 //   "stats": answers RefusedCount with the node's refused-handshake count;
+//   "slow": likewise for Blob streams, but takes its time over each Blob (a node whose actor does
+//           not keep up with a flood), and stalls for a while on Hold;
 //   "victim": stops on Quit, normally or with the error it names;
 //   "hang": takes Hang requests and never answers them.
 //   "relay": answers Callback through the handle inside it, HandleProbe with whether its handle
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 #include <numeric>
 #include <optional>
 #include <sstream>
@@ -35,7 +39,7 @@ using namespace transport_test;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--tls CERT KEY CA]\n";
+    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA]\n";
     return 2;
   }
   troupe::System system;
@@ -46,6 +50,9 @@ int main(int argc, char** argv) {
       const auto interval = std::chrono::milliseconds(std::atoi(argv[++i]));
       config.heartbeat_interval = interval;
       config.heartbeat_timeout = 4 * interval;
+    } else if (flag == "--window" && i + 1 < argc) {
+      const unsigned long window = std::strtoul(argv[++i], nullptr, 10);
+      if (window != 0) config.receive_window = static_cast<std::uint32_t>(window);
     } else if (flag == "--tls" && i + 3 < argc) {
       config.tls = troupe::transport::TlsConfig{argv[i + 1], argv[i + 2], argv[i + 3]};
       i += 3;
@@ -75,6 +82,23 @@ int main(int argc, char** argv) {
           st.next = s.index + 1;
           ++st.received;
         },
+        [streams](const Tally& t) {
+          const Stream& st = (*streams)[t.sender];
+          return TallyReply{st.received, st.out_of_order};
+        });
+  });
+  auto slow = system.spawn([](troupe::Context&) {
+    auto streams = std::make_shared<std::unordered_map<std::uint32_t, Stream>>();
+    return troupe::behavior(
+        [streams](const Blob& b) {
+          // The work this node cannot keep up with.
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
+          Stream& st = (*streams)[b.sender];
+          if (b.index != st.next) ++st.out_of_order;
+          st.next = b.index + 1;
+          ++st.received;
+        },
+        [](const Hold& h) { std::this_thread::sleep_for(std::chrono::milliseconds(h.ms)); },
         [streams](const Tally& t) {
           const Stream& st = (*streams)[t.sender];
           return TallyReply{st.received, st.out_of_order};
@@ -130,7 +154,7 @@ int main(int argc, char** argv) {
     });
   });
   if (!system.register_name("echo", echo) || !system.register_name("sink", sink) ||
-      !system.register_name("stats", stats) || !system.register_name("victim", victim) ||
+      !system.register_name("stats", stats) || !system.register_name("slow", slow) || !system.register_name("victim", victim) ||
       !system.register_name("hang", hang) || !system.register_name("relay", relay) ||
       !system.register_name("evolution", evolution)) {
     return 1;

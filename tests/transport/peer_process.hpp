@@ -66,6 +66,7 @@ class PeerProcess {
   PeerProcess& operator=(const PeerProcess&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return pid_; }
 
   // Sends the child `sig`: SIGKILL (then reaps it) for a crash, SIGSTOP for a node that is alive
   // but silent (a partition), SIGCONT to let it go on.

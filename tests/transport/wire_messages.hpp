@@ -51,6 +51,20 @@ struct TallyReply {
 };
 TROUPE_WIRE_MESSAGE(TallyReply, received, out_of_order);
 
+// A bulky message of sender `sender`'s numbered stream, for floods.
+struct Blob {
+  std::uint32_t sender = 0;
+  std::uint64_t index = 0;
+  std::string bytes;
+};
+TROUPE_WIRE_MESSAGE(Blob, sender, index, bytes);
+
+// Makes the receiving actor stall for `ms` milliseconds in its handler (a node that stops keeping up).
+struct Hold {
+  std::uint32_t ms = 0;
+};
+TROUPE_WIRE_MESSAGE(Hold, ms);
+
 // Asks the helper node for its NodeStats::handshakes_refused.
 struct RefusedCount {};
 TROUPE_WIRE_EMPTY_MESSAGE(RefusedCount);

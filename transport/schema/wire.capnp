@@ -17,6 +17,10 @@ struct Frame {
     heartbeat @5 :Void;             # sent when a connection has been quiet for the heartbeat interval
     signal @6 :Signal;              # link, unlink, monitor, demonitor, exit and down across nodes
     incarnation @7 :UInt64;         # each side's first frame after the handshake: which run of the node
+    # Flow control: the receiver lets the sender have this many more envelopes in flight. Each
+    # node grants a connection's peer its receive window once authenticated, then grants back
+    # envelopes as its actors handle them (see NodeConfig::receive_window).
+    credit @8 :UInt32;
   }
 }
 

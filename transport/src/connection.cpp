@@ -39,7 +39,9 @@ Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* 
       last_read_(node.timer().now()),
       last_write_(last_read_) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (flow_) flow_->close();
+}
 
 std::string Connection::describe() const {
   return std::string(role_ == Role::dialer ? "connection to " : "connection from ") +
@@ -52,6 +54,11 @@ kj::Promise<void> Connection::run() {
   auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
   return canceler_.wrap(handshake.then([this]() { return exchange_incarnations(); }).then([this]() {
     authenticated_ = true;
+    // The peer may now send a whole window; granted before anything else this side writes.
+    flow_ = std::make_shared<InboundFlow>(node_.weak_from_this(), *peer_, node_.config().receive_window);
+    OutControl window;
+    window.credit = node_.config().receive_window;
+    peer_->controls.insert(peer_->controls.begin(), std::move(window));
     node_.on_authenticated(*this, *peer_, peer_incarnation_);
     return read_loop().exclusiveJoin(heartbeat_loop());
   }));
@@ -212,6 +219,10 @@ void Connection::handle(capnp::MessageReader& frame) {
     case wire::Frame::SIGNAL:
       node_.handle_signal(*peer_, root.getSignal());
       return;
+    case wire::Frame::CREDIT:
+      peer_->credit += root.getCredit();
+      node_.flush(*peer_);
+      return;
     case wire::Frame::HELLO:
     case wire::Frame::PROOF:
     case wire::Frame::INCARNATION:
@@ -221,6 +232,17 @@ void Connection::handle(capnp::MessageReader& frame) {
 }
 
 void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes) {
+  std::uint32_t returned_now = 0;  // responses and dead letters: their credit goes back at once
+  delivered_.clear();
+  auto delivered_to = [this](runtime::ActorCore* target) {
+    for (auto& [actor, count] : delivered_) {
+      if (actor == target) {
+        ++count;
+        return;
+      }
+    }
+    delivered_.emplace_back(target, 1);
+  };
   for (auto in : envelopes) {
     node_.received.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     const EnvelopeKind local_kind = envelope_kind(in.getKind());
@@ -241,6 +263,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
                    target == nullptr
                        ? "no such actor on node " + node_.config().name
                        : std::string(type_name.cStr()) + " is not declared on node " + node_.config().name);
+      ++returned_now;
       continue;
     }
     Envelope* env = nullptr;
@@ -253,14 +276,24 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       env->reply().reply_to = requester;
       env->reply().request_id = in.getRequestId();
       (void)troupe::detail::deliver(target, env);
+      delivered_to(target);
     } else if (local_kind == EnvelopeKind::response) {
       peer_->requests.erase({in.getReceiver(), in.getRequestId()});  // answered: a node-down no longer fails it
       env->reply().request_id = in.getRequestId();
       target->enqueue(env);
+      ++returned_now;
     } else {
       (void)troupe::detail::deliver(target, env);
+      delivered_to(target);
     }
   }
+  // Each actor takes its token after the envelopes above (its mailbox is FIFO) and disposes of it
+  // as a response to no request (ids start at 1): that returns their credit.
+  for (auto& [target, count] : delivered_) {
+    auto* token = make_envelope<CreditToken>(EnvelopeKind::response, CreditToken{flow_, count});
+    target->enqueue(token);
+  }
+  if (returned_now != 0) flow_->returned(returned_now);
 }
 
 void Connection::write_pending() {
@@ -271,7 +304,9 @@ void Connection::write_pending() {
     peer_->controls.erase(peer_->controls.begin());
     frame = kj::heap<capnp::MallocMessageBuilder>();
     auto root = frame->initRoot<wire::Frame>();
-    if (c.is_reply) {
+    if (c.credit != 0) {
+      root.setCredit(c.credit);
+    } else if (c.is_reply) {
       auto r = root.initLookupReply();
       r.setLookupId(c.lookup_id);
       r.setFound(c.found);
@@ -295,9 +330,10 @@ void Connection::write_pending() {
     reason.setMessage(out.reason.message);
     signal.setLinked(out.linked);
     signal.setUntrappable(out.untrappable);
-  } else if (!peer_->envelopes.empty()) {
+  } else if (!peer_->envelopes.empty() && peer_->credit != 0) {
     auto& queued = peer_->envelopes;
-    const std::size_t n = std::min(queued.size(), kMaxEnvelopesPerFrame);
+    const std::size_t n = std::min({queued.size(), kMaxEnvelopesPerFrame, static_cast<std::size_t>(peer_->credit)});
+    peer_->credit -= n;
     frame = kj::heap<capnp::MallocMessageBuilder>();
     auto list = frame->initRoot<wire::Frame>().initEnvelopes(static_cast<unsigned>(n));
     for (std::size_t i = 0; i < n; ++i) {
@@ -309,6 +345,8 @@ void Connection::write_pending() {
       out.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(e.payload.data()), e.payload.size()));
       out.setRequestId(e.request_id);
       out.setKind(e.kind);
+      // Written: it leaves the outbound queue (the frame's bytes are bounded by the credit).
+      if (e.counted) peer_->outbound_limit->consumed();
     }
     queued.erase(queued.begin(), queued.begin() + static_cast<std::ptrdiff_t>(n));
   } else {

@@ -5,12 +5,17 @@
 
 #include "frame_reader.hpp"
 #include "handshake.hpp"
+#include "inbound_flow.hpp"
 #include "node_core.hpp"
 
 #include <capnp/message.h>
 #include <kj/async-io.h>
 
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace troupe::transport::detail {
 
@@ -51,6 +56,9 @@ class Connection {
   std::uint64_t peer_incarnation_ = 0;
   kj::TimePoint last_read_;   // when the last frame arrived
   kj::TimePoint last_write_;  // when the last frame was handed to the stream
+  std::shared_ptr<InboundFlow> flow_;  // credits for what the peer sends here; set once authenticated
+  // Per frame: the actors its messages went to and how many each (reused; transport thread).
+  std::vector<std::pair<runtime::ActorCore*, std::uint32_t>> delivered_;
   kj::Canceler canceler_;  // cancels the reads and writes still under way when the connection goes
 };
 

@@ -60,6 +60,9 @@ NodeCore::NodeCore(System& system, NodeConfig config)
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
   if (config_.name.empty()) throw std::runtime_error("troupe: a node needs a name");
   if (config_.tls) tls_ = std::make_unique<NodeTls>(*config_.tls);
+  if (config_.receive_window == 0) throw std::runtime_error("troupe: a node's receive window must not be 0");
+  // A dropped message would need a Context to count its dead letter; a remote actor is none.
+  if (config_.outbound_overflow == runtime::Overflow::drop) config_.outbound_overflow = runtime::Overflow::fail;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
   // Before the transport thread starts (which then owns exports_): the first export, kSpawnerId.
@@ -120,6 +123,8 @@ void NodeCore::stop() {
     static_cast<runtime::ActorCore*>(at)->release();
     at = following;
   }
+  // Nothing will drain the outbound queues any more: release every sender waiting for room.
+  for (auto& [name, p] : peers_) p->outbound_limit->close();
   // The loop is gone: drop the references it held. Remote handles users keep stay valid; their
   // messages stay in their mailboxes until the last handle goes (RemoteActor::destroy).
   proxies_.clear();
@@ -265,6 +270,7 @@ Peer& NodeCore::peer(std::string_view name) {
   if (it == peers_.end()) {
     auto p = std::make_unique<Peer>();
     p->name = std::string(name);
+    p->outbound_limit = std::make_unique<runtime::MailboxLimit>(config_.max_outbound_queue, config_.outbound_overflow);
     it = peers_.emplace(p->name, std::move(p)).first;
   }
   return *it->second;
@@ -365,6 +371,7 @@ void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   dead.fetch_add(p.envelopes.size(), std::memory_order_relaxed);  // relaxed: a statistic
   // Requests that never left get their answer now rather than at their timeout.
   for (const OutEnvelope& e : p.envelopes) {
+    if (e.counted) p.outbound_limit->consumed();  // it leaves the outbound queue unsent
     if (e.kind != wire::Kind::REQUEST || e.sender == 0) continue;
     if (runtime::ActorCore* requester = exported(e.sender)) {
       troupe::detail::send_response_error(requester, e.request_id, Error{Errc::node_unreachable, why});
@@ -408,6 +415,7 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
   log("node '" + p.name + "' is down: " + why);
   p.connection = nullptr;
   p.dialing = false;
+  p.credit = 0;  // the next connection starts from the window its peer grants it
   back_off(p);
   fail_lookups(p, "connection to node '" + p.name + "' closed");
   const ExitReason reason = ExitReason::node_down(p.name);

@@ -7,11 +7,13 @@
 
 #include <troupe/exit_reason.hpp>
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/transport/node.hpp>
 
 #include <kj/async-io.h>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <future>
 #include <list>
@@ -40,9 +42,11 @@ struct OutEnvelope {
   std::string_view type_name;  // static storage (the declaration's)
   std::string payload;
   wire::Kind kind = wire::Kind::MESSAGE;
+  bool counted = false;  // by the peer's outbound limit (messages and requests): released once written
 };
 
 struct OutControl {
+  std::uint32_t credit = 0;  // non-zero: a credit grant (inbound_flow.hpp), nothing else below
   bool is_reply = false;  // lookup, or lookupReply
   std::uint64_t lookup_id = 0;
   std::string name;
@@ -72,7 +76,7 @@ struct Peer {
   kj::TimePoint next_dial = kj::origin<kj::TimePoint>();
   std::vector<OutControl> controls;    // waiting for the connection or the writer
   std::vector<OutSignal> signals;      // likewise
-  std::vector<OutEnvelope> envelopes;  // likewise, in send order
+  std::deque<OutEnvelope> envelopes;   // likewise (and for credit), in send order
   std::vector<std::uint64_t> lookups;  // lookups to fail if dialing fails
 
   // What a node-down must undo, by actor ids (remote: the peer's; local: this node's exports).
@@ -80,6 +84,11 @@ struct Peer {
   std::set<std::pair<std::uint64_t, std::uint64_t>> links;     // (remote actor, local actor)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> monitors;  // (remote actor, local watcher, ref)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> watchers;  // (local actor, remote watcher, ref)
+  std::uint64_t credit = 0;            // envelopes the peer has granted and not yet been sent
+  // Bounds the messages this node holds for the peer (NodeConfig::max_outbound_queue): every
+  // remote actor of the peer counts its sends here, until they are written or dropped. Shared by
+  // those actors, which borrow it (RemoteActor); created with the peer, which outlives them.
+  std::unique_ptr<runtime::MailboxLimit> outbound_limit;
 };
 
 class NodeCore final : public runtime::Executor, public std::enable_shared_from_this<NodeCore> {

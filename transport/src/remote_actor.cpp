@@ -9,7 +9,14 @@
 namespace troupe::transport::detail {
 
 RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64_t remote_id) noexcept
-    : runtime::ActorCore(node.get()), node_(std::move(node)), peer_(peer), remote_id_(remote_id) {}
+    : runtime::ActorCore(node.get()), node_(std::move(node)), peer_(peer), remote_id_(remote_id) {
+  set_mailbox_limit(peer.outbound_limit.get());  // before any handle to this actor exists
+}
+
+void RemoteActor::uncount(const Envelope& env) noexcept {
+  // What deliver() counted (deliver_bounded): one-way messages and requests.
+  if (env.kind() == EnvelopeKind::message || env.kind() == EnvelopeKind::request) peer_.outbound_limit->consumed();
+}
 
 runtime::TurnResult RemoteActor::resume() noexcept {
   while (auto* link = mailbox_.pop()) serialize(static_cast<Envelope*>(link));
@@ -44,6 +51,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
         troupe::detail::send_response_error(requester, request_id,
                                             Error{Errc::node_down, "node '" + peer_.name + "' went down"});
       }
+      uncount(*env);
       dispose(env);
       return;
     }
@@ -55,6 +63,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
             requester, request_id,
             Error{Errc::not_serializable, std::string(env->type()->name) + " is not declared for the wire"});
       }
+      uncount(*env);
       dispose(env);
       return;
     }
@@ -70,6 +79,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       CodecScope scope(*node_, peer_);  // handles in the message export to, or name nodes for, peer_
       info->encode(*env, out.payload);
     }
+    out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
     peer_.envelopes.push_back(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
     if (kind == EnvelopeKind::request && requester != nullptr) peer_.requests.emplace(out.sender, request_id);
@@ -79,6 +89,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     if (requester != nullptr) {
       troupe::detail::send_response_error(requester, request_id, Error{Errc::not_serializable, e.what()});
     }
+    uncount(*env);
   }
   dispose(env);
 }
@@ -169,6 +180,7 @@ void RemoteActor::destroy() noexcept {
     if (runtime::ActorCore* requester = env->reply_to()) {
       troupe::detail::send_response_error(requester, env->reply().request_id, Error{Errc::dead_actor, "node stopped"});
     }
+    uncount(*env);
     dispose(env);
   }
   delete this;

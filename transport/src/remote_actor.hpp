@@ -1,6 +1,8 @@
 // A remote actor, as this node sees it: an ActorCore whose executor is the node. Senders push into
 // its mailbox like into any actor's; the node's transport thread drains it, serializing each
-// message for the peer's connection (FIFO per sender, as the mailbox is).
+// message for the peer's connection (FIFO per sender, as the mailbox is). Its sends count against
+// the peer's outbound limit (NodeConfig::max_outbound_queue), which it borrows: the usual bounded
+// mailbox machinery (deliver_bounded) then mutes sending actors or makes sending threads wait.
 #pragma once
 
 #include "node_core.hpp"
@@ -28,12 +30,14 @@ class RemoteActor final : public runtime::ActorCore {
   const NodeCore* owner() const noexcept { return node_.get(); }
 
  private:
-  ~RemoteActor() override = default;
+  ~RemoteActor() override { set_mailbox_limit(nullptr); }  // the peer owns the limit
   // Messages never sent (the node stopped first) are dead letters: requests get dead_actor.
   void destroy() noexcept override;
   void serialize(Envelope* env) noexcept;
   void serialize_signal(Envelope* env);
   void answer_signal_dead(Envelope* env);
+  // A counted message that will not reach the wire leaves the outbound count.
+  void uncount(const Envelope& env) noexcept;
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;

@@ -37,12 +37,20 @@
 // (spawn.hpp): register_spawnable here, then spawn("b", "word-counter", Args{...}) from elsewhere,
 // or a SpawnRequest from inside an actor. An actor whose handle crossed (or that a lookup found)
 // stays exported, so reachable and alive, for as long as its node runs.
+//
+// Flow control: a node grants each peer a window of envelopes (NodeConfig::receive_window) and
+// grants them back as its actors handle them, so a fast sender cannot exhaust a slow node's
+// memory. On the sending side, what waits for the peer's credit (or connection) is bounded
+// (NodeConfig::max_outbound_queue): beyond it, a sending actor is muted and a sending thread waits
+// (backpressure, as for a bounded mailbox), or the send fails with Errc::mailbox_full.
+
 
 #pragma once
 
 #include <troupe/error.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/scoped_actor.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/system.hpp>
 #include <troupe/transport/spawn.hpp>
 
@@ -82,6 +90,18 @@ struct NodeConfig {
   // Called on the transport thread when the connection to a peer is lost (after the monitors,
   // links and requests that depended on it were told). Must not block.
   std::function<void(std::string_view node)> on_node_down{};
+  // Credits, in envelopes: each peer may have at most this many envelopes on their way to this
+  // node or in its actors' mailboxes, not yet handled. Bounds what a peer can make this node hold.
+  std::uint32_t receive_window = 8192;
+  // Messages (one-way and requests, to all of one peer's actors) queued on this node and not yet
+  // on the wire: waiting for the peer's credit or for the connection. At this bound:
+  //   backpressure (default): the message is queued; a sending actor is muted (it is not run
+  //     again) and a sending thread waits, until the queue has drained to half;
+  //   fail: the send returns Errc::mailbox_full (a request's response is that error).
+  // Overflow::drop is not offered for remote actors: it counts as fail. Responses are not
+  // counted (they answer the peer's requests, which the peer's own bound limits).
+  std::uint32_t max_outbound_queue = 65536;
+  runtime::Overflow outbound_overflow = runtime::Overflow::backpressure;
   // Connection events (refusals, closes and why); default: one line on stderr.
   std::function<void(std::string_view)> log{};
   // TLS on every connection of this node; none: plaintext (then only the HMAC handshake).
