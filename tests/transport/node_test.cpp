@@ -1,6 +1,7 @@
 // Two nodes in two processes on 127.0.0.1: the test's own and node_peer's (peer_process.hpp).
 #include "log_lines.hpp"
 #include "peer_process.hpp"
+#include "raw_client.hpp"
 #include "test_support.hpp"
 #include "wire_messages.hpp"
 
@@ -8,11 +9,6 @@
 #include <troupe/troupe.hpp>
 
 #include <doctest/doctest.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
@@ -26,26 +22,13 @@ namespace {
 
 constexpr const char* kSecret = "correct horse battery staple";
 
-// Writes `bytes` to a fresh TCP connection to 127.0.0.1:port, then reports whether the node closed
-// it (read gives EOF or an error within the timeout).
+// Writes `bytes` to a fresh TCP connection to 127.0.0.1:port and ends the stream, then reports
+// whether the node closed it.
 bool node_closes_after(std::uint16_t port, const std::vector<std::uint8_t>& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  ::shutdown(fd, SHUT_WR);  // a truncated frame ends here
-  timeval tv{10, 0};        // bounds a failing test only
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char buffer[256];
-  ssize_t n = 0;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
-  }
-  ::close(fd);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  RawClient client(port);
+  REQUIRE(client.send(bytes));
+  client.end_stream();  // a truncated frame ends here
+  return client.closed_by_node();
 }
 
 }  // namespace
@@ -176,4 +159,36 @@ TEST_CASE("a malformed or truncated frame closes only its own connection") {
   REQUIRE(pong.ok());
   CHECK(pong->n == 2);
   CHECK(node.stats().connections_accepted == 1);
+}
+
+TEST_CASE("a peer that connects and stalls in the handshake is closed at the handshake timeout") {
+  troupe::System system;
+  LogLines log;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .handshake_timeout = 200ms, .log = log.sink()});
+  auto echo = system.spawn([](troupe::Context&) {
+    return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
+  });
+  REQUIRE(system.register_name("echo", echo).ok());
+
+  SUBCASE("it says nothing") {
+    RawClient silent(node.port());
+    CHECK(silent.closed_by_node());
+  }
+  SUBCASE("it stops in the middle of its hello") {
+    RawClient stalled(node.port());
+    REQUIRE(stalled.send({0, 0, 0, 0, 4, 0, 0, 0, 1, 2}));  // a frame header, then part of a word
+    CHECK(stalled.closed_by_node());
+  }
+  CHECK(troupe_test::eventually([&] { return node.stats().handshakes_refused == 1; }));
+  CHECK(log.contains("handshake timed out"));
+
+  // The node still serves a good peer.
+  troupe::transport::Node client(system, {.name = "c", .secret = kSecret, .log = [](std::string_view) {}});
+  client.add_peer("a", "127.0.0.1", node.port());
+  auto remote_echo = client.whereis("a", "echo", 10s);
+  REQUIRE(remote_echo.ok());
+  troupe::ScopedActor me(system);
+  auto pong = me.request<Pong>(*remote_echo, Ping{1, "after the stall", {}}, 10s);
+  REQUIRE(pong.ok());
+  CHECK(pong->n == 2);
 }

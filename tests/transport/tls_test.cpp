@@ -2,6 +2,7 @@
 // (test_certificates.hpp), a second node in another process (node_peer with its TLS files).
 #include "log_lines.hpp"
 #include "peer_process.hpp"
+#include "raw_client.hpp"
 #include "test_certificates.hpp"
 #include "test_support.hpp"
 #include "wire_messages.hpp"
@@ -166,4 +167,27 @@ TEST_CASE("a node with unreadable TLS files does not start") {
   tls.trusted_ca_file = tls.private_key_file;  // not a certificate
   CHECK_THROWS_AS(troupe::transport::Node(system, {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = tls}),
                   std::runtime_error);
+}
+
+TEST_CASE("a TLS node closes a peer that connects and never starts the TLS handshake") {
+  TestCertificates pki;
+  troupe::System system;
+  register_echo(system);
+  LogLines log;
+  troupe::transport::Node listener(system, {.name = "tls-l",
+                                            .secret = kSecret,
+                                            .handshake_timeout = 200ms,
+                                            .log = log.sink(),
+                                            .tls = pki.node("ca", "tls-l")});
+  {
+    RawClient silent(listener.port());
+    CHECK(silent.closed_by_node());
+  }
+  CHECK(troupe_test::eventually([&] { return listener.stats().handshakes_refused == 1; }));
+  CHECK(log.contains("handshake timed out"));
+
+  troupe::transport::Node good(system,
+                               {.name = "tls-g", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-g")});
+  good.add_peer("tls-l", "127.0.0.1", listener.port());
+  CHECK(echo_answers(system, good, "tls-l"));
 }

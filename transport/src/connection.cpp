@@ -49,7 +49,9 @@ void Connection::close() { canceler_.cancel("connection closed"); }
 
 kj::Promise<void> Connection::run() {
   auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
-  return canceler_.wrap(handshake.then([this]() { return exchange_incarnations(); }).then([this]() {
+  // A peer that stalls anywhere before it is authenticated is closed at the deadline.
+  auto authenticated = node_.handshake_deadline(handshake.then([this]() { return exchange_incarnations(); }), true);
+  return canceler_.wrap(authenticated.then([this]() {
     authenticated_ = true;
     node_.on_authenticated(*this, *peer_, peer_incarnation_);
     return read_loop().exclusiveJoin(heartbeat_loop());
@@ -71,10 +73,8 @@ kj::Promise<void> Connection::exchange_incarnations() {
 }
 
 kj::Promise<void> Connection::heartbeat_loop() {
-  using std::chrono::duration_cast;
-  using std::chrono::nanoseconds;
-  const kj::Duration interval = duration_cast<nanoseconds>(node_.config().heartbeat_interval).count() * kj::NANOSECONDS;
-  const kj::Duration timeout = duration_cast<nanoseconds>(node_.config().heartbeat_timeout).count() * kj::NANOSECONDS;
+  const kj::Duration interval = to_kj(node_.config().heartbeat_interval);
+  const kj::Duration timeout = to_kj(node_.config().heartbeat_timeout);
   // Checked a few times per interval, so a quiet side sends within a quarter interval late.
   const kj::Duration tick = kj::max(kj::min(interval, timeout) / 4, 1 * kj::MILLISECONDS);
   return node_.timer().afterDelay(tick).then([this, interval, timeout]() -> kj::Promise<void> {

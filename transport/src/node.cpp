@@ -47,7 +47,7 @@ constexpr kj::Duration kMaxBackoff = 2 * kj::SECONDS;
 // it rejects, and dial() logs it and fails the peer's lookups.
 kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& tls, Peer& p,
                                                         kj::Own<kj::AsyncIoStream> stream) {
-  return tls.wrap_dialled(kj::mv(stream), p.name).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
+  return node.handshake_deadline(tls.wrap_dialled(kj::mv(stream), p.name), false).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
     node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     kj::throwFatalException(kj::mv(e));
   });
@@ -175,7 +175,7 @@ kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
     } else {
       // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: logged, counted,
       // and the stream dropped; the node serves on.
-      tasks_->add(tls_->wrap_accepted(kj::mv(plain))
+      tasks_->add(handshake_deadline(tls_->wrap_accepted(kj::mv(plain)), false)
                       .then([this](kj::Own<kj::AsyncIoStream> secured) { serve_accepted(kj::mv(secured)); },
                             [this](kj::Exception&& e) {
                               refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic

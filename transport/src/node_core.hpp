@@ -9,6 +9,7 @@
 #include <troupe/transport/node.hpp>
 
 #include <kj/async-io.h>
+#include <kj/debug.h>
 
 #include <atomic>
 #include <cstdint>
@@ -117,6 +118,10 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void handle_signal(Peer& peer, wire::Signal::Reader signal);  // one that came from the peer
   std::uint64_t incarnation() const noexcept { return incarnation_; }
   kj::Timer& timer() { return io_->provider->getTimer(); }
+  // `handshake`, or a rejection ("handshake timed out") once NodeConfig::handshake_timeout passes;
+  // counted in `refused` if `count_refusal` (the TLS phases' error handlers count their own).
+  template <class T>
+  kj::Promise<T> handshake_deadline(kj::Promise<T> handshake, bool count_refusal);
   void lookup_answered(std::uint64_t lookup_id, Peer& peer, bool found, std::uint64_t actor_id);
   kj::AsyncIoProvider& io() { return *io_->provider; }
   kj::TaskSet& tasks() { return *tasks_; }
@@ -166,5 +171,19 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::unordered_map<std::uint64_t, std::shared_ptr<std::promise<Result<DynamicHandle>>>> lookups_;
   friend class RemoteActor;
 };
+
+// A kj duration from a troupe one.
+inline kj::Duration to_kj(Duration d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count() * kj::NANOSECONDS;
+}
+
+template <class T>
+kj::Promise<T> NodeCore::handshake_deadline(kj::Promise<T> handshake, bool count_refusal) {
+  auto expired = timer().afterDelay(to_kj(config_.handshake_timeout)).then([this, count_refusal]() -> kj::Promise<T> {
+    if (count_refusal) refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    return KJ_EXCEPTION(FAILED, "handshake timed out");
+  });
+  return handshake.exclusiveJoin(kj::mv(expired));
+}
 
 }  // namespace troupe::transport::detail

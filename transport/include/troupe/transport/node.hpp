@@ -72,6 +72,10 @@ struct NodeConfig {
   // down. A dead or partitioned peer is so detected within about timeout + interval / 4.
   Duration heartbeat_interval = std::chrono::seconds(1);
   Duration heartbeat_timeout = std::chrono::seconds(4);
+  // A connection must finish each of its handshakes (TLS, if configured, then the HMAC one) within
+  // this; a peer that connects and stalls is closed ("handshake timed out") and counted in
+  // handshakes_refused, so it cannot hold a socket forever.
+  Duration handshake_timeout = std::chrono::seconds(5);
   // Called on the transport thread when the connection to a peer is lost (after the monitors,
   // links and requests that depended on it were told). Must not block.
   std::function<void(std::string_view node)> on_node_down{};
