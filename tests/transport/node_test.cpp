@@ -180,7 +180,7 @@ TEST_CASE("a peer that connects and stalls in the handshake is closed at the han
     CHECK(stalled.closed_by_node());
   }
   CHECK(troupe_test::eventually([&] { return node.stats().handshakes_refused == 1; }));
-  CHECK(log.contains("handshake timed out"));
+  CHECK(troupe_test::eventually([&] { return log.contains("handshake timed out"); }));
 
   // The node still serves a good peer.
   troupe::transport::Node client(system, {.name = "c", .secret = kSecret, .log = [](std::string_view) {}});
@@ -191,4 +191,29 @@ TEST_CASE("a peer that connects and stalls in the handshake is closed at the han
   auto pong = me.request<Pong>(*remote_echo, Ping{1, "after the stall", {}}, 10s);
   REQUIRE(pong.ok());
   CHECK(pong->n == 2);
+}
+
+TEST_CASE("a node forgets the local actors it exported once they stop") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  node.add_peer("b", "127.0.0.1", peer.port());
+  auto echo = node.whereis("b", "echo", 10s);
+  REQUIRE(echo.ok());
+
+  // Each request exports its requester (the peer answers it by id); each requester then stops.
+  const std::uint64_t requesters = troupe_test::scaled(1000) < 100 ? 100 : troupe_test::scaled(1000);
+  for (std::uint64_t i = 0; i < requesters; ++i) {
+    troupe::ScopedActor me(system);
+    auto pong = me.request<Pong>(*echo, Ping{static_cast<std::int32_t>(i), "", {}}, 10s);
+    REQUIRE(pong.ok());
+  }
+  CHECK(troupe_test::eventually([&] { return node.stats().exported_actors == 0; }));
+
+  // A live requester stays exported while it runs, and its replies still come.
+  troupe::ScopedActor me(system);
+  REQUIRE(me.request<Pong>(*echo, Ping{1, "", {}}, 10s).ok());
+  CHECK(node.stats().exported_actors == 1);
+  REQUIRE(me.request<Pong>(*echo, Ping{2, "", {}}, 10s).ok());
+  CHECK(node.stats().exported_actors == 1);
 }

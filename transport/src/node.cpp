@@ -1,4 +1,5 @@
 #include "connection.hpp"
+#include "export_watcher.hpp"
 #include "node_core.hpp"
 #include "remote_actor.hpp"
 #include "tls.hpp"
@@ -42,6 +43,9 @@ std::uint64_t random_incarnation() {
 
 constexpr kj::Duration kFirstBackoff = 100 * kj::MILLISECONDS;
 constexpr kj::Duration kMaxBackoff = 2 * kj::SECONDS;
+// How long, and how many, dropped exports id_of_stopping() still knows.
+constexpr kj::Duration kStoppedExportGrace = 1 * kj::SECONDS;
+constexpr std::size_t kMaxStoppedExports = 4096;
 
 // A dialled stream, encrypted once the TLS handshake succeeded. A failure is a refusal, counted;
 // it rejects, and dial() logs it and fails the peer's lookups.
@@ -87,10 +91,11 @@ NodeStats NodeCore::stats() const noexcept {
   // Relaxed: statistics, read without ordering.
   return NodeStats{accepted.load(std::memory_order_relaxed), refused.load(std::memory_order_relaxed),
                    failed.load(std::memory_order_relaxed), received.load(std::memory_order_relaxed),
-                   dead.load(std::memory_order_relaxed)};
+                   dead.load(std::memory_order_relaxed), exported_count.load(std::memory_order_relaxed)};
 }
 
 void NodeCore::start() {
+  export_watcher_ = DynamicHandle::adopt(new ExportWatcher(shared_from_this()));
   std::promise<void> listening;
   auto ready = listening.get_future();
   thread_ = std::thread([this, &listening] { run(listening); });
@@ -120,6 +125,10 @@ void NodeCore::stop() {
   // messages stay in their mailboxes until the last handle goes (RemoteActor::destroy).
   proxies_.clear();
   exports_.clear();
+  export_ids_.clear();
+  stopped_exports_.clear();
+  exported_count.store(0, std::memory_order_relaxed);  // relaxed: a statistic
+  export_watcher_ = {};  // the watcher keeps this core alive: break the cycle
   for (auto& [id, waiting] : lookups_) waiting->set_value(Error{Errc::node_unreachable, "node stopped"});
   lookups_.clear();
 }
@@ -242,10 +251,11 @@ kj::Promise<void> NodeCore::pump() {
     for (auto& task : posted) task();
     // The list is newest first; sending order across remote actors does not matter (FIFO is per
     // actor), but reversing keeps batches fair to those scheduled first.
-    std::vector<RemoteActor*> actors;
+    // Remote actors, and the export watcher: any core whose executor is this node.
+    std::vector<runtime::ActorCore*> actors;
     for (runtime::RunLink* at = ready; at != nullptr;) {
       runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // taken under mutex_ above
-      actors.push_back(static_cast<RemoteActor*>(static_cast<runtime::ActorCore*>(at)));
+      actors.push_back(static_cast<runtime::ActorCore*>(at));
       at = following;
     }
     for (auto it = actors.rbegin(); it != actors.rend(); ++it) {
@@ -481,7 +491,10 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
       }
       return;
     case wire::SignalKind::EXIT:
-      if (in.getLinked()) p.links.erase({from, to});
+      if (in.getLinked()) {
+        p.links.erase({from, to});
+        if (from != 0) proxy(p, from)->mark_stopped(reason());  // a linked exit: it stopped
+      }
       if (local != nullptr) {
         send_signal(local, make_envelope<ExitSignal>(EnvelopeKind::signal, ExitSignal{Exit{remote(), reason()},
                                                                                       in.getLinked(),
@@ -490,6 +503,7 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
       return;
     case wire::SignalKind::DOWN:
       p.monitors.erase({from, to, ref});
+      if (from != 0) proxy(p, from)->mark_stopped(reason());
       if (local != nullptr) {
         send_signal(local, make_envelope<Down>(EnvelopeKind::signal, Down{remote(), reason(), MonitorRef{ref}}));
       }
@@ -500,8 +514,43 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
 
 std::uint64_t NodeCore::export_actor(runtime::ActorCore* actor) {
   auto [it, inserted] = export_ids_.try_emplace(actor, next_export_);
-  if (inserted) exports_.emplace(next_export_++, DynamicHandle::share(actor));
-  return it->second;
+  if (!inserted) return it->second;
+  // A new actor may have the address of one that stopped: that one's id is not its.
+  std::erase_if(stopped_exports_, [actor](const StoppedExport& s) { return s.actor == actor; });
+  const std::uint64_t id = next_export_++;
+  exports_.emplace(id, DynamicHandle::share(actor));
+  exported_count.store(exports_.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  // The monitor's ref is the export id, so the Down names what to drop. An actor that has
+  // stopped already answers at once (with its Down). The watcher itself needs no watching.
+  if (actor != export_watcher_.core()) {
+    troupe::detail::send_signal(actor, make_envelope<troupe::detail::MonitorSignal>(
+                                           EnvelopeKind::signal,
+                                           troupe::detail::MonitorSignal{export_watcher_, MonitorRef{id}}));
+  }
+  return id;
+}
+
+void NodeCore::unexport(std::uint64_t id, runtime::ActorCore* actor) {
+  auto it = exports_.find(id);
+  if (it == exports_.end() || it->second.core() != actor) return;
+  export_ids_.erase(actor);
+  DynamicHandle last = std::move(it->second);  // may be the last reference: released after the erase
+  exports_.erase(it);
+  exported_count.store(exports_.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  const kj::TimePoint now = timer().now();
+  while (!stopped_exports_.empty() && (stopped_exports_.size() >= kMaxStoppedExports ||
+                                       now - stopped_exports_.front().when > kStoppedExportGrace)) {
+    stopped_exports_.pop_front();
+  }
+  stopped_exports_.push_back({now, actor, id});
+}
+
+std::uint64_t NodeCore::id_of_stopping(runtime::ActorCore* actor) {
+  if (auto it = export_ids_.find(actor); it != export_ids_.end()) return it->second;
+  for (auto it = stopped_exports_.rbegin(); it != stopped_exports_.rend(); ++it) {
+    if (it->actor == actor) return it->id;
+  }
+  return export_actor(actor);
 }
 
 runtime::ActorCore* NodeCore::exported(std::uint64_t id) const {

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <future>
 #include <list>
 #include <map>
@@ -106,7 +107,15 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   // Transport thread only.
   Peer& peer(std::string_view name);
   void flush(Peer& peer);  // hands what is queued to the peer's connection (or dials)
+  // The id a peer names `actor` by. The node keeps the actor (a strong handle) and monitors it
+  // (ExportWatcher) until it stops: then unexport() drops it, and its id names nothing.
   std::uint64_t export_actor(runtime::ActorCore* actor);
+  // The export `id`, if it still is `actor` (the watcher's Down for it).
+  void unexport(std::uint64_t id, runtime::ActorCore* actor);
+  // The id of an actor that is telling a peer it stopped (its Down, its linked exit signal): its
+  // export's id even if the export was just dropped (the signals of a stopping actor and the
+  // watcher's Down race), so the peer hears of the id it knows; else export_actor(actor).
+  std::uint64_t id_of_stopping(runtime::ActorCore* actor);
   runtime::ActorCore* exported(std::uint64_t id) const;
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
   // After the handshake and the exchange of incarnations.
@@ -128,6 +137,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
 
   // Counters: relaxed, read only for statistics.
   std::atomic<std::uint64_t> accepted{0}, refused{0}, failed{0}, received{0}, dead{0};
+  // Gauges, written by the transport thread only: relaxed, read only for statistics.
+  std::atomic<std::uint64_t> exported_count{0};
 
  private:
   void run(std::promise<void>& listening);
@@ -166,6 +177,16 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::list<kj::Own<Connection>> connections_;
   std::unordered_map<std::uint64_t, DynamicHandle> exports_;
   std::unordered_map<runtime::ActorCore*, std::uint64_t> export_ids_;
+  DynamicHandle export_watcher_;  // monitors every export (made in start(); dropped in stop())
+  // Exports dropped in the last moments, oldest first, for id_of_stopping(). A stopping actor's
+  // signals to remote watchers hold a reference to it, so its address is not reused while one is
+  // in flight; an entry is kept for a grace period, and only as many as kMaxStoppedExports.
+  struct StoppedExport {
+    kj::TimePoint when;
+    runtime::ActorCore* actor;  // identity only, never dereferenced
+    std::uint64_t id;
+  };
+  std::deque<StoppedExport> stopped_exports_;
   std::uint64_t next_export_ = 1;
   std::map<std::pair<Peer*, std::uint64_t>, DynamicHandle> proxies_;
   std::unordered_map<std::uint64_t, std::shared_ptr<std::promise<Result<DynamicHandle>>>> lookups_;

@@ -8,6 +8,7 @@
 #include <troupe/runtime/actor_core.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace troupe::transport::detail {
 
@@ -25,6 +26,12 @@ class RemoteActor final : public runtime::ActorCore {
   // peer reuses ids). Messages become dead letters, requests fail with node_down, a monitor gets
   // Down node_down and a link the exit signal node_down, at once.
   void mark_dead() noexcept { dead_ = true; }
+  // Transport thread: the peer reported that this actor stopped (a Down, or a linked exit signal).
+  // Later monitors and links are answered here, as a stopped local actor answers them: its node
+  // forgets a stopped actor (ExportWatcher), so it could only answer noproc.
+  void mark_stopped(const ExitReason& reason) {
+    if (!stopped_) stopped_ = reason;
+  }
 
  private:
   ~RemoteActor() override = default;
@@ -33,11 +40,13 @@ class RemoteActor final : public runtime::ActorCore {
   void serialize(Envelope* env) noexcept;
   void serialize_signal(Envelope* env);
   void answer_signal_dead(Envelope* env);
+  void answer_signal_stopped(Envelope* env);
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;
   std::uint64_t remote_id_;
   bool dead_ = false;  // transport thread only
+  std::optional<ExitReason> stopped_;  // transport thread only
 };
 
 }  // namespace troupe::transport::detail

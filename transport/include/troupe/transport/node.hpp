@@ -26,6 +26,12 @@
 // (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
 // the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
 //
+// A local actor a peer can name (a requester, a watcher or linker of a remote actor, a lookup
+// result) stays reachable by the peer until it stops; then the node forgets it (NodeStats::
+// exported_actors counts those it keeps): later messages for it are dead letters, requests get
+// dead_actor. A handle to a remote actor that its node reported stopped (a Down, a linked exit)
+// answers later monitors with the reason it stopped with, and links with noproc.
+//
 // Not yet across nodes: credits (the outbound queue of an unconnected peer is unbounded), handles
 // inside messages, remote spawn.
 //
@@ -91,6 +97,9 @@ struct NodeStats {
   std::uint64_t connections_failed = 0;    // closed for an error after authentication (bad frame, I/O)
   std::uint64_t envelopes_received = 0;
   std::uint64_t dead_letters = 0;  // undeclared types, unknown receivers
+  // Local actors peers can reach by id now (requesters, watchers, linkers, lookup results, ...);
+  // each is dropped when it stops.
+  std::uint64_t exported_actors = 0;
 };
 
 // The secret from a file that only its owner may read (mode 0600 or stricter).
