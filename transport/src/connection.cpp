@@ -241,7 +241,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       env->reply().request_id = in.getRequestId();
       (void)troupe::detail::deliver(target, env);
     } else if (local_kind == EnvelopeKind::response) {
-      peer_->requests.erase({in.getReceiver(), in.getRequestId()});  // answered: a node-down no longer fails it
+      node_.untrack_request(*peer_, in.getReceiver(), in.getRequestId());  // answered: a node-down no longer fails it
       env->reply().request_id = in.getRequestId();
       target->enqueue(env);
     } else {

@@ -91,7 +91,8 @@ NodeStats NodeCore::stats() const noexcept {
   // Relaxed: statistics, read without ordering.
   return NodeStats{accepted.load(std::memory_order_relaxed), refused.load(std::memory_order_relaxed),
                    failed.load(std::memory_order_relaxed), received.load(std::memory_order_relaxed),
-                   dead.load(std::memory_order_relaxed), exported_count.load(std::memory_order_relaxed)};
+                   dead.load(std::memory_order_relaxed), exported_count.load(std::memory_order_relaxed),
+                   pending_count.load(std::memory_order_relaxed)};
 }
 
 void NodeCore::start() {
@@ -432,6 +433,7 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
           EnvelopeKind::signal, troupe::detail::DemonitorSignal{gone.core(), MonitorRef{ref}});
     });
   }
+  pending_count.fetch_sub(p.requests.size(), std::memory_order_relaxed);  // relaxed: a statistic
   p.requests.clear();
   p.monitors.clear();
   p.links.clear();
@@ -537,6 +539,14 @@ void NodeCore::unexport(std::uint64_t id, runtime::ActorCore* actor) {
   DynamicHandle last = std::move(it->second);  // may be the last reference: released after the erase
   exports_.erase(it);
   exported_count.store(exports_.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  // Its requests are no one's now: a response would be a dead letter, a node-down tells no one.
+  for (auto& [name, p] : peers_) {
+    auto first = p->requests.lower_bound({id, 0});
+    auto last = p->requests.lower_bound({id + 1, 0});
+    pending_count.fetch_sub(static_cast<std::uint64_t>(std::distance(first, last)),
+                            std::memory_order_relaxed);  // relaxed: a statistic
+    p->requests.erase(first, last);
+  }
   const kj::TimePoint now = timer().now();
   while (!stopped_exports_.empty() && (stopped_exports_.size() >= kMaxStoppedExports ||
                                        now - stopped_exports_.front().when > kStoppedExportGrace)) {
@@ -551,6 +561,16 @@ std::uint64_t NodeCore::id_of_stopping(runtime::ActorCore* actor) {
     if (it->actor == actor) return it->id;
   }
   return export_actor(actor);
+}
+
+void NodeCore::track_request(Peer& p, std::uint64_t requester, std::uint64_t request_id) {
+  if (p.requests.emplace(requester, request_id).second)
+    pending_count.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+}
+
+void NodeCore::untrack_request(Peer& p, std::uint64_t requester, std::uint64_t request_id) {
+  if (p.requests.erase({requester, request_id}) != 0)
+    pending_count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
 }
 
 runtime::ActorCore* NodeCore::exported(std::uint64_t id) const {

@@ -117,6 +117,9 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   // watcher's Down race), so the peer hears of the id it knows; else export_actor(actor).
   std::uint64_t id_of_stopping(runtime::ActorCore* actor);
   runtime::ActorCore* exported(std::uint64_t id) const;
+  // Peer::requests, with the count NodeStats::pending_requests shows.
+  void track_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
+  void untrack_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
   // After the handshake and the exchange of incarnations.
   void on_authenticated(Connection& connection, Peer& peer, std::uint64_t incarnation);
@@ -139,6 +142,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::atomic<std::uint64_t> accepted{0}, refused{0}, failed{0}, received{0}, dead{0};
   // Gauges, written by the transport thread only: relaxed, read only for statistics.
   std::atomic<std::uint64_t> exported_count{0};
+  std::atomic<std::uint64_t> pending_count{0};  // Peer::requests, over all peers
 
  private:
   void run(std::promise<void>& listening);

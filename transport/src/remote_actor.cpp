@@ -69,7 +69,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     info->encode(*env, out.payload);
     peer_.envelopes.push_back(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
-    if (kind == EnvelopeKind::request && requester != nullptr) peer_.requests.emplace(out.sender, request_id);
+    if (kind == EnvelopeKind::request && requester != nullptr) node_->track_request(peer_, out.sender, request_id);
   } catch (const std::exception& e) {
     node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     node_->log(std::string("could not serialize a message for a remote actor: ") + e.what());

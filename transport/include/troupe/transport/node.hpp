@@ -100,6 +100,9 @@ struct NodeStats {
   // Local actors peers can reach by id now (requesters, watchers, linkers, lookup results, ...);
   // each is dropped when it stops.
   std::uint64_t exported_actors = 0;
+  // Requests to remote actors whose requester awaits a response (failed with node_down if the
+  // peer goes first); a requester that stops takes its entries with it.
+  std::uint64_t pending_requests = 0;
 };
 
 // The secret from a file that only its owner may read (mode 0600 or stricter).
