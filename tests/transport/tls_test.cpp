@@ -191,3 +191,22 @@ TEST_CASE("a TLS node closes a peer that connects and never starts the TLS hands
   good.add_peer("tls-l", "127.0.0.1", listener.port());
   CHECK(echo_answers(system, good, "tls-l"));
 }
+
+TEST_CASE("a plaintext node names a TLS dialer as such, refuses it, and serves on") {
+  TestCertificates pki;
+  troupe::System system;
+  register_echo(system);
+  LogLines log;
+  troupe::transport::Node plain(system, {.name = "p", .secret = kSecret, .log = log.sink()});
+  troupe::transport::Node tls(system,
+                              {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-a")});
+  tls.add_peer("p", "127.0.0.1", plain.port());
+  CHECK(tls.whereis("p", "echo", 10s).code() == troupe::Errc::node_unreachable);
+  CHECK(troupe_test::eventually([&] { return log.contains("a TLS client connected to this plaintext node"); }));
+  CHECK_FALSE(log.contains("too many segments"));
+  CHECK(plain.stats().handshakes_refused == 1);
+
+  troupe::transport::Node other(system, {.name = "o", .secret = kSecret, .log = quiet()});
+  other.add_peer("p", "127.0.0.1", plain.port());
+  CHECK(echo_answers(system, other, "p"));
+}

@@ -124,7 +124,13 @@ kj::Promise<void> Connection::dialer_handshake() {
 }
 
 kj::Promise<void> Connection::listener_handshake() {
-  return read_frame(*stream_, kHandshakeLimits).then([this](ReadFrame read) {
+  FrameLimits first_limits = kHandshakeLimits;
+  first_limits.detect_tls = true;  // a TLS node dialling this plaintext one
+  return read_frame(*stream_, first_limits).then([this](ReadFrame read) {
+    if (read.tls_client) {
+      node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+      KJ_FAIL_REQUIRE("a TLS client connected to this plaintext node");
+    }
     KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
     auto& frame = read.message;
     auto root = frame->getRoot<wire::Frame>();
