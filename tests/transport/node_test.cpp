@@ -11,6 +11,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -216,4 +218,90 @@ TEST_CASE("a node forgets the local actors it exported once they stop") {
   CHECK(node.stats().exported_actors == 1);
   REQUIRE(me.request<Pong>(*echo, Ping{2, "", {}}, 10s).ok());
   CHECK(node.stats().exported_actors == 1);
+}
+
+namespace {
+
+// An actor that counts each sender's Seq stream and answers Tally, as node_peer's "sink".
+troupe::DynamicHandle spawn_sink(troupe::System& system) {
+  struct Stream {
+    std::uint64_t next = 0;
+    std::uint64_t received = 0;
+    std::uint64_t out_of_order = 0;
+  };
+  return system.spawn([](troupe::Context&) {
+    auto streams = std::make_shared<std::map<std::uint32_t, Stream>>();
+    return troupe::behavior(
+        [streams](const Seq& s) {
+          Stream& st = (*streams)[s.sender];
+          if (s.index != st.next) ++st.out_of_order;
+          st.next = s.index + 1;
+          ++st.received;
+        },
+        [streams](const Tally& t) {
+          const Stream& st = (*streams)[t.sender];
+          return TallyReply{st.received, st.out_of_order};
+        });
+  });
+}
+
+}  // namespace
+
+TEST_CASE("two nodes that dial each other at the same moment end with one connection") {
+  troupe::System system_a;
+  troupe::System system_b;
+  REQUIRE(system_a.register_name("sink", spawn_sink(system_a)).ok());
+  REQUIRE(system_b.register_name("sink", spawn_sink(system_b)).ok());
+  const std::uint64_t rounds = troupe_test::scaled(40) < 8 ? 8 : troupe_test::scaled(40);
+  const std::uint64_t messages = 500;
+  for (std::uint64_t round = 0; round < rounds; ++round) {
+    CAPTURE(round);
+    troupe::transport::Node a(system_a, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+    troupe::transport::Node b(system_b, {.name = "b", .secret = kSecret, .log = [](std::string_view) {}});
+    a.add_peer("b", "127.0.0.1", b.port());
+    b.add_peer("a", "127.0.0.1", a.port());
+
+    // Both look the other up at once: each dials, and each accepts the other's dial.
+    std::atomic<int> ready{0};
+    troupe::Result<troupe::DynamicHandle> sink_of_b(troupe::Errc::timeout);
+    troupe::Result<troupe::DynamicHandle> sink_of_a(troupe::Errc::timeout);
+    auto look_up = [&](troupe::transport::Node& node, const char* peer, troupe::Result<troupe::DynamicHandle>& out) {
+      // acq_rel: a start line only; the spin bounds nothing but the threads' start.
+      ready.fetch_add(1, std::memory_order_acq_rel);
+      while (ready.load(std::memory_order_acquire) < 2) {
+      }
+      out = node.whereis(peer, "sink", 10s);
+    };
+    std::thread from_a([&] { look_up(a, "b", sink_of_b); });
+    std::thread from_b([&] { look_up(b, "a", sink_of_a); });
+    from_a.join();
+    from_b.join();
+    REQUIRE(sink_of_b.ok());
+    REQUIRE(sink_of_a.ok());
+
+    // Messages both ways, in order (a stream of its own per round: the sinks outlive the nodes).
+    const auto stream = static_cast<std::uint32_t>(round);
+    for (std::uint64_t i = 0; i < messages; ++i) {
+      (void)sink_of_b->send(Seq{stream, i});
+      (void)sink_of_a->send(Seq{stream, i});
+    }
+    troupe::ScopedActor in_a(system_a);
+    troupe::ScopedActor in_b(system_b);
+    auto tally_b = in_a.request<TallyReply>(*sink_of_b, Tally{stream}, 10s);
+    auto tally_a = in_b.request<TallyReply>(*sink_of_a, Tally{stream}, 10s);
+    REQUIRE(tally_b.ok());
+    REQUIRE(tally_a.ok());
+    CHECK(tally_b->received == messages);
+    CHECK(tally_b->out_of_order == 0);
+    CHECK(tally_a->received == messages);
+    CHECK(tally_a->out_of_order == 0);
+
+    // One connection between them, the same on both sides, and neither side saw the other down.
+    CHECK(a.stats().connections_open == 1);
+    CHECK(b.stats().connections_open == 1);
+    CHECK(a.stats().connections_accepted == 1);
+    CHECK(b.stats().connections_accepted == 1);
+    CHECK(a.stats().dead_letters == 0);
+    CHECK(b.stats().dead_letters == 0);
+  }
 }

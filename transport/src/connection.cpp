@@ -58,18 +58,43 @@ kj::Promise<void> Connection::run() {
   }));
 }
 
+// After the handshake. The dialer sends its incarnation first; the listener reads it, then decides
+// whether to keep this connection (NodeCore::keep_incoming: two nodes that dialled each other at
+// once keep only the connection the lower-named one dialled) and answers with its own incarnation,
+// or with 0: "a duplicate, closed; my own connection to you is the one".
 kj::Promise<void> Connection::exchange_incarnations() {
-  auto mine = kj::heap<capnp::MallocMessageBuilder>();
-  mine->initRoot<wire::Frame>().setIncarnation(node_.incarnation());
-  return write_frame(kj::mv(mine))
-      .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
-      .then([this](ReadFrame read) {
-        KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
-        auto root = read.message->getRoot<wire::Frame>();
-        KJ_REQUIRE(root.isIncarnation() && root.getIncarnation() != 0, "expected the peer's incarnation");
-        peer_incarnation_ = root.getIncarnation();
-        last_read_ = node_.timer().now();
-      });
+  auto frame_of = [](std::uint64_t incarnation) {
+    auto frame = kj::heap<capnp::MallocMessageBuilder>();
+    frame->initRoot<wire::Frame>().setIncarnation(incarnation);
+    return frame;
+  };
+  auto read_incarnation = [this]() {
+    return read_frame(*stream_, kHandshakeLimits).then([](ReadFrame read) {
+      KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
+      auto root = read.message->getRoot<wire::Frame>();
+      KJ_REQUIRE(root.isIncarnation(), "expected the peer's incarnation");
+      return root.getIncarnation();
+    });
+  };
+  if (role_ == Role::dialer) {
+    return write_frame(frame_of(node_.incarnation())).then([read_incarnation]() { return read_incarnation(); }).then([this](std::uint64_t theirs) {
+      if (theirs == 0) {
+        duplicate_ = true;
+        KJ_FAIL_REQUIRE("a duplicate: the peer keeps its own connection to this node");
+      }
+      peer_incarnation_ = theirs;
+      last_read_ = node_.timer().now();
+    });
+  }
+  return read_incarnation().then([this, frame_of](std::uint64_t theirs) {
+    KJ_REQUIRE(theirs != 0, "expected the peer's incarnation");
+    const bool keep = node_.keep_incoming(*peer_, theirs);
+    return write_frame(frame_of(keep ? node_.incarnation() : 0)).then([this, keep, theirs]() {
+      KJ_REQUIRE(keep, "a duplicate: this node keeps its own connection to the peer");
+      peer_incarnation_ = theirs;
+      last_read_ = node_.timer().now();
+    });
+  });
 }
 
 kj::Promise<void> Connection::heartbeat_loop() {

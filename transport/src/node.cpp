@@ -92,7 +92,7 @@ NodeStats NodeCore::stats() const noexcept {
   return NodeStats{accepted.load(std::memory_order_relaxed), refused.load(std::memory_order_relaxed),
                    failed.load(std::memory_order_relaxed), received.load(std::memory_order_relaxed),
                    dead.load(std::memory_order_relaxed), exported_count.load(std::memory_order_relaxed),
-                   pending_count.load(std::memory_order_relaxed)};
+                   pending_count.load(std::memory_order_relaxed), open_count.load(std::memory_order_relaxed)};
 }
 
 void NodeCore::start() {
@@ -359,28 +359,43 @@ void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   p.envelopes.clear();
 }
 
+bool NodeCore::keep_incoming(Peer& p, std::uint64_t incarnation) const {
+  if (p.connection != nullptr && p.incarnation != incarnation) return true;  // it restarted
+  const bool lower = config_.name < p.name;
+  return !(lower && (p.dialing || (p.connection != nullptr && p.connection->dialled())));
+}
+
 void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnation) {
-  accepted.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-  p.dialing = false;
-  if (p.connection != nullptr && p.incarnation != incarnation) {
-    // The peer restarted before its old connection was found dead: that one's actors are gone.
+  accepted.fetch_add(1, std::memory_order_relaxed);   // relaxed: a statistic
+  open_count.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+  if (c.dialled()) p.dialing = false;
+  if (p.connection != nullptr) {
+    // The peer restarted, or lost the old connection before this node saw it go: FIFO needs one
+    // path, and what depended on the old one is gone on the peer's side.
     Connection* old = p.connection;
-    node_down(p, "it restarted");
+    node_down(p, p.incarnation != incarnation ? "it restarted" : "it connected again");
     old->close();
   }
-  if (p.connection == nullptr) {  // the first one stays: FIFO needs one path
-    p.connection = &c;
-    p.incarnation = incarnation;
-    p.backoff = 0 * kj::SECONDS;
-  }
+  p.connection = &c;
+  p.incarnation = incarnation;
+  p.backoff = 0 * kj::SECONDS;
   p.connection->write_pending();
 }
 
 void NodeCore::on_closed(Connection& c) {
   Peer* p = c.peer();
+  if (c.authenticated()) open_count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
   if (p != nullptr && p->connection == &c) {
     node_down(*p, "its connection closed");
-  } else if (p != nullptr && !c.authenticated() && p->dialing && p->connection == nullptr) {
+  } else if (p != nullptr && c.dialled() && c.duplicate()) {
+    // The peer keeps the connection it dialled; it is on its way (or here). Nothing failed: what
+    // is queued waits for it, and a dial after the backoff covers a peer that never comes.
+    p->dialing = false;
+    if (p->connection == nullptr) {
+      back_off(*p);
+      flush(*p);
+    }
+  } else if (p != nullptr && !c.authenticated() && c.dialled() && p->dialing && p->connection == nullptr) {
     p->dialing = false;  // a dial whose handshake failed
     back_off(*p);
     fail_lookups(*p, "node '" + p->name + "' refused the handshake");

@@ -67,7 +67,7 @@ struct Peer {
   std::optional<std::pair<std::string, std::uint16_t>> address;
   Connection* connection = nullptr;  // authenticated; carries everything this node sends the peer
   std::uint64_t incarnation = 0;     // the peer's, from its current connection (0: none yet)
-  bool dialing = false;
+  bool dialing = false;                // this node's own dial is in flight (connect, TLS, handshake)
   bool dial_scheduled = false;         // a dial waits for the backoff to pass
   kj::Duration backoff = 0 * kj::SECONDS;  // before the next dial, after a failure or a node-down
   kj::TimePoint next_dial = kj::origin<kj::TimePoint>();
@@ -121,7 +121,14 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void track_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   void untrack_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
-  // After the handshake and the exchange of incarnations.
+  // The listener's side of a connection from `peer` that proved the secret: false if it is a
+  // duplicate to close. Two nodes that dial each other at once keep the connection the node
+  // whose name sorts lower dialled: that node refuses the other's while its own is in flight or
+  // up. A connection from a restarted peer (another incarnation) is always kept.
+  bool keep_incoming(Peer& peer, std::uint64_t incarnation) const;
+  // After the handshake and the exchange of incarnations. A new connection replaces the peer's
+  // old one, if any (the peer dials only when it has none, so it saw the old one go): the old one
+  // is closed and the peer is down first.
   void on_authenticated(Connection& connection, Peer& peer, std::uint64_t incarnation);
   void on_closed(Connection& connection);
   // The peer's connection is gone: monitors get Down node_down, links the exit signal, requests
@@ -143,6 +150,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   // Gauges, written by the transport thread only: relaxed, read only for statistics.
   std::atomic<std::uint64_t> exported_count{0};
   std::atomic<std::uint64_t> pending_count{0};  // Peer::requests, over all peers
+  std::atomic<std::uint64_t> open_count{0};     // authenticated connections not closed yet
 
  private:
   void run(std::promise<void>& listening);

@@ -103,6 +103,9 @@ struct NodeStats {
   // Requests to remote actors whose requester awaits a response (failed with node_down if the
   // peer goes first); a requester that stops takes its entries with it.
   std::uint64_t pending_requests = 0;
+  // Authenticated connections open now: one per connected peer (two nodes that dial each other
+  // at once keep one connection, the one the node whose name sorts lower dialled).
+  std::uint64_t connections_open = 0;
 };
 
 // The secret from a file that only its owner may read (mode 0600 or stricter).
