@@ -26,6 +26,11 @@
 // (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
 // the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
 //
+// One connection per pair of nodes: two nodes that dial each other at once keep the connection
+// the node whose name sorts lower dialled, and close the other during its handshake (logged as a
+// duplicate; neither side sees the other down). A handshake that does not finish within
+// NodeConfig::handshake_timeout closes its connection.
+//
 // A local actor a peer can name (a requester, a watcher or linker of a remote actor, a lookup
 // result) stays reachable by the peer until it stops; then the node forgets it (NodeStats::
 // exported_actors counts those it keeps): later messages for it are dead letters, requests get
