@@ -3,6 +3,8 @@
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
 
+#include <thread>
+
 namespace troupe::transport::detail {
 
 ExportWatcher::ExportWatcher(std::shared_ptr<NodeCore> node) noexcept
@@ -19,6 +21,16 @@ runtime::TurnResult ExportWatcher::resume() noexcept {
   }
   // A sender between its push and its link leaves pop() empty-handed: stay scheduled for it.
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
+}
+
+void ExportWatcher::discard_all() noexcept {
+  add_ref();  // a disposed Down may release the last other reference to this watcher
+  for (;;) {
+    while (auto* link = mailbox_.pop()) dispose(static_cast<Envelope*>(link));
+    if (mailbox_.try_mark_empty()) break;
+    std::this_thread::yield();  // a sender is between its push and its link
+  }
+  release();
 }
 
 void ExportWatcher::destroy() noexcept {

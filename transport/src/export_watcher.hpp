@@ -20,6 +20,10 @@ class ExportWatcher final : public runtime::ActorCore {
   // Transport thread: each Down drops the export the monitor's ref names.
   runtime::TurnResult resume() noexcept override;
   std::string_view name() const noexcept override { return "export watcher"; }
+  // Once the node has stopped, by the consumer of its mailbox (the pusher that found it empty,
+  // or stop() for a watcher left on the ready list): drops every Down. A Down holds its actor,
+  // and an actor may hold its monitors until it is destroyed: kept, they would make a cycle.
+  void discard_all() noexcept;
 
  private:
   ~ExportWatcher() override = default;

@@ -96,7 +96,8 @@ NodeStats NodeCore::stats() const noexcept {
 }
 
 void NodeCore::start() {
-  export_watcher_ = DynamicHandle::adopt(new ExportWatcher(shared_from_this()));
+  watcher_ = new ExportWatcher(shared_from_this());
+  export_watcher_ = DynamicHandle::adopt(watcher_);
   std::promise<void> listening;
   auto ready = listening.get_future();
   thread_ = std::thread([this, &listening] { run(listening); });
@@ -119,6 +120,7 @@ void NodeCore::stop() {
   // Remote actors still on the ready list: their messages stay in their mailboxes (as above).
   for (runtime::RunLink* at = std::exchange(ready_head_, nullptr); at != nullptr;) {
     runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // the loop is gone: no other reader
+    if (at == watcher_) watcher_->discard_all();  // as schedule() does once stopped
     static_cast<runtime::ActorCore*>(at)->release();
     at = following;
   }
@@ -212,8 +214,14 @@ void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream) {
 }
 
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
-  std::lock_guard lock(mutex_);
-  if (stopped_) return;  // stays in its mailbox; disposed when the remote handle goes
+  std::unique_lock lock(mutex_);
+  if (stopped_) {
+    // A remote actor's messages stay in its mailbox, disposed when its last handle goes. The
+    // export watcher's Downs are dropped now: each holds its actor, which may hold the watcher.
+    lock.unlock();
+    if (actor == watcher_) watcher_->discard_all();
+    return;
+  }
   // The ready list holds a reference: a node-down drops the node's own one while the remote
   // actor may still be queued or running here, and its last user handle may go on any thread.
   actor->add_ref();
@@ -239,9 +247,11 @@ kj::Promise<void> NodeCore::pump() {
     {
       std::lock_guard lock(mutex_);
       wake_pending_ = false;  // hand-overs after this point write again
-      ready = std::exchange(ready_head_, nullptr);
-      posted.swap(posted_);
       stopping = stopped_;
+      if (!stopping) {  // once stopped, stop() disposes of the ready list (and its references)
+        ready = std::exchange(ready_head_, nullptr);
+        posted.swap(posted_);
+      }
     }
     if (stopping) {
       KJ_IF_MAYBE (fulfiller, stopping_) {

@@ -30,6 +30,7 @@
 namespace troupe::transport::detail {
 
 class Connection;
+class ExportWatcher;
 class NodeTls;
 class RemoteActor;
 
@@ -190,6 +191,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::unordered_map<std::uint64_t, DynamicHandle> exports_;
   std::unordered_map<runtime::ActorCore*, std::uint64_t> export_ids_;
   DynamicHandle export_watcher_;  // monitors every export (made in start(); dropped in stop())
+  ExportWatcher* watcher_ = nullptr;  // export_watcher_'s core; after stop() for identity and discard_all()
   // Exports dropped in the last moments, oldest first, for id_of_stopping(). A stopping actor's
   // signals to remote watchers hold a reference to it, so its address is not reused while one is
   // in flight; an entry is kept for a grace period, and only as many as kMaxStoppedExports.
