@@ -68,7 +68,7 @@ void Context::handle_signal(Envelope* env) noexcept {
       if (extras_ != nullptr) std::erase(extras_->links, payload<detail::UnlinkSignal>(*env).from);
     } else if (type == &message_type<detail::MonitorSignal>) {
       auto& m = payload<detail::MonitorSignal>(*env);
-      extras().monitors.push_back({std::move(m.watcher), m.ref});
+      if (m.watcher.valid()) extras().monitors.push_back({std::move(m.watcher), m.ref});  // none: no one to tell
     } else if (type == &message_type<detail::DemonitorSignal>) {
       auto& d = payload<detail::DemonitorSignal>(*env);
       if (extras_ != nullptr) {

@@ -23,6 +23,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kSecret = "correct horse battery staple";
+// NodeStats::exported_actors of a node whose peers hold no handle to its actors: its spawner.
+constexpr std::uint64_t kSpawnerOnly = 1;
 
 struct LogLines {
   std::mutex mutex;
@@ -280,4 +282,30 @@ TEST_CASE("a restarted peer is reached again; handles to its old actors stay dea
   // The old handle names an actor of the dead run (the new run reuses its id): it reaches nothing.
   CHECK(me.request<Pong>(*old_echo, Ping{1, "", {}}, 10s).code() == troupe::Errc::node_down);
   CHECK(node.stats().connections_accepted == 2);
+}
+
+TEST_CASE("requests that timed out against a peer that never answers are forgotten with their requesters") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  node.add_peer("b", "127.0.0.1", peer.port());
+  auto hang = node.whereis("b", "hang", 10s);
+  REQUIRE(hang.ok());
+  const std::uint64_t requests = troupe_test::scaled(200) < 20 ? 20 : troupe_test::scaled(200);
+  for (std::uint64_t i = 0; i < requests; ++i) {
+    troupe::ScopedActor me(system);
+    CHECK(me.request<int>(*hang, Hang{}, 5ms).code() == troupe::Errc::timeout);
+  }
+  CHECK(troupe_test::eventually([&] { return node.stats().pending_requests == 0; }));
+  CHECK(troupe_test::eventually([&] { return node.stats().exported_actors == kSpawnerOnly; }));
+  // The connection is fine: a pending request still fails fast when the peer goes down.
+  troupe::ScopedActor me(system);
+  bool tracked = false;
+  std::thread killer([&] {
+    tracked = troupe_test::eventually([&] { return node.stats().pending_requests == 1; });
+    peer.signal(SIGKILL);
+  });
+  CHECK(me.request<int>(*hang, Hang{}, 60s).code() == troupe::Errc::node_down);
+  killer.join();
+  CHECK(tracked);
 }

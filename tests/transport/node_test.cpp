@@ -1,6 +1,7 @@
 // Two nodes in two processes on 127.0.0.1: the test's own and node_peer's (peer_process.hpp).
 #include "log_lines.hpp"
 #include "peer_process.hpp"
+#include "raw_client.hpp"
 #include "test_support.hpp"
 #include "wire_messages.hpp"
 
@@ -9,12 +10,9 @@
 
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -25,27 +23,16 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kSecret = "correct horse battery staple";
+// NodeStats::exported_actors of a node whose peers hold no handle to its actors: its spawner.
+constexpr std::uint64_t kSpawnerOnly = 1;
 
-// Writes `bytes` to a fresh TCP connection to 127.0.0.1:port, then reports whether the node closed
-// it (read gives EOF or an error within the timeout).
+// Writes `bytes` to a fresh TCP connection to 127.0.0.1:port and ends the stream, then reports
+// whether the node closed it.
 bool node_closes_after(std::uint16_t port, const std::vector<std::uint8_t>& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  ::shutdown(fd, SHUT_WR);  // a truncated frame ends here
-  timeval tv{10, 0};        // bounds a failing test only
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char buffer[256];
-  ssize_t n = 0;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
-  }
-  ::close(fd);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  RawClient client(port);
+  REQUIRE(client.send(bytes));
+  client.end_stream();  // a truncated frame ends here
+  return client.closed_by_node();
 }
 
 }  // namespace
@@ -176,4 +163,147 @@ TEST_CASE("a malformed or truncated frame closes only its own connection") {
   REQUIRE(pong.ok());
   CHECK(pong->n == 2);
   CHECK(node.stats().connections_accepted == 1);
+}
+
+TEST_CASE("a peer that connects and stalls in the handshake is closed at the handshake timeout") {
+  troupe::System system;
+  LogLines log;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .handshake_timeout = 200ms, .log = log.sink()});
+  auto echo = system.spawn([](troupe::Context&) {
+    return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
+  });
+  REQUIRE(system.register_name("echo", echo).ok());
+
+  SUBCASE("it says nothing") {
+    RawClient silent(node.port());
+    CHECK(silent.closed_by_node());
+  }
+  SUBCASE("it stops in the middle of its hello") {
+    RawClient stalled(node.port());
+    REQUIRE(stalled.send({0, 0, 0, 0, 4, 0, 0, 0, 1, 2}));  // a frame header, then part of a word
+    CHECK(stalled.closed_by_node());
+  }
+  CHECK(troupe_test::eventually([&] { return node.stats().handshakes_refused == 1; }));
+  CHECK(troupe_test::eventually([&] { return log.contains("handshake timed out"); }));
+
+  // The node still serves a good peer.
+  troupe::transport::Node client(system, {.name = "c", .secret = kSecret, .log = [](std::string_view) {}});
+  client.add_peer("a", "127.0.0.1", node.port());
+  auto remote_echo = client.whereis("a", "echo", 10s);
+  REQUIRE(remote_echo.ok());
+  troupe::ScopedActor me(system);
+  auto pong = me.request<Pong>(*remote_echo, Ping{1, "after the stall", {}}, 10s);
+  REQUIRE(pong.ok());
+  CHECK(pong->n == 2);
+}
+
+TEST_CASE("a node forgets the local actors it exported once they stop") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  node.add_peer("b", "127.0.0.1", peer.port());
+  auto echo = node.whereis("b", "echo", 10s);
+  REQUIRE(echo.ok());
+
+  // Each request exports its requester (the peer answers it by id); each requester then stops.
+  const std::uint64_t requesters = troupe_test::scaled(1000) < 100 ? 100 : troupe_test::scaled(1000);
+  for (std::uint64_t i = 0; i < requesters; ++i) {
+    troupe::ScopedActor me(system);
+    auto pong = me.request<Pong>(*echo, Ping{static_cast<std::int32_t>(i), "", {}}, 10s);
+    REQUIRE(pong.ok());
+  }
+  CHECK(troupe_test::eventually([&] { return node.stats().exported_actors == kSpawnerOnly; }));
+
+  // A live requester stays exported while it runs, and its replies still come.
+  troupe::ScopedActor me(system);
+  REQUIRE(me.request<Pong>(*echo, Ping{1, "", {}}, 10s).ok());
+  CHECK(node.stats().exported_actors == kSpawnerOnly + 1);
+  REQUIRE(me.request<Pong>(*echo, Ping{2, "", {}}, 10s).ok());
+  CHECK(node.stats().exported_actors == kSpawnerOnly + 1);
+}
+
+namespace {
+
+// An actor that counts each sender's Seq stream and answers Tally, as node_peer's "sink".
+troupe::DynamicHandle spawn_sink(troupe::System& system) {
+  struct Stream {
+    std::uint64_t next = 0;
+    std::uint64_t received = 0;
+    std::uint64_t out_of_order = 0;
+  };
+  return system.spawn([](troupe::Context&) {
+    auto streams = std::make_shared<std::map<std::uint32_t, Stream>>();
+    return troupe::behavior(
+        [streams](const Seq& s) {
+          Stream& st = (*streams)[s.sender];
+          if (s.index != st.next) ++st.out_of_order;
+          st.next = s.index + 1;
+          ++st.received;
+        },
+        [streams](const Tally& t) {
+          const Stream& st = (*streams)[t.sender];
+          return TallyReply{st.received, st.out_of_order};
+        });
+  });
+}
+
+}  // namespace
+
+TEST_CASE("two nodes that dial each other at the same moment end with one connection") {
+  troupe::System system_a;
+  troupe::System system_b;
+  REQUIRE(system_a.register_name("sink", spawn_sink(system_a)).ok());
+  REQUIRE(system_b.register_name("sink", spawn_sink(system_b)).ok());
+  const std::uint64_t rounds = troupe_test::scaled(40) < 8 ? 8 : troupe_test::scaled(40);
+  const std::uint64_t messages = 500;
+  for (std::uint64_t round = 0; round < rounds; ++round) {
+    CAPTURE(round);
+    troupe::transport::Node a(system_a, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+    troupe::transport::Node b(system_b, {.name = "b", .secret = kSecret, .log = [](std::string_view) {}});
+    a.add_peer("b", "127.0.0.1", b.port());
+    b.add_peer("a", "127.0.0.1", a.port());
+
+    // Both look the other up at once: each dials, and each accepts the other's dial.
+    std::atomic<int> ready{0};
+    troupe::Result<troupe::DynamicHandle> sink_of_b(troupe::Errc::timeout);
+    troupe::Result<troupe::DynamicHandle> sink_of_a(troupe::Errc::timeout);
+    auto look_up = [&](troupe::transport::Node& node, const char* peer, troupe::Result<troupe::DynamicHandle>& out) {
+      // acq_rel: a start line only; the spin bounds nothing but the threads' start.
+      ready.fetch_add(1, std::memory_order_acq_rel);
+      while (ready.load(std::memory_order_acquire) < 2) {
+      }
+      out = node.whereis(peer, "sink", 10s);
+    };
+    std::thread from_a([&] { look_up(a, "b", sink_of_b); });
+    std::thread from_b([&] { look_up(b, "a", sink_of_a); });
+    from_a.join();
+    from_b.join();
+    REQUIRE(sink_of_b.ok());
+    REQUIRE(sink_of_a.ok());
+
+    // Messages both ways, in order (a stream of its own per round: the sinks outlive the nodes).
+    const auto stream = static_cast<std::uint32_t>(round);
+    for (std::uint64_t i = 0; i < messages; ++i) {
+      (void)sink_of_b->send(Seq{stream, i});
+      (void)sink_of_a->send(Seq{stream, i});
+    }
+    troupe::ScopedActor in_a(system_a);
+    troupe::ScopedActor in_b(system_b);
+    auto tally_b = in_a.request<TallyReply>(*sink_of_b, Tally{stream}, 10s);
+    auto tally_a = in_b.request<TallyReply>(*sink_of_a, Tally{stream}, 10s);
+    REQUIRE(tally_b.ok());
+    REQUIRE(tally_a.ok());
+    CHECK(tally_b->received == messages);
+    CHECK(tally_b->out_of_order == 0);
+    CHECK(tally_a->received == messages);
+    CHECK(tally_a->out_of_order == 0);
+
+    // One connection between them, the same on both sides, and neither side saw the other down.
+    CHECK(a.stats().connections_open == 1);
+    CHECK(b.stats().connections_open == 1);
+    CHECK(a.stats().connections_accepted == 1);
+    CHECK(b.stats().connections_accepted == 1);
+    CHECK(a.stats().dead_letters == 0);
+    CHECK(b.stats().dead_letters == 0);
+  }
 }

@@ -2,6 +2,7 @@
 // (test_certificates.hpp), a second node in another process (node_peer with its TLS files).
 #include "log_lines.hpp"
 #include "peer_process.hpp"
+#include "raw_client.hpp"
 #include "test_certificates.hpp"
 #include "test_support.hpp"
 #include "wire_messages.hpp"
@@ -86,7 +87,7 @@ TEST_CASE("a TLS node refuses a plaintext dialer, logs it, and still serves a TL
   CHECK(plain.whereis("tls-l", "echo", 10s).code() == troupe::Errc::node_unreachable);
   CHECK(plain.stats().connections_accepted == 0);
   CHECK(troupe_test::eventually([&] { return listener.stats().handshakes_refused == 1; }));
-  CHECK(log.contains("TLS handshake failed"));
+  CHECK(troupe_test::eventually([&] { return log.contains("TLS handshake failed"); }));
 
   troupe::transport::Node good(system,
                                {.name = "tls-g", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-g")});
@@ -129,7 +130,7 @@ TEST_CASE("a node whose certificate another CA signed is refused, both ways") {
     stranger.add_peer("tls-l", "127.0.0.1", listener.port());
     CHECK(stranger.whereis("tls-l", "echo", 10s).code() == troupe::Errc::node_unreachable);
     CHECK(troupe_test::eventually([&] { return listener.stats().handshakes_refused == 1; }));
-    CHECK(log.contains("TLS handshake failed"));
+    CHECK(troupe_test::eventually([&] { return log.contains("TLS handshake failed"); }));
   }
   SUBCASE("a dialer that trusts only another CA refuses the listener") {
     troupe::transport::Node stranger(
@@ -166,4 +167,46 @@ TEST_CASE("a node with unreadable TLS files does not start") {
   tls.trusted_ca_file = tls.private_key_file;  // not a certificate
   CHECK_THROWS_AS(troupe::transport::Node(system, {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = tls}),
                   std::runtime_error);
+}
+
+TEST_CASE("a TLS node closes a peer that connects and never starts the TLS handshake") {
+  TestCertificates pki;
+  troupe::System system;
+  register_echo(system);
+  LogLines log;
+  troupe::transport::Node listener(system, {.name = "tls-l",
+                                            .secret = kSecret,
+                                            .handshake_timeout = 200ms,
+                                            .log = log.sink(),
+                                            .tls = pki.node("ca", "tls-l")});
+  {
+    RawClient silent(listener.port());
+    CHECK(silent.closed_by_node());
+  }
+  CHECK(troupe_test::eventually([&] { return listener.stats().handshakes_refused == 1; }));
+  CHECK(troupe_test::eventually([&] { return log.contains("handshake timed out"); }));
+
+  troupe::transport::Node good(system,
+                               {.name = "tls-g", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-g")});
+  good.add_peer("tls-l", "127.0.0.1", listener.port());
+  CHECK(echo_answers(system, good, "tls-l"));
+}
+
+TEST_CASE("a plaintext node names a TLS dialer as such, refuses it, and serves on") {
+  TestCertificates pki;
+  troupe::System system;
+  register_echo(system);
+  LogLines log;
+  troupe::transport::Node plain(system, {.name = "p", .secret = kSecret, .log = log.sink()});
+  troupe::transport::Node tls(system,
+                              {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-a")});
+  tls.add_peer("p", "127.0.0.1", plain.port());
+  CHECK(tls.whereis("p", "echo", 10s).code() == troupe::Errc::node_unreachable);
+  CHECK(troupe_test::eventually([&] { return log.contains("a TLS client connected to this plaintext node"); }));
+  CHECK_FALSE(log.contains("too many segments"));
+  CHECK(plain.stats().handshakes_refused == 1);
+
+  troupe::transport::Node other(system, {.name = "o", .secret = kSecret, .log = quiet()});
+  other.add_peer("p", "127.0.0.1", plain.port());
+  CHECK(echo_answers(system, other, "p"));
 }

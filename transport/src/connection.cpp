@@ -52,7 +52,9 @@ void Connection::close() { canceler_.cancel("connection closed"); }
 
 kj::Promise<void> Connection::run() {
   auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
-  return canceler_.wrap(handshake.then([this]() { return exchange_incarnations(); }).then([this]() {
+  // A peer that stalls anywhere before it is authenticated is closed at the deadline.
+  auto authenticated = node_.handshake_deadline(handshake.then([this]() { return exchange_incarnations(); }), true);
+  return canceler_.wrap(authenticated.then([this]() {
     authenticated_ = true;
     // The peer may now send a whole window; granted before anything else this side writes.
     flow_ = std::make_shared<InboundFlow>(node_.weak_from_this(), *peer_, node_.config().receive_window);
@@ -64,25 +66,48 @@ kj::Promise<void> Connection::run() {
   }));
 }
 
+// After the handshake. The dialer sends its incarnation first; the listener reads it, then decides
+// whether to keep this connection (NodeCore::keep_incoming: two nodes that dialled each other at
+// once keep only the connection the lower-named one dialled) and answers with its own incarnation,
+// or with 0: "a duplicate, closed; my own connection to you is the one".
 kj::Promise<void> Connection::exchange_incarnations() {
-  auto mine = kj::heap<capnp::MallocMessageBuilder>();
-  mine->initRoot<wire::Frame>().setIncarnation(node_.incarnation());
-  return write_frame(kj::mv(mine))
-      .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
-      .then([this](ReadFrame read) {
-        KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
-        auto root = read.message->getRoot<wire::Frame>();
-        KJ_REQUIRE(root.isIncarnation() && root.getIncarnation() != 0, "expected the peer's incarnation");
-        peer_incarnation_ = root.getIncarnation();
-        last_read_ = node_.timer().now();
-      });
+  auto frame_of = [](std::uint64_t incarnation) {
+    auto frame = kj::heap<capnp::MallocMessageBuilder>();
+    frame->initRoot<wire::Frame>().setIncarnation(incarnation);
+    return frame;
+  };
+  auto read_incarnation = [this]() {
+    return read_frame(*stream_, kHandshakeLimits).then([](ReadFrame read) {
+      KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
+      auto root = read.message->getRoot<wire::Frame>();
+      KJ_REQUIRE(root.isIncarnation(), "expected the peer's incarnation");
+      return root.getIncarnation();
+    });
+  };
+  if (role_ == Role::dialer) {
+    return write_frame(frame_of(node_.incarnation())).then([read_incarnation]() { return read_incarnation(); }).then([this](std::uint64_t theirs) {
+      if (theirs == 0) {
+        duplicate_ = true;
+        KJ_FAIL_REQUIRE("a duplicate: the peer keeps its own connection to this node");
+      }
+      peer_incarnation_ = theirs;
+      last_read_ = node_.timer().now();
+    });
+  }
+  return read_incarnation().then([this, frame_of](std::uint64_t theirs) {
+    KJ_REQUIRE(theirs != 0, "expected the peer's incarnation");
+    const bool keep = node_.keep_incoming(*peer_, theirs);
+    return write_frame(frame_of(keep ? node_.incarnation() : 0)).then([this, keep, theirs]() {
+      KJ_REQUIRE(keep, "a duplicate: this node keeps its own connection to the peer");
+      peer_incarnation_ = theirs;
+      last_read_ = node_.timer().now();
+    });
+  });
 }
 
 kj::Promise<void> Connection::heartbeat_loop() {
-  using std::chrono::duration_cast;
-  using std::chrono::nanoseconds;
-  const kj::Duration interval = duration_cast<nanoseconds>(node_.config().heartbeat_interval).count() * kj::NANOSECONDS;
-  const kj::Duration timeout = duration_cast<nanoseconds>(node_.config().heartbeat_timeout).count() * kj::NANOSECONDS;
+  const kj::Duration interval = to_kj(node_.config().heartbeat_interval);
+  const kj::Duration timeout = to_kj(node_.config().heartbeat_timeout);
   // Checked a few times per interval, so a quiet side sends within a quarter interval late.
   const kj::Duration tick = kj::max(kj::min(interval, timeout) / 4, 1 * kj::MILLISECONDS);
   return node_.timer().afterDelay(tick).then([this, interval, timeout]() -> kj::Promise<void> {
@@ -134,7 +159,13 @@ kj::Promise<void> Connection::dialer_handshake() {
 }
 
 kj::Promise<void> Connection::listener_handshake() {
-  return read_frame(*stream_, kHandshakeLimits).then([this](ReadFrame read) {
+  FrameLimits first_limits = kHandshakeLimits;
+  first_limits.detect_tls = true;  // a TLS node dialling this plaintext one
+  return read_frame(*stream_, first_limits).then([this](ReadFrame read) {
+    if (read.tls_client) {
+      node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+      KJ_FAIL_REQUIRE("a TLS client connected to this plaintext node");
+    }
     KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
     auto& frame = read.message;
     auto root = frame->getRoot<wire::Frame>();
@@ -278,7 +309,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       (void)troupe::detail::deliver(target, env);
       delivered_to(target);
     } else if (local_kind == EnvelopeKind::response) {
-      peer_->requests.erase({in.getReceiver(), in.getRequestId()});  // answered: a node-down no longer fails it
+      node_.untrack_request(*peer_, in.getReceiver(), in.getRequestId());  // answered: a node-down no longer fails it
       env->reply().request_id = in.getRequestId();
       target->enqueue(env);
       ++returned_now;

@@ -33,6 +33,9 @@ class Connection {
 
   Peer* peer() const noexcept { return peer_; }
   bool authenticated() const noexcept { return authenticated_; }
+  bool dialled() const noexcept { return role_ == Role::dialer; }
+  // This node dialled it, and the listener closed it as a duplicate of its own connection to us.
+  bool duplicate() const noexcept { return duplicate_; }
   std::string describe() const;
 
  private:
@@ -53,6 +56,7 @@ class Connection {
   const Role role_;
   bool authenticated_ = false;
   bool writing_ = false;
+  bool duplicate_ = false;
   std::uint64_t peer_incarnation_ = 0;
   kj::TimePoint last_read_;   // when the last frame arrived
   kj::TimePoint last_write_;  // when the last frame was handed to the stream

@@ -41,6 +41,9 @@ kj::Promise<ReadFrame> read_frame(kj::AsyncInputStream& in, FrameLimits limits) 
       .then([&in, limits, first = kj::mv(first)](std::size_t got) mutable -> kj::Promise<ReadFrame> {
         if (got == 0) return ReadFrame{};
         KJ_REQUIRE(got == 8, "frame truncated in its header");
+        // TLS record: content type 22 (handshake), then version major 3. As a frame header that
+        // would claim some 200000 segments: no frame starts so.
+        if (limits.detect_tls && (first[0] & 0xffff) == 0x0316) return ReadFrame{{}, true};
         const std::uint64_t count = std::uint64_t{first[0]} + 1;
         KJ_REQUIRE(count <= limits.max_segments, "frame has too many segments", count, limits.max_segments);
         // The rest of the table: count - 1 sizes, plus padding when count is even.

@@ -12,6 +12,9 @@ namespace troupe::transport::detail {
 struct FrameLimits {
   std::size_t max_segments;
   std::size_t max_bytes;  // the frame's segments together
+  // The first read of a plaintext listener: a TLS record header (a ClientHello starts 0x16 0x03)
+  // is reported as ReadFrame::tls_client rather than as a frame with too many segments.
+  bool detect_tls = false;
 };
 
 // One frame read from the stream. A struct, not a bare kj::Own, because a promise cannot carry a
@@ -19,6 +22,7 @@ struct FrameLimits {
 // event loop fails with "Inner node returned empty value".
 struct ReadFrame {
   kj::Own<capnp::MessageReader> message;  // null at a clean end of stream
+  bool tls_client = false;                 // FrameLimits::detect_tls found a TLS record (no message)
 };
 
 // The frame, or none at a clean end of stream (EOF before a frame's first byte). Throws a

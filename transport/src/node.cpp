@@ -1,4 +1,5 @@
 #include "connection.hpp"
+#include "export_watcher.hpp"
 #include "node_core.hpp"
 #include "remote_actor.hpp"
 #include "tls.hpp"
@@ -42,12 +43,15 @@ std::uint64_t random_incarnation() {
 
 constexpr kj::Duration kFirstBackoff = 100 * kj::MILLISECONDS;
 constexpr kj::Duration kMaxBackoff = 2 * kj::SECONDS;
+// How long, and how many, dropped exports id_of_stopping() still knows.
+constexpr kj::Duration kStoppedExportGrace = 1 * kj::SECONDS;
+constexpr std::size_t kMaxStoppedExports = 4096;
 
 // A dialled stream, encrypted once the TLS handshake succeeded. A failure is a refusal, counted;
 // it rejects, and dial() logs it and fails the peer's lookups.
 kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& tls, Peer& p,
                                                         kj::Own<kj::AsyncIoStream> stream) {
-  return tls.wrap_dialled(kj::mv(stream), p.name).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
+  return node.handshake_deadline(tls.wrap_dialled(kj::mv(stream), p.name), false).catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
     node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     kj::throwFatalException(kj::mv(e));
   });
@@ -65,10 +69,6 @@ NodeCore::NodeCore(System& system, NodeConfig config)
   if (config_.outbound_overflow == runtime::Overflow::drop) config_.outbound_overflow = runtime::Overflow::fail;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
-  // Before the transport thread starts (which then owns exports_): the first export, kSpawnerId.
-  spawner_ = spawn_spawner(system_, spawnables_);
-  const std::uint64_t id = export_actor(spawner_.core());
-  if (id != kSpawnerId) throw std::logic_error("troupe: the spawner must be the node's first export");
 }
 
 NodeCore::~NodeCore() { ::close(wake_fd_); }
@@ -94,10 +94,19 @@ NodeStats NodeCore::stats() const noexcept {
   // Relaxed: statistics, read without ordering.
   return NodeStats{accepted.load(std::memory_order_relaxed), refused.load(std::memory_order_relaxed),
                    failed.load(std::memory_order_relaxed), received.load(std::memory_order_relaxed),
-                   dead.load(std::memory_order_relaxed)};
+                   dead.load(std::memory_order_relaxed), exported_count.load(std::memory_order_relaxed),
+                   pending_count.load(std::memory_order_relaxed), open_count.load(std::memory_order_relaxed)};
 }
 
 void NodeCore::start() {
+  watcher_ = new ExportWatcher(shared_from_this());
+  export_watcher_ = DynamicHandle::adopt(watcher_);
+  // Before the transport thread starts (which then owns exports_), and after the export watcher
+  // exists (every export is monitored by it): the first export, kSpawnerId.
+  spawner_ = spawn_spawner(system_, spawnables_);
+  if (export_actor(spawner_.core()) != kSpawnerId) {
+    throw std::logic_error("troupe: the spawner must be the node's first export");
+  }
   std::promise<void> listening;
   auto ready = listening.get_future();
   thread_ = std::thread([this, &listening] { run(listening); });
@@ -120,6 +129,7 @@ void NodeCore::stop() {
   // Remote actors still on the ready list: their messages stay in their mailboxes (as above).
   for (runtime::RunLink* at = std::exchange(ready_head_, nullptr); at != nullptr;) {
     runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // the loop is gone: no other reader
+    if (at == watcher_) watcher_->discard_all();  // as schedule() does once stopped
     static_cast<runtime::ActorCore*>(at)->release();
     at = following;
   }
@@ -129,6 +139,10 @@ void NodeCore::stop() {
   // messages stay in their mailboxes until the last handle goes (RemoteActor::destroy).
   proxies_.clear();
   exports_.clear();
+  export_ids_.clear();
+  stopped_exports_.clear();
+  exported_count.store(0, std::memory_order_relaxed);  // relaxed: a statistic
+  export_watcher_ = {};  // the watcher keeps this core alive: break the cycle
   for (auto& [id, waiting] : lookups_) waiting->set_value(Error{Errc::node_unreachable, "node stopped"});
   lookups_.clear();
 }
@@ -184,7 +198,7 @@ kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
     } else {
       // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: logged, counted,
       // and the stream dropped; the node serves on.
-      tasks_->add(tls_->wrap_accepted(kj::mv(plain))
+      tasks_->add(handshake_deadline(tls_->wrap_accepted(kj::mv(plain)), false)
                       .then([this](kj::Own<kj::AsyncIoStream> secured) { serve_accepted(kj::mv(secured)); },
                             [this](kj::Exception&& e) {
                               refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
@@ -211,8 +225,14 @@ void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream) {
 }
 
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
-  std::lock_guard lock(mutex_);
-  if (stopped_) return;  // stays in its mailbox; disposed when the remote handle goes
+  std::unique_lock lock(mutex_);
+  if (stopped_) {
+    // A remote actor's messages stay in its mailbox, disposed when its last handle goes. The
+    // export watcher's Downs are dropped now: each holds its actor, which may hold the watcher.
+    lock.unlock();
+    if (actor == watcher_) watcher_->discard_all();
+    return;
+  }
   // The ready list holds a reference: a node-down drops the node's own one while the remote
   // actor may still be queued or running here, and its last user handle may go on any thread.
   actor->add_ref();
@@ -238,9 +258,11 @@ kj::Promise<void> NodeCore::pump() {
     {
       std::lock_guard lock(mutex_);
       wake_pending_ = false;  // hand-overs after this point write again
-      ready = std::exchange(ready_head_, nullptr);
-      posted.swap(posted_);
       stopping = stopped_;
+      if (!stopping) {  // once stopped, stop() disposes of the ready list (and its references)
+        ready = std::exchange(ready_head_, nullptr);
+        posted.swap(posted_);
+      }
     }
     if (stopping) {
       KJ_IF_MAYBE (fulfiller, stopping_) {
@@ -251,10 +273,11 @@ kj::Promise<void> NodeCore::pump() {
     for (auto& task : posted) task();
     // The list is newest first; sending order across remote actors does not matter (FIFO is per
     // actor), but reversing keeps batches fair to those scheduled first.
-    std::vector<RemoteActor*> actors;
+    // Remote actors, and the export watcher: any core whose executor is this node.
+    std::vector<runtime::ActorCore*> actors;
     for (runtime::RunLink* at = ready; at != nullptr;) {
       runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // taken under mutex_ above
-      actors.push_back(static_cast<RemoteActor*>(static_cast<runtime::ActorCore*>(at)));
+      actors.push_back(static_cast<runtime::ActorCore*>(at));
       at = following;
     }
     for (auto it = actors.rbegin(); it != actors.rend(); ++it) {
@@ -380,28 +403,43 @@ void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   p.envelopes.clear();
 }
 
+bool NodeCore::keep_incoming(Peer& p, std::uint64_t incarnation) const {
+  if (p.connection != nullptr && p.incarnation != incarnation) return true;  // it restarted
+  const bool lower = config_.name < p.name;
+  return !(lower && (p.dialing || (p.connection != nullptr && p.connection->dialled())));
+}
+
 void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnation) {
-  accepted.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-  p.dialing = false;
-  if (p.connection != nullptr && p.incarnation != incarnation) {
-    // The peer restarted before its old connection was found dead: that one's actors are gone.
+  accepted.fetch_add(1, std::memory_order_relaxed);   // relaxed: a statistic
+  open_count.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+  if (c.dialled()) p.dialing = false;
+  if (p.connection != nullptr) {
+    // The peer restarted, or lost the old connection before this node saw it go: FIFO needs one
+    // path, and what depended on the old one is gone on the peer's side.
     Connection* old = p.connection;
-    node_down(p, "it restarted");
+    node_down(p, p.incarnation != incarnation ? "it restarted" : "it connected again");
     old->close();
   }
-  if (p.connection == nullptr) {  // the first one stays: FIFO needs one path
-    p.connection = &c;
-    p.incarnation = incarnation;
-    p.backoff = 0 * kj::SECONDS;
-  }
+  p.connection = &c;
+  p.incarnation = incarnation;
+  p.backoff = 0 * kj::SECONDS;
   p.connection->write_pending();
 }
 
 void NodeCore::on_closed(Connection& c) {
   Peer* p = c.peer();
+  if (c.authenticated()) open_count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
   if (p != nullptr && p->connection == &c) {
     node_down(*p, "its connection closed");
-  } else if (p != nullptr && !c.authenticated() && p->dialing && p->connection == nullptr) {
+  } else if (p != nullptr && c.dialled() && c.duplicate()) {
+    // The peer keeps the connection it dialled; it is on its way (or here). Nothing failed: what
+    // is queued waits for it, and a dial after the backoff covers a peer that never comes.
+    p->dialing = false;
+    if (p->connection == nullptr) {
+      back_off(*p);
+      flush(*p);
+    }
+  } else if (p != nullptr && !c.authenticated() && c.dialled() && p->dialing && p->connection == nullptr) {
     p->dialing = false;  // a dial whose handshake failed
     back_off(*p);
     fail_lookups(*p, "node '" + p->name + "' refused the handshake");
@@ -455,6 +493,7 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
           EnvelopeKind::signal, troupe::detail::DemonitorSignal{gone.core(), MonitorRef{ref}});
     });
   }
+  pending_count.fetch_sub(p.requests.size(), std::memory_order_relaxed);  // relaxed: a statistic
   p.requests.clear();
   p.monitors.clear();
   p.links.clear();
@@ -514,7 +553,10 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
       }
       return;
     case wire::SignalKind::EXIT:
-      if (in.getLinked()) p.links.erase({from, to});
+      if (in.getLinked()) {
+        p.links.erase({from, to});
+        if (from != 0) proxy(p, from)->mark_stopped(reason());  // a linked exit: it stopped
+      }
       if (local != nullptr) {
         send_signal(local, make_envelope<ExitSignal>(EnvelopeKind::signal, ExitSignal{Exit{remote(), reason()},
                                                                                       in.getLinked(),
@@ -523,6 +565,7 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
       return;
     case wire::SignalKind::DOWN:
       p.monitors.erase({from, to, ref});
+      if (from != 0) proxy(p, from)->mark_stopped(reason());
       if (local != nullptr) {
         send_signal(local, make_envelope<Down>(EnvelopeKind::signal, Down{remote(), reason(), MonitorRef{ref}}));
       }
@@ -533,8 +576,61 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
 
 std::uint64_t NodeCore::export_actor(runtime::ActorCore* actor) {
   auto [it, inserted] = export_ids_.try_emplace(actor, next_export_);
-  if (inserted) exports_.emplace(next_export_++, DynamicHandle::share(actor));
-  return it->second;
+  if (!inserted) return it->second;
+  // A new actor may have the address of one that stopped: that one's id is not its.
+  std::erase_if(stopped_exports_, [actor](const StoppedExport& s) { return s.actor == actor; });
+  const std::uint64_t id = next_export_++;
+  exports_.emplace(id, DynamicHandle::share(actor));
+  exported_count.store(exports_.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  // The monitor's ref is the export id, so the Down names what to drop. An actor that has
+  // stopped already answers at once (with its Down). The watcher itself needs no watching.
+  if (actor != export_watcher_.core()) {
+    troupe::detail::send_signal(actor, make_envelope<troupe::detail::MonitorSignal>(
+                                           EnvelopeKind::signal,
+                                           troupe::detail::MonitorSignal{export_watcher_, MonitorRef{id}}));
+  }
+  return id;
+}
+
+void NodeCore::unexport(std::uint64_t id, runtime::ActorCore* actor) {
+  auto it = exports_.find(id);
+  if (it == exports_.end() || it->second.core() != actor) return;
+  export_ids_.erase(actor);
+  DynamicHandle last = std::move(it->second);  // may be the last reference: released after the erase
+  exports_.erase(it);
+  exported_count.store(exports_.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  // Its requests are no one's now: a response would be a dead letter, a node-down tells no one.
+  for (auto& [name, p] : peers_) {
+    auto first = p->requests.lower_bound({id, 0});
+    auto last = p->requests.lower_bound({id + 1, 0});
+    pending_count.fetch_sub(static_cast<std::uint64_t>(std::distance(first, last)),
+                            std::memory_order_relaxed);  // relaxed: a statistic
+    p->requests.erase(first, last);
+  }
+  const kj::TimePoint now = timer().now();
+  while (!stopped_exports_.empty() && (stopped_exports_.size() >= kMaxStoppedExports ||
+                                       now - stopped_exports_.front().when > kStoppedExportGrace)) {
+    stopped_exports_.pop_front();
+  }
+  stopped_exports_.push_back({now, actor, id});
+}
+
+std::uint64_t NodeCore::id_of_stopping(runtime::ActorCore* actor) {
+  if (auto it = export_ids_.find(actor); it != export_ids_.end()) return it->second;
+  for (auto it = stopped_exports_.rbegin(); it != stopped_exports_.rend(); ++it) {
+    if (it->actor == actor) return it->id;
+  }
+  return export_actor(actor);
+}
+
+void NodeCore::track_request(Peer& p, std::uint64_t requester, std::uint64_t request_id) {
+  if (p.requests.emplace(requester, request_id).second)
+    pending_count.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+}
+
+void NodeCore::untrack_request(Peer& p, std::uint64_t requester, std::uint64_t request_id) {
+  if (p.requests.erase({requester, request_id}) != 0)
+    pending_count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
 }
 
 runtime::ActorCore* NodeCore::exported(std::uint64_t id) const {

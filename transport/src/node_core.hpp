@@ -11,10 +11,12 @@
 #include <troupe/transport/node.hpp>
 
 #include <kj/async-io.h>
+#include <kj/debug.h>
 
 #include <atomic>
 #include <deque>
 #include <cstdint>
+#include <deque>
 #include <future>
 #include <list>
 #include <map>
@@ -31,6 +33,7 @@
 namespace troupe::transport::detail {
 
 class Connection;
+class ExportWatcher;
 class NodeTls;
 class RemoteActor;
 
@@ -70,7 +73,7 @@ struct Peer {
   std::optional<std::pair<std::string, std::uint16_t>> address;
   Connection* connection = nullptr;  // authenticated; carries everything this node sends the peer
   std::uint64_t incarnation = 0;     // the peer's, from its current connection (0: none yet)
-  bool dialing = false;
+  bool dialing = false;                // this node's own dial is in flight (connect, TLS, handshake)
   bool dial_scheduled = false;         // a dial waits for the backoff to pass
   kj::Duration backoff = 0 * kj::SECONDS;  // before the next dial, after a failure or a node-down
   kj::TimePoint next_dial = kj::origin<kj::TimePoint>();
@@ -117,10 +120,28 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   // Transport thread only.
   Peer& peer(std::string_view name);
   void flush(Peer& peer);  // hands what is queued to the peer's connection (or dials)
+  // The id a peer names `actor` by. The node keeps the actor (a strong handle) and monitors it
+  // (ExportWatcher) until it stops: then unexport() drops it, and its id names nothing.
   std::uint64_t export_actor(runtime::ActorCore* actor);
+  // The export `id`, if it still is `actor` (the watcher's Down for it).
+  void unexport(std::uint64_t id, runtime::ActorCore* actor);
+  // The id of an actor that is telling a peer it stopped (its Down, its linked exit signal): its
+  // export's id even if the export was just dropped (the signals of a stopping actor and the
+  // watcher's Down race), so the peer hears of the id it knows; else export_actor(actor).
+  std::uint64_t id_of_stopping(runtime::ActorCore* actor);
   runtime::ActorCore* exported(std::uint64_t id) const;
+  // Peer::requests, with the count NodeStats::pending_requests shows.
+  void track_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
+  void untrack_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
-  // After the handshake and the exchange of incarnations.
+  // The listener's side of a connection from `peer` that proved the secret: false if it is a
+  // duplicate to close. Two nodes that dial each other at once keep the connection the node
+  // whose name sorts lower dialled: that node refuses the other's while its own is in flight or
+  // up. A connection from a restarted peer (another incarnation) is always kept.
+  bool keep_incoming(Peer& peer, std::uint64_t incarnation) const;
+  // After the handshake and the exchange of incarnations. A new connection replaces the peer's
+  // old one, if any (the peer dials only when it has none, so it saw the old one go): the old one
+  // is closed and the peer is down first.
   void on_authenticated(Connection& connection, Peer& peer, std::uint64_t incarnation);
   void on_closed(Connection& connection);
   // The peer's connection is gone: monitors get Down node_down, links the exit signal, requests
@@ -129,12 +150,20 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void handle_signal(Peer& peer, wire::Signal::Reader signal);  // one that came from the peer
   std::uint64_t incarnation() const noexcept { return incarnation_; }
   kj::Timer& timer() { return io_->provider->getTimer(); }
+  // `handshake`, or a rejection ("handshake timed out") once NodeConfig::handshake_timeout passes;
+  // counted in `refused` if `count_refusal` (the TLS phases' error handlers count their own).
+  template <class T>
+  kj::Promise<T> handshake_deadline(kj::Promise<T> handshake, bool count_refusal);
   void lookup_answered(std::uint64_t lookup_id, Peer& peer, bool found, std::uint64_t actor_id);
   kj::AsyncIoProvider& io() { return *io_->provider; }
   kj::TaskSet& tasks() { return *tasks_; }
 
   // Counters: relaxed, read only for statistics.
   std::atomic<std::uint64_t> accepted{0}, refused{0}, failed{0}, received{0}, dead{0};
+  // Gauges, written by the transport thread only: relaxed, read only for statistics.
+  std::atomic<std::uint64_t> exported_count{0};
+  std::atomic<std::uint64_t> pending_count{0};  // Peer::requests, over all peers
+  std::atomic<std::uint64_t> open_count{0};     // authenticated connections not closed yet
 
  private:
   void run(std::promise<void>& listening);
@@ -175,10 +204,35 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::list<kj::Own<Connection>> connections_;
   std::unordered_map<std::uint64_t, DynamicHandle> exports_;
   std::unordered_map<runtime::ActorCore*, std::uint64_t> export_ids_;
+  DynamicHandle export_watcher_;  // monitors every export (made in start(); dropped in stop())
+  ExportWatcher* watcher_ = nullptr;  // export_watcher_'s core; after stop() for identity and discard_all()
+  // Exports dropped in the last moments, oldest first, for id_of_stopping(). A stopping actor's
+  // signals to remote watchers hold a reference to it, so its address is not reused while one is
+  // in flight; an entry is kept for a grace period, and only as many as kMaxStoppedExports.
+  struct StoppedExport {
+    kj::TimePoint when;
+    runtime::ActorCore* actor;  // identity only, never dereferenced
+    std::uint64_t id;
+  };
+  std::deque<StoppedExport> stopped_exports_;
   std::uint64_t next_export_ = 1;
   std::map<std::pair<Peer*, std::uint64_t>, DynamicHandle> proxies_;
   std::unordered_map<std::uint64_t, std::shared_ptr<std::promise<Result<DynamicHandle>>>> lookups_;
   friend class RemoteActor;
 };
+
+// A kj duration from a troupe one.
+inline kj::Duration to_kj(Duration d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count() * kj::NANOSECONDS;
+}
+
+template <class T>
+kj::Promise<T> NodeCore::handshake_deadline(kj::Promise<T> handshake, bool count_refusal) {
+  auto expired = timer().afterDelay(to_kj(config_.handshake_timeout)).then([this, count_refusal]() -> kj::Promise<T> {
+    if (count_refusal) refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    return KJ_EXCEPTION(FAILED, "handshake timed out");
+  });
+  return handshake.exclusiveJoin(kj::mv(expired));
+}
 
 }  // namespace troupe::transport::detail

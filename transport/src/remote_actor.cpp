@@ -33,6 +33,8 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     if (kind == EnvelopeKind::signal) {
       if (dead_) {
         answer_signal_dead(env);
+      } else if (stopped_) {
+        answer_signal_stopped(env);
       } else {
         serialize_signal(env);
       }
@@ -82,7 +84,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
     peer_.envelopes.push_back(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
-    if (kind == EnvelopeKind::request && requester != nullptr) peer_.requests.emplace(out.sender, request_id);
+    if (kind == EnvelopeKind::request && requester != nullptr) node_->track_request(peer_, out.sender, request_id);
   } catch (const std::exception& e) {
     node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     node_->log(std::string("could not serialize a message for a remote actor: ") + e.what());
@@ -137,7 +139,7 @@ void RemoteActor::serialize_signal(Envelope* env) {
   } else if (type == &message_type<troupe::detail::ExitSignal>) {
     auto& e = payload<troupe::detail::ExitSignal>(*env);
     out.kind = wire::SignalKind::EXIT;
-    out.from = e.exit.from.valid() ? node_->export_actor(e.exit.from.core()) : 0;
+    out.from = e.exit.from.valid() ? node_->id_of_stopping(e.exit.from.core()) : 0;
     out.reason = e.exit.reason;
     out.linked = e.linked;
     out.untrappable = e.untrappable;
@@ -145,7 +147,7 @@ void RemoteActor::serialize_signal(Envelope* env) {
   } else if (type == &message_type<Down>) {
     auto& d = payload<Down>(*env);
     out.kind = wire::SignalKind::DOWN;
-    out.from = d.actor.valid() ? node_->export_actor(d.actor.core()) : 0;
+    out.from = d.actor.valid() ? node_->id_of_stopping(d.actor.core()) : 0;
     out.ref = ref_of(d.ref);
     out.reason = d.reason;
     peer_.watchers.erase({out.from, remote_id_, out.ref});
@@ -172,6 +174,26 @@ void RemoteActor::answer_signal_dead(Envelope* env) {
                            EnvelopeKind::signal,
                            troupe::detail::ExitSignal{Exit{DynamicHandle::share(this), reason}, true, false}));
   }
+}
+
+// A monitor or link of an actor the peer reported stopped: answered as a stopped local actor
+// answers (Context::dead_signal): a Down with its reason, an exit signal noproc.
+void RemoteActor::answer_signal_stopped(Envelope* env) {
+  const MessageType* type = env->type();
+  if (type == &message_type<troupe::detail::MonitorSignal>) {
+    auto& m = payload<troupe::detail::MonitorSignal>(*env);
+    if (!m.watcher.valid()) return;
+    troupe::detail::send_signal(
+        m.watcher.core(), make_envelope<Down>(EnvelopeKind::signal, Down{DynamicHandle::share(this), *stopped_, m.ref}));
+  } else if (type == &message_type<troupe::detail::LinkSignal>) {
+    auto& l = payload<troupe::detail::LinkSignal>(*env);
+    if (!l.from.valid()) return;
+    troupe::detail::send_signal(l.from.core(), make_envelope<troupe::detail::ExitSignal>(
+                                                   EnvelopeKind::signal,
+                                                   troupe::detail::ExitSignal{
+                                                       Exit{DynamicHandle::share(this), ExitReason::noproc()}, true, false}));
+  }
+  // Other signals (unlink, demonitor, exit, the Downs of local actors it watched) mean nothing now.
 }
 
 void RemoteActor::destroy() noexcept {

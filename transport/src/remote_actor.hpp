@@ -10,6 +10,7 @@
 #include <troupe/runtime/actor_core.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace troupe::transport::detail {
 
@@ -28,6 +29,12 @@ class RemoteActor final : public runtime::ActorCore {
   // Down node_down and a link the exit signal node_down, at once.
   void mark_dead() noexcept { dead_ = true; }
   const NodeCore* owner() const noexcept { return node_.get(); }
+  // Transport thread: the peer reported that this actor stopped (a Down, or a linked exit signal).
+  // Later monitors and links are answered here, as a stopped local actor answers them: its node
+  // forgets a stopped actor (ExportWatcher), so it could only answer noproc.
+  void mark_stopped(const ExitReason& reason) {
+    if (!stopped_) stopped_ = reason;
+  }
 
  private:
   ~RemoteActor() override { set_mailbox_limit(nullptr); }  // the peer owns the limit
@@ -38,11 +45,13 @@ class RemoteActor final : public runtime::ActorCore {
   void answer_signal_dead(Envelope* env);
   // A counted message that will not reach the wire leaves the outbound count.
   void uncount(const Envelope& env) noexcept;
+  void answer_signal_stopped(Envelope* env);
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;
   std::uint64_t remote_id_;
   bool dead_ = false;  // transport thread only
+  std::optional<ExitReason> stopped_;  // transport thread only
 };
 
 }  // namespace troupe::transport::detail

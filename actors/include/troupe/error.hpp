@@ -30,7 +30,10 @@ enum class Errc : std::uint8_t {
   node_down,           // the connection to the receiver's node was lost before a response came
   no_such_type,        // a remote spawn named a type the node has not registered as spawnable
   bad_arguments,       // a remote spawn's arguments are not of the type its factory takes
+  // New codes go above this line, and kLastErrc names the last one: a node decoding an Error from
+  // the wire refuses codes past it (an older node receiving a newer code closes the connection).
 };
+inline constexpr Errc kLastErrc = Errc::bad_arguments;
 
 std::string_view to_string(Errc code) noexcept;
 

@@ -27,6 +27,17 @@
 // (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
 // the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
 //
+// One connection per pair of nodes: two nodes that dial each other at once keep the connection
+// the node whose name sorts lower dialled, and close the other during its handshake (logged as a
+// duplicate; neither side sees the other down). A handshake that does not finish within
+// NodeConfig::handshake_timeout closes its connection.
+//
+// A local actor a peer can name (a requester, a watcher or linker of a remote actor, a lookup
+// result) stays reachable by the peer until it stops; then the node forgets it (NodeStats::
+// exported_actors counts those it keeps): later messages for it are dead letters, requests get
+// dead_actor. A handle to a remote actor that its node reported stopped (a Down, a linked exit)
+// answers later monitors with the reason it stopped with, and links with noproc.
+//
 // TLS (optional, NodeConfig::tls): every connection, accepted or dialled, is encrypted with TLS
 // before the HMAC handshake, which still runs inside it: TLS protects the channel, the secret
 // authorises the node. A TLS node refuses a plaintext peer (and a plaintext node a TLS one), logs
@@ -36,7 +47,7 @@
 // also when they name an actor on a third node (the receiver dials it). Every node runs a spawner
 // (spawn.hpp): register_spawnable here, then spawn("b", "word-counter", Args{...}) from elsewhere,
 // or a SpawnRequest from inside an actor. An actor whose handle crossed (or that a lookup found)
-// stays exported, so reachable and alive, for as long as its node runs.
+// stays reachable by the peer until it stops (below).
 //
 // Flow control: a node grants each peer a window of envelopes (NodeConfig::receive_window) and
 // grants them back as its actors handle them, so a fast sender cannot exhaust a slow node's
@@ -87,6 +98,10 @@ struct NodeConfig {
   // down. A dead or partitioned peer is so detected within about timeout + interval / 4.
   Duration heartbeat_interval = std::chrono::seconds(1);
   Duration heartbeat_timeout = std::chrono::seconds(4);
+  // A connection must finish each of its handshakes (TLS, if configured, then the HMAC one) within
+  // this; a peer that connects and stalls is closed ("handshake timed out") and counted in
+  // handshakes_refused, so it cannot hold a socket forever.
+  Duration handshake_timeout = std::chrono::seconds(5);
   // Called on the transport thread when the connection to a peer is lost (after the monitors,
   // links and requests that depended on it were told). Must not block.
   std::function<void(std::string_view node)> on_node_down{};
@@ -114,6 +129,15 @@ struct NodeStats {
   std::uint64_t connections_failed = 0;    // closed for an error after authentication (bad frame, I/O)
   std::uint64_t envelopes_received = 0;
   std::uint64_t dead_letters = 0;  // undeclared types, unknown receivers
+  // Local actors peers can reach by id now (requesters, watchers, linkers, lookup results, ...);
+  // each is dropped when it stops.
+  std::uint64_t exported_actors = 0;   // local actors peers can name, the node's own spawner included
+  // Requests to remote actors whose requester awaits a response (failed with node_down if the
+  // peer goes first); a requester that stops takes its entries with it.
+  std::uint64_t pending_requests = 0;
+  // Authenticated connections open now: one per connected peer (two nodes that dial each other
+  // at once keep one connection, the one the node whose name sorts lower dialled).
+  std::uint64_t connections_open = 0;
 };
 
 // The secret from a file that only its owner may read (mode 0600 or stricter).

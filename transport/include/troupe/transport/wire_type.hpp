@@ -7,7 +7,9 @@
 //
 // The declaration names the type on the wire (its spelling in the macro, so both nodes must
 // declare it under the same name) and registers it, so a node can decode it by that name. A field
-// may be an arithmetic or enum type, std::string, std::vector of a field type, or another
+// may be an arithmetic type, bool, an enum with a fixed underlying type (enum class, or
+// `enum E : std::uint8_t`; see WireEnumRange to have a decoder refuse values outside its
+// enumerators), std::string, std::vector of a field type (std::vector<bool> included), or another
 // declared type. Built in: troupe::Unit and troupe::Error (replies), std::string and the fixed-size
 // integer, bool and floating-point types (as message or reply types of their own).
 //
@@ -31,6 +33,7 @@
 #pragma once
 
 #include <troupe/error.hpp>
+#include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 
@@ -103,9 +106,59 @@ concept WireEncodable = requires(WireWriter& w, const T& v) {
 };
 
 template <class T>
-struct WireCodec<T, std::enable_if_t<(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>>> {
+struct WireCodec<T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>> {
   static void encode(WireWriter& w, const T& v) { w.bytes(&v, sizeof v); }
   static void decode(WireReader& r, T& v) { r.bytes(&v, sizeof v); }
+};
+
+// An enum with a fixed underlying type (every enum class, or `enum E : std::uint8_t`): every value
+// of that type is a valid value of the enum. (Only such an enum can be list-initialised from it.)
+template <class E>
+concept FixedEnum = std::is_enum_v<E> && requires { E{std::underlying_type_t<E>{}}; };
+
+// The values of enum E a decoder accepts, [first, last]; specialise it for an enum of your own to
+// have out-of-range values refused (a WireError) instead of decoded. Unspecialised: any value.
+template <class E>
+struct WireEnumRange {
+  static constexpr bool bounded = false;
+};
+
+template <>
+struct WireEnumRange<Errc> {
+  static constexpr bool bounded = true;
+  static constexpr Errc first = Errc::timeout;
+  static constexpr Errc last = kLastErrc;
+};
+
+template <>
+struct WireEnumRange<ExitReason::Kind> {
+  static constexpr bool bounded = true;
+  static constexpr ExitReason::Kind first = ExitReason::Kind::normal;
+  static constexpr ExitReason::Kind last = ExitReason::Kind::node_down;  // keep at Kind's last value
+};
+
+// Enums travel as their underlying type. One without a fixed underlying type is refused at
+// compile time: a value outside its enumerators' range (any byte a peer may send) would be
+// undefined behaviour.
+template <class E>
+struct WireCodec<E, std::enable_if_t<std::is_enum_v<E>>> {
+  static_assert(FixedEnum<E>,
+                "troupe: an enum in a wire message needs a fixed underlying type (enum class E, or enum E : "
+                "std::uint8_t), so that any value a peer sends is a valid value");
+  using Underlying = std::underlying_type_t<E>;
+  static void encode(WireWriter& w, const E& v) {
+    const auto raw = static_cast<Underlying>(v);
+    WireCodec<Underlying>::encode(w, raw);
+  }
+  static void decode(WireReader& r, E& v) {
+    Underlying raw{};
+    WireCodec<Underlying>::decode(r, raw);
+    if constexpr (WireEnumRange<E>::bounded) {
+      if (raw < static_cast<Underlying>(WireEnumRange<E>::first) || raw > static_cast<Underlying>(WireEnumRange<E>::last))
+        throw WireError("troupe: an enum value out of its range");
+    }
+    v = static_cast<E>(raw);
+  }
 };
 
 // One byte, 0 or 1: any other byte copied into a bool would be undefined behaviour.
@@ -132,6 +185,24 @@ struct WireCodec<std::string> {
   static void decode(WireReader& r, std::string& v) {
     v.resize(r.length(1));
     r.bytes(v.data(), v.size());
+  }
+};
+
+// Packed bits cannot be decoded into in place: one byte per element, 0 or 1, as a bool field.
+template <>
+struct WireCodec<std::vector<bool>> {
+  static void encode(WireWriter& w, const std::vector<bool>& v) {
+    w.length(v.size());
+    for (const bool b : v) WireCodec<bool>::encode(w, b);
+  }
+  static void decode(WireReader& r, std::vector<bool>& v) {
+    const std::size_t n = r.length(1);
+    v.assign(n, false);
+    for (std::size_t i = 0; i < n; ++i) {
+      bool b = false;
+      WireCodec<bool>::decode(r, b);
+      v[i] = b;
+    }
   }
 };
 
