@@ -1,5 +1,6 @@
 // Liveness across nodes: monitors, links and exit signals between processes, node-down on a
 // crashed or silent peer, heartbeats, and reconnecting to a restarted peer.
+#include "log_lines.hpp"
 #include "peer_process.hpp"
 #include "test_support.hpp"
 #include "wire_messages.hpp"
@@ -25,24 +26,6 @@ namespace {
 constexpr const char* kSecret = "correct horse battery staple";
 // NodeStats::exported_actors of a node whose peers hold no handle to its actors: its spawner.
 constexpr std::uint64_t kSpawnerOnly = 1;
-
-struct LogLines {
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  std::function<void(std::string_view)> sink() {
-    return [this](std::string_view line) {
-      std::lock_guard lock(mutex);
-      lines.emplace_back(line);
-    };
-  }
-  bool contains(std::string_view text) {
-    std::lock_guard lock(mutex);
-    for (const auto& l : lines) {
-      if (l.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
 
 // A node whose heartbeats are fast: a silent peer is down after 500 ms.
 troupe::transport::NodeConfig quick_config(LogLines& log) {
