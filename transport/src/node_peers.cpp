@@ -1,0 +1,175 @@
+// A node's peers and their connections: dialling on demand (with backoff, through TLS when
+// configured), which of two connections to keep, and what a closed connection ends.
+#include "connection.hpp"
+#include "node_core.hpp"
+#include "tls.hpp"
+
+#include <troupe/message.hpp>
+
+namespace troupe::transport::detail {
+namespace {
+
+constexpr kj::Duration kFirstBackoff = 100 * kj::MILLISECONDS;
+constexpr kj::Duration kMaxBackoff = 2 * kj::SECONDS;
+
+// A dialled stream, encrypted once the TLS handshake succeeded. A failure is a refusal, counted;
+// it rejects, and dial() logs it and fails the peer's lookups.
+kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& tls, Peer& p,
+                                                       kj::Own<kj::AsyncIoStream> stream) {
+  return node.handshake_deadline(tls.wrap_dialled(kj::mv(stream), p.name), false)
+      .catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
+        node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+        kj::throwFatalException(kj::mv(e));
+      });
+}
+
+}  // namespace
+
+Peer& NodeCore::peer(std::string_view name) {
+  auto it = peers_.find(name);
+  if (it == peers_.end()) {
+    auto p = std::make_unique<Peer>();
+    p->name = std::string(name);
+    p->outbound_limit = std::make_unique<runtime::MailboxLimit>(config_.max_outbound_queue, config_.outbound_overflow);
+    it = peers_.emplace(p->name, std::move(p)).first;
+  }
+  return *it->second;
+}
+
+void NodeCore::add_peer(std::string name, std::string host, std::uint16_t port) {
+  post([this, name = std::move(name), host = std::move(host), port]() mutable {
+    Peer& p = peer(name);
+    p.address = std::make_pair(std::move(host), port);
+    p.backoff = 0 * kj::SECONDS;  // a new address is worth trying at once
+    p.next_dial = kj::origin<kj::TimePoint>();
+  });
+}
+
+void NodeCore::flush(Peer& p) {
+  if (p.connection != nullptr) {
+    p.connection->write_pending();
+  } else if (!p.dialing && !p.dial_scheduled) {
+    dial_after_backoff(p);
+  }
+}
+
+void NodeCore::dial_after_backoff(Peer& p) {
+  if (timer().now() >= p.next_dial) {
+    dial(p);
+    return;
+  }
+  p.dial_scheduled = true;
+  tasks_->add(timer().atTime(p.next_dial).then([this, &p]() {
+    p.dial_scheduled = false;
+    if (p.connection == nullptr && !p.dialing) dial(p);
+  }));
+}
+
+void NodeCore::back_off(Peer& p) {
+  p.backoff = p.backoff == 0 * kj::SECONDS ? kFirstBackoff : kj::min(p.backoff * 2, kMaxBackoff);
+  p.next_dial = timer().now() + p.backoff;
+}
+
+void NodeCore::dial(Peer& p) {
+  if (!p.address) {
+    fail_lookups(p, "no address for node '" + p.name + "'");
+    return;
+  }
+  p.dialing = true;
+  auto connected = io_->provider->getNetwork()
+                       .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
+                       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); });
+  if (tls_ != nullptr) {
+    connected = connected.then(
+        [this, &p](kj::Own<kj::AsyncIoStream> plain) { return secure_dialled(*this, *tls_, p, kj::mv(plain)); });
+  }
+  tasks_->add(kj::mv(connected)
+                  .then([this, &p](kj::Own<kj::AsyncIoStream> stream) {
+                    auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p);
+                    Connection& c = *connection;
+                    connections_.push_back(kj::mv(connection));
+                    return c.run().then([this, &c]() { on_closed(c); },
+                                        [this, &c](kj::Exception&& e) {
+                                          if (c.authenticated())
+                                            failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+                                          log(c.describe() + " closed: " + e.getDescription().cStr());
+                                          on_closed(c);
+                                        });
+                  })
+                  .catch_([this, &p](kj::Exception&& e) {
+                    log("cannot connect to node '" + p.name + "': " + e.getDescription().cStr());
+                    p.dialing = false;
+                    back_off(p);
+                    fail_lookups(p, "cannot connect to node '" + p.name + "'");
+                  }));
+}
+
+void NodeCore::fail_lookups(Peer& p, const std::string& why) {
+  for (std::uint64_t id : p.lookups) {
+    if (auto it = lookups_.find(id); it != lookups_.end()) {
+      it->second->set_value(Error{Errc::node_unreachable, why});
+      lookups_.erase(it);
+    }
+  }
+  p.lookups.clear();
+  p.controls.clear();
+  p.signals.clear();
+  dead.fetch_add(p.envelopes.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  // Requests that never left get their answer now rather than at their timeout.
+  for (const OutEnvelope& e : p.envelopes) {
+    if (e.counted) p.outbound_limit->consumed();  // it leaves the outbound queue unsent
+    if (e.kind != wire::Kind::REQUEST || e.sender == 0) continue;
+    if (runtime::ActorCore* requester = exported(e.sender)) {
+      troupe::detail::send_response_error(requester, e.request_id, Error{Errc::node_unreachable, why});
+    }
+  }
+  p.envelopes.clear();
+}
+
+bool NodeCore::keep_incoming(Peer& p, std::uint64_t incarnation) const {
+  if (p.connection != nullptr && p.incarnation != incarnation) return true;  // it restarted
+  const bool lower = config_.name < p.name;
+  return !(lower && (p.dialing || (p.connection != nullptr && p.connection->dialled())));
+}
+
+void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnation) {
+  accepted.fetch_add(1, std::memory_order_relaxed);    // relaxed: a statistic
+  open_count.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+  if (c.dialled()) p.dialing = false;
+  if (p.connection != nullptr) {
+    // The peer restarted, or lost the old connection before this node saw it go: FIFO needs one
+    // path, and what depended on the old one is gone on the peer's side.
+    Connection* old = p.connection;
+    node_down(p, p.incarnation != incarnation ? "it restarted" : "it connected again");
+    old->close();
+  }
+  p.connection = &c;
+  p.incarnation = incarnation;
+  p.backoff = 0 * kj::SECONDS;
+  p.connection->write_pending();
+}
+
+void NodeCore::on_closed(Connection& c) {
+  Peer* p = c.peer();
+  if (c.authenticated()) open_count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
+  if (p != nullptr && p->connection == &c) {
+    node_down(*p, "its connection closed");
+  } else if (p != nullptr && c.dialled() && c.duplicate()) {
+    // The peer keeps the connection it dialled; it is on its way (or here). Nothing failed: what
+    // is queued waits for it, and a dial after the backoff covers a peer that never comes.
+    p->dialing = false;
+    if (p->connection == nullptr) {
+      back_off(*p);
+      flush(*p);
+    }
+  } else if (p != nullptr && !c.authenticated() && c.dialled() && p->dialing && p->connection == nullptr) {
+    p->dialing = false;  // a dial whose handshake failed
+    back_off(*p);
+    fail_lookups(*p, "node '" + p->name + "' refused the handshake");
+  }
+  // Destroyed after the current continuation (it may be the connection's own).
+  tasks_->add(kj::evalLater(
+      [this, &c]() { connections_.remove_if([&c](const kj::Own<Connection>& own) { return own.get() == &c; }); }));
+}
+
+}  // namespace troupe::transport::detail
