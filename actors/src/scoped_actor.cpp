@@ -1,4 +1,5 @@
 #include <troupe/scoped_actor.hpp>
+#include <troupe/runtime/idle_spin.hpp>
 
 #include <condition_variable>
 #include <deque>
@@ -46,8 +47,15 @@ class ScopedCore final : public Context, public runtime::Executor {
         return env;
       }
     }
+    const runtime::IdleSpin spin(system().idle_spin());
     for (;;) {
-      if (auto* env = static_cast<Envelope*>(mailbox_.pop())) {
+      auto* env = static_cast<Envelope*>(mailbox_.pop());
+      // Before marking the mailbox empty (after which a push wakes us through the mutex and
+      // condition variable): look a while longer, a reply is often moments away.
+      if (env == nullptr && !marked_) {
+        spin.until([&] { return (env = static_cast<Envelope*>(mailbox_.pop())) != nullptr; });
+      }
+      if (env != nullptr) {
         if (matches(*env, type, request_id)) return env;
         keep(env);
         continue;

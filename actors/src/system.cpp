@@ -50,6 +50,10 @@ unsigned System::worker_count() const noexcept {
   return internals_->pool ? internals_->pool->worker_count() : 0;
 }
 
+std::chrono::microseconds System::idle_spin() const noexcept {
+  return internals_->deterministic ? std::chrono::microseconds{0} : internals_->config.idle_spin;
+}
+
 std::optional<std::uint64_t> System::deterministic_seed() const noexcept {
   if (!internals_->deterministic) return std::nullopt;
   return internals_->deterministic->seed();

@@ -24,7 +24,7 @@ struct System::Internals {
       executor = deterministic.get();
       timers = std::make_unique<runtime::TimerService>(runtime::TimerService::ManualClock{});
     } else {
-      pool = std::make_unique<runtime::Scheduler>(runtime::SchedulerConfig{config.workers});
+      pool = std::make_unique<runtime::Scheduler>(runtime::SchedulerConfig{.workers = config.workers, .idle_spin = config.idle_spin});
       executor = pool.get();
       timers = std::make_unique<runtime::TimerService>(pool.get());
     }

@@ -33,6 +33,13 @@ class IdleWorkers {
     return searching_.fetch_sub(1, std::memory_order_seq_cst) == 1;
   }
 
+  // At most one worker spins before parking (Worker::spin_for_work). Relaxed: only a limit on
+  // how many spin; nothing is published through it (the spinner is counted as a searcher).
+  bool try_claim_spinner() noexcept {
+    return !spinner_.load(std::memory_order_relaxed) && !spinner_.exchange(true, std::memory_order_relaxed);
+  }
+  void release_spinner() noexcept { spinner_.store(false, std::memory_order_relaxed); }  // relaxed: as above
+
   // Called after making work available where other workers can take it.
   void notify_one() noexcept {
     // Seq_cst fence: orders the publication of the work before our reads of the counters
@@ -141,6 +148,7 @@ class IdleWorkers {
   alignas(64) std::atomic<std::uint32_t> searching_{0};
   alignas(64) std::atomic<std::uint32_t> sleeping_{0};
   std::atomic<std::uint32_t> committed_{0};
+  alignas(64) std::atomic<bool> spinner_{false};
   std::mutex mutex_;
   std::vector<unsigned> sleepers_;
   std::vector<WakeFlag> wake_flags_;

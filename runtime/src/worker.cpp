@@ -1,5 +1,6 @@
 #include "worker.hpp"
 
+#include <troupe/runtime/idle_spin.hpp>
 #include <troupe/runtime/thread_role.hpp>
 #include <troupe/runtime/trace.hpp>
 
@@ -50,6 +51,7 @@ void Worker::run() noexcept {
   while (!SchedulerAccess::stopping(scheduler_)) {
     ActorCore* actor = searching_ ? nullptr : next_actor();
     if (actor == nullptr) actor = search();
+    if (actor == nullptr) actor = spin_for_work();
     if (actor != nullptr) {
       run_turn(actor);
       continue;
@@ -81,7 +83,8 @@ ActorCore* Worker::next_actor() noexcept {
 }
 
 // Injection queue, then one round of stealing from a random first victim. Only one searcher
-// needs waking per notify; the last searcher to find work wakes another, in case there is more.
+// needs waking per notify; the last searcher to find work wakes another if more is visible (a
+// burst); after a lone message that wake-up would only find nothing and park again.
 ActorCore* Worker::search() noexcept {
   IdleWorkers& idle = SchedulerAccess::idle(scheduler_);
   if (!searching_) idle.begin_search();
@@ -89,7 +92,26 @@ ActorCore* Worker::search() noexcept {
   ActorCore* actor = SchedulerAccess::inject(scheduler_).pop();
   if (actor == nullptr) actor = steal();
   const bool last_searcher = idle.end_search();
-  if (actor != nullptr && last_searcher) idle.notify_one();
+  if (actor != nullptr && last_searcher && more_work_visible()) idle.notify_one();
+  return actor;
+}
+
+// Before parking: keep searching for SchedulerConfig::idle_spin (see idle_spin.hpp), counted as
+// a searcher, so whoever brings work meanwhile finds a searcher and wakes nobody. Only one
+// worker spins at a time: more would only take CPU from the threads that make the work.
+ActorCore* Worker::spin_for_work() noexcept {
+  IdleWorkers& idle = SchedulerAccess::idle(scheduler_);
+  if (!idle.try_claim_spinner()) return nullptr;
+  idle.begin_search();
+  ActorCore* actor = nullptr;
+  IdleSpin(SchedulerAccess::config(scheduler_).idle_spin).until([&] {
+    actor = SchedulerAccess::inject(scheduler_).pop();
+    if (actor == nullptr) actor = steal();
+    return actor != nullptr || SchedulerAccess::stopping(scheduler_);
+  });
+  const bool last_searcher = idle.end_search();
+  idle.release_spinner();
+  if (actor != nullptr && last_searcher && more_work_visible()) idle.notify_one();
   return actor;
 }
 
@@ -104,6 +126,15 @@ ActorCore* Worker::steal() noexcept {
     if (ActorCore* actor = workers[victim]->deque().take()) return actor;
   }
   return nullptr;
+}
+
+// After a searcher found work and stopped searching: is there more for another worker? A notifier
+// that saw this worker searching woke nobody, counting on it; one that comes later sees it no
+// longer searching and wakes a sleeper itself. Seq_cst fence: orders the end of the search before
+// the reads of the queues (pairs with the fence in IdleWorkers::notify_one).
+bool Worker::more_work_visible() const noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return any_work_visible();
 }
 
 bool Worker::any_work_visible() const noexcept {

@@ -32,8 +32,10 @@ class Worker {
   void run() noexcept;
   ActorCore* next_actor() noexcept;
   ActorCore* search() noexcept;
+  ActorCore* spin_for_work() noexcept;
   ActorCore* steal() noexcept;
   bool any_work_visible() const noexcept;
+  bool more_work_visible() const noexcept;
 
   void park() noexcept;
   void run_turn(ActorCore* actor) noexcept;

@@ -1,8 +1,9 @@
 // A node in its own process, for the transport tests:
-//   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA]
+//   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--no-spin]
 // (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
 // NodeConfig::receive_window; --tls: the node uses TLS
-// with these PEM files, NodeConfig::tls). It prints
+// with these PEM files, NodeConfig::tls; --no-spin: neither its workers nor its transport thread
+// spin before sleeping, Config::idle_spin and NodeConfig::idle_spin zero). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
 // hosts:
 //   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
@@ -22,6 +23,7 @@
 #include <troupe/transport/node.hpp>
 #include <troupe/troupe.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -39,11 +41,13 @@ using namespace transport_test;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA]\n";
+    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--no-spin]\n";
     return 2;
   }
-  troupe::System system;
+  const bool no_spin = std::find(argv + 3, argv + argc, std::string_view("--no-spin")) != argv + argc;
+  troupe::System system(troupe::Config{.idle_spin = no_spin ? std::chrono::microseconds(0) : troupe::Config{}.idle_spin});
   troupe::transport::NodeConfig config{.name = argv[1], .secret = argv[2]};
+  if (no_spin) config.idle_spin = std::chrono::microseconds(0);
   for (int i = 3; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--heartbeat-ms" && i + 1 < argc) {
@@ -53,6 +57,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--window" && i + 1 < argc) {
       const unsigned long window = std::strtoul(argv[++i], nullptr, 10);
       if (window != 0) config.receive_window = static_cast<std::uint32_t>(window);
+    } else if (flag == "--no-spin") {
+      // read above: the system is made before the node's configuration
     } else if (flag == "--tls" && i + 3 < argc) {
       config.tls = troupe::transport::TlsConfig{argv[i + 1], argv[i + 2], argv[i + 3]};
       i += 3;

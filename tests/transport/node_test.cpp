@@ -72,6 +72,36 @@ TEST_CASE("a request crosses to a node in another process and its reply comes ba
   }
 }
 
+TEST_CASE("without idle spinning (every thread sleeps at once) requests and messages still flow both ways") {
+  // Every hand-over then goes through the transport loop's eventfd wake-up, and every frame
+  // through its sleep in the event loop: the path the spinning default mostly skips.
+  PeerProcess peer("b", kSecret, {"--no-spin"});
+  troupe::System system(troupe::Config{.idle_spin = std::chrono::microseconds(0)});
+  troupe::transport::NodeConfig config{.name = "a", .secret = kSecret, .log = [](std::string_view) {}};
+  config.idle_spin = std::chrono::microseconds(0);
+  troupe::transport::Node node(system, std::move(config));
+  node.add_peer("b", "127.0.0.1", peer.port());
+  auto echo = node.whereis("b", "echo", 10s);
+  REQUIRE(echo.ok());
+  auto sink = node.whereis("b", "sink", 10s);
+  REQUIRE(sink.ok());
+  troupe::ScopedActor me(system);
+  for (int i = 0; i < 200; ++i) {
+    auto pong = me.request<Pong>(*echo, Ping{i, "", {i}}, 10s);
+    REQUIRE(pong.ok());
+    CHECK(pong->n == i + 1);
+    CHECK(pong->sum == i);
+    // Pauses now and then, so both sides go back to sleep between messages.
+    if (i % 20 == 0) std::this_thread::sleep_for(2ms);
+  }
+  constexpr std::uint32_t kSender = 7;
+  for (std::uint64_t i = 0; i < 1000; ++i) REQUIRE(sink->send(Seq{kSender, i}));
+  auto tally = me.request<TallyReply>(*sink, Tally{kSender}, 10s);
+  REQUIRE(tally.ok());
+  CHECK(tally->received == 1000);
+  CHECK(tally->out_of_order == 0);
+}
+
 TEST_CASE("a node without the secret is refused before any message") {
   PeerProcess peer("b", kSecret);
   troupe::System system;

@@ -216,6 +216,7 @@ kj::Promise<void> Connection::read_loop() {
   return read_frame(*stream_, limits).then([this](ReadFrame read) -> kj::Promise<void> {
     if (read.message.get() == nullptr) return kj::READY_NOW;  // the peer closed
     last_read_ = node_.timer().now();  // any frame shows the peer alive
+    node_.note_activity();
     handle(*read.message);
     return read_loop();
   });

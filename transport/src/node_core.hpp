@@ -114,6 +114,9 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::uint16_t port() const noexcept { return port_; }
   NodeStats stats() const noexcept;
   void log(const std::string& line);
+  // Transport thread: a frame or a hand-over came. Ends the loop's sleep (run_events) and keeps
+  // it polling a while longer.
+  void note_activity();
   Spawnables& spawnables() noexcept { return *spawnables_; }
   DynamicHandle spawner(std::string_view peer);
 
@@ -170,6 +173,9 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
   void serve_accepted(kj::Own<kj::AsyncIoStream> stream);  // runs a Connection on an accepted stream
   kj::Promise<void> pump();
+  void drain_handovers();  // runs what other threads handed over (posted tasks, ready remote actors)
+  void run_events(kj::Promise<void> stopped);  // the loop: sleep until activity, then poll a while
+  void poll_while_busy();                      // the polling half of run_events
   void wake_locked();  // under mutex_: makes the loop look at what was handed over
   void dial(Peer& peer);
   void dial_after_backoff(Peer& peer);
@@ -190,9 +196,13 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   runtime::RunLink* ready_head_ = nullptr;  // remote actors with messages to send (intrusive, LIFO)
   std::vector<std::function<void()>> posted_;
   bool wake_pending_ = false;  // an eventfd write is unread: later hand-overs need not write again
+  bool loop_polling_ = false;  // the loop polls (poll_while_busy): hand-overs set handed_over_ instead
   bool stopped_ = false;
   int wake_fd_ = -1;                           // eventfd the loop reads: one coalesced wake-up per batch of hand-overs
   std::atomic<std::uint64_t> next_lookup_{1};  // relaxed: only uniqueness matters
+  // Set (under mutex_) by a hand-over while the loop polls; the loop then drains under mutex_,
+  // which orders what was handed over: relaxed is enough for the flag itself.
+  std::atomic<bool> handed_over_{false};
 
   // Transport thread only.
   kj::Own<kj::AsyncIoContext> io_;
@@ -200,6 +210,9 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   kj::Own<kj::AsyncInputStream> wake_stream_;                // wake_fd_, read by pump()
   kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> stopping_;  // fulfilled by pump() once stopped_
   std::uint64_t wake_buffer_ = 0;
+  std::uint64_t activity_count_ = 0;  // frames and drains so far (poll_while_busy looks for change)
+  bool loop_stopping_ = false;        // stop() was seen: run_events returns
+  kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> activity_;  // ends run_events' sleep
   std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers_;
   std::list<kj::Own<Connection>> connections_;
   std::unordered_map<std::uint64_t, DynamicHandle> exports_;

@@ -1,11 +1,12 @@
 // The worker pool: one worker thread per hardware thread by default, each with a LIFO slot and a
 // Chase–Lev deque, a global injection queue for actors scheduled from outside, random-victim
-// stealing, and parking of idle workers (no polling: an idle pool uses no CPU).
+// stealing, and parking of idle workers (after a short spin, IdleSpin: an idle pool uses no CPU).
 #pragma once
 
 #include <troupe/runtime/actor_core.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +20,9 @@ struct SchedulerConfig {
   unsigned workers = 0;          // 0: one per hardware thread
   unsigned inject_interval = 61;  // a worker looks at the injection queue first every N turns
   unsigned lifo_limit = 3;        // consecutive turns from the LIFO slot before the deque's turn
+  // How long a worker that ran out of work keeps looking before it parks (IdleSpin): a message
+  // that comes within it needs no wake-up. One worker spins at a time; zero never spins.
+  std::chrono::microseconds idle_spin{50};
 };
 
 namespace detail {
