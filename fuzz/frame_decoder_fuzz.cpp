@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes through the code a connection runs on untrusted input. The
-// bytes are a stream: read_frame (frame_reader.hpp) cuts frames from it, first with the limits
+// bytes are a stream: FrameReader (frame_reader.hpp) cuts frames from it, first with the limits
 // before authentication (each frame read as a hello or proof), then, over the same bytes, with the
 // limits after it (each frame handled as Connection::handle reads it, envelopes decoded with the
 // declared types' decoders, envelope_decoder.hpp). Any kj::Exception is a refused input; a crash,
@@ -74,9 +74,10 @@ void read_session_frame(capnp::MessageReader& frame) {
 template <class Handle>
 void read_frames(kj::WaitScope& wait, const std::uint8_t* data, std::size_t size, FrameLimits limits, Handle handle) {
   MemoryInput in(data, size);
+  FrameReader reader(in);
   try {
     for (;;) {
-      ReadFrame read = read_frame(in, limits).wait(wait);
+      ReadFrame read = reader.next(limits).wait(wait);
       if (read.message.get() == nullptr) return;  // the end of the bytes, between frames
       handle(*read.message);
     }

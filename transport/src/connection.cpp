@@ -34,6 +34,7 @@ Nonce nonce_from(capnp::Data::Reader data) {
 Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer)
     : node_(node),
       stream_(kj::mv(stream)),
+      reader_(*stream_),
       peer_(dialed_peer),
       role_(dialed_peer != nullptr ? Role::dialer : Role::listener),
       last_read_(node.timer().now()),
@@ -77,7 +78,7 @@ kj::Promise<void> Connection::exchange_incarnations() {
     return frame;
   };
   auto read_incarnation = [this]() {
-    return read_frame(*stream_, kHandshakeLimits).then([](ReadFrame read) {
+    return reader_.next(kHandshakeLimits).then([](ReadFrame read) {
       KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
       auto root = read.message->getRoot<wire::Frame>();
       KJ_REQUIRE(root.isIncarnation(), "expected the peer's incarnation");
@@ -132,7 +133,7 @@ kj::Promise<void> Connection::dialer_handshake() {
   h.setListenHost(node_.config().listen_host);
   h.setListenPort(node_.port());
   return write_frame(kj::mv(hello))
-      .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
+      .then([this]() { return reader_.next(kHandshakeLimits); })
       .then([this, mine](ReadFrame read) {
         KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
         auto& frame = read.message;
@@ -161,7 +162,7 @@ kj::Promise<void> Connection::dialer_handshake() {
 kj::Promise<void> Connection::listener_handshake() {
   FrameLimits first_limits = kHandshakeLimits;
   first_limits.detect_tls = true;  // a TLS node dialling this plaintext one
-  return read_frame(*stream_, first_limits).then([this](ReadFrame read) {
+  return reader_.next(first_limits).then([this](ReadFrame read) {
     if (read.tls_client) {
       node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
       KJ_FAIL_REQUIRE("a TLS client connected to this plaintext node");
@@ -190,7 +191,7 @@ kj::Promise<void> Connection::listener_handshake() {
     h.setListenPort(node_.port());
     std::pair<std::string, std::uint16_t> dialer_address{hello.getListenHost().cStr(), hello.getListenPort()};
     return write_frame(kj::mv(reply))
-        .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
+        .then([this]() { return reader_.next(kHandshakeLimits); })
         .then([this, theirs, mine, dialer_name = kj::mv(dialer_name),
                dialer_address = kj::mv(dialer_address)](ReadFrame read) mutable {
           KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
@@ -213,7 +214,7 @@ kj::Promise<void> Connection::listener_handshake() {
 
 kj::Promise<void> Connection::read_loop() {
   const FrameLimits limits{kMaxSegments, node_.config().max_frame_bytes};
-  return read_frame(*stream_, limits).then([this](ReadFrame read) -> kj::Promise<void> {
+  return reader_.next(limits).then([this](ReadFrame read) -> kj::Promise<void> {
     if (read.message.get() == nullptr) return kj::READY_NOW;  // the peer closed
     last_read_ = node_.timer().now();  // any frame shows the peer alive
     node_.note_activity();

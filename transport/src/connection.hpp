@@ -52,6 +52,7 @@ class Connection {
 
   NodeCore& node_;
   kj::Own<kj::AsyncIoStream> stream_;
+  FrameReader reader_;  // every frame from stream_, the handshake's included
   Peer* peer_;
   const Role role_;
   bool authenticated_ = false;

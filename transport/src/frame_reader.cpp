@@ -30,51 +30,87 @@ class OwnedFrame final : public capnp::MessageReader {
   kj::Array<kj::ArrayPtr<const capnp::word>> segments_;
 };
 
+kj::Own<capnp::MessageReader> make_frame(kj::Array<capnp::word> words, kj::Array<std::uint32_t> sizes) {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = words.size() * 8 + 64;  // getters may read a field more than once
+  options.nestingLimit = 16;
+  return kj::heap<OwnedFrame>(kj::mv(words), kj::mv(sizes), options);
+}
+
 }  // namespace
 
-kj::Promise<ReadFrame> read_frame(kj::AsyncInputStream& in, FrameLimits limits) {
+FrameReader::FrameReader(kj::AsyncInputStream& in)
+    : in_(in), buffer_(kj::heapArray<capnp::word>(kBufferBytes / sizeof(capnp::word))) {}
+
+kj::Promise<bool> FrameReader::fill(std::size_t bytes) {
+  if (buffered() >= bytes) return true;
+  auto* base = reinterpret_cast<kj::byte*>(buffer_.begin());
+  if (begin_ + bytes > kBufferBytes) {  // no room behind what is buffered: move it to the front
+    std::memmove(base, base + begin_, buffered());
+    end_ = buffered();
+    begin_ = 0;
+  }
+  // At least one byte, as much as fits: never a read of zero bytes (on a TLS stream that is an
+  // SSL_read of 0, which kj takes for the end of the stream).
+  return in_.tryRead(base + end_, 1, kBufferBytes - end_).then([this, bytes](std::size_t got) -> kj::Promise<bool> {
+    if (got == 0) return false;
+    end_ += got;
+    return fill(bytes);
+  });
+}
+
+kj::Promise<ReadFrame> FrameReader::next(FrameLimits limits) {
   // The stream framing: u32 (segment count - 1), u32 size of each segment in words, padding to
   // a word, then the segments. Little-endian, as the hosts troupe builds on.
-  auto first = kj::heapArray<std::uint32_t>(2);
-  auto* head = first.begin();
-  return in.tryRead(head, 8, 8)
-      .then([&in, limits, first = kj::mv(first)](std::size_t got) mutable -> kj::Promise<ReadFrame> {
-        if (got == 0) return ReadFrame{};
-        KJ_REQUIRE(got == 8, "frame truncated in its header");
-        // TLS record: content type 22 (handshake), then version major 3. As a frame header that
-        // would claim some 200000 segments: no frame starts so.
-        if (limits.detect_tls && (first[0] & 0xffff) == 0x0316) return ReadFrame{{}, true};
-        const std::uint64_t count = std::uint64_t{first[0]} + 1;
-        KJ_REQUIRE(count <= limits.max_segments, "frame has too many segments", count, limits.max_segments);
-        // The rest of the table: count - 1 sizes, plus padding when count is even.
-        const std::size_t rest_words = count - 1 + (count % 2 == 0 ? 1 : 0);
-        auto sizes = kj::heapArray<std::uint32_t>(count);
-        sizes[0] = first[1];
-        auto table = kj::heapArray<std::uint32_t>(rest_words);
-        auto* table_ptr = table.begin();
-        // No read of zero bytes (a one-segment frame has no more table): on a TLS stream it is an
-        // SSL_read of 0 bytes, which kj takes for the end of the stream.
-        kj::Promise<void> table_read =
-            rest_words == 0 ? kj::Promise<void>(kj::READY_NOW) : in.read(table_ptr, rest_words * 4);
-        return kj::mv(table_read)
-            .then([&in, limits, sizes = kj::mv(sizes), table = kj::mv(table)]() mutable -> kj::Promise<ReadFrame> {
-              std::uint64_t total_words = 0;
-              for (std::size_t i = 1; i < sizes.size(); ++i) sizes[i] = table[i - 1];
-              for (std::uint32_t s : sizes) total_words += s;
-              KJ_REQUIRE(total_words * sizeof(capnp::word) <= limits.max_bytes, "frame too large", total_words * 8,
-                         limits.max_bytes);
-              KJ_REQUIRE(total_words > 0, "empty frame");
-              auto words = kj::heapArray<capnp::word>(total_words);
-              auto* data = words.begin();
-              return in.read(data, total_words * sizeof(capnp::word))
-                  .then([words = kj::mv(words), sizes = kj::mv(sizes), total_words]() mutable {
-                    capnp::ReaderOptions options;
-                    options.traversalLimitInWords = total_words * 8 + 64;  // getters may read a field more than once
-                    options.nestingLimit = 16;
-                    return ReadFrame{kj::heap<OwnedFrame>(kj::mv(words), kj::mv(sizes), options)};
-                  });
-            });
-      });
+  return fill(8).then([this, limits](bool filled) -> kj::Promise<ReadFrame> {
+    if (filled) return parse(limits);
+    KJ_REQUIRE(buffered() == 0, "frame truncated in its header");
+    return ReadFrame{};
+  });
+}
+
+kj::Promise<ReadFrame> FrameReader::parse(FrameLimits limits) {
+  const auto* base = reinterpret_cast<const kj::byte*>(buffer_.begin());
+  std::uint32_t first[2];
+  std::memcpy(first, base + begin_, sizeof first);
+  // TLS record: content type 22 (handshake), then version major 3. As a frame header that would
+  // claim some 200000 segments: no frame starts so.
+  if (limits.detect_tls && (first[0] & 0xffff) == 0x0316) return ReadFrame{{}, true};
+  const std::uint64_t count = std::uint64_t{first[0]} + 1;
+  KJ_REQUIRE(count <= limits.max_segments, "frame has too many segments", count, limits.max_segments);
+  // The rest of the table: count - 1 sizes, plus padding when count is even.
+  const std::size_t table_bytes = 8 + 4 * (count - 1 + (count % 2 == 0 ? 1 : 0));
+  return fill(table_bytes).then([this, limits, count, table_bytes](bool filled) -> kj::Promise<ReadFrame> {
+    KJ_REQUIRE(filled, "frame truncated in its segment table");
+    const auto* table = reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_;
+    auto sizes = kj::heapArray<std::uint32_t>(count);
+    std::memcpy(sizes.begin(), table + 4, count * sizeof(std::uint32_t));
+    std::uint64_t total_words = 0;
+    for (std::uint32_t s : sizes) total_words += s;
+    KJ_REQUIRE(total_words * sizeof(capnp::word) <= limits.max_bytes, "frame too large", total_words * 8,
+               limits.max_bytes);
+    KJ_REQUIRE(total_words > 0, "empty frame");
+    begin_ += table_bytes;
+    const std::size_t body_bytes = total_words * sizeof(capnp::word);
+    auto words = kj::heapArray<capnp::word>(total_words);
+    auto* body = reinterpret_cast<kj::byte*>(words.begin());
+    if (body_bytes <= kBufferBytes) {
+      return fill(body_bytes).then(
+          [this, words = kj::mv(words), sizes = kj::mv(sizes), body, body_bytes](bool filled) mutable -> ReadFrame {
+            KJ_REQUIRE(filled, "frame truncated in its segments");
+            std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, body_bytes);
+            begin_ += body_bytes;
+            return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes))};
+          });
+    }
+    // Larger than the buffer: what is buffered, then the rest straight into the frame's words.
+    const std::size_t have = buffered();
+    std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, have);
+    begin_ = end_ = 0;
+    return in_.read(body + have, body_bytes - have).then([words = kj::mv(words), sizes = kj::mv(sizes)]() mutable {
+      return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes))};
+    });
+  });
 }
 
 }  // namespace troupe::transport::detail
