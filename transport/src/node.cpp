@@ -301,6 +301,10 @@ void NodeCore::note_activity() {
 // for NodeConfig::idle_spin. While it polls, hand-overs skip the eventfd and the loop's wake-up:
 // in a request/response exchange the next frame or reply usually comes within microseconds.
 void NodeCore::run_events(kj::Promise<void> stopped) {
+  if (config_.idle_spin.count() <= 0) {  // never polls: sleep in the event loop until stopped
+    stopped.wait(io_->waitScope);
+    return;
+  }
   auto stop = stopped.fork();
   while (!loop_stopping_) {
     {
