@@ -5,6 +5,7 @@
 
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
+#include <troupe/transport/wire_type.hpp>
 
 namespace troupe::transport::detail {
 
@@ -74,8 +75,7 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
   auto remote = [&]() { return from == 0 ? DynamicHandle{} : DynamicHandle::share(proxy(p, from)); };
   auto reason = [&]() {
     const auto r = in.getReason();
-    KJ_REQUIRE(r.getKind() <= static_cast<std::uint8_t>(ExitReason::Kind::node_down), "unknown exit reason");
-    return ExitReason{static_cast<ExitReason::Kind>(r.getKind()), std::string(r.getMessage().cStr())};
+    return exit_reason_from_wire(r.getKind(), std::string(r.getMessage().cStr()));  // a newer kind: error
   };
   auto answer = [&](wire::SignalKind kind) {  // for an actor that is not (or no longer) here
     OutSignal out;
