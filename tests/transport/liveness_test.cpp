@@ -292,3 +292,27 @@ TEST_CASE("requests that timed out against a peer that never answers are forgott
   killer.join();
   CHECK(tracked);
 }
+
+TEST_CASE("a requester that lives on does not leave its timed-out requests behind") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  node.add_peer("b", "127.0.0.1", peer.port());
+  auto hang = node.whereis("b", "hang", 10s);
+  REQUIRE(hang.ok());
+  troupe::ScopedActor me(system);  // one requester, alive throughout: its export stays
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) CHECK(me.request<int>(*hang, Hang{}, 5ms).code() == troupe::Errc::timeout);
+  // The node tracked them (a node-down would fail them) until a sweep past their deadlines.
+  CHECK(troupe_test::eventually([&] { return node.stats().pending_requests == 0; }, 30s));
+  CHECK(node.stats().exported_actors == kSpawnerOnly + 1);  // the requester is still exported
+  // A request that has not timed out yet is still tracked, and still fails fast on a node-down.
+  bool tracked = false;
+  std::thread killer([&] {
+    tracked = troupe_test::eventually([&] { return node.stats().pending_requests == 1; });
+    peer.signal(SIGKILL);
+  });
+  CHECK(me.request<int>(*hang, Hang{}, 60s).code() == troupe::Errc::node_down);
+  killer.join();
+  CHECK(tracked);
+}

@@ -148,6 +148,7 @@ void NodeCore::run(std::promise<void>& listening) {
     stopping_ = kj::mv(stop.fulfiller);
     tasks_->add(accept_loop(*listener));
     tasks_->add(pump());
+    tasks_->add(sweep_requests());
     listening.set_value();
     announced = true;
     kj::mv(stop.promise).wait(io_->waitScope);

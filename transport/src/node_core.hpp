@@ -14,7 +14,7 @@
 #include <kj/debug.h>
 
 #include <atomic>
-#include <deque>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <future>
@@ -83,7 +83,9 @@ struct Peer {
   std::vector<std::uint64_t> lookups;  // lookups to fail if dialing fails
 
   // What a node-down must undo, by actor ids (remote: the peer's; local: this node's exports).
-  std::set<std::pair<std::uint64_t, std::uint64_t>> requests;  // (local requester, request id) awaiting a response
+  // (local requester, request id) awaiting a response -> when the requester stops waiting (its
+  // timeout; max: never). NodeCore::sweep_requests forgets those long past it.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::chrono::steady_clock::time_point> requests;
   std::set<std::pair<std::uint64_t, std::uint64_t>> links;     // (remote actor, local actor)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> monitors;  // (remote actor, local watcher, ref)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> watchers;  // (local actor, remote watcher, ref)
@@ -131,7 +133,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::uint64_t id_of_stopping(runtime::ActorCore* actor);
   runtime::ActorCore* exported(std::uint64_t id) const;
   // Peer::requests, with the count NodeStats::pending_requests shows.
-  void track_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
+  void track_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id,
+                     std::chrono::steady_clock::time_point deadline);
   void untrack_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
   // The listener's side of a connection from `peer` that proved the secret: false if it is a
@@ -175,6 +178,10 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void dial_after_backoff(Peer& peer);
   void back_off(Peer& peer);  // the next dial waits longer (100 ms doubling to 2 s)
   void fail_lookups(Peer& peer, const std::string& why);
+  // Every kRequestSweepInterval: forgets the requests whose requesters stopped waiting a while
+  // ago (their timeout answered them): a requester that lives on would otherwise leave an entry
+  // behind for each request its peer never answered.
+  kj::Promise<void> sweep_requests();
 
   System& system_;
   NodeConfig config_;

@@ -29,7 +29,8 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
     } catch (...) {
     }
   };
-  for (const auto& [requester, request_id] : p.requests) {
+  for (const auto& [request, deadline] : p.requests) {
+    const auto& [requester, request_id] = request;
     if (runtime::ActorCore* r = exported(requester)) {
       troupe::detail::send_response_error(r, request_id, Error{Errc::node_down, "node '" + p.name + "' went down"});
     }
