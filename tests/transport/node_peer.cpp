@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
   auto relay = system.spawn([&node](troupe::Context& self) {
     return troupe::behavior([](const Callback& c) { (void)c.to.send(Pong{c.n + 1, "called back", 0}); },
                             [](const HandleProbe& p) { return p.handle.valid(); },
+                            [](const Forward& f) { (void)f.via.send(f.callback); },
                             [&self, &node](const Introduce& i) -> troupe::Task<troupe::Result<troupe::DynamicHandle>> {
                               node.add_peer(i.node, "127.0.0.1", i.port);
                               troupe::DynamicHandle spawner = node.spawner(i.node);

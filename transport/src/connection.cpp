@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "advertised_host.hpp"
 #include "envelope_decoder.hpp"
 #include "codec_context.hpp"
 #include "remote_actor.hpp"
@@ -31,11 +32,12 @@ Nonce nonce_from(capnp::Data::Reader data) {
 
 }  // namespace
 
-Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer)
+Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host)
     : node_(node),
       stream_(kj::mv(stream)),
       peer_(dialed_peer),
       role_(dialed_peer != nullptr ? Role::dialer : Role::listener),
+      local_host_(std::move(local_host)),
       last_read_(node.timer().now()),
       last_write_(last_read_) {}
 
@@ -129,7 +131,7 @@ kj::Promise<void> Connection::dialer_handshake() {
   h.setProtocolVersion(wire::PROTOCOL_VERSION);
   h.setNodeName(node_.config().name);
   h.setNonce(bytes_of(mine));
-  h.setListenHost(node_.config().listen_host);
+  h.setListenHost(advertised_host(node_.config(), local_host_));
   h.setListenPort(node_.port());
   return write_frame(kj::mv(hello))
       .then([this]() { return read_frame(*stream_, kHandshakeLimits); })
@@ -186,7 +188,7 @@ kj::Promise<void> Connection::listener_handshake() {
     h.setNodeName(node_.config().name);
     h.setNonce(bytes_of(mine));
     h.setProof(kj::arrayPtr(mac.data(), mac.size()));
-    h.setListenHost(node_.config().listen_host);
+    h.setListenHost(advertised_host(node_.config(), local_host_));
     h.setListenPort(node_.port());
     std::pair<std::string, std::uint16_t> dialer_address{hello.getListenHost().cStr(), hello.getListenPort()};
     return write_frame(kj::mv(reply))

@@ -1,3 +1,4 @@
+#include "advertised_host.hpp"
 #include "connection.hpp"
 #include "export_watcher.hpp"
 #include "node_core.hpp"
@@ -178,13 +179,17 @@ void NodeCore::run(std::promise<void>& listening) {
 
 kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
   return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> plain) {
+    std::string local_host = local_host_of(*plain);  // the plain socket's: a TLS stream cannot say
     if (tls_ == nullptr) {
-      serve_accepted(kj::mv(plain));
+      serve_accepted(kj::mv(plain), kj::mv(local_host));
     } else {
       // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: logged, counted,
       // and the stream dropped; the node serves on.
       tasks_->add(handshake_deadline(tls_->wrap_accepted(kj::mv(plain)), false)
-                      .then([this](kj::Own<kj::AsyncIoStream> secured) { serve_accepted(kj::mv(secured)); },
+                      .then(
+                          [this, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> secured) mutable {
+                            serve_accepted(kj::mv(secured), kj::mv(local_host));
+                          },
                             [this](kj::Exception&& e) {
                               refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
                               log(std::string("refused a connection: TLS handshake failed (a plaintext or "
@@ -196,8 +201,8 @@ kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
   });
 }
 
-void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream) {
-  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr);
+void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host) {
+  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr, kj::mv(local_host));
   Connection& c = *connection;
   connections_.push_back(kj::mv(connection));
   tasks_->add(c.run().then([this, &c]() { on_closed(c); },

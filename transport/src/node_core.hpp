@@ -171,7 +171,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
  private:
   void run(std::promise<void>& listening);
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
-  void serve_accepted(kj::Own<kj::AsyncIoStream> stream);  // runs a Connection on an accepted stream
+  // Runs a Connection on an accepted stream; `local_host`: this node's address on it.
+  void serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host);
   kj::Promise<void> pump();
   void wake_locked();  // under mutex_: makes the loop look at what was handed over
   void dial(Peer& peer);

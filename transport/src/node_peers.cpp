@@ -1,5 +1,6 @@
 // A node's peers and their connections: dialling on demand (with backoff, through TLS when
 // configured), which of two connections to keep, and what a closed connection ends.
+#include "advertised_host.hpp"
 #include "connection.hpp"
 #include "node_core.hpp"
 #include "tls.hpp"
@@ -76,16 +77,23 @@ void NodeCore::dial(Peer& p) {
     return;
   }
   p.dialing = true;
+  // This node's address on the connection, read from the plain socket (a TLS stream cannot say).
+  auto local_host = kj::heap<std::string>();
+  std::string& local = *local_host;
   auto connected = io_->provider->getNetwork()
                        .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
-                       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); });
+                       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
+                       .then([&local](kj::Own<kj::AsyncIoStream> plain) {
+                         local = local_host_of(*plain);
+                         return plain;
+                       });
   if (tls_ != nullptr) {
     connected = connected.then(
         [this, &p](kj::Own<kj::AsyncIoStream> plain) { return secure_dialled(*this, *tls_, p, kj::mv(plain)); });
   }
   tasks_->add(kj::mv(connected)
-                  .then([this, &p](kj::Own<kj::AsyncIoStream> stream) {
-                    auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p);
+                  .then([this, &p, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> stream) mutable {
+                    auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p, kj::mv(*local_host));
                     Connection& c = *connection;
                     connections_.push_back(kj::mv(connection));
                     return c.run().then([this, &c]() { on_closed(c); },
