@@ -39,11 +39,12 @@ using namespace transport_test;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA]\n";
+    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--dial NODE PORT]\n";
     return 2;
   }
   troupe::System system;
   troupe::transport::NodeConfig config{.name = argv[1], .secret = argv[2]};
+  std::optional<std::pair<std::string, std::uint16_t>> dial;  // a node to connect to before reporting the port
   for (int i = 3; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--heartbeat-ms" && i + 1 < argc) {
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
     } else if (flag == "--tls" && i + 3 < argc) {
       config.tls = troupe::transport::TlsConfig{argv[i + 1], argv[i + 2], argv[i + 3]};
       i += 3;
+    } else if (flag == "--dial" && i + 2 < argc) {
+      dial = std::make_pair(std::string(argv[i + 1]), static_cast<std::uint16_t>(std::atoi(argv[i + 2])));
+      i += 2;
     } else {
       std::cerr << "node_peer: bad argument " << flag << "\n";
       return 2;
@@ -159,6 +163,12 @@ int main(int argc, char** argv) {
       !system.register_name("hang", hang) || !system.register_name("relay", relay) ||
       !system.register_name("evolution", evolution)) {
     return 1;
+  }
+  if (dial) {
+    // Connected (and authenticated) once the node answers a lookup, found or not.
+    node.add_peer(dial->first, "127.0.0.1", dial->second);
+    const auto answer = node.whereis(dial->first, "nobody", std::chrono::seconds(10));
+    if (!answer.ok() && answer.code() != troupe::Errc::no_such_name) return 1;
   }
   std::printf("port %u\n", static_cast<unsigned>(node.port()));
   std::fflush(stdout);

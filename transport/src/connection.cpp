@@ -50,7 +50,10 @@ std::string Connection::describe() const {
          (peer_ != nullptr ? "node '" + peer_->name + "'" : std::string("an unauthenticated peer"));
 }
 
-void Connection::close() { canceler_.cancel("connection closed"); }
+void Connection::close() {
+  if (flow_) flow_->close();  // what its peer's messages return later grants nothing to a newer connection
+  canceler_.cancel("connection closed");
+}
 
 kj::Promise<void> Connection::run() {
   auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
@@ -60,10 +63,7 @@ kj::Promise<void> Connection::run() {
     authenticated_ = true;
     // The peer may now send a whole window; granted before anything else this side writes.
     flow_ = std::make_shared<InboundFlow>(node_.weak_from_this(), *peer_, node_.config().receive_window);
-    OutControl window;
-    window.credit = node_.config().receive_window;
-    peer_->controls.insert(peer_->controls.begin(), std::move(window));
-    node_.on_authenticated(*this, *peer_, peer_incarnation_);
+    node_.on_authenticated(*this, *peer_, peer_incarnation_);  // grants the peer that window
     return read_loop().exclusiveJoin(heartbeat_loop());
   }));
 }

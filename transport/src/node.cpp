@@ -301,7 +301,7 @@ RemoteActor* NodeCore::proxy(Peer& p, std::uint64_t remote_id) {
 void NodeCore::lookup_answered(std::uint64_t lookup_id, Peer& p, bool found, std::uint64_t actor_id) {
   auto it = lookups_.find(lookup_id);
   if (it == lookups_.end()) return;  // the caller gave up (timeout)
-  std::erase(p.lookups, lookup_id);
+  p.lookups.erase(lookup_id);
   if (found) {
     it->second->set_value(DynamicHandle::share(proxy(p, actor_id)));
   } else {
@@ -317,7 +317,7 @@ Result<DynamicHandle> NodeCore::whereis(std::string_view peer_name, std::string_
   post([this, waiting, id, peer_name = std::string(peer_name), name = std::string(name)]() mutable {
     Peer& p = peer(peer_name);
     lookups_.emplace(id, waiting);
-    p.lookups.push_back(id);
+    p.lookups.emplace(id, name);
     OutControl lookup;
     lookup.lookup_id = id;
     lookup.name = std::move(name);

@@ -80,7 +80,7 @@ struct Peer {
   std::vector<OutControl> controls;    // waiting for the connection or the writer
   std::vector<OutSignal> signals;      // likewise
   std::deque<OutEnvelope> envelopes;   // likewise (and for credit), in send order
-  std::vector<std::uint64_t> lookups;  // lookups to fail if dialing fails
+  std::map<std::uint64_t, std::string> lookups;  // id -> name: lookups to fail if dialing fails
 
   // What a node-down must undo, by actor ids (remote: the peer's; local: this node's exports).
   // (local requester, request id) awaiting a response -> when the requester stops waiting (its
@@ -142,9 +142,11 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   // whose name sorts lower dialled: that node refuses the other's while its own is in flight or
   // up. A connection from a restarted peer (another incarnation) is always kept.
   bool keep_incoming(Peer& peer, std::uint64_t incarnation) const;
-  // After the handshake and the exchange of incarnations. A new connection replaces the peer's
-  // old one, if any (the peer dials only when it has none, so it saw the old one go): the old one
-  // is closed and the peer is down first.
+  // After the handshake and the exchange of incarnations: grants the peer its receive window,
+  // then writes what is queued. A new connection replaces the peer's old one, if any (the peer
+  // dials only when it has none, so it saw the old one go): the old one is closed and the peer is
+  // down first, except for what was queued for the node rather than for its actors (see
+  // replace_connection in node_peers.cpp).
   void on_authenticated(Connection& connection, Peer& peer, std::uint64_t incarnation);
   void on_closed(Connection& connection);
   // The peer's connection is gone: monitors get Down node_down, links the exit signal, requests
@@ -179,6 +181,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void dial_after_backoff(Peer& peer);
   void back_off(Peer& peer);  // the next dial waits longer (100 ms doubling to 2 s)
   void fail_lookups(Peer& peer, const std::string& why);
+  // on_authenticated's node-down of the connection a new one replaces (node_peers.cpp).
+  void replace_connection(Peer& peer, bool restarted);
   // Every kRequestSweepInterval: forgets the requests whose requesters stopped waiting a while
   // ago (their timeout answered them): a requester that lives on would otherwise leave an entry
   // behind for each request its peer never answered.
