@@ -36,12 +36,13 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
     }
   }
   for (const auto& [remote, watcher, ref] : p.monitors) {
-    notify(exported(watcher), [&] {
+    // Structured bindings captured by name (clang before 16 cannot capture them implicitly).
+    notify(exported(watcher), [&, remote = remote, ref = ref] {
       return make_envelope<Down>(EnvelopeKind::signal, Down{proxy_of(remote), reason, MonitorRef{ref}});
     });
   }
   for (const auto& [remote, local] : p.links) {
-    notify(exported(local), [&] {
+    notify(exported(local), [&, remote = remote] {
       return make_envelope<troupe::detail::ExitSignal>(
           EnvelopeKind::signal, troupe::detail::ExitSignal{Exit{proxy_of(remote), reason}, true, false});
     });
@@ -49,7 +50,7 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
   for (const auto& [local, watcher, ref] : p.watchers) {  // the peer's watchers are gone: forget them
     DynamicHandle gone = proxy_of(watcher);
     if (!gone.valid()) continue;
-    notify(exported(local), [&] {
+    notify(exported(local), [&, ref = ref] {
       return make_envelope<troupe::detail::DemonitorSignal>(
           EnvelopeKind::signal, troupe::detail::DemonitorSignal{gone.core(), MonitorRef{ref}});
     });
