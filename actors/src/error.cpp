@@ -39,6 +39,8 @@ std::string_view to_string(Errc code) noexcept {
       return "no_such_type";
     case Errc::bad_arguments:
       return "bad_arguments";
+    case Errc::unknown_code:
+      return "unknown_code";
   }
   return "unknown";
 }

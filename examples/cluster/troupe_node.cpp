@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   CLI::App app{"troupe-node: one node of a troupe cluster"};
   std::string name;
   std::string listen = "127.0.0.1:0";
+  std::string advertise;
   std::string secret_file;
   std::vector<std::string> peers;
   bool word_count = false;
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
   unsigned workers = 0;
   app.add_option("--name", name, "this node's name, unique in the cluster")->required();
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  app.add_option("--advertise", advertise,
+                 "HOST other nodes should dial to reach this one (default: the --listen host; for a "
+                 "wildcard such as 0.0.0.0, this node's address on each connection)");
   app.add_option("--secret-file", secret_file,
                  "file holding the cluster's shared secret, mode 0600 (default: $TROUPE_SECRET)");
   troupe::transport::TlsConfig tls;
@@ -109,6 +113,7 @@ int main(int argc, char** argv) {
   node_config.name = name;
   node_config.listen_host = address.host;
   node_config.listen_port = address.port;
+  node_config.advertise_host = advertise;
   node_config.secret = *secret;
   if (!tls.certificate_chain_file.empty()) node_config.tls = tls;
   troupe::transport::Node node(system, node_config);

@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -291,4 +292,63 @@ TEST_CASE("requests that timed out against a peer that never answers are forgott
   CHECK(me.request<int>(*hang, Hang{}, 60s).code() == troupe::Errc::node_down);
   killer.join();
   CHECK(tracked);
+}
+
+TEST_CASE("a requester that lives on does not leave its timed-out requests behind") {
+  PeerProcess peer("b", kSecret);
+  troupe::System system;
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  node.add_peer("b", "127.0.0.1", peer.port());
+  auto hang = node.whereis("b", "hang", 10s);
+  REQUIRE(hang.ok());
+  troupe::ScopedActor me(system);  // one requester, alive throughout: its export stays
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) CHECK(me.request<int>(*hang, Hang{}, 5ms).code() == troupe::Errc::timeout);
+  // The node tracked them (a node-down would fail them) until a sweep past their deadlines.
+  CHECK(troupe_test::eventually([&] { return node.stats().pending_requests == 0; }, 30s));
+  CHECK(node.stats().exported_actors == kSpawnerOnly + 1);  // the requester is still exported
+  // A request that has not timed out yet is still tracked, and still fails fast on a node-down.
+  bool tracked = false;
+  std::thread killer([&] {
+    tracked = troupe_test::eventually([&] { return node.stats().pending_requests == 1; });
+    peer.signal(SIGKILL);
+  });
+  CHECK(me.request<int>(*hang, Hang{}, 60s).code() == troupe::Errc::node_down);
+  killer.join();
+  CHECK(tracked);
+}
+
+TEST_CASE("a peer that restarts while its old connection still looks alive gets the lookups in flight") {
+  LogLines log;
+  troupe::System system;
+  // No heartbeat ends the old connection during the test: only the new one replaces it.
+  troupe::transport::Node node(system, {.name = "a",
+                                        .secret = kSecret,
+                                        .heartbeat_interval = 1s,
+                                        .heartbeat_timeout = 120s,
+                                        .log = log.sink()});
+  troupe::ScopedActor me(system);
+  auto first = std::make_unique<PeerProcess>("b", kSecret);
+  node.add_peer("b", "127.0.0.1", first->port());
+  auto old_echo = node.whereis("b", "echo", 10s);
+  REQUIRE(old_echo.ok());
+  // Frozen: its socket stays open, so this node still holds the old connection, and the lookup
+  // below goes out on it and is never answered there.
+  first->signal(SIGSTOP);
+  auto lookup = std::async(std::launch::async, [&] { return node.whereis("b", "echo", 30s); });
+
+  // The new run dials this node (before it reports its port): its connection replaces the old.
+  PeerProcess second("b", kSecret, {"--dial", "a", std::to_string(node.port())});
+  node.add_peer("b", "127.0.0.1", second.port());
+  auto echo = lookup.get();
+  REQUIRE(echo.ok());
+  CHECK(*echo != *old_echo);
+  // The new connection granted the new run its window: its responses come back.
+  auto pong = me.request<Pong>(*echo, Ping{9, "new run", {}}, 10s);
+  REQUIRE(pong.ok());
+  CHECK(pong->n == 10);
+  // What named the old run's actors is gone with it.
+  CHECK(me.request<Pong>(*old_echo, Ping{1, "", {}}, 10s).code() == troupe::Errc::node_down);
+  CHECK(log.contains("it restarted"));
+  first->signal(SIGKILL);
 }

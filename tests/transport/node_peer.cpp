@@ -1,8 +1,9 @@
 // A node in its own process, for the transport tests:
-//   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--no-spin]
+//   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--dial NODE PORT] [--no-spin]
 // (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
 // NodeConfig::receive_window; --tls: the node uses TLS
-// with these PEM files, NodeConfig::tls; --no-spin: neither its workers nor its transport thread
+// with these PEM files, NodeConfig::tls; --dial: connects to node NODE on 127.0.0.1:PORT before
+// it reports its port; --no-spin: neither its workers nor its transport thread
 // spin before sleeping, Config::idle_spin and NodeConfig::idle_spin zero). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
 // hosts:
@@ -41,13 +42,15 @@ using namespace transport_test;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--no-spin]\n";
+    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--dial NODE PORT] "
+                 "[--no-spin]\n";
     return 2;
   }
   const bool no_spin = std::find(argv + 3, argv + argc, std::string_view("--no-spin")) != argv + argc;
   troupe::System system(troupe::Config{.idle_spin = no_spin ? std::chrono::microseconds(0) : troupe::Config{}.idle_spin});
   troupe::transport::NodeConfig config{.name = argv[1], .secret = argv[2]};
   if (no_spin) config.idle_spin = std::chrono::microseconds(0);
+  std::optional<std::pair<std::string, std::uint16_t>> dial;  // a node to connect to before reporting the port
   for (int i = 3; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--heartbeat-ms" && i + 1 < argc) {
@@ -62,6 +65,9 @@ int main(int argc, char** argv) {
     } else if (flag == "--tls" && i + 3 < argc) {
       config.tls = troupe::transport::TlsConfig{argv[i + 1], argv[i + 2], argv[i + 3]};
       i += 3;
+    } else if (flag == "--dial" && i + 2 < argc) {
+      dial = std::make_pair(std::string(argv[i + 1]), static_cast<std::uint16_t>(std::atoi(argv[i + 2])));
+      i += 2;
     } else {
       std::cerr << "node_peer: bad argument " << flag << "\n";
       return 2;
@@ -129,6 +135,7 @@ int main(int argc, char** argv) {
   auto relay = system.spawn([&node](troupe::Context& self) {
     return troupe::behavior([](const Callback& c) { (void)c.to.send(Pong{c.n + 1, "called back", 0}); },
                             [](const HandleProbe& p) { return p.handle.valid(); },
+                            [](const Forward& f) { (void)f.via.send(f.callback); },
                             [&self, &node](const Introduce& i) -> troupe::Task<troupe::Result<troupe::DynamicHandle>> {
                               node.add_peer(i.node, "127.0.0.1", i.port);
                               troupe::DynamicHandle spawner = node.spawner(i.node);
@@ -164,6 +171,12 @@ int main(int argc, char** argv) {
       !system.register_name("hang", hang) || !system.register_name("relay", relay) ||
       !system.register_name("evolution", evolution)) {
     return 1;
+  }
+  if (dial) {
+    // Connected (and authenticated) once the node answers a lookup, found or not.
+    node.add_peer(dial->first, "127.0.0.1", dial->second);
+    const auto answer = node.whereis(dial->first, "nobody", std::chrono::seconds(10));
+    if (!answer.ok() && answer.code() != troupe::Errc::no_such_name) return 1;
   }
   std::printf("port %u\n", static_cast<unsigned>(node.port()));
   std::fflush(stdout);

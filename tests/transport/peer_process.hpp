@@ -69,11 +69,14 @@ class PeerProcess {
   pid_t pid() const noexcept { return pid_; }
 
   // Sends the child `sig`: SIGKILL (then reaps it) for a crash, SIGSTOP for a node that is alive
-  // but silent (a partition), SIGCONT to let it go on.
+  // but silent (a partition; returns once it has stopped), SIGCONT to let it go on.
   void signal(int sig) {
     if (pid_ <= 0) return;
     ::kill(pid_, sig);
-    if (sig == SIGKILL) {
+    if (sig == SIGSTOP) {
+      int status = 0;
+      ::waitpid(pid_, &status, WUNTRACED);  // the signal is delivered asynchronously
+    } else if (sig == SIGKILL) {
       int status = 0;
       ::waitpid(pid_, &status, 0);
       pid_ = -1;

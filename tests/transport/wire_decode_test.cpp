@@ -45,14 +45,67 @@ TEST_CASE("Errc and ExitReason::Kind decode only within their ranges") {
   CHECK_THROWS_AS(WireCodec<troupe::ExitReason::Kind>::decode(r, kind), WireError);
 }
 
-TEST_CASE("an Error with an out-of-range code is a WireError") {
+namespace {
+
+// An Error as its encoder writes it, with the code byte replaced by `raw`.
+std::string error_with_raw_code(std::uint8_t raw, const std::string& what) {
   std::string encoded;
   troupe::transport::WireWriter w(encoded);
-  WireCodec<troupe::Error>::encode(w, troupe::Error{troupe::Errc::timeout, "late"});
-  encoded[0] = static_cast<char>(99);
+  WireCodec<troupe::Error>::encode(w, troupe::Error{troupe::Errc::timeout, what});
+  encoded[0] = static_cast<char>(raw);
+  return encoded;
+}
+
+troupe::Error decode_error(const std::string& encoded) {
   WireReader r(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size());
   troupe::Error e{};
-  CHECK_THROWS_AS(WireCodec<troupe::Error>::decode(r, e), WireError);
+  WireCodec<troupe::Error>::decode(r, e);
+  CHECK(r.remaining() == 0);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("an Error with a code this node does not know decodes as unknown_code, naming the number") {
+  const auto past_last = static_cast<std::uint8_t>(static_cast<std::uint8_t>(troupe::kLastErrc) + 1);
+  const troupe::Error newer = decode_error(error_with_raw_code(past_last, "the sender's detail"));
+  CHECK(newer.code == troupe::Errc::unknown_code);
+  CHECK(newer.what.find(std::to_string(past_last)) != std::string::npos);
+  CHECK(newer.what.find("the sender's detail") != std::string::npos);
+  CHECK(newer.message().rfind("unknown_code: ", 0) == 0);
+
+  const troupe::Error garbage = decode_error(error_with_raw_code(255, ""));
+  CHECK(garbage.code == troupe::Errc::unknown_code);
+  CHECK(garbage.what.find("255") != std::string::npos);
+
+  const troupe::Error zero = decode_error(error_with_raw_code(0, "x"));
+  CHECK(zero.code == troupe::Errc::unknown_code);
+  CHECK(zero.what.find("code 0 ") != std::string::npos);
+
+  // Every code this node knows still decodes as itself.
+  const troupe::Error known = decode_error(error_with_raw_code(static_cast<std::uint8_t>(troupe::kLastErrc), "d"));
+  CHECK(known.code == troupe::kLastErrc);
+  CHECK(known.what == "d");
+  CHECK(troupe::to_string(troupe::Errc::unknown_code) == "unknown_code");
+}
+
+TEST_CASE("an ExitReason with a kind this node does not know decodes as error, naming the number") {
+  std::string encoded;
+  troupe::transport::WireWriter w(encoded);
+  WireCodec<troupe::ExitReason>::encode(w, troupe::ExitReason::node_down("far"));
+  const std::size_t second = encoded.size();
+  WireCodec<troupe::ExitReason>::encode(w, troupe::ExitReason::error("boom"));
+  encoded[second] = static_cast<char>(200);  // the second reason's kind byte: a newer node's kind
+  WireReader r(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size());
+  troupe::ExitReason known, newer;
+  WireCodec<troupe::ExitReason>::decode(r, known);
+  WireCodec<troupe::ExitReason>::decode(r, newer);
+  CHECK(r.remaining() == 0);
+  CHECK(known.kind == troupe::ExitReason::Kind::node_down);
+  CHECK(known.message == "far");
+  CHECK(newer.kind == troupe::ExitReason::Kind::error);
+  CHECK(newer.message.find("200") != std::string::npos);
+  CHECK(newer.message.find("boom") != std::string::npos);
 }
 
 TEST_CASE("enums with a fixed underlying type round-trip; only they are accepted") {

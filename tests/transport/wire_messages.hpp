@@ -92,6 +92,14 @@ struct HandleProbe {
 };
 TROUPE_WIRE_MESSAGE(HandleProbe, handle);
 
+// Asks b's relay to send `callback` on to `via` (a handle to an actor on a third node): the third
+// node then answers the handle inside the callback, to an actor of the sending node.
+struct Forward {
+  troupe::DynamicHandle via;
+  Callback callback;
+};
+TROUPE_WIRE_MESSAGE(Forward, via, callback);
+
 // Asks b's relay for the handle of `actor` on node `node` (listening on 127.0.0.1:port), which b
 // looks up through that node's spawner.
 struct Introduce {

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "advertised_host.hpp"
 #include "envelope_decoder.hpp"
 #include "codec_context.hpp"
 #include "remote_actor.hpp"
@@ -31,12 +32,13 @@ Nonce nonce_from(capnp::Data::Reader data) {
 
 }  // namespace
 
-Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer)
+Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host)
     : node_(node),
       stream_(kj::mv(stream)),
       reader_(*stream_),
       peer_(dialed_peer),
       role_(dialed_peer != nullptr ? Role::dialer : Role::listener),
+      local_host_(std::move(local_host)),
       last_read_(node.timer().now()),
       last_write_(last_read_) {}
 
@@ -49,7 +51,10 @@ std::string Connection::describe() const {
          (peer_ != nullptr ? "node '" + peer_->name + "'" : std::string("an unauthenticated peer"));
 }
 
-void Connection::close() { canceler_.cancel("connection closed"); }
+void Connection::close() {
+  if (flow_) flow_->close();  // what its peer's messages return later grants nothing to a newer connection
+  canceler_.cancel("connection closed");
+}
 
 kj::Promise<void> Connection::run() {
   auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
@@ -59,10 +64,7 @@ kj::Promise<void> Connection::run() {
     authenticated_ = true;
     // The peer may now send a whole window; granted before anything else this side writes.
     flow_ = std::make_shared<InboundFlow>(node_.weak_from_this(), *peer_, node_.config().receive_window);
-    OutControl window;
-    window.credit = node_.config().receive_window;
-    peer_->controls.insert(peer_->controls.begin(), std::move(window));
-    node_.on_authenticated(*this, *peer_, peer_incarnation_);
+    node_.on_authenticated(*this, *peer_, peer_incarnation_);  // grants the peer that window
     return read_loop().exclusiveJoin(heartbeat_loop());
   }));
 }
@@ -130,7 +132,7 @@ kj::Promise<void> Connection::dialer_handshake() {
   h.setProtocolVersion(wire::PROTOCOL_VERSION);
   h.setNodeName(node_.config().name);
   h.setNonce(bytes_of(mine));
-  h.setListenHost(node_.config().listen_host);
+  h.setListenHost(advertised_host(node_.config(), local_host_));
   h.setListenPort(node_.port());
   return write_frame(kj::mv(hello))
       .then([this]() { return reader_.next(kHandshakeLimits); })
@@ -187,7 +189,7 @@ kj::Promise<void> Connection::listener_handshake() {
     h.setNodeName(node_.config().name);
     h.setNonce(bytes_of(mine));
     h.setProof(kj::arrayPtr(mac.data(), mac.size()));
-    h.setListenHost(node_.config().listen_host);
+    h.setListenHost(advertised_host(node_.config(), local_host_));
     h.setListenPort(node_.port());
     std::pair<std::string, std::uint16_t> dialer_address{hello.getListenHost().cStr(), hello.getListenPort()};
     return write_frame(kj::mv(reply))

@@ -22,7 +22,8 @@ namespace troupe::transport::detail {
 class Connection {
  public:
   // `peer` is known when this node dialed; a listener learns it from the dialer's hello.
-  Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer);
+  // `local_host`: this node's address on the connection (local_host_of), or "" if unknown.
+  Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host);
   ~Connection();
 
   // Handshake, then the read loop; resolves when the peer closes, rejects on any error.
@@ -55,6 +56,7 @@ class Connection {
   FrameReader reader_;  // every frame from stream_, the handshake's included
   Peer* peer_;
   const Role role_;
+  const std::string local_host_;
   bool authenticated_ = false;
   bool writing_ = false;
   bool duplicate_ = false;

@@ -1,3 +1,4 @@
+#include "advertised_host.hpp"
 #include "connection.hpp"
 #include "export_watcher.hpp"
 #include "node_core.hpp"
@@ -153,6 +154,7 @@ void NodeCore::run(std::promise<void>& listening) {
     stopping_ = kj::mv(stop.fulfiller);
     tasks_->add(accept_loop(*listener));
     tasks_->add(pump());
+    tasks_->add(sweep_requests());
     listening.set_value();
     announced = true;
     run_events(kj::mv(stop.promise));
@@ -182,13 +184,17 @@ void NodeCore::run(std::promise<void>& listening) {
 
 kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
   return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> plain) {
+    std::string local_host = local_host_of(*plain);  // the plain socket's: a TLS stream cannot say
     if (tls_ == nullptr) {
-      serve_accepted(kj::mv(plain));
+      serve_accepted(kj::mv(plain), kj::mv(local_host));
     } else {
       // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: logged, counted,
       // and the stream dropped; the node serves on.
       tasks_->add(handshake_deadline(tls_->wrap_accepted(kj::mv(plain)), false)
-                      .then([this](kj::Own<kj::AsyncIoStream> secured) { serve_accepted(kj::mv(secured)); },
+                      .then(
+                          [this, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> secured) mutable {
+                            serve_accepted(kj::mv(secured), kj::mv(local_host));
+                          },
                             [this](kj::Exception&& e) {
                               refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
                               log(std::string("refused a connection: TLS handshake failed (a plaintext or "
@@ -200,8 +206,8 @@ kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
   });
 }
 
-void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream) {
-  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr);
+void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host) {
+  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr, kj::mv(local_host));
   Connection& c = *connection;
   connections_.push_back(kj::mv(connection));
   tasks_->add(c.run().then([this, &c]() { on_closed(c); },
@@ -371,7 +377,7 @@ RemoteActor* NodeCore::proxy(Peer& p, std::uint64_t remote_id) {
 void NodeCore::lookup_answered(std::uint64_t lookup_id, Peer& p, bool found, std::uint64_t actor_id) {
   auto it = lookups_.find(lookup_id);
   if (it == lookups_.end()) return;  // the caller gave up (timeout)
-  std::erase(p.lookups, lookup_id);
+  p.lookups.erase(lookup_id);
   if (found) {
     it->second->set_value(DynamicHandle::share(proxy(p, actor_id)));
   } else {
@@ -387,7 +393,7 @@ Result<DynamicHandle> NodeCore::whereis(std::string_view peer_name, std::string_
   post([this, waiting, id, peer_name = std::string(peer_name), name = std::string(name)]() mutable {
     Peer& p = peer(peer_name);
     lookups_.emplace(id, waiting);
-    p.lookups.push_back(id);
+    p.lookups.emplace(id, name);
     OutControl lookup;
     lookup.lookup_id = id;
     lookup.name = std::move(name);

@@ -14,7 +14,7 @@
 #include <kj/debug.h>
 
 #include <atomic>
-#include <deque>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <future>
@@ -80,10 +80,12 @@ struct Peer {
   std::vector<OutControl> controls;    // waiting for the connection or the writer
   std::vector<OutSignal> signals;      // likewise
   std::deque<OutEnvelope> envelopes;   // likewise (and for credit), in send order
-  std::vector<std::uint64_t> lookups;  // lookups to fail if dialing fails
+  std::map<std::uint64_t, std::string> lookups;  // id -> name: lookups to fail if dialing fails
 
   // What a node-down must undo, by actor ids (remote: the peer's; local: this node's exports).
-  std::set<std::pair<std::uint64_t, std::uint64_t>> requests;  // (local requester, request id) awaiting a response
+  // (local requester, request id) awaiting a response -> when the requester stops waiting (its
+  // timeout; max: never). NodeCore::sweep_requests forgets those long past it.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::chrono::steady_clock::time_point> requests;
   std::set<std::pair<std::uint64_t, std::uint64_t>> links;     // (remote actor, local actor)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> monitors;  // (remote actor, local watcher, ref)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> watchers;  // (local actor, remote watcher, ref)
@@ -134,7 +136,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::uint64_t id_of_stopping(runtime::ActorCore* actor);
   runtime::ActorCore* exported(std::uint64_t id) const;
   // Peer::requests, with the count NodeStats::pending_requests shows.
-  void track_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
+  void track_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id,
+                     std::chrono::steady_clock::time_point deadline);
   void untrack_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
   // The listener's side of a connection from `peer` that proved the secret: false if it is a
@@ -142,9 +145,11 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   // whose name sorts lower dialled: that node refuses the other's while its own is in flight or
   // up. A connection from a restarted peer (another incarnation) is always kept.
   bool keep_incoming(Peer& peer, std::uint64_t incarnation) const;
-  // After the handshake and the exchange of incarnations. A new connection replaces the peer's
-  // old one, if any (the peer dials only when it has none, so it saw the old one go): the old one
-  // is closed and the peer is down first.
+  // After the handshake and the exchange of incarnations: grants the peer its receive window,
+  // then writes what is queued. A new connection replaces the peer's old one, if any (the peer
+  // dials only when it has none, so it saw the old one go): the old one is closed and the peer is
+  // down first, except for what was queued for the node rather than for its actors (see
+  // replace_connection in node_peers.cpp).
   void on_authenticated(Connection& connection, Peer& peer, std::uint64_t incarnation);
   void on_closed(Connection& connection);
   // The peer's connection is gone: monitors get Down node_down, links the exit signal, requests
@@ -171,7 +176,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
  private:
   void run(std::promise<void>& listening);
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
-  void serve_accepted(kj::Own<kj::AsyncIoStream> stream);  // runs a Connection on an accepted stream
+  // Runs a Connection on an accepted stream; `local_host`: this node's address on it.
+  void serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host);
   kj::Promise<void> pump();
   void drain_handovers();  // runs what other threads handed over (posted tasks, ready remote actors)
   void run_events(kj::Promise<void> stopped);  // the loop: sleep until activity, then poll a while
@@ -181,6 +187,12 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void dial_after_backoff(Peer& peer);
   void back_off(Peer& peer);  // the next dial waits longer (100 ms doubling to 2 s)
   void fail_lookups(Peer& peer, const std::string& why);
+  // on_authenticated's node-down of the connection a new one replaces (node_peers.cpp).
+  void replace_connection(Peer& peer, bool restarted);
+  // Every kRequestSweepInterval: forgets the requests whose requesters stopped waiting a while
+  // ago (their timeout answered them): a requester that lives on would otherwise leave an entry
+  // behind for each request its peer never answered.
+  kj::Promise<void> sweep_requests();
 
   System& system_;
   NodeConfig config_;

@@ -15,6 +15,10 @@ namespace {
 // Down or exit signal still names it by the id its peers know.
 constexpr kj::Duration kStoppedExportGrace = 1 * kj::SECONDS;
 constexpr std::size_t kMaxStoppedExports = 4096;
+// How often the requests awaiting a response are swept, and how long past its deadline an entry
+// stays (its requester's timeout answers it; the grace covers a timer that fires a little late).
+constexpr kj::Duration kRequestSweepInterval = 1 * kj::SECONDS;
+constexpr auto kRequestGrace = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -67,9 +71,23 @@ std::uint64_t NodeCore::id_of_stopping(runtime::ActorCore* actor) {
   return export_actor(actor);
 }
 
-void NodeCore::track_request(Peer& p, std::uint64_t requester, std::uint64_t request_id) {
-  if (p.requests.emplace(requester, request_id).second)
+void NodeCore::track_request(Peer& p, std::uint64_t requester, std::uint64_t request_id,
+                             std::chrono::steady_clock::time_point deadline) {
+  if (p.requests.emplace(std::make_pair(requester, request_id), deadline).second)
     pending_count.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+}
+
+kj::Promise<void> NodeCore::sweep_requests() {
+  return timer().afterDelay(kRequestSweepInterval).then([this]() {
+    // Past the deadline and a grace period: the requester's own timer has answered it by now (a
+    // late response is then dropped by the requester, and a node-down need not fail it).
+    const auto expired_before = std::chrono::steady_clock::now() - kRequestGrace;
+    for (auto& [name, p] : peers_) {
+      const auto forgotten = std::erase_if(p->requests, [&](const auto& entry) { return entry.second < expired_before; });
+      pending_count.fetch_sub(forgotten, std::memory_order_relaxed);  // relaxed: a statistic
+    }
+    return sweep_requests();
+  });
 }
 
 void NodeCore::untrack_request(Peer& p, std::uint64_t requester, std::uint64_t request_id) {

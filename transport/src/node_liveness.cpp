@@ -5,6 +5,7 @@
 
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
+#include <troupe/transport/wire_type.hpp>
 
 namespace troupe::transport::detail {
 
@@ -28,18 +29,20 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
     } catch (...) {
     }
   };
-  for (const auto& [requester, request_id] : p.requests) {
+  for (const auto& [request, deadline] : p.requests) {
+    const auto& [requester, request_id] = request;
     if (runtime::ActorCore* r = exported(requester)) {
       troupe::detail::send_response_error(r, request_id, Error{Errc::node_down, "node '" + p.name + "' went down"});
     }
   }
   for (const auto& [remote, watcher, ref] : p.monitors) {
-    notify(exported(watcher), [&] {
+    // Structured bindings captured by name (clang before 16 cannot capture them implicitly).
+    notify(exported(watcher), [&, remote = remote, ref = ref] {
       return make_envelope<Down>(EnvelopeKind::signal, Down{proxy_of(remote), reason, MonitorRef{ref}});
     });
   }
   for (const auto& [remote, local] : p.links) {
-    notify(exported(local), [&] {
+    notify(exported(local), [&, remote = remote] {
       return make_envelope<troupe::detail::ExitSignal>(
           EnvelopeKind::signal, troupe::detail::ExitSignal{Exit{proxy_of(remote), reason}, true, false});
     });
@@ -47,7 +50,7 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
   for (const auto& [local, watcher, ref] : p.watchers) {  // the peer's watchers are gone: forget them
     DynamicHandle gone = proxy_of(watcher);
     if (!gone.valid()) continue;
-    notify(exported(local), [&] {
+    notify(exported(local), [&, ref = ref] {
       return make_envelope<troupe::detail::DemonitorSignal>(
           EnvelopeKind::signal, troupe::detail::DemonitorSignal{gone.core(), MonitorRef{ref}});
     });
@@ -74,8 +77,7 @@ void NodeCore::handle_signal(Peer& p, wire::Signal::Reader in) {
   auto remote = [&]() { return from == 0 ? DynamicHandle{} : DynamicHandle::share(proxy(p, from)); };
   auto reason = [&]() {
     const auto r = in.getReason();
-    KJ_REQUIRE(r.getKind() <= static_cast<std::uint8_t>(ExitReason::Kind::node_down), "unknown exit reason");
-    return ExitReason{static_cast<ExitReason::Kind>(r.getKind()), std::string(r.getMessage().cStr())};
+    return exit_reason_from_wire(r.getKind(), std::string(r.getMessage().cStr()));  // a newer kind: error
   };
   auto answer = [&](wire::SignalKind kind) {  // for an actor that is not (or no longer) here
     OutSignal out;

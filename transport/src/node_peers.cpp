@@ -1,5 +1,6 @@
 // A node's peers and their connections: dialling on demand (with backoff, through TLS when
 // configured), which of two connections to keep, and what a closed connection ends.
+#include "advertised_host.hpp"
 #include "connection.hpp"
 #include "node_core.hpp"
 #include "tls.hpp"
@@ -76,16 +77,23 @@ void NodeCore::dial(Peer& p) {
     return;
   }
   p.dialing = true;
+  // This node's address on the connection, read from the plain socket (a TLS stream cannot say).
+  auto local_host = kj::heap<std::string>();
+  std::string& local = *local_host;
   auto connected = io_->provider->getNetwork()
                        .parseAddress(kj::StringPtr(p.address->first.c_str()), p.address->second)
-                       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); });
+                       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
+                       .then([&local](kj::Own<kj::AsyncIoStream> plain) {
+                         local = local_host_of(*plain);
+                         return plain;
+                       });
   if (tls_ != nullptr) {
     connected = connected.then(
         [this, &p](kj::Own<kj::AsyncIoStream> plain) { return secure_dialled(*this, *tls_, p, kj::mv(plain)); });
   }
   tasks_->add(kj::mv(connected)
-                  .then([this, &p](kj::Own<kj::AsyncIoStream> stream) {
-                    auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p);
+                  .then([this, &p, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> stream) mutable {
+                    auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p, kj::mv(*local_host));
                     Connection& c = *connection;
                     connections_.push_back(kj::mv(connection));
                     return c.run().then([this, &c]() { on_closed(c); },
@@ -105,7 +113,7 @@ void NodeCore::dial(Peer& p) {
 }
 
 void NodeCore::fail_lookups(Peer& p, const std::string& why) {
-  for (std::uint64_t id : p.lookups) {
+  for (const auto& [id, name] : p.lookups) {
     if (auto it = lookups_.find(id); it != lookups_.end()) {
       it->second->set_value(Error{Errc::node_unreachable, why});
       lookups_.erase(it);
@@ -140,13 +148,64 @@ void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnatio
     // The peer restarted, or lost the old connection before this node saw it go: FIFO needs one
     // path, and what depended on the old one is gone on the peer's side.
     Connection* old = p.connection;
-    node_down(p, p.incarnation != incarnation ? "it restarted" : "it connected again");
+    replace_connection(p, p.incarnation != incarnation);
     old->close();
   }
+  // The peer may send a whole window on this connection: granted before anything else is written.
+  OutControl window;
+  window.credit = config_.receive_window;
+  p.controls.insert(p.controls.begin(), std::move(window));
   p.connection = &c;
   p.incarnation = incarnation;
   p.backoff = 0 * kj::SECONDS;
   p.connection->write_pending();
+}
+
+// What was queued for the peer when a new connection replaces its old one:
+//   - messages and requests to its actors: dead letters, requests failed with node_down, as at any
+//     node-down. They name actors of the old connection's run (a restarted peer reuses ids), and
+//     even for a reconnect of the same run their order relative to what the old connection lost
+//     is unknown.
+//   - requests to its spawner not yet written (remote spawns and whereis): kept, and sent on the
+//     new connection. The spawner has the same id in every run, and these ask the node, not an
+//     actor of the old run. One already written is failed with node_down: it may have run there.
+//   - registry lookups (Node::whereis), queued or written and unanswered: sent again on the new
+//     connection. A lookup asks the node, changes nothing there, and is answered once (its id).
+//   - lookup replies: dropped; they answer lookups of the old run, whose ids the new one reuses.
+//   - credit grants: dropped; the new connection starts from the window on_authenticated grants.
+//   - signals (links, monitors, exits, downs): dropped; each names an actor of the old run, and
+//     node_down tells the local actors concerned (Down / exit signal node_down).
+void NodeCore::replace_connection(Peer& p, bool restarted) {
+  std::deque<OutEnvelope> to_spawner;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::chrono::steady_clock::time_point> spawner_requests;
+  for (auto it = p.envelopes.begin(); it != p.envelopes.end();) {
+    if (it->receiver != kSpawnerId || it->kind == wire::Kind::RESPONSE) {
+      ++it;
+      continue;
+    }
+    if (auto tracked = p.requests.find({it->sender, it->request_id}); tracked != p.requests.end()) {
+      spawner_requests.insert(p.requests.extract(tracked));
+    }
+    to_spawner.push_back(std::move(*it));
+    it = p.envelopes.erase(it);
+  }
+  pending_count.fetch_sub(spawner_requests.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  std::map<std::uint64_t, std::string> lookups;
+  std::swap(lookups, p.lookups);
+  std::erase_if(lookups, [this](const auto& lookup) { return !lookups_.contains(lookup.first); });  // given up
+
+  node_down(p, restarted ? "it restarted" : "it connected again");  // fails and drops the rest
+
+  p.envelopes = std::move(to_spawner);
+  pending_count.fetch_add(spawner_requests.size(), std::memory_order_relaxed);  // relaxed: a statistic
+  p.requests = std::move(spawner_requests);
+  for (const auto& [id, name] : lookups) {
+    OutControl lookup;
+    lookup.lookup_id = id;
+    lookup.name = name;
+    p.controls.push_back(std::move(lookup));
+  }
+  p.lookups = std::move(lookups);
 }
 
 void NodeCore::on_closed(Connection& c) {

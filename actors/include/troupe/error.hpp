@@ -30,10 +30,13 @@ enum class Errc : std::uint8_t {
   node_down,           // the connection to the receiver's node was lost before a response came
   no_such_type,        // a remote spawn named a type the node has not registered as spawnable
   bad_arguments,       // a remote spawn's arguments are not of the type its factory takes
-  // New codes go above this line, and kLastErrc names the last one: a node decoding an Error from
-  // the wire refuses codes past it (an older node receiving a newer code closes the connection).
+  unknown_code,        // a code from a newer node that this node does not know; Error::what says
+                       // which number and carries the sender's detail
+  // New codes go above this line, and kLastErrc names the last one. A node decoding an Error from
+  // the wire reads a code past its own kLastErrc (or 0) as unknown_code, so a newer node's codes
+  // reach an older one as that, and the connection stays up.
 };
-inline constexpr Errc kLastErrc = Errc::bad_arguments;
+inline constexpr Errc kLastErrc = Errc::unknown_code;
 
 std::string_view to_string(Errc code) noexcept;
 

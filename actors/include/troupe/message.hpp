@@ -5,6 +5,7 @@
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/pool.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <new>
 #include <string_view>
@@ -48,11 +49,20 @@ enum class EnvelopeKind : std::uint8_t {
 };
 
 // Requests, responses and timeouts carry this just before their envelope. One-way messages,
-// by far the most common, do without: a message of 8 bytes takes a 32-byte block, not 48.
+// by far the most common, do without: their blocks are sizeof(ReplyHeader) smaller.
 struct ReplyHeader {
   runtime::ActorCore* reply_to = nullptr;  // requests: holds a reference
   std::uint64_t request_id = 0;
+  // Requests: when the requester stops waiting (steady clock, real time; max: never or unknown).
+  // A node forgets a request to a remote actor some time after it, answered or not.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
+
+// The deadline of a request sent now with `timeout`, saturating: a year or more is "never".
+inline std::chrono::steady_clock::time_point request_deadline(std::chrono::steady_clock::duration timeout) noexcept {
+  if (timeout >= std::chrono::hours(24 * 365)) return std::chrono::steady_clock::time_point::max();
+  return std::chrono::steady_clock::now() + timeout;
+}
 
 constexpr bool has_reply_header(EnvelopeKind kind) noexcept {
   return kind == EnvelopeKind::request || kind == EnvelopeKind::response || kind == EnvelopeKind::timeout;
@@ -84,8 +94,9 @@ struct Message final : Envelope {
 
 namespace detail {
 // Where the envelope starts in its block: after the reply header, keeping the message aligned.
+// sizeof(ReplyHeader) rounded up to a multiple of the message's alignment.
 template <class T>
-constexpr std::size_t reply_offset = alignof(Message<T>) > sizeof(ReplyHeader) ? alignof(Message<T>) : sizeof(ReplyHeader);
+constexpr std::size_t reply_offset = (sizeof(ReplyHeader) + alignof(Message<T>) - 1) / alignof(Message<T>) * alignof(Message<T>);
 template <class T>
 constexpr std::size_t block_bytes(EnvelopeKind kind) noexcept {
   return sizeof(Message<T>) + (has_reply_header(kind) ? reply_offset<T> : 0);

@@ -91,6 +91,10 @@ struct NodeConfig {
   std::string name;  // unique among the nodes that talk to each other
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 0;            // 0: a free port (see Node::port)
+  // The host this node names as its own to peers (they pass it on with handles to its actors, so
+  // third nodes can dial it). Empty: the listen host, except that a wildcard listen host (0.0.0.0,
+  // ::) is replaced, on each connection, by this node's address on that connection.
+  std::string advertise_host{};
   std::string secret;                       // shared by every node; must not be empty
   std::size_t max_frame_bytes = 16u << 20;  // a larger frame closes its connection
   // Liveness: a connection that has sent nothing for `heartbeat_interval` sends a heartbeat; one

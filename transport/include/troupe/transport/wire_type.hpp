@@ -11,7 +11,9 @@
 // `enum E : std::uint8_t`; see WireEnumRange to have a decoder refuse values outside its
 // enumerators), std::string, std::vector of a field type (std::vector<bool> included), or another
 // declared type. Built in: troupe::Unit and troupe::Error (replies), std::string and the fixed-size
-// integer, bool and floating-point types (as message or reply types of their own).
+// integer, bool and floating-point types (as message or reply types of their own). troupe::Error and
+// troupe::ExitReason may also be fields; a code or kind from a newer node that this one does not
+// know decodes as Errc::unknown_code or ExitReason::Kind::error, saying which number it was.
 //
 // Fields are encoded in order, little-endian, strings and vectors with a 32-bit length; a newer
 // node may append fields (a decoder stops at the end of what it knows; missing trailing fields keep
@@ -243,6 +245,10 @@ struct WireCodec<Unit> {
   static void decode(WireReader&, Unit&) {}
 };
 
+// An Error whose code this node does not know (0, or past kLastErrc: a newer node's code) decodes
+// as Errc::unknown_code, its `what` naming the number and keeping the sender's detail: the
+// requester learns that the request failed, and the connection stays up. (A bare Errc field in a
+// message is refused instead, as WireEnumRange<Errc> says.)
 template <>
 struct WireCodec<Error> {
   static void encode(WireWriter& w, const Error& e) {
@@ -250,8 +256,46 @@ struct WireCodec<Error> {
     WireCodec<std::string>::encode(w, e.what);
   }
   static void decode(WireReader& r, Error& e) {
-    WireCodec<Errc>::decode(r, e.code);
-    WireCodec<std::string>::decode(r, e.what);
+    std::underlying_type_t<Errc> raw{};
+    WireCodec<std::underlying_type_t<Errc>>::decode(r, raw);
+    std::string what;
+    WireCodec<std::string>::decode(r, what);
+    if (raw >= static_cast<std::underlying_type_t<Errc>>(WireEnumRange<Errc>::first) &&
+        raw <= static_cast<std::underlying_type_t<Errc>>(WireEnumRange<Errc>::last)) {
+      e.code = static_cast<Errc>(raw);
+      e.what = std::move(what);
+      return;
+    }
+    e.code = Errc::unknown_code;
+    e.what = "error code " + std::to_string(raw) + " from a newer node" + (what.empty() ? "" : ": " + what);
+  }
+};
+
+// An exit reason from the wire (a Signal's, or one inside a message). A kind this node does not
+// know (a newer node's) becomes Kind::error, its message naming the number and keeping the
+// sender's message: monitors and links see an abnormal stop, and the connection stays up.
+inline ExitReason exit_reason_from_wire(std::uint8_t kind, std::string message) {
+  static_assert(std::is_same_v<std::underlying_type_t<ExitReason::Kind>, std::uint8_t>);
+  if (kind <= static_cast<std::uint8_t>(WireEnumRange<ExitReason::Kind>::last)) {
+    return ExitReason{static_cast<ExitReason::Kind>(kind), std::move(message)};
+  }
+  return ExitReason::error("exit reason kind " + std::to_string(kind) + " from a newer node" +
+                           (message.empty() ? "" : ": " + message));
+}
+
+template <>
+struct WireCodec<ExitReason> {
+  static void encode(WireWriter& w, const ExitReason& reason) {
+    const auto kind = static_cast<std::uint8_t>(reason.kind);
+    WireCodec<std::uint8_t>::encode(w, kind);
+    WireCodec<std::string>::encode(w, reason.message);
+  }
+  static void decode(WireReader& r, ExitReason& reason) {
+    std::uint8_t kind = 0;
+    WireCodec<std::uint8_t>::decode(r, kind);
+    std::string message;
+    WireCodec<std::string>::decode(r, message);
+    reason = exit_reason_from_wire(kind, std::move(message));
   }
 };
 
