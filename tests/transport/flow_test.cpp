@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -191,9 +193,12 @@ TEST_CASE("with the fail policy, sends beyond the outbound bound are refused and
   REQUIRE(found.ok());
   const troupe::DynamicHandle slow = *found;
 
-  // The slow actor stalls for a few seconds (a failure bound: sending the blobs below takes far
-  // less). Meanwhile it grants nothing back: at most a window is in flight and a queue waits.
-  REQUIRE(slow.send(Hold{3000}).ok());
+  // The slow actor stalls until the blobs below are sent (the file is the release; 60 s only bounds
+  // a failing test). Meanwhile it grants nothing back: at most a window is in flight and a queue
+  // waits, however slowly this machine sends.
+  const std::string release = "/tmp/troupe-flow-release-" + std::to_string(::getpid());
+  std::remove(release.c_str());
+  REQUIRE(slow.send(Hold{60'000, release}).ok());
   const std::uint64_t sent = 1000;
   std::uint64_t accepted = 0;
   std::uint64_t refused = 0;
@@ -209,6 +214,7 @@ TEST_CASE("with the fail policy, sends beyond the outbound bound are refused and
   CHECK(accepted + refused == sent);
   CHECK(accepted <= window + queue);
   CHECK(accepted >= queue - 1);  // at least the queue (less the Hold) took them
+  std::ofstream(release).put('\n');  // ends the stall
   // The Tally is refused too while the queue is full: ask again until the stall is over and the
   // queue has room (the deadline bounds a failing test only).
   troupe::ScopedActor me(system);
@@ -218,6 +224,7 @@ TEST_CASE("with the fail policy, sends beyond the outbound bound are refused and
     tally = me.request<TallyReply>(slow, Tally{0}, 60s);
     if (tally.code() == troupe::Errc::mailbox_full) std::this_thread::sleep_for(10ms);
   }
+  std::remove(release.c_str());
   REQUIRE(tally.ok());
   CHECK(tally->received == accepted);  // every accepted one arrived, in order
   CHECK(tally->out_of_order == 0);

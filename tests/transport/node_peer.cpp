@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <numeric>
@@ -110,7 +111,13 @@ int main(int argc, char** argv) {
           st.next = b.index + 1;
           ++st.received;
         },
-        [](const Hold& h) { std::this_thread::sleep_for(std::chrono::milliseconds(h.ms)); },
+        [](const Hold& h) {
+          const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(h.ms);
+          while (std::chrono::steady_clock::now() < until) {
+            if (!h.until_file.empty() && std::ifstream(h.until_file).good()) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          }
+        },
         [streams](const Tally& t) {
           const Stream& st = (*streams)[t.sender];
           return TallyReply{st.received, st.out_of_order};

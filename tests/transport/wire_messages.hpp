@@ -59,11 +59,12 @@ struct Blob {
 };
 TROUPE_WIRE_MESSAGE(Blob, sender, index, bytes);
 
-// Makes the receiving actor stall for `ms` milliseconds in its handler (a node that stops keeping up).
+// Makes the receiving actor stall in its handler (a node that stops keeping up).
 struct Hold {
-  std::uint32_t ms = 0;
+  std::uint32_t ms = 0;     // at most this long
+  std::string until_file;   // non-empty: stops early once this file exists (the test's release)
 };
-TROUPE_WIRE_MESSAGE(Hold, ms);
+TROUPE_WIRE_MESSAGE(Hold, ms, until_file);
 
 // Asks the helper node for its NodeStats::handshakes_refused.
 struct RefusedCount {};

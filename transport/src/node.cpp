@@ -401,7 +401,11 @@ Result<DynamicHandle> NodeCore::whereis(std::string_view peer_name, std::string_
     flush(p);
   });
   if (answer.wait_for(timeout) != std::future_status::ready) {
-    post([this, id]() { lookups_.erase(id); });
+    // The caller gave up: forget the lookup everywhere (a late reply then finds nothing to answer).
+    post([this, id, peer_name = std::string(peer_name)]() {
+      lookups_.erase(id);
+      peer(peer_name).lookups.erase(id);
+    });
     return Error{Errc::timeout, "no answer from node '" + std::string(peer_name) + "'"};
   }
   return answer.get();
