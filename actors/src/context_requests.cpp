@@ -74,7 +74,7 @@ bool Context::begin_request(runtime::ActorCore* target, Envelope* request, Durat
   auto& x = extras();
   const std::uint64_t id = ++x.last_request_id;
   request->reply().request_id = id;
-  request->reply().deadline = request_deadline(timeout);
+  request->reply().timeout = timeout;
   add_ref();  // the request's reply_to holds this actor
   request->reply().reply_to = this;
   x.pending.push_back({id, deliver, awaitable, {}});

@@ -161,7 +161,7 @@ Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, D
   }
   const std::uint64_t id = ++core_->last_request_id_;
   request->reply().request_id = id;
-  request->reply().deadline = request_deadline(timeout);
+  request->reply().timeout = timeout;
   core_->add_ref();  // held by the request's reply_to
   request->reply().reply_to = core_;
   detail::deliver(target, request);  // refused by a full mailbox: the error comes as the response

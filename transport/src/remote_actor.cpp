@@ -85,7 +85,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     peer_.envelopes.push_back(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
     if (kind == EnvelopeKind::request && requester != nullptr)
-      node_->track_request(peer_, out.sender, request_id, env->reply().deadline);
+      node_->track_request(peer_, out.sender, request_id, request_deadline(env->reply().timeout));
   } catch (const std::exception& e) {
     node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     node_->log(std::string("could not serialize a message for a remote actor: ") + e.what());

@@ -53,12 +53,14 @@ enum class EnvelopeKind : std::uint8_t {
 struct ReplyHeader {
   runtime::ActorCore* reply_to = nullptr;  // requests: holds a reference
   std::uint64_t request_id = 0;
-  // Requests: when the requester stops waiting (steady clock, real time; max: never or unknown).
-  // A node forgets a request to a remote actor some time after it, answered or not.
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Requests: how long the requester waits for the response (max: for ever). A node forgets a
+  // request to a remote actor some time after that, answered or not. A duration, not a deadline:
+  // a local request then reads no clock; the node turns it into a deadline when it sends it.
+  std::chrono::steady_clock::duration timeout = std::chrono::steady_clock::duration::max();
 };
 
-// The deadline of a request sent now with `timeout`, saturating: a year or more is "never".
+// The deadline of a request sent now with `timeout` (real time), saturating: a year or more is
+// "never".
 inline std::chrono::steady_clock::time_point request_deadline(std::chrono::steady_clock::duration timeout) noexcept {
   if (timeout >= std::chrono::hours(24 * 365)) return std::chrono::steady_clock::time_point::max();
   return std::chrono::steady_clock::now() + timeout;
