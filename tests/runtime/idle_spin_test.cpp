@@ -44,7 +44,11 @@ struct Ping {
   int n;
 };
 
-// How often the single worker slept while it handled `count` requests that come 500 µs apart.
+// How often the single worker slept while it handled `count` requests with pauses between them.
+// A spinning worker gets pauses of 500 µs, well within its spin. A worker that does not spin gets
+// pauses that last until it has parked (wait_idle: on a loaded machine it might otherwise still
+// be waiting for a CPU when the next request comes), and 2 ms more, past the few yields
+// std::atomic::wait makes before it sleeps in the kernel.
 std::uint64_t worker_sleeps_over_paced_requests(std::chrono::microseconds idle_spin, int count) {
   troupe::System system(troupe::Config{.workers = 1, .idle_spin = idle_spin});
   auto echo = system.spawn([](troupe::Context&) { return troupe::behavior([](Ping p) { return p.n; }); });
@@ -52,7 +56,12 @@ std::uint64_t worker_sleeps_over_paced_requests(std::chrono::microseconds idle_s
   REQUIRE(me.request(echo, Ping{-1}).value() == -1);  // the worker has run once
   const std::uint64_t before = voluntary_switches_of("troupe-w0");
   for (int i = 0; i < count; ++i) {
-    std::this_thread::sleep_for(500us);
+    if (idle_spin.count() > 0) {
+      std::this_thread::sleep_for(500us);
+    } else {
+      REQUIRE(system.wait_idle(10s));
+      std::this_thread::sleep_for(2ms);
+    }
     REQUIRE(me.request(echo, Ping{i}).value() == i);
   }
   return voluntary_switches_of("troupe-w0") - before;
