@@ -15,7 +15,9 @@
 // One transport thread runs a kj event loop: it listens, dials peers on demand (the first lookup
 // of a peer), authenticates every connection (handshake.hpp's mutual HMAC-SHA256 challenge), and
 // serializes what actors send to remote handles. Workers hand it remote-bound messages through
-// the remote actor's mailbox and one coalesced cross-thread wake-up per batch.
+// the remote actor's mailbox and one coalesced cross-thread wake-up per batch. After each frame or
+// hand-over the thread polls for NodeConfig::idle_spin before it sleeps again; hand-overs while it
+// polls need no wake-up at all (a request's response typically comes within that time).
 //
 // Links, monitors and exit signals cross nodes as they work locally: the remote node links or
 // monitors its actor on behalf of the peer and sends back the exit signal or Down with the real
