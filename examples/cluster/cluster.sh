@@ -3,19 +3,23 @@
 # count: nodes b and c host word counters; node a spawns counters on them by remote spawn, hands
 # out the chunks and verifies the merged counts. Exits 0 only when node a printed "cluster: OK".
 #
-#   cluster.sh TROUPE_NODE [--kill-one] [troupe-node word-count options...]
+#   cluster.sh TROUPE_NODE [--kill-one] [--unix] [troupe-node word-count options...]
 #
 # --kill-one: node c is killed with SIGKILL once a tenth of the chunks are counted; node a must
 # see it go down, hand its chunks to node b, and still verify the result.
+# --unix: nodes b and c also listen on Unix-domain sockets, and node a reaches them through those.
 set -euo pipefail
 
 node_program="$1"
 shift
 kill_one=0
+unix=0
 coordinator_args=()
 for arg in "$@"; do
   if [[ "$arg" == --kill-one ]]; then
     kill_one=1
+  elif [[ "$arg" == --unix ]]; then
+    unix=1
   else
     coordinator_args+=("$arg")
   fi
@@ -54,15 +58,24 @@ start_node() {
   exit 1
 }
 
-start_node b
-port_b="$port"
-start_node c
-port_c="$port"
-pid_c="${pids[-1]}"
-echo "cluster: nodes b (port $port_b) and c (port $port_c) started; node a coordinates"
+if ((unix)); then
+  start_node b --listen-unix "$work/b.sock"
+  start_node c --listen-unix "$work/c.sock"
+  pid_c="${pids[-1]}"
+  peer_args=(--peer "b=unix:$work/b.sock" --peer "c=unix:$work/c.sock")
+  echo "cluster: nodes b ($work/b.sock) and c ($work/c.sock) started; node a coordinates"
+else
+  start_node b
+  port_b="$port"
+  start_node c
+  port_c="$port"
+  pid_c="${pids[-1]}"
+  peer_args=(--peer "b=127.0.0.1:$port_b" --peer "c=127.0.0.1:$port_c")
+  echo "cluster: nodes b (port $port_b) and c (port $port_c) started; node a coordinates"
+fi
 
 "$node_program" --name a --listen 127.0.0.1:0 --secret-file "$work/secret" \
-  --peer "b=127.0.0.1:$port_b" --peer "c=127.0.0.1:$port_c" --word-count "${coordinator_args[@]}" \
+  "${peer_args[@]}" --word-count "${coordinator_args[@]}" \
   > "$work/a.log" 2>&1 &
 pid_a=$!
 pids+=("$pid_a")

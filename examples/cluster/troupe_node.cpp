@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   std::string name;
   std::string listen = "127.0.0.1:0";
   std::string advertise;
+  std::string listen_unix;
   std::string secret_file;
   std::vector<std::string> peers;
   bool word_count = false;
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
   app.add_option("--advertise", advertise,
                  "HOST other nodes should dial to reach this one (default: the --listen host; for a "
                  "wildcard such as 0.0.0.0, this node's address on each connection)");
+  app.add_option("--listen-unix", listen_unix,
+                 "also listen on this Unix-domain socket path (peers on this host: --peer NAME=unix:PATH)");
   app.add_option("--secret-file", secret_file,
                  "file holding the cluster's shared secret, mode 0600 (default: $TROUPE_SECRET)");
   troupe::transport::TlsConfig tls;
@@ -71,7 +74,7 @@ int main(int argc, char** argv) {
   tls_cert->needs(tls_key, tls_ca);
   tls_key->needs(tls_cert, tls_ca);
   tls_ca->needs(tls_cert, tls_key);
-  app.add_option("--peer", peers, "NAME=HOST:PORT of another node (repeatable)");
+  app.add_option("--peer", peers, "NAME=HOST:PORT or NAME=unix:PATH of another node (repeatable)");
   app.add_option("--workers", workers, "troupe worker threads (default: one per core)");
   app.add_flag("--word-count", word_count, "coordinate the distributed word count over the peers, then exit");
   app.add_option("--counters-per-node", run.counters_per_node, "word counters spawned on each peer")
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
   node_config.listen_host = address.host;
   node_config.listen_port = address.port;
   node_config.advertise_host = advertise;
+  node_config.listen_unix = listen_unix;
   node_config.secret = *secret;
   if (!tls.certificate_chain_file.empty()) node_config.tls = tls;
   troupe::transport::Node node(system, node_config);
@@ -121,12 +125,16 @@ int main(int argc, char** argv) {
 
   for (const std::string& peer : peers) {
     const auto eq = peer.find('=');
+    const std::string where = eq == std::string::npos ? std::string() : peer.substr(eq + 1);
     Address at;
-    if (eq == std::string::npos || eq == 0 || !parse_address(peer.substr(eq + 1), at)) {
-      std::fprintf(stderr, "troupe-node: --peer wants NAME=HOST:PORT, got '%s'\n", peer.c_str());
+    if (eq != 0 && where.rfind("unix:", 0) == 0 && where.size() > 5) {
+      node.add_peer_unix(peer.substr(0, eq), where.substr(5));
+    } else if (eq == std::string::npos || eq == 0 || !parse_address(where, at)) {
+      std::fprintf(stderr, "troupe-node: --peer wants NAME=HOST:PORT or NAME=unix:PATH, got '%s'\n", peer.c_str());
       return 2;
+    } else {
+      node.add_peer(peer.substr(0, eq), at.host, at.port);
     }
-    node.add_peer(peer.substr(0, eq), at.host, at.port);
     run.worker_nodes.push_back(peer.substr(0, eq));
   }
   std::printf("node %s listening on %s:%u\n", name.c_str(), address.host.c_str(), static_cast<unsigned>(node.port()));

@@ -1,9 +1,11 @@
 // A node in its own process, for the transport tests:
 //   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--dial NODE PORT] [--no-spin]
+//             [--unix PATH]
 // (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
 // NodeConfig::receive_window; --tls: the node uses TLS
 // with these PEM files, NodeConfig::tls; --dial: connects to node NODE on 127.0.0.1:PORT before
-// it reports its port; --no-spin: neither its workers nor its transport thread
+// it reports its port; --unix: also listens on that Unix-domain socket, NodeConfig::listen_unix;
+// --no-spin: neither its workers nor its transport thread
 // spin before sleeping, Config::idle_spin and NodeConfig::idle_spin zero). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
 // hosts:
@@ -44,7 +46,7 @@ using namespace transport_test;
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--dial NODE PORT] "
-                 "[--no-spin]\n";
+                 "[--no-spin] [--unix PATH]\n";
     return 2;
   }
   const bool no_spin = std::find(argv + 3, argv + argc, std::string_view("--no-spin")) != argv + argc;
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--window" && i + 1 < argc) {
       const unsigned long window = std::strtoul(argv[++i], nullptr, 10);
       if (window != 0) config.receive_window = static_cast<std::uint32_t>(window);
+    } else if (flag == "--unix" && i + 1 < argc) {
+      config.listen_unix = argv[++i];
     } else if (flag == "--no-spin") {
       // read above: the system is made before the node's configuration
     } else if (flag == "--tls" && i + 3 < argc) {

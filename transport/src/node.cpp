@@ -12,6 +12,7 @@
 #include <kj/debug.h>
 
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -148,11 +149,14 @@ void NodeCore::run(std::promise<void>& listening) {
                        .wait(io_->waitScope);
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     port_ = static_cast<std::uint16_t>(listener->getPort());
+    kj::Own<kj::ConnectionReceiver> unix_listener;
+    if (!config_.listen_unix.empty()) unix_listener = listen_unix();
     wake_stream_ = io_->lowLevelProvider->wrapInputFd(
         wake_fd_, kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC | kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK);
     auto stop = kj::newPromiseAndFulfiller<void>();
     stopping_ = kj::mv(stop.fulfiller);
     tasks_->add(accept_loop(*listener));
+    if (unix_listener.get() != nullptr) tasks_->add(accept_loop(*unix_listener));
     tasks_->add(pump());
     tasks_->add(sweep_requests());
     listening.set_value();
@@ -163,6 +167,8 @@ void NodeCore::run(std::promise<void>& listening) {
     tasks_ = nullptr;
     connections_.clear();
     listener = nullptr;
+    unix_listener = nullptr;
+    remove_unix_socket();
     address = nullptr;
     stopping_ = nullptr;
     wake_stream_ = nullptr;
@@ -170,6 +176,7 @@ void NodeCore::run(std::promise<void>& listening) {
   } catch (const kj::Exception& e) {
     tasks_ = nullptr;
     connections_.clear();
+    remove_unix_socket();
     stopping_ = nullptr;
     wake_stream_ = nullptr;
     io_ = nullptr;
@@ -180,6 +187,35 @@ void NodeCore::run(std::promise<void>& listening) {
     listening.set_exception(std::make_exception_ptr(std::runtime_error(
         "troupe: node '" + config_.name + "' cannot listen: " + std::string(e.getDescription().cStr()))));
   }
+}
+
+kj::Own<kj::ConnectionReceiver> NodeCore::listen_unix() {
+  const std::string& path = config_.listen_unix;
+  auto address = io_->provider->getNetwork().parseAddress(kj::str("unix:", path.c_str())).wait(io_->waitScope);
+  struct stat status {};
+  if (::lstat(path.c_str(), &status) == 0) {
+    KJ_REQUIRE(S_ISSOCK(status.st_mode), "the Unix socket path is taken by something that is not a socket", path);
+    // A socket file: replace it only if nobody listens there (a node that stopped without
+    // removing it); a live node's socket is an error, as a TCP port in use is.
+    bool live = false;
+    KJ_IF_MAYBE (refused, kj::runCatchingExceptions([&]() {
+                   address->connect().wait(io_->waitScope);
+                   live = true;
+                 })) {
+      (void)refused;  // nobody listens: a stale file
+    }
+    KJ_REQUIRE(!live, "another process listens on the Unix socket", path);
+    ::unlink(path.c_str());
+  }
+  auto listener = address->listen();
+  unix_socket_bound_ = true;
+  return listener;
+}
+
+void NodeCore::remove_unix_socket() {
+  if (!unix_socket_bound_) return;
+  unix_socket_bound_ = false;
+  ::unlink(config_.listen_unix.c_str());
 }
 
 kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
@@ -423,6 +459,9 @@ const std::string& Node::name() const noexcept { return core_->config().name; }
 std::uint16_t Node::port() const noexcept { return core_->port(); }
 void Node::add_peer(std::string name, std::string host, std::uint16_t port) {
   core_->add_peer(std::move(name), std::move(host), port);
+}
+void Node::add_peer_unix(std::string name, std::string socket_path) {
+  core_->add_peer(std::move(name), "unix:" + socket_path, 0);  // kj's address syntax; no port
 }
 Result<DynamicHandle> Node::whereis(std::string_view peer, std::string_view actor_name, Duration timeout) {
   return core_->whereis(peer, actor_name, timeout);

@@ -176,6 +176,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
  private:
   void run(std::promise<void>& listening);
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
+  kj::Own<kj::ConnectionReceiver> listen_unix();  // on NodeConfig::listen_unix (throws if it cannot)
+  void remove_unix_socket();                      // the file listen_unix() bound, if any
   // Runs a Connection on an accepted stream; `local_host`: this node's address on it.
   void serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host);
   kj::Promise<void> pump();
@@ -200,6 +202,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::shared_ptr<Spawnables> spawnables_ = std::make_shared<Spawnables>();
   DynamicHandle spawner_;  // exported as kSpawnerId
   std::uint16_t port_ = 0;
+  bool unix_socket_bound_ = false;  // transport thread: NodeConfig::listen_unix is ours to remove
   const std::uint64_t incarnation_;  // random, chosen at start: tells this run from a restarted one
   std::thread thread_;
 

@@ -97,6 +97,12 @@ struct NodeConfig {
   // third nodes can dial it). Empty: the listen host, except that a wildcard listen host (0.0.0.0,
   // ::) is replaced, on each connection, by this node's address on that connection.
   std::string advertise_host{};
+  // Also listen on this Unix-domain socket path (empty: only TCP). Nodes on the same host dial it
+  // with Node::add_peer_unix; the handshake, TLS if configured, and everything after are the same
+  // as over TCP. A socket file already at the path (one a stopped node left) is replaced, anything
+  // else there is an error; the node removes the file when it stops. Handles to this node's
+  // actors still name its TCP address (a third node may be on another host).
+  std::string listen_unix{};
   std::string secret;                       // shared by every node; must not be empty
   std::size_t max_frame_bytes = 16u << 20;  // a larger frame closes its connection
   // Liveness: a connection that has sent nothing for `heartbeat_interval` sends a heartbeat; one
@@ -175,6 +181,8 @@ class Node {
 
   // Where peer `name` listens; the node dials it on first use.
   void add_peer(std::string name, std::string host, std::uint16_t port);
+  // Likewise for a peer on this host that listens on a Unix-domain socket (NodeConfig::listen_unix).
+  void add_peer_unix(std::string name, std::string socket_path);
 
   // The actor registered as `actor_name` on node `peer` (blocking; call it outside actor handlers).
   // Errors: no_such_name, node_unreachable (unknown peer, refused or failed connection), timeout.
