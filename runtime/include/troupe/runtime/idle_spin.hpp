@@ -34,8 +34,6 @@ class IdleSpin {
     }
   }
 
-  std::chrono::microseconds budget() const noexcept { return budget_; }
-
  private:
   static void yield_cpu() noexcept;
 

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
