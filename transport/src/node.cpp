@@ -305,7 +305,14 @@ Result<DynamicHandle> NodeCore::whereis(std::string_view peer_name, std::string_
 }  // namespace detail
 
 Node::Node(System& system, NodeConfig config) : core_(std::make_shared<detail::NodeCore>(system, std::move(config))) {
-  core_->start();
+  try {
+    core_->start();
+  } catch (...) {
+    // It could not listen. The export watcher and the spawner start() made hold the core, and
+    // no destructor of this Node will run: stop() drops them, or the core would leak.
+    core_->stop();
+    throw;
+  }
 }
 
 Node::~Node() { core_->stop(); }
