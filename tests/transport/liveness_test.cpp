@@ -49,6 +49,20 @@ troupe::DynamicHandle spawn_linked(troupe::System& system, troupe::DynamicHandle
   });
 }
 
+// A request to the never-answering `hang` that the node tracks as pending, then the peer is
+// killed: the request fails at once with node_down, long before its own 60 s timeout.
+void expect_node_down_while_pending(troupe::transport::Node& node, troupe::ScopedActor& me,
+                                    const troupe::DynamicHandle& hang, PeerProcess& peer) {
+  bool tracked = false;
+  std::thread killer([&] {
+    tracked = troupe_test::eventually([&] { return node.stats().pending_requests == 1; });
+    peer.signal(SIGKILL);
+  });
+  CHECK(me.request<int>(hang, Hang{}, 60s).code() == troupe::Errc::node_down);
+  killer.join();
+  CHECK(tracked);
+}
+
 }  // namespace
 
 TEST_CASE("a monitor of a remote actor gets the reason it stopped with") {
@@ -284,14 +298,7 @@ TEST_CASE("requests that timed out against a peer that never answers are forgott
   CHECK(troupe_test::eventually([&] { return node.stats().exported_actors == kSpawnerOnly; }));
   // The connection is fine: a pending request still fails fast when the peer goes down.
   troupe::ScopedActor me(system);
-  bool tracked = false;
-  std::thread killer([&] {
-    tracked = troupe_test::eventually([&] { return node.stats().pending_requests == 1; });
-    peer.signal(SIGKILL);
-  });
-  CHECK(me.request<int>(*hang, Hang{}, 60s).code() == troupe::Errc::node_down);
-  killer.join();
-  CHECK(tracked);
+  expect_node_down_while_pending(node, me, *hang, peer);
 }
 
 TEST_CASE("a requester that lives on does not leave its timed-out requests behind") {
@@ -308,14 +315,7 @@ TEST_CASE("a requester that lives on does not leave its timed-out requests behin
   CHECK(troupe_test::eventually([&] { return node.stats().pending_requests == 0; }, 30s));
   CHECK(node.stats().exported_actors == kSpawnerOnly + 1);  // the requester is still exported
   // A request that has not timed out yet is still tracked, and still fails fast on a node-down.
-  bool tracked = false;
-  std::thread killer([&] {
-    tracked = troupe_test::eventually([&] { return node.stats().pending_requests == 1; });
-    peer.signal(SIGKILL);
-  });
-  CHECK(me.request<int>(*hang, Hang{}, 60s).code() == troupe::Errc::node_down);
-  killer.join();
-  CHECK(tracked);
+  expect_node_down_while_pending(node, me, *hang, peer);
 }
 
 TEST_CASE("a peer that restarts while its old connection still looks alive gets the lookups in flight") {
