@@ -1,8 +1,8 @@
 // Sending to a bounded mailbox: the overflow policies (see SpawnOptions::mailbox_capacity).
 #include <troupe/context.hpp>
-#include <troupe/system.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/thread_role.hpp>
+#include <troupe/system.hpp>
 
 namespace troupe::detail {
 namespace {
@@ -25,8 +25,14 @@ SendResult refuse(runtime::ActorCore* target, Envelope* env, runtime::Overflow p
 
 SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   runtime::MailboxLimit& limit = *target->mailbox_limit();
+  const runtime::Admission admission = target->admit(*env);
+  if (admission.refusal != 0) {
+    dispose(env);
+    return static_cast<Errc>(admission.refusal);
+  }
+  const std::uint64_t bytes = admission.bytes;
   if (limit.policy() != runtime::Overflow::backpressure) {
-    if (!limit.try_reserve()) return refuse(target, env, limit.policy());
+    if (!limit.try_reserve(bytes)) return refuse(target, env, limit.policy());
     target->enqueue(env);
     return {};
   }
@@ -39,18 +45,17 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
       System& system = receiver->system();
       // One thread runs every actor: run them until there is room. If nothing can run (the
       // receiver waits for something that never comes), the message goes over capacity.
-      system.run_until([&limit] { return limit.queued() < limit.capacity() || limit.closed(); },
-                       runtime::TimerService::Clock::time_point::max());
+      system.run_until([&limit] { return limit.has_room(); }, runtime::TimerService::Clock::time_point::max());
     } else {
       // A thread of the caller's own may wait; an exception here (the wait's mutex) is fatal
       // anyway under noexcept, as for any broken runtime invariant.
       limit.wait_for_room();
     }
-    limit.reserve();
+    limit.reserve(bytes);
     target->enqueue(env);
     return {};
   }
-  const bool full = limit.reserve();
+  const bool full = limit.reserve(bytes);
   target->enqueue(env);
   // An actor is never muted by its own mailbox: it alone drains it.
   if (full && sender != nullptr && sender != target && sender->mute()) {

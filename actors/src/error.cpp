@@ -41,6 +41,8 @@ std::string_view to_string(Errc code) noexcept {
       return "bad_arguments";
     case Errc::unknown_code:
       return "unknown_code";
+    case Errc::message_too_large:
+      return "message_too_large";
   }
   return "unknown";
 }

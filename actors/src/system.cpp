@@ -46,9 +46,7 @@ System::~System() {
 
 runtime::TimerService& System::timers() noexcept { return *internals_->timers; }
 
-unsigned System::worker_count() const noexcept {
-  return internals_->pool ? internals_->pool->worker_count() : 0;
-}
+unsigned System::worker_count() const noexcept { return internals_->pool ? internals_->pool->worker_count() : 0; }
 
 std::chrono::microseconds System::idle_spin() const noexcept {
   return internals_->deterministic ? std::chrono::microseconds{0} : internals_->config.idle_spin;
@@ -94,7 +92,27 @@ Timer System::add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::
   return periodic ? timers.run_every(delay, std::move(task)) : timers.run_after(delay, std::move(task));
 }
 
-void System::dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason reason) noexcept {
+namespace {
+
+Errc error_of(DeadLetter::Reason reason) noexcept {
+  switch (reason) {
+    case DeadLetter::Reason::receiver_stopped:
+      return Errc::dead_actor;
+    case DeadLetter::Reason::unhandled:
+      return Errc::unexpected_message;
+    case DeadLetter::Reason::mailbox_full:
+      return Errc::mailbox_full;
+    case DeadLetter::Reason::not_serializable:
+      return Errc::not_serializable;
+    case DeadLetter::Reason::message_too_large:
+      return Errc::message_too_large;
+  }
+  return Errc::dead_actor;
+}
+
+}  // namespace
+
+void System::dead_letter(const runtime::ActorCore& receiver, Envelope& env, DeadLetter::Reason reason) noexcept {
   // Release: pairs with the acquire load in dead_letters().
   internals_->dead_letters.fetch_add(1, std::memory_order_release);
   const bool was_request = env.kind() == EnvelopeKind::request;
@@ -105,10 +123,8 @@ void System::dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason re
     }
   }
   if (was_request) {
-    const Errc code = reason == DeadLetter::Reason::unhandled      ? Errc::unexpected_message
-                      : reason == DeadLetter::Reason::mailbox_full ? Errc::mailbox_full
-                                                                   : Errc::dead_actor;
-    detail::send_response_error(env.reply().reply_to, env.reply().request_id, Error{code, std::string(env.type()->name)});
+    detail::send_response_error(env.reply().reply_to, env.reply().request_id,
+                                Error{error_of(reason), std::string(env.type()->name)});
   }
 }
 
@@ -209,7 +225,7 @@ void System::shutdown() {
       try {
         actor->enqueue(make_envelope<Unit>(EnvelopeKind::stop));
         actor->unmute();  // a muted actor stops now, not when its receiver drains
-      } catch (...) {  // no memory for the signal: the next round tries again
+      } catch (...) {     // no memory for the signal: the next round tries again
       }
     });
     if (in.deterministic) {

@@ -11,25 +11,43 @@ struct MailboxLimit::MutedSender : Pooled {
 
 MailboxLimit::~MailboxLimit() { close(); }
 
-bool MailboxLimit::try_reserve() noexcept {
-  // Relaxed: the count orders nothing; the message itself is published by the mailbox push.
+bool MailboxLimit::has_room() const noexcept {
+  // Seq_cst loads: the waiter's half of the Dekker pair with consumed(); closed_ pairs with close().
+  return !full(queued_.load(std::memory_order_seq_cst), queued_bytes_.load(std::memory_order_seq_cst)) ||
+         closed_.load(std::memory_order_seq_cst);
+}
+
+bool MailboxLimit::try_reserve(std::uint64_t bytes) noexcept {
+  // Relaxed: the counts order nothing; the message itself is published by the mailbox push.
+  if (byte_capacity_ != 0 && queued_bytes_.load(std::memory_order_relaxed) >= byte_capacity_ &&
+      !closed_.load(std::memory_order_relaxed))
+    return false;
   std::uint32_t n = queued_.load(std::memory_order_relaxed);
   do {
     if (n >= capacity_ && !closed_.load(std::memory_order_relaxed)) return false;
   } while (!queued_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  if (byte_capacity_ != 0) queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);  // relaxed: as above
   return true;
 }
 
-bool MailboxLimit::reserve() noexcept {
-  // Relaxed: as in try_reserve. A closed mailbox's count no longer matters.
-  return queued_.fetch_add(1, std::memory_order_relaxed) + 1 >= capacity_ && !closed_.load(std::memory_order_relaxed);
+bool MailboxLimit::reserve(std::uint64_t bytes) noexcept {
+  // Relaxed: as in try_reserve. A closed mailbox's counts no longer matter.
+  const std::uint32_t n = queued_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::uint64_t b = byte_capacity_ != 0 ? queued_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes : 0;
+  return full(n, b) && !closed_.load(std::memory_order_relaxed);
 }
 
-void MailboxLimit::consumed() noexcept {
-  // Seq_cst: the owner's half of two Dekker pairs. Against add_muted (push, then load queued_)
-  // and wait_for_room (count the waiter, then load queued_): either they see the drained count,
-  // or we see them below.
-  if (queued_.fetch_sub(1, std::memory_order_seq_cst) - 1 != low_water_) return;
+void MailboxLimit::consumed(std::uint64_t bytes) noexcept {
+  // Seq_cst: the owner's half of two Dekker pairs. Against add_muted (push, then load the counts)
+  // and wait_for_room (count the waiter, then load the counts): either they see the drained
+  // counts, or we see them below. Only the owner lowers the counts, so the mailbox becomes drained
+  // only in a call that lowers one of them to its low water mark with the other already there:
+  // that call releases.
+  const std::uint32_t n_before = queued_.fetch_sub(1, std::memory_order_seq_cst);
+  std::uint64_t b_before = 0;
+  if (byte_capacity_ != 0) b_before = queued_bytes_.fetch_sub(bytes, std::memory_order_seq_cst);
+  const std::uint64_t b_after = b_before - (byte_capacity_ != 0 ? bytes : 0);
+  if (!drained(n_before - 1, b_after) || drained(n_before, b_before)) return;
   release_muted();
   // Seq_cst: pairs with the seq_cst increment in wait_for_room.
   if (waiting_threads_.load(std::memory_order_seq_cst) != 0) wake_waiters();
@@ -45,7 +63,8 @@ bool MailboxLimit::add_muted(ActorCore* sender) {
     node->next = head;
   } while (!muted_.compare_exchange_weak(head, node, std::memory_order_seq_cst, std::memory_order_relaxed));
   // Seq_cst: the sender's half of the Dekker pair with consumed().
-  return queued_.load(std::memory_order_seq_cst) <= low_water_ || closed_.load(std::memory_order_seq_cst);
+  return drained(queued_.load(std::memory_order_seq_cst), queued_bytes_.load(std::memory_order_seq_cst)) ||
+         closed_.load(std::memory_order_seq_cst);
 }
 
 void MailboxLimit::release_muted() noexcept {
@@ -65,10 +84,7 @@ void MailboxLimit::wait_for_room() {
   waiting_threads_.fetch_add(1, std::memory_order_seq_cst);
   {
     std::unique_lock lock(wait_mutex_);
-    // Seq_cst loads: the waiter's half of the Dekker pair; closed_ pairs with close().
-    room_.wait(lock, [this] {
-      return queued_.load(std::memory_order_seq_cst) < capacity_ || closed_.load(std::memory_order_seq_cst);
-    });
+    room_.wait(lock, [this] { return has_room(); });
   }
   waiting_threads_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only makes a wake-up spare
 }

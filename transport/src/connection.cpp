@@ -1,8 +1,8 @@
 #include "connection.hpp"
 
 #include "advertised_host.hpp"
-#include "envelope_decoder.hpp"
 #include "codec_context.hpp"
+#include "envelope_decoder.hpp"
 #include "remote_actor.hpp"
 
 #include <troupe/message.hpp>
@@ -63,8 +63,14 @@ kj::Promise<void> Connection::run() {
   return canceler_.wrap(authenticated.then([this]() {
     authenticated_ = true;
     // The peer may now send a whole window; granted before anything else this side writes.
-    flow_ = std::make_shared<InboundFlow>(node_.weak_from_this(), *peer_, node_.config().receive_window);
-    node_.on_authenticated(*this, *peer_, peer_incarnation_);  // grants the peer that window
+    flow_ = std::make_shared<InboundFlow>(node_.weak_from_this(), *peer_, node_.config().receive_window,
+                                          node_.config().receive_window_bytes);
+    // What the peer accepts, from its hello: this side cuts its frames and refuses messages by it.
+    // A peer that states nothing (or too little to hold a message) is held to this node's own limit.
+    const std::uint64_t stated =
+        peer_max_frame_ > kFrameOverheadBytes ? peer_max_frame_ : node_.config().max_frame_bytes;
+    peer_->max_frame_bytes.store(stated, std::memory_order_relaxed);  // relaxed: see Peer::max_frame_bytes
+    node_.on_authenticated(*this, *peer_, peer_incarnation_);         // grants the peer that window
     return read_loop().exclusiveJoin(heartbeat_loop());
   }));
 }
@@ -88,14 +94,16 @@ kj::Promise<void> Connection::exchange_incarnations() {
     });
   };
   if (role_ == Role::dialer) {
-    return write_frame(frame_of(node_.incarnation())).then([read_incarnation]() { return read_incarnation(); }).then([this](std::uint64_t theirs) {
-      if (theirs == 0) {
-        duplicate_ = true;
-        KJ_FAIL_REQUIRE("a duplicate: the peer keeps its own connection to this node");
-      }
-      peer_incarnation_ = theirs;
-      last_read_ = node_.timer().now();
-    });
+    return write_frame(frame_of(node_.incarnation()))
+        .then([read_incarnation]() { return read_incarnation(); })
+        .then([this](std::uint64_t theirs) {
+          if (theirs == 0) {
+            duplicate_ = true;
+            KJ_FAIL_REQUIRE("a duplicate: the peer keeps its own connection to this node");
+          }
+          peer_incarnation_ = theirs;
+          last_read_ = node_.timer().now();
+        });
   }
   return read_incarnation().then([this, frame_of](std::uint64_t theirs) {
     KJ_REQUIRE(theirs != 0, "expected the peer's incarnation");
@@ -134,6 +142,7 @@ kj::Promise<void> Connection::dialer_handshake() {
   h.setNonce(bytes_of(mine));
   h.setListenHost(advertised_host(node_.config(), local_host_));
   h.setListenPort(node_.port());
+  h.setMaxFrameBytes(node_.config().max_frame_bytes);
   return write_frame(kj::mv(hello))
       .then([this]() { return reader_.next(kHandshakeLimits); })
       .then([this, mine](ReadFrame read) {
@@ -144,6 +153,7 @@ kj::Promise<void> Connection::dialer_handshake() {
         auto hello = root.getHello();
         KJ_REQUIRE(hello.getProtocolVersion() == wire::PROTOCOL_VERSION, "unsupported protocol version",
                    hello.getProtocolVersion());
+        peer_max_frame_ = hello.getMaxFrameBytes();
         const std::string listener_name = hello.getNodeName();
         KJ_REQUIRE(listener_name == peer_->name, "peer answered with another node's name", listener_name);
         const Nonce theirs = nonce_from(hello.getNonce());
@@ -176,6 +186,7 @@ kj::Promise<void> Connection::listener_handshake() {
     auto hello = root.getHello();
     KJ_REQUIRE(hello.getProtocolVersion() == wire::PROTOCOL_VERSION, "unsupported protocol version",
                hello.getProtocolVersion());
+    peer_max_frame_ = hello.getMaxFrameBytes();
     std::string dialer_name = hello.getNodeName();
     KJ_REQUIRE(!dialer_name.empty() && dialer_name.size() <= 128, "bad node name");
     KJ_REQUIRE(dialer_name != node_.config().name, "peer uses this node's own name");
@@ -191,6 +202,7 @@ kj::Promise<void> Connection::listener_handshake() {
     h.setProof(kj::arrayPtr(mac.data(), mac.size()));
     h.setListenHost(advertised_host(node_.config(), local_host_));
     h.setListenPort(node_.port());
+    h.setMaxFrameBytes(node_.config().max_frame_bytes);
     std::pair<std::string, std::uint16_t> dialer_address{hello.getListenHost().cStr(), hello.getListenPort()};
     return write_frame(kj::mv(reply))
         .then([this]() { return reader_.next(kHandshakeLimits); })
@@ -218,7 +230,7 @@ kj::Promise<void> Connection::read_loop() {
   const FrameLimits limits{kMaxSegments, node_.config().max_frame_bytes};
   return reader_.next(limits).then([this](ReadFrame read) -> kj::Promise<void> {
     if (read.message.get() == nullptr) return kj::READY_NOW;  // the peer closed
-    last_read_ = node_.timer().now();  // any frame shows the peer alive
+    last_read_ = node_.timer().now();                         // any frame shows the peer alive
     node_.note_activity();
     handle(*read.message);
     return read_loop();
@@ -254,10 +266,15 @@ void Connection::handle(capnp::MessageReader& frame) {
     case wire::Frame::SIGNAL:
       node_.handle_signal(*peer_, root.getSignal());
       return;
-    case wire::Frame::CREDIT:
-      peer_->credit += root.getCredit();
+    case wire::Frame::GRANT: {
+      auto grant = root.getGrant();
+      peer_->credit += grant.getEnvelopes();
+      peer_->credit_bytes += grant.getBytes();
       node_.flush(*peer_);
       return;
+    }
+    case wire::Frame::CREDIT_V1:
+      KJ_FAIL_REQUIRE("a protocol 1 credit frame");
     case wire::Frame::HELLO:
     case wire::Frame::PROOF:
     case wire::Frame::INCARNATION:
@@ -268,18 +285,21 @@ void Connection::handle(capnp::MessageReader& frame) {
 
 void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes) {
   std::uint32_t returned_now = 0;  // responses and dead letters: their credit goes back at once
+  std::uint64_t returned_now_bytes = 0;
   delivered_.clear();
-  auto delivered_to = [this](runtime::ActorCore* target) {
-    for (auto& [actor, count] : delivered_) {
-      if (actor == target) {
-        ++count;
+  auto delivered_to = [this](runtime::ActorCore* target, std::uint64_t bytes) {
+    for (Delivered& d : delivered_) {
+      if (d.actor == target) {
+        ++d.envelopes;
+        d.bytes += bytes;
         return;
       }
     }
-    delivered_.emplace_back(target, 1);
+    delivered_.push_back(Delivered{target, 1, bytes});
   };
   for (auto in : envelopes) {
     node_.received.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    const std::uint64_t bytes = envelope_wire_bytes(in.getMessageType().size(), in.getPayload().size());
     const EnvelopeKind local_kind = envelope_kind(in.getKind());
     RemoteActor* requester =
         local_kind == EnvelopeKind::request && in.getSender() != 0 ? node_.proxy(*peer_, in.getSender()) : nullptr;
@@ -299,6 +319,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
                        ? "no such actor on node " + node_.config().name
                        : std::string(type_name.cStr()) + " is not declared on node " + node_.config().name);
       ++returned_now;
+      returned_now_bytes += bytes;
       continue;
     }
     Envelope* env = nullptr;
@@ -311,24 +332,25 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       env->reply().reply_to = requester;
       env->reply().request_id = in.getRequestId();
       (void)troupe::detail::deliver(target, env);
-      delivered_to(target);
+      delivered_to(target, bytes);
     } else if (local_kind == EnvelopeKind::response) {
       node_.untrack_request(*peer_, in.getReceiver(), in.getRequestId());  // answered: a node-down no longer fails it
       env->reply().request_id = in.getRequestId();
       target->enqueue(env);
       ++returned_now;
+      returned_now_bytes += bytes;
     } else {
       (void)troupe::detail::deliver(target, env);
-      delivered_to(target);
+      delivered_to(target, bytes);
     }
   }
   // Each actor takes its token after the envelopes above (its mailbox is FIFO) and disposes of it
   // as a response to no request (ids start at 1): that returns their credit.
-  for (auto& [target, count] : delivered_) {
-    auto* token = make_envelope<CreditToken>(EnvelopeKind::response, CreditToken{flow_, count});
-    target->enqueue(token);
+  for (const Delivered& d : delivered_) {
+    auto* token = make_envelope<CreditToken>(EnvelopeKind::response, CreditToken{flow_, d.envelopes, d.bytes});
+    d.actor->enqueue(token);
   }
-  if (returned_now != 0) flow_->returned(returned_now);
+  if (returned_now != 0) flow_->returned(returned_now, returned_now_bytes);
 }
 
 void Connection::write_pending() {
@@ -339,8 +361,10 @@ void Connection::write_pending() {
     peer_->controls.erase(peer_->controls.begin());
     frame = kj::heap<capnp::MallocMessageBuilder>();
     auto root = frame->initRoot<wire::Frame>();
-    if (c.credit != 0) {
-      root.setCredit(c.credit);
+    if (c.credit != 0 || c.credit_bytes != 0) {
+      auto grant = root.initGrant();
+      grant.setEnvelopes(c.credit);
+      grant.setBytes(c.credit_bytes);
     } else if (c.is_reply) {
       auto r = root.initLookupReply();
       r.setLookupId(c.lookup_id);
@@ -366,11 +390,11 @@ void Connection::write_pending() {
     signal.setLinked(out.linked);
     signal.setUntrappable(out.untrappable);
   } else if (!peer_->envelopes.empty() && peer_->credit != 0) {
-    auto& queued = peer_->envelopes;
-    const std::size_t n = std::min({queued.size(), kMaxEnvelopesPerFrame, static_cast<std::size_t>(peer_->credit)});
-    peer_->credit -= n;
+    const std::size_t n = envelopes_for_next_frame();
+    if (n == 0) return;  // the first waits for byte credit
     frame = kj::heap<capnp::MallocMessageBuilder>();
     auto list = frame->initRoot<wire::Frame>().initEnvelopes(static_cast<unsigned>(n));
+    auto& queued = peer_->envelopes;
     for (std::size_t i = 0; i < n; ++i) {
       const OutEnvelope& e = queued[i];
       auto out = list[static_cast<unsigned>(i)];
@@ -380,14 +404,43 @@ void Connection::write_pending() {
       out.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(e.payload.data()), e.payload.size()));
       out.setRequestId(e.request_id);
       out.setKind(e.kind);
+      peer_->credit -= 1;
+      peer_->credit_bytes -= e.wire_bytes();
       // Written: it leaves the outbound queue (the frame's bytes are bounded by the credit).
-      if (e.counted) peer_->outbound_limit->consumed();
+      if (e.counted) peer_->outbound_limit->consumed(e.charged);
     }
     queued.erase(queued.begin(), queued.begin() + static_cast<std::ptrdiff_t>(n));
   } else {
     return;
   }
   start_write(kj::mv(frame));
+}
+
+// How many of the queued envelopes the next frame takes: as many as the peer's credit (envelopes
+// and bytes) allows, up to kMaxEnvelopesPerFrame and about kFrameTargetBytes (or half what the
+// peer accepts, if less); an envelope larger than that goes alone. One that would not fit in any
+// frame the peer accepts (its limit shrank since the send weighed it: a restarted peer) is
+// dropped here, before the wire, rather than closing the connection.
+std::size_t Connection::envelopes_for_next_frame() {
+  auto& queued = peer_->envelopes;
+  const std::uint64_t peer_limit =
+      peer_->max_frame_bytes.load(std::memory_order_relaxed);  // relaxed: written by this thread
+  while (!queued.empty() && queued.front().wire_bytes() > max_envelope_bytes(peer_limit)) {
+    node_.drop_unsendable(*peer_, queued.front());
+    queued.pop_front();
+  }
+  const std::uint64_t target = std::min<std::uint64_t>(kFrameTargetBytes, peer_limit / 2);
+  const std::size_t most = std::min({queued.size(), kMaxEnvelopesPerFrame, static_cast<std::size_t>(peer_->credit)});
+  std::uint64_t credit_bytes = peer_->credit_bytes;
+  std::uint64_t frame_bytes = 0;
+  std::size_t n = 0;
+  for (; n < most; ++n) {
+    const std::uint64_t bytes = queued[n].wire_bytes();
+    if (bytes > credit_bytes || (n != 0 && frame_bytes + bytes > target)) break;
+    credit_bytes -= bytes;
+    frame_bytes += bytes;
+  }
+  return n;
 }
 
 void Connection::start_write(kj::Own<capnp::MallocMessageBuilder> frame) {

@@ -47,6 +47,7 @@ class Connection {
   // Sends a heartbeat when this side has been quiet, and fails ("no heartbeat") when the peer has.
   kj::Promise<void> heartbeat_loop();
   void start_write(kj::Own<capnp::MallocMessageBuilder> frame);
+  std::size_t envelopes_for_next_frame();
   void handle(capnp::MessageReader& frame);
   void handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes);
   kj::Promise<void> write_frame(kj::Own<capnp::MallocMessageBuilder> frame);
@@ -61,11 +62,17 @@ class Connection {
   bool writing_ = false;
   bool duplicate_ = false;
   std::uint64_t peer_incarnation_ = 0;
-  kj::TimePoint last_read_;   // when the last frame arrived
-  kj::TimePoint last_write_;  // when the last frame was handed to the stream
+  std::uint64_t peer_max_frame_ = 0;   // from the peer's hello (0: not stated)
+  kj::TimePoint last_read_;            // when the last frame arrived
+  kj::TimePoint last_write_;           // when the last frame was handed to the stream
   std::shared_ptr<InboundFlow> flow_;  // credits for what the peer sends here; set once authenticated
   // Per frame: the actors its messages went to and how many each (reused; transport thread).
-  std::vector<std::pair<runtime::ActorCore*, std::uint32_t>> delivered_;
+  struct Delivered {
+    runtime::ActorCore* actor;
+    std::uint32_t envelopes;
+    std::uint64_t bytes;  // as envelope_wire_bytes counts them
+  };
+  std::vector<Delivered> delivered_;
   kj::Canceler canceler_;  // cancels the reads and writes still under way when the connection goes
 };
 

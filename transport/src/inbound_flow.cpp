@@ -2,14 +2,23 @@
 
 namespace troupe::transport::detail {
 
-InboundFlow::InboundFlow(std::weak_ptr<NodeCore> node, Peer& peer, std::uint32_t window) noexcept
-    : node_(std::move(node)), peer_(peer), batch_(window / 4 == 0 ? 1 : window / 4) {}
+InboundFlow::InboundFlow(std::weak_ptr<NodeCore> node, Peer& peer, std::uint32_t window,
+                         std::uint64_t window_bytes) noexcept
+    : node_(std::move(node)),
+      peer_(peer),
+      batch_(window / 4 == 0 ? 1 : window / 4),
+      batch_bytes_(window_bytes / 4 == 0 ? 1 : window_bytes / 4) {}
 
-void InboundFlow::returned(std::uint32_t n) noexcept {
-  // Relaxed: only the count matters; the grant task that reads it is handed over under the
-  // node's mutex (NodeCore::post), which orders it after this addition.
+void InboundFlow::returned(std::uint32_t n, std::uint64_t bytes) noexcept {
+  // Relaxed: only the counts matter; the grant task that reads them is handed over under the
+  // node's mutex (NodeCore::post), which orders it after these additions. Each count on its own
+  // posts exactly when an addition carries it over its batch (grant() resets it below), so
+  // neither can sit at a full batch without a grant on its way.
   const std::uint32_t before = returned_.fetch_add(n, std::memory_order_relaxed);
-  if (before >= batch_ || before + n < batch_) return;  // not the addition that completes a batch
+  const std::uint64_t before_bytes = returned_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  const bool batch = before < batch_ && before + n >= batch_;
+  const bool batch_bytes = before_bytes < batch_bytes_ && before_bytes + bytes >= batch_bytes_;
+  if (!batch && !batch_bytes) return;
   if (auto node = node_.lock()) {
     // No memory for this small task is fatal here (noexcept), as for any broken runtime
     // invariant: a lost batch would stall the peer's window for good.
@@ -21,9 +30,11 @@ void InboundFlow::returned(std::uint32_t n) noexcept {
 void InboundFlow::grant(NodeCore& node) {
   // Relaxed: as in returned(). Resetting to 0 lets the next completed batch post again.
   const std::uint32_t n = returned_.exchange(0, std::memory_order_relaxed);
-  if (!live_ || n == 0) return;
+  const std::uint64_t bytes = returned_bytes_.exchange(0, std::memory_order_relaxed);
+  if (!live_ || (n == 0 && bytes == 0)) return;
   OutControl credit;
   credit.credit = n;
+  credit.credit_bytes = bytes;
   peer_.controls.push_back(std::move(credit));
   node.flush(peer_);
 }

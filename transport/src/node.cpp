@@ -14,8 +14,10 @@
 #include <kj/debug.h>
 
 #include <sys/eventfd.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -54,6 +56,11 @@ NodeCore::NodeCore(System& system, NodeConfig config)
   if (config_.name.empty()) throw std::runtime_error("troupe: a node needs a name");
   if (config_.tls) tls_ = std::make_unique<NodeTls>(*config_.tls);
   if (config_.receive_window == 0) throw std::runtime_error("troupe: a node's receive window must not be 0");
+  if (config_.max_frame_bytes <= kFrameOverheadBytes + 64)
+    throw std::runtime_error("troupe: a node's max_frame_bytes is too small for any message");
+  // Any message the peer may send (at most one frame) must fit in what this node grants it,
+  // including the part of the window not granted back yet (under a batch, inbound_flow.hpp).
+  config_.receive_window_bytes = std::max<std::uint64_t>(config_.receive_window_bytes, 2 * config_.max_frame_bytes);
   // A dropped message would need a Context to count its dead letter; a remote actor is none.
   if (config_.outbound_overflow == runtime::Overflow::drop) config_.outbound_overflow = runtime::Overflow::fail;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -73,9 +80,9 @@ void NodeCore::log(const std::string& line) {
 
 NodeStats NodeCore::stats() const noexcept {
   // Relaxed: statistics, read without ordering.
-  return NodeStats{accepted.load(std::memory_order_relaxed), refused.load(std::memory_order_relaxed),
-                   failed.load(std::memory_order_relaxed), received.load(std::memory_order_relaxed),
-                   dead.load(std::memory_order_relaxed), exported_count.load(std::memory_order_relaxed),
+  return NodeStats{accepted.load(std::memory_order_relaxed),      refused.load(std::memory_order_relaxed),
+                   failed.load(std::memory_order_relaxed),        received.load(std::memory_order_relaxed),
+                   dead.load(std::memory_order_relaxed),          exported_count.load(std::memory_order_relaxed),
                    pending_count.load(std::memory_order_relaxed), open_count.load(std::memory_order_relaxed)};
 }
 
@@ -110,7 +117,7 @@ void NodeCore::stop() {
   // Remote actors still on the ready list: their messages stay in their mailboxes (as above).
   for (runtime::RunLink* at = std::exchange(ready_head_, nullptr); at != nullptr;) {
     runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // the loop is gone: no other reader
-    if (at == watcher_) watcher_->discard_all();  // as schedule() does once stopped
+    if (at == watcher_) watcher_->discard_all();                             // as schedule() does once stopped
     static_cast<runtime::ActorCore*>(at)->release();
     at = following;
   }
@@ -123,7 +130,7 @@ void NodeCore::stop() {
   export_ids_.clear();
   stopped_exports_.clear();
   exported_count.store(0, std::memory_order_relaxed);  // relaxed: a statistic
-  export_watcher_ = {};  // the watcher keeps this core alive: break the cycle
+  export_watcher_ = {};                                // the watcher keeps this core alive: break the cycle
   for (auto& [id, waiting] : lookups_) waiting->set_value(Error{Errc::node_unreachable, "node stopped"});
   lookups_.clear();
 }
@@ -221,12 +228,12 @@ kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
                           [this, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> secured) mutable {
                             serve_accepted(kj::mv(secured), kj::mv(local_host));
                           },
-                            [this](kj::Exception&& e) {
-                              refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-                              log(std::string("refused a connection: TLS handshake failed (a plaintext or "
-                                              "untrusted peer?): ") +
-                                  e.getDescription().cStr());
-                            }));
+                          [this](kj::Exception&& e) {
+                            refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+                            log(std::string("refused a connection: TLS handshake failed (a plaintext or "
+                                            "untrusted peer?): ") +
+                                e.getDescription().cStr());
+                          }));
     }
     return accept_loop(listener);
   });
@@ -334,8 +341,7 @@ System& Node::system() noexcept { return core_->system(); }
 void Node::register_spawnable(std::string type, const MessageType* args_type,
                               std::function<DynamicHandle(System&, Envelope&)> make) {
   std::lock_guard lock(core_->spawnables().mutex);
-  core_->spawnables().entries.insert_or_assign(std::move(type),
-                                               detail::Spawnables::Entry{args_type, std::move(make)});
+  core_->spawnables().entries.insert_or_assign(std::move(type), detail::Spawnables::Entry{args_type, std::move(make)});
 }
 
 }  // namespace troupe::transport

@@ -2,6 +2,7 @@
 // thread alone; the rest is guarded by `mutex_` or atomic, as marked.
 #pragma once
 
+#include "envelope_size.hpp"
 #include "spawner.hpp"
 #include "wire.capnp.h"
 
@@ -45,11 +46,16 @@ struct OutEnvelope {
   std::string_view type_name;  // static storage (the declaration's)
   std::string payload;
   wire::Kind kind = wire::Kind::MESSAGE;
-  bool counted = false;  // by the peer's outbound limit (messages and requests): released once written
+  bool counted = false;       // by the peer's outbound limit (messages and requests): released once written
+  std::uint64_t charged = 0;  // the bytes it counts there (RemoteActor::weight), released with it
+  // On the wire (envelope_size.hpp): what it takes of the peer's byte credit and of a frame.
+  std::uint64_t wire_bytes() const noexcept { return envelope_wire_bytes(type_name.size(), payload.size()); }
 };
 
 struct OutControl {
-  std::uint32_t credit = 0;  // non-zero: a credit grant (inbound_flow.hpp), nothing else below
+  // Either non-zero: a credit grant (inbound_flow.hpp), nothing else below.
+  std::uint32_t credit = 0;
+  std::uint64_t credit_bytes = 0;
   bool is_reply = false;  // lookup, or lookupReply
   std::uint64_t lookup_id = 0;
   std::string name;
@@ -71,25 +77,30 @@ struct OutSignal {
 struct Peer {
   std::string name;
   std::optional<std::pair<std::string, std::uint16_t>> address;
-  Connection* connection = nullptr;  // authenticated; carries everything this node sends the peer
-  std::uint64_t incarnation = 0;     // the peer's, from its current connection (0: none yet)
-  bool dialing = false;                // this node's own dial is in flight (connect, TLS, handshake)
-  bool dial_scheduled = false;         // a dial waits for the backoff to pass
+  Connection* connection = nullptr;        // authenticated; carries everything this node sends the peer
+  std::uint64_t incarnation = 0;           // the peer's, from its current connection (0: none yet)
+  bool dialing = false;                    // this node's own dial is in flight (connect, TLS, handshake)
+  bool dial_scheduled = false;             // a dial waits for the backoff to pass
   kj::Duration backoff = 0 * kj::SECONDS;  // before the next dial, after a failure or a node-down
   kj::TimePoint next_dial = kj::origin<kj::TimePoint>();
-  std::vector<OutControl> controls;    // waiting for the connection or the writer
-  std::vector<OutSignal> signals;      // likewise
-  std::deque<OutEnvelope> envelopes;   // likewise (and for credit), in send order
+  std::vector<OutControl> controls;              // waiting for the connection or the writer
+  std::vector<OutSignal> signals;                // likewise
+  std::deque<OutEnvelope> envelopes;             // likewise (and for credit), in send order
   std::map<std::uint64_t, std::string> lookups;  // id -> name: lookups to fail if dialing fails
 
   // What a node-down must undo, by actor ids (remote: the peer's; local: this node's exports).
   // (local requester, request id) awaiting a response -> when the requester stops waiting (its
   // timeout; max: never). NodeCore::sweep_requests forgets those long past it.
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::chrono::steady_clock::time_point> requests;
-  std::set<std::pair<std::uint64_t, std::uint64_t>> links;     // (remote actor, local actor)
+  std::set<std::pair<std::uint64_t, std::uint64_t>> links;                     // (remote actor, local actor)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> monitors;  // (remote actor, local watcher, ref)
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> watchers;  // (local actor, remote watcher, ref)
-  std::uint64_t credit = 0;            // envelopes the peer has granted and not yet been sent
+  std::uint64_t credit = 0;        // envelopes the peer has granted and not yet been sent
+  std::uint64_t credit_bytes = 0;  // likewise in bytes (OutEnvelope::wire_bytes)
+  // The largest frame the peer accepts: what its hello stated, or this node's own limit until a
+  // connection tells. Written by the transport thread; read by any sender (RemoteActor::admit),
+  // relaxed: a stale value only moves a refusal from the send to the transport thread.
+  std::atomic<std::uint64_t> max_frame_bytes{0};
   // Bounds the messages this node holds for the peer (NodeConfig::max_outbound_queue): every
   // remote actor of the peer counts its sends here, until they are written or dropped. Shared by
   // those actors, which borrow it (RemoteActor); created with the peer, which outlives them.
@@ -125,6 +136,11 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   // Transport thread only.
   Peer& peer(std::string_view name);
   void flush(Peer& peer);  // hands what is queued to the peer's connection (or dials)
+  // An envelope taken off the peer's queue unsent: a dead letter (NodeStats::dead_letters), its
+  // requester answered with `error`; it leaves the outbound bound.
+  void drop_queued(Peer& peer, const OutEnvelope& envelope, const Error& error);
+  // drop_queued for one larger than the peer accepts (its limit shrank after the send), logged.
+  void drop_unsendable(Peer& peer, const OutEnvelope& envelope);
   // The id a peer names `actor` by. The node keeps the actor (a strong handle) and monitors it
   // (ExportWatcher) until it stops: then unexport() drops it, and its id names nothing.
   std::uint64_t export_actor(runtime::ActorCore* actor);
@@ -184,7 +200,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void drain_handovers();  // runs what other threads handed over (posted tasks, ready remote actors)
   void run_events(kj::Promise<void> stopped);  // the loop: sleep until activity, then poll a while
   void poll_while_busy();                      // the polling half of run_events
-  void wake_locked();  // under mutex_: makes the loop look at what was handed over
+  void wake_locked();                          // under mutex_: makes the loop look at what was handed over
   void dial(Peer& peer);
   void dial_after_backoff(Peer& peer);
   void back_off(Peer& peer);  // the next dial waits longer (100 ms doubling to 2 s)
@@ -202,7 +218,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::shared_ptr<Spawnables> spawnables_ = std::make_shared<Spawnables>();
   DynamicHandle spawner_;  // exported as kSpawnerId
   std::uint16_t port_ = 0;
-  bool unix_socket_bound_ = false;  // transport thread: NodeConfig::listen_unix is ours to remove
+  bool unix_socket_bound_ = false;   // transport thread: NodeConfig::listen_unix is ours to remove
   const std::uint64_t incarnation_;  // random, chosen at start: tells this run from a restarted one
   std::thread thread_;
 
@@ -232,7 +248,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::list<kj::Own<Connection>> connections_;
   std::unordered_map<std::uint64_t, DynamicHandle> exports_;
   std::unordered_map<runtime::ActorCore*, std::uint64_t> export_ids_;
-  DynamicHandle export_watcher_;  // monitors every export (made in start(); dropped in stop())
+  DynamicHandle export_watcher_;      // monitors every export (made in start(); dropped in stop())
   ExportWatcher* watcher_ = nullptr;  // export_watcher_'s core; after stop() for identity and discard_all()
   // Exports dropped in the last moments, oldest first, for id_of_stopping(). A stopping actor's
   // signals to remote watchers hold a reference to it, so its address is not reused while one is

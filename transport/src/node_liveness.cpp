@@ -14,6 +14,7 @@ void NodeCore::node_down(Peer& p, const std::string& why) {
   p.connection = nullptr;
   p.dialing = false;
   p.credit = 0;  // the next connection starts from the window its peer grants it
+  p.credit_bytes = 0;
   back_off(p);
   fail_lookups(p, "connection to node '" + p.name + "' closed");
   const ExitReason reason = ExitReason::node_down(p.name);

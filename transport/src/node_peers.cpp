@@ -31,7 +31,10 @@ Peer& NodeCore::peer(std::string_view name) {
   if (it == peers_.end()) {
     auto p = std::make_unique<Peer>();
     p->name = std::string(name);
-    p->outbound_limit = std::make_unique<runtime::MailboxLimit>(config_.max_outbound_queue, config_.outbound_overflow);
+    p->outbound_limit = std::make_unique<runtime::MailboxLimit>(config_.max_outbound_queue, config_.outbound_overflow,
+                                                                config_.max_outbound_bytes);
+    // Until a connection says otherwise, the peer is taken to accept what this node accepts.
+    p->max_frame_bytes.store(config_.max_frame_bytes, std::memory_order_relaxed);  // relaxed: see Peer
     it = peers_.emplace(p->name, std::move(p)).first;
   }
   return *it->second;
@@ -122,16 +125,27 @@ void NodeCore::fail_lookups(Peer& p, const std::string& why) {
   p.lookups.clear();
   p.controls.clear();
   p.signals.clear();
-  dead.fetch_add(p.envelopes.size(), std::memory_order_relaxed);  // relaxed: a statistic
   // Requests that never left get their answer now rather than at their timeout.
-  for (const OutEnvelope& e : p.envelopes) {
-    if (e.counted) p.outbound_limit->consumed();  // it leaves the outbound queue unsent
-    if (e.kind != wire::Kind::REQUEST || e.sender == 0) continue;
-    if (runtime::ActorCore* requester = exported(e.sender)) {
-      troupe::detail::send_response_error(requester, e.request_id, Error{Errc::node_unreachable, why});
-    }
-  }
+  for (const OutEnvelope& e : p.envelopes) drop_queued(p, e, Error{Errc::node_unreachable, why});
   p.envelopes.clear();
+}
+
+void NodeCore::drop_queued(Peer& p, const OutEnvelope& e, const Error& error) {
+  dead.fetch_add(1, std::memory_order_relaxed);          // relaxed: a statistic
+  if (e.counted) p.outbound_limit->consumed(e.charged);  // it leaves the outbound queue unsent
+  if (e.kind != wire::Kind::REQUEST || e.sender == 0) return;
+  untrack_request(p, e.sender, e.request_id);
+  if (runtime::ActorCore* requester = exported(e.sender)) {
+    troupe::detail::send_response_error(requester, e.request_id, error);
+  }
+}
+
+void NodeCore::drop_unsendable(Peer& p, const OutEnvelope& e) {
+  const std::string why = std::string(e.type_name) + " of " + std::to_string(e.payload.size()) +
+                          " bytes is larger than node '" + p.name + "' accepts (" +
+                          std::to_string(p.max_frame_bytes.load(std::memory_order_relaxed)) + "-byte frames)";
+  log("dropped a message: " + why);
+  drop_queued(p, e, Error{Errc::message_too_large, why});
 }
 
 bool NodeCore::keep_incoming(Peer& p, std::uint64_t incarnation) const {
@@ -154,6 +168,7 @@ void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnatio
   // The peer may send a whole window on this connection: granted before anything else is written.
   OutControl window;
   window.credit = config_.receive_window;
+  window.credit_bytes = config_.receive_window_bytes;
   p.controls.insert(p.controls.begin(), std::move(window));
   p.connection = &c;
   p.incarnation = incarnation;

@@ -13,9 +13,33 @@ RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64
   set_mailbox_limit(peer.outbound_limit.get());  // before any handle to this actor exists
 }
 
+std::uint64_t RemoteActor::weight(const WireTypeInfo& info, const Envelope& env) noexcept {
+  return envelope_wire_bytes(info.name.size(), info.encoded_size(env));
+}
+
+runtime::Admission RemoteActor::admit(runtime::MailboxLink& message) noexcept {
+  auto& env = static_cast<Envelope&>(message);
+  const WireTypeInfo* info = find_wire_type(env.type());
+  if (info == nullptr) return refuse(env, DeadLetter::Reason::not_serializable);
+  const std::uint64_t bytes = weight(*info, env);
+  // Relaxed: see Peer::max_frame_bytes.
+  if (bytes > max_envelope_bytes(peer_.max_frame_bytes.load(std::memory_order_relaxed)))
+    return refuse(env, DeadLetter::Reason::message_too_large);
+  return runtime::Admission{bytes, 0};
+}
+
+runtime::Admission RemoteActor::refuse(Envelope& env, DeadLetter::Reason reason) noexcept {
+  node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+  node_->system().dead_letter(*this, env, reason);      // counted, shown to the hook, a request answered
+  const Errc code = reason == DeadLetter::Reason::not_serializable ? Errc::not_serializable : Errc::message_too_large;
+  return runtime::Admission{0, static_cast<std::uint8_t>(code)};
+}
+
 void RemoteActor::uncount(const Envelope& env) noexcept {
-  // What deliver() counted (deliver_bounded): one-way messages and requests.
-  if (env.kind() == EnvelopeKind::message || env.kind() == EnvelopeKind::request) peer_.outbound_limit->consumed();
+  // What deliver() counted (deliver_bounded, after admit()): one-way messages and requests.
+  if (env.kind() != EnvelopeKind::message && env.kind() != EnvelopeKind::request) return;
+  const WireTypeInfo* info = find_wire_type(env.type());  // never null: admit() refused those
+  peer_.outbound_limit->consumed(info != nullptr ? weight(*info, env) : 0);
 }
 
 runtime::TurnResult RemoteActor::resume() noexcept {
@@ -82,6 +106,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       info->encode(*env, out.payload);
     }
     out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
+    if (out.counted) out.charged = weight(*info, *env);
     peer_.envelopes.push_back(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
     if (kind == EnvelopeKind::request && requester != nullptr)
@@ -171,9 +196,9 @@ void RemoteActor::answer_signal_dead(Envelope* env) {
     auto& l = payload<troupe::detail::LinkSignal>(*env);
     if (!l.from.valid()) return;
     troupe::detail::send_signal(
-        l.from.core(), make_envelope<troupe::detail::ExitSignal>(
-                           EnvelopeKind::signal,
-                           troupe::detail::ExitSignal{Exit{DynamicHandle::share(this), reason}, true, false}));
+        l.from.core(),
+        make_envelope<troupe::detail::ExitSignal>(
+            EnvelopeKind::signal, troupe::detail::ExitSignal{Exit{DynamicHandle::share(this), reason}, true, false}));
   }
 }
 
@@ -185,14 +210,16 @@ void RemoteActor::answer_signal_stopped(Envelope* env) {
     auto& m = payload<troupe::detail::MonitorSignal>(*env);
     if (!m.watcher.valid()) return;
     troupe::detail::send_signal(
-        m.watcher.core(), make_envelope<Down>(EnvelopeKind::signal, Down{DynamicHandle::share(this), *stopped_, m.ref}));
+        m.watcher.core(),
+        make_envelope<Down>(EnvelopeKind::signal, Down{DynamicHandle::share(this), *stopped_, m.ref}));
   } else if (type == &message_type<troupe::detail::LinkSignal>) {
     auto& l = payload<troupe::detail::LinkSignal>(*env);
     if (!l.from.valid()) return;
-    troupe::detail::send_signal(l.from.core(), make_envelope<troupe::detail::ExitSignal>(
-                                                   EnvelopeKind::signal,
-                                                   troupe::detail::ExitSignal{
-                                                       Exit{DynamicHandle::share(this), ExitReason::noproc()}, true, false}));
+    troupe::detail::send_signal(
+        l.from.core(),
+        make_envelope<troupe::detail::ExitSignal>(
+            EnvelopeKind::signal,
+            troupe::detail::ExitSignal{Exit{DynamicHandle::share(this), ExitReason::noproc()}, true, false}));
   }
   // Other signals (unlink, demonitor, exit, the Downs of local actors it watched) mean nothing now.
 }

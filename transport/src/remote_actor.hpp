@@ -1,13 +1,18 @@
 // A remote actor, as this node sees it: an ActorCore whose executor is the node. Senders push into
 // its mailbox like into any actor's; the node's transport thread drains it, serializing each
 // message for the peer's connection (FIFO per sender, as the mailbox is). Its sends count against
-// the peer's outbound limit (NodeConfig::max_outbound_queue), which it borrows: the usual bounded
-// mailbox machinery (deliver_bounded) then mutes sending actors or makes sending threads wait.
+// the peer's outbound limit (NodeConfig::max_outbound_queue, max_outbound_bytes), which it borrows:
+// the usual bounded mailbox machinery (deliver_bounded) then mutes sending actors or makes sending
+// threads wait. Before a sender counts a message there, admit() refuses what cannot cross (a type
+// not declared for the wire, a message larger than the peer accepts) as a dead letter, so the
+// send returns the error, and weighs the rest by their encoded size.
 #pragma once
 
 #include "node_core.hpp"
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/system.hpp>
+#include <troupe/transport/wire_type.hpp>
 
 #include <memory>
 #include <optional>
@@ -21,6 +26,8 @@ class RemoteActor final : public runtime::ActorCore {
   // Transport thread: serializes what the mailbox holds into the peer's outbound queue.
   runtime::TurnResult resume() noexcept override;
   std::string_view name() const noexcept override { return "remote actor"; }
+  // Any sender, before it counts a message or request against the outbound limit.
+  runtime::Admission admit(runtime::MailboxLink& message) noexcept override;
 
   Peer& peer() const noexcept { return peer_; }
   std::uint64_t remote_id() const noexcept { return remote_id_; }
@@ -45,12 +52,16 @@ class RemoteActor final : public runtime::ActorCore {
   void answer_signal_dead(Envelope* env);
   // A counted message that will not reach the wire leaves the outbound count.
   void uncount(const Envelope& env) noexcept;
+  // What a message or request of a declared type counts against the outbound bytes, and takes
+  // of a frame at most: its envelope with the payload's encoded size (wire_type.hpp's `size`).
+  static std::uint64_t weight(const WireTypeInfo& info, const Envelope& env) noexcept;
+  runtime::Admission refuse(Envelope& env, DeadLetter::Reason reason) noexcept;
   void answer_signal_stopped(Envelope* env);
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;
   std::uint64_t remote_id_;
-  bool dead_ = false;  // transport thread only
+  bool dead_ = false;                  // transport thread only
   std::optional<ExitReason> stopped_;  // transport thread only
 };
 

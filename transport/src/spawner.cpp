@@ -9,6 +9,13 @@ std::shared_ptr<Envelope> detail::share_envelope(Envelope* env) {
   return std::shared_ptr<Envelope>(env, [](Envelope* e) { troupe::dispose(e); });
 }
 
+// The type's name and the value's encoding, each as a string.
+std::size_t WireCodec<detail::SpawnArgs>::size(const detail::SpawnArgs& a) noexcept {
+  const detail::WireTypeInfo* info = a.value ? detail::find_wire_type(a.value->type()) : nullptr;
+  if (info == nullptr) return 8;  // encode() throws: the send fails as not serializable there
+  return 4 + info->name.size() + 4 + info->encoded_size(*a.value);
+}
+
 void WireCodec<detail::SpawnArgs>::encode(WireWriter& w, const detail::SpawnArgs& a) {
   if (!a.value) throw WireError("troupe: a spawn request without arguments");
   const detail::WireTypeInfo* info = detail::find_wire_type(a.value->type());

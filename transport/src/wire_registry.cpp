@@ -11,7 +11,7 @@ namespace {
 
 template <class T>
 WireTypeInfo info_of(std::string_view name) {
-  return WireTypeInfo{name, &message_type<T>, &encode_envelope<T>, &decode_envelope<T>};
+  return WireTypeInfo{name, &message_type<T>, &encode_envelope<T>, &encoded_envelope_size<T>, &decode_envelope<T>};
 }
 
 struct Table {

@@ -32,11 +32,12 @@ enum class Errc : std::uint8_t {
   bad_arguments,       // a remote spawn's arguments are not of the type its factory takes
   unknown_code,        // a code from a newer node that this node does not know; Error::what says
                        // which number and carries the sender's detail
+  message_too_large,   // a message to a remote actor larger than its node accepts (never sent)
   // New codes go above this line, and kLastErrc names the last one. A node decoding an Error from
   // the wire reads a code past its own kLastErrc (or 0) as unknown_code, so a newer node's codes
   // reach an older one as that, and the connection stays up.
 };
-inline constexpr Errc kLastErrc = Errc::unknown_code;
+inline constexpr Errc kLastErrc = Errc::message_too_large;
 
 std::string_view to_string(Errc code) noexcept;
 
@@ -51,14 +52,15 @@ struct Error {
 // Thrown only by Result::value() on a failed result (a programming error, not an expected one).
 class BadResultAccess : public std::logic_error {
  public:
-  explicit BadResultAccess(const Error& error) : std::logic_error("troupe: value() of a failed result: " + error.message()) {}
+  explicit BadResultAccess(const Error& error)
+      : std::logic_error("troupe: value() of a failed result: " + error.message()) {}
 };
 
 // A value or an Error. Check with ok() or `if (result)`, then use value() / *result.
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   Result(Errc code, std::string what = {}) : state_(std::in_place_index<1>, Error{code, std::move(what)}) {}
 

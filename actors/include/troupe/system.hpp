@@ -31,9 +31,11 @@ class SupervisorHandle;
 
 struct DeadLetter {
   enum class Reason : std::uint8_t {
-    receiver_stopped,  // the receiver had stopped
-    unhandled,         // the receiver has no handler for the type
-    mailbox_full,      // the receiver's bounded mailbox was full (overflow policy drop)
+    receiver_stopped,   // the receiver had stopped
+    unhandled,          // the receiver has no handler for the type
+    mailbox_full,       // the receiver's bounded mailbox was full (overflow policy drop)
+    not_serializable,   // to a remote actor: the type is not declared for the wire (wire_type.hpp)
+    message_too_large,  // to a remote actor: larger than its node accepts (NodeConfig::max_frame_bytes)
   };
   std::string_view message_type;
   std::string_view receiver;  // the receiver's actor type
@@ -59,8 +61,8 @@ struct DeterministicMode {
 };
 
 struct Config {
-  unsigned workers = 0;          // worker threads; 0: one per hardware thread
-  std::uint16_t budget = 100;    // messages an actor handles per turn before others get theirs
+  unsigned workers = 0;        // worker threads; 0: one per hardware thread
+  std::uint16_t budget = 100;  // messages an actor handles per turn before others get theirs
   // How long an idle worker, or a ScopedActor waiting for a message, keeps looking before it
   // sleeps (<troupe/runtime/idle_spin.hpp>): a message that comes meanwhile needs no wake-up,
   // which saves tens of microseconds per hop where idle CPUs halt. Zero: sleep at once.
@@ -114,25 +116,23 @@ class System {
   // Function actor: `init(Context&, args...)` returns the behavior. It runs on a worker, as the
   // actor's first turn. Returns a typed handle (Handle<R(M)...>, one signature per handler).
   template <class F, class... A>
-    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
-  auto spawn(F&& init, A&&... args) {
+  requires std::invocable < std::decay_t<F>
+  &, Context&, std::decay_t<A>&&... > auto spawn(F&& init, A&&... args) {
     return spawn_function(SpawnOptions{}, nullptr, std::forward<F>(init), std::forward<A>(args)...);
   }
   template <class F, class... A>
-    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
-  auto spawn(SpawnOptions options, F&& init, A&&... args) {
+  requires std::invocable < std::decay_t<F>
+  &, Context&, std::decay_t<A>&&... > auto spawn(SpawnOptions options, F&& init, A&&... args) {
     return spawn_function(options, nullptr, std::forward<F>(init), std::forward<A>(args)...);
   }
 
   // Class actor: constructed as Impl(Context&, args...) or Impl(args...) on the actor's first
   // turn; its `behavior()` member returns the behavior.
   template <class Impl, class... A>
-    requires requires(Impl& impl) { impl.behavior(); }
-  auto spawn(A&&... args) {
-    return spawn_class<Impl>(SpawnOptions{}, nullptr, std::forward<A>(args)...);
-  }
+  requires requires(Impl& impl) { impl.behavior(); }
+  auto spawn(A&&... args) { return spawn_class<Impl>(SpawnOptions{}, nullptr, std::forward<A>(args)...); }
   template <class Impl, class... A>
-    requires requires(Impl& impl) { impl.behavior(); }
+  requires requires(Impl& impl) { impl.behavior(); }
   auto spawn(SpawnOptions options, A&&... args) {
     return spawn_class<Impl>(options, nullptr, std::forward<A>(args)...);
   }
@@ -195,7 +195,9 @@ class System {
   // clock then stands at `deadline` unless that is time_point::max(), when periodic timers are
   // not waited for).
   bool run_until(const std::function<bool()>& done, runtime::TimerService::Clock::time_point deadline);
-  void dead_letter(Context& receiver, Envelope& env, DeadLetter::Reason reason) noexcept;
+  // Counts `env` as a dead letter, shows it to Config::on_dead_letter, and answers a request with
+  // the error the reason maps to. Does not dispose of it.
+  void dead_letter(const runtime::ActorCore& receiver, Envelope& env, DeadLetter::Reason reason) noexcept;
   void actor_exited(Context& actor, const ExitReason& reason) noexcept;
 
  private:

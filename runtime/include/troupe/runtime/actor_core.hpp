@@ -38,6 +38,15 @@ enum class TurnResult : std::uint8_t {
                // unmarked; whoever unmutes it schedules it again. The executor does nothing.
 };
 
+// What a bounded actor says of a message before a sender counts it against its MailboxLimit.
+struct Admission {
+  std::uint64_t bytes = 0;  // what it weighs against the limit's byte bound
+  // Non-zero: refused outright, for a reason the layer above defines (the actors layer: an Errc).
+  // The refusing actor has dealt with the message (counted it as a dead letter, answered a
+  // request); the sender only frees it and reports the refusal.
+  std::uint8_t refusal = 0;
+};
+
 // Derives from RunLink so a run queue can hold it without a separate node.
 class ActorCore : public RunLink {
  public:
@@ -89,6 +98,14 @@ class ActorCore : public RunLink {
   // Takes ownership. Only the creator, before start().
   void set_mailbox_limit(MailboxLimit* limit) noexcept { limit_ = limit; }
 
+  // Bounded actors only: asked by a sender (any thread) before it counts `message` against
+  // mailbox_limit(). Default: admitted, weighing nothing (the limit counts messages only). A
+  // node's remote actors weigh a message by its encoded size and refuse what cannot cross.
+  virtual Admission admit(MailboxLink& message) noexcept {
+    (void)message;
+    return {};
+  }
+
   // Muting, sender side (the owner, in its turn): true if this call muted it (it was not muted
   // yet); the caller then registers it with the full mailbox (MailboxLimit::add_muted).
   bool mute() noexcept;
@@ -98,7 +115,8 @@ class ActorCore : public RunLink {
   // own mailbox (an actor that holds others back keeps running: no cycle can deadlock).
   bool park_if_muted() noexcept {
     // Relaxed: only the owner moves the state to muted; the slow path's CAS decides.
-    if ((flags_.load(std::memory_order_relaxed) & kMuteMask) != kMuted) [[likely]] return false;
+    if ((flags_.load(std::memory_order_relaxed) & kMuteMask) != kMuted) [[likely]]
+      return false;
     return park_muted();
   }
   bool park_muted() noexcept;

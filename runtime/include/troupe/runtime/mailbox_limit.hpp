@@ -1,12 +1,17 @@
 // The capacity of a bounded mailbox and what happens at it: the count of user messages not yet
-// handled, the senders muted because they sent to it while it was full, and the threads waiting
-// for room. Only bounded actors have one (ActorCore::mailbox_limit()); unbounded actors pay one
-// pointer and one predictable branch per send.
+// handled (and, where the mailbox weighs them, their bytes), the senders muted because they sent
+// to it while it was full, and the threads waiting for room. Only bounded actors have one (ActorCore::mailbox_limit());
+// unbounded actors pay one pointer and one predictable branch per send.
 //
 // Backpressure follows Pony's muting: an actor that sends to a full mailbox is not refused and
 // not blocked (a worker must never block); its message is queued, and when its turn ends it is
 // parked — not run again, whatever arrives for it — until the receiver has drained to its low
 // water mark and releases it. A thread that is not a runtime thread instead waits for room.
+//
+// A byte bound (byte_capacity, non-zero) makes the mailbox full when either bound is reached, and
+// drained when both are at half. What a message weighs is its owner's to say (ActorCore::admit);
+// a message is admitted while the bytes queued are under the bound, so concurrent senders can
+// overshoot it by at most one message each.
 //
 // No cycle of muted actors can deadlock: an actor parks only if no sender is muted on it (see
 // ActorCore::park_if_muted), and registration and that check are sequentially consistent, so in
@@ -30,31 +35,43 @@ enum class Overflow : std::uint8_t {
 
 class MailboxLimit {
  public:
-  MailboxLimit(std::uint32_t capacity, Overflow policy) noexcept
-      : capacity_(capacity == 0 ? 1 : capacity), low_water_(capacity_ / 2), policy_(policy) {}
+  MailboxLimit(std::uint32_t capacity, Overflow policy, std::uint64_t byte_capacity = 0) noexcept
+      : capacity_(capacity == 0 ? 1 : capacity),
+        low_water_(capacity_ / 2),
+        byte_capacity_(byte_capacity),
+        byte_low_water_(byte_capacity / 2),
+        policy_(policy) {}
   ~MailboxLimit();
   MailboxLimit(const MailboxLimit&) = delete;
   MailboxLimit& operator=(const MailboxLimit&) = delete;
 
   std::uint32_t capacity() const noexcept { return capacity_; }
+  std::uint64_t byte_capacity() const noexcept { return byte_capacity_; }  // 0: no byte bound
   Overflow policy() const noexcept { return policy_; }
   // Messages counted and not yet handled (a snapshot).
   std::uint32_t queued() const noexcept {
     // Relaxed: a snapshot for diagnostics and tests.
     return queued_.load(std::memory_order_relaxed);
   }
+  // Bytes counted and not yet handled (a snapshot; 0 without a byte bound).
+  std::uint64_t queued_bytes() const noexcept {
+    // Relaxed: a snapshot for diagnostics and tests.
+    return queued_bytes_.load(std::memory_order_relaxed);
+  }
+  // Whether a thread waiting for room may go on (below both bounds), or the owner has stopped.
+  bool has_room() const noexcept;
 
   // Whether the owner has stopped (no limit any more). Relaxed: a snapshot.
   bool closed() const noexcept { return closed_.load(std::memory_order_relaxed); }
 
-  // Any sender, drop/fail: counts one message if there is room; false when full.
-  bool try_reserve() noexcept;
-  // Any sender, backpressure: counts one message, room or not; true if the mailbox is now full
-  // (the sender should slow down).
-  bool reserve() noexcept;
-  // Owner, once per counted message handled: at the low water mark, releases the muted senders
-  // and wakes the waiting threads.
-  void consumed() noexcept;
+  // Any sender, drop/fail: counts one message of `bytes` if there is room; false when full.
+  bool try_reserve(std::uint64_t bytes = 0) noexcept;
+  // Any sender, backpressure: counts one message of `bytes`, room or not; true if the mailbox is
+  // now full (the sender should slow down).
+  bool reserve(std::uint64_t bytes = 0) noexcept;
+  // Owner, once per counted message handled, with the bytes it was counted with: once drained to
+  // the low water marks, releases the muted senders and wakes the waiting threads.
+  void consumed(std::uint64_t bytes = 0) noexcept;
 
   // A sending actor (in its turn) registers itself as muted on this mailbox; the limit keeps a
   // reference to it until it releases it. Returns true if the mailbox has already drained to its
@@ -77,12 +94,22 @@ class MailboxLimit {
   void release_muted() noexcept;
   void wake_waiters() noexcept;
 
+  bool drained(std::uint32_t count, std::uint64_t bytes) const noexcept {
+    return count <= low_water_ && bytes <= byte_low_water_;
+  }
+  bool full(std::uint32_t count, std::uint64_t bytes) const noexcept {
+    return count >= capacity_ || (byte_capacity_ != 0 && bytes >= byte_capacity_);
+  }
+
   const std::uint32_t capacity_;
   const std::uint32_t low_water_;
+  const std::uint64_t byte_capacity_;
+  const std::uint64_t byte_low_water_;
   const Overflow policy_;
   std::atomic<bool> closed_{false};
   // Written by every sender and by the owner: on a line of its own, apart from the constants.
   alignas(64) std::atomic<std::uint32_t> queued_{0};
+  std::atomic<std::uint64_t> queued_bytes_{0};  // only with a byte bound
   std::atomic<std::uint32_t> waiting_threads_{0};
   std::atomic<MutedSender*> muted_{nullptr};  // a stack: senders push, the owner takes all
   std::mutex wait_mutex_;

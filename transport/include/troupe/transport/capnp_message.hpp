@@ -50,9 +50,14 @@ class CapnpMessage {
 
 template <class Schema>
 struct WireCodec<CapnpMessage<Schema>> {
-  // Cap'n Proto's flat serialization, as one length-prefixed byte string.
+  // Cap'n Proto's flat serialization, as one length-prefixed byte string: a segment table of one
+  // segment (8 bytes), the root pointer (one word), then the struct and everything it points to.
+  static std::size_t size(const CapnpMessage<Schema>& m) noexcept {
+    return 4 + 8 + sizeof(capnp::word) * (1 + m.read().totalSize().wordCount);
+  }
   static void encode(WireWriter& w, const CapnpMessage<Schema>& m) {
-    capnp::MallocMessageBuilder copy;
+    // One segment large enough for all of it, so the encoding is exactly size() bytes.
+    capnp::MallocMessageBuilder copy(static_cast<unsigned>(m.read().totalSize().wordCount + 1));
     copy.setRoot(m.read());
     kj::Array<capnp::word> words = capnp::messageToFlatArray(copy);
     kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
@@ -77,6 +82,6 @@ struct WireCodec<CapnpMessage<Schema>> {
 
 // Declares CapnpMessage<Schema> for the wire as `Alias` (also its name on the wire; both nodes must
 // use the same), at namespace scope.
-#define TROUPE_WIRE_CAPNP_MESSAGE(Alias, Schema)      \
+#define TROUPE_WIRE_CAPNP_MESSAGE(Alias, Schema)           \
   using Alias = ::troupe::transport::CapnpMessage<Schema>; \
   inline const bool troupe_wire_declared_##Alias = ::troupe::transport::detail::declare_wire_type<Alias>(#Alias)

@@ -57,13 +57,12 @@
 // (NodeConfig::max_outbound_queue): beyond it, a sending actor is muted and a sending thread waits
 // (backpressure, as for a bounded mailbox), or the send fails with Errc::mailbox_full.
 
-
 #pragma once
 
 #include <troupe/error.hpp>
 #include <troupe/handle.hpp>
-#include <troupe/scoped_actor.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
+#include <troupe/scoped_actor.hpp>
 #include <troupe/system.hpp>
 #include <troupe/transport/spawn.hpp>
 
@@ -92,7 +91,7 @@ struct TlsConfig {
 struct NodeConfig {
   std::string name;  // unique among the nodes that talk to each other
   std::string listen_host = "127.0.0.1";
-  std::uint16_t listen_port = 0;            // 0: a free port (see Node::port)
+  std::uint16_t listen_port = 0;  // 0: a free port (see Node::port)
   // The host this node names as its own to peers (they pass it on with handles to its actors, so
   // third nodes can dial it). Empty: the listen host, except that a wildcard listen host (0.0.0.0,
   // ::) is replaced, on each connection, by this node's address on that connection.
@@ -103,8 +102,12 @@ struct NodeConfig {
   // else there is an error; the node removes the file when it stops. Handles to this node's
   // actors still name its TCP address (a third node may be on another host).
   std::string listen_unix{};
-  std::string secret;                       // shared by every node; must not be empty
-  std::size_t max_frame_bytes = 16u << 20;  // a larger frame closes its connection
+  std::string secret;  // shared by every node; must not be empty
+  // The largest frame this node accepts; a larger one closes its connection. Stated to each peer
+  // in the handshake: a peer cuts its frames well under it, and refuses at the send (Errc::
+  // message_too_large, a dead letter) a message whose envelope would not fit in one frame, that is
+  // an encoded payload over about max_frame_bytes - 1 KiB. Large messages are refused, not chunked.
+  std::size_t max_frame_bytes = 16u << 20;
   // Liveness: a connection that has sent nothing for `heartbeat_interval` sends a heartbeat; one
   // that has received nothing for `heartbeat_timeout` is closed ("no heartbeat") and its peer is
   // down. A dead or partitioned peer is so detected within about timeout + interval / 4.
@@ -124,6 +127,9 @@ struct NodeConfig {
   // Credits, in envelopes: each peer may have at most this many envelopes on their way to this
   // node or in its actors' mailboxes, not yet handled. Bounds what a peer can make this node hold.
   std::uint32_t receive_window = 8192;
+  // The same window in bytes, as envelopes weigh on the wire (docs/wire.md); raised to at least
+  // twice max_frame_bytes, so that any message the peer may send fits in what it is granted.
+  std::uint64_t receive_window_bytes = 32u << 20;
   // Messages (one-way and requests, to all of one peer's actors) queued on this node and not yet
   // on the wire: waiting for the peer's credit or for the connection. At this bound:
   //   backpressure (default): the message is queued; a sending actor is muted (it is not run
@@ -132,6 +138,9 @@ struct NodeConfig {
   // Overflow::drop is not offered for remote actors: it counts as fail. Responses are not
   // counted (they answer the peer's requests, which the peer's own bound limits).
   std::uint32_t max_outbound_queue = 65536;
+  // The same bound in bytes, each message weighed by its encoded size (wire_type.hpp's `size`):
+  // whichever bound is reached first applies the policy below.
+  std::uint64_t max_outbound_bytes = 64u << 20;
   runtime::Overflow outbound_overflow = runtime::Overflow::backpressure;
   // Connection events (refusals, closes and why); default: one line on stderr.
   std::function<void(std::string_view)> log{};
@@ -147,7 +156,7 @@ struct NodeStats {
   std::uint64_t dead_letters = 0;  // undeclared types, unknown receivers
   // Local actors peers can reach by id now (requesters, watchers, linkers, lookup results, ...);
   // each is dropped when it stops.
-  std::uint64_t exported_actors = 0;   // local actors peers can name, the node's own spawner included
+  std::uint64_t exported_actors = 0;  // local actors peers can name, the node's own spawner included
   // Requests to remote actors whose requester awaits a response (failed with node_down if the
   // peer goes first); a requester that stops takes its entries with it.
   std::uint64_t pending_requests = 0;

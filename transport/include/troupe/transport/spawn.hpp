@@ -32,6 +32,7 @@ std::shared_ptr<Envelope> share_envelope(Envelope* env);
 
 template <>
 struct WireCodec<detail::SpawnArgs> {
+  static std::size_t size(const detail::SpawnArgs& a) noexcept;
   static void encode(WireWriter& w, const detail::SpawnArgs& a);
   static void decode(WireReader& r, detail::SpawnArgs& a);
 };

@@ -39,6 +39,7 @@
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -92,7 +93,10 @@ class WireReader {
   const std::uint8_t* end_;
 };
 
-// How one field type is encoded; specialised below for each supported kind of type.
+// How one field type is encoded; specialised below for each supported kind of type. Each codec
+// also says what a value's encoding weighs (`size`): exactly its bytes, except that a handle
+// counts kMaxHandleRefBytes. A node weighs every message a sender hands it by this, before it is
+// encoded, to bound what it queues in bytes and to refuse what its peer would not accept.
 template <class T, class = void>
 struct WireCodec;
 
@@ -105,18 +109,26 @@ concept DeclaredAggregate = requires {
 template <class T>
 concept WireEncodable = requires(WireWriter& w, const T& v) {
   WireCodec<T>::encode(w, v);
+  { WireCodec<T>::size(v) } -> std::convertible_to<std::size_t>;
 };
+
+// The most bytes a handle's reference takes (handle_codec.cpp: a tag, a node name of at most 128
+// bytes, a host name of at most 255, a port and an id, with their length prefixes).
+inline constexpr std::size_t kMaxHandleRefBytes = 1 + (4 + 128) + (4 + 255) + 2 + 8;
 
 template <class T>
 struct WireCodec<T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>> {
   static void encode(WireWriter& w, const T& v) { w.bytes(&v, sizeof v); }
   static void decode(WireReader& r, T& v) { r.bytes(&v, sizeof v); }
+  static constexpr std::size_t size(const T&) noexcept { return sizeof(T); }
 };
 
 // An enum with a fixed underlying type (every enum class, or `enum E : std::uint8_t`): every value
 // of that type is a valid value of the enum. (Only such an enum can be list-initialised from it.)
 template <class E>
-concept FixedEnum = std::is_enum_v<E> && requires { E{std::underlying_type_t<E>{}}; };
+concept FixedEnum = std::is_enum_v<E> && requires {
+  E{std::underlying_type_t<E>{}};
+};
 
 // The values of enum E a decoder accepts, [first, last]; specialise it for an enum of your own to
 // have out-of-range values refused (a WireError) instead of decoded. Unspecialised: any value.
@@ -148,6 +160,7 @@ struct WireCodec<E, std::enable_if_t<std::is_enum_v<E>>> {
                 "troupe: an enum in a wire message needs a fixed underlying type (enum class E, or enum E : "
                 "std::uint8_t), so that any value a peer sends is a valid value");
   using Underlying = std::underlying_type_t<E>;
+  static constexpr std::size_t size(const E&) noexcept { return sizeof(Underlying); }
   static void encode(WireWriter& w, const E& v) {
     const auto raw = static_cast<Underlying>(v);
     WireCodec<Underlying>::encode(w, raw);
@@ -156,7 +169,8 @@ struct WireCodec<E, std::enable_if_t<std::is_enum_v<E>>> {
     Underlying raw{};
     WireCodec<Underlying>::decode(r, raw);
     if constexpr (WireEnumRange<E>::bounded) {
-      if (raw < static_cast<Underlying>(WireEnumRange<E>::first) || raw > static_cast<Underlying>(WireEnumRange<E>::last))
+      if (raw < static_cast<Underlying>(WireEnumRange<E>::first) ||
+          raw > static_cast<Underlying>(WireEnumRange<E>::last))
         throw WireError("troupe: an enum value out of its range");
     }
     v = static_cast<E>(raw);
@@ -166,6 +180,7 @@ struct WireCodec<E, std::enable_if_t<std::is_enum_v<E>>> {
 // One byte, 0 or 1: any other byte copied into a bool would be undefined behaviour.
 template <>
 struct WireCodec<bool> {
+  static constexpr std::size_t size(const bool&) noexcept { return 1; }
   static void encode(WireWriter& w, const bool& v) {
     const std::uint8_t byte = v ? 1 : 0;
     w.bytes(&byte, 1);
@@ -180,6 +195,7 @@ struct WireCodec<bool> {
 
 template <>
 struct WireCodec<std::string> {
+  static std::size_t size(const std::string& v) noexcept { return 4 + v.size(); }
   static void encode(WireWriter& w, const std::string& v) {
     w.length(v.size());
     w.bytes(v.data(), v.size());
@@ -193,6 +209,7 @@ struct WireCodec<std::string> {
 // Packed bits cannot be decoded into in place: one byte per element, 0 or 1, as a bool field.
 template <>
 struct WireCodec<std::vector<bool>> {
+  static std::size_t size(const std::vector<bool>& v) noexcept { return 4 + v.size(); }
   static void encode(WireWriter& w, const std::vector<bool>& v) {
     w.length(v.size());
     for (const bool b : v) WireCodec<bool>::encode(w, b);
@@ -210,6 +227,15 @@ struct WireCodec<std::vector<bool>> {
 
 template <class E>
 struct WireCodec<std::vector<E>> {
+  static std::size_t size(const std::vector<E>& v) noexcept {
+    if constexpr (std::is_arithmetic_v<E> || std::is_enum_v<E>) {
+      return 4 + v.size() * WireCodec<E>::size(E{});
+    } else {
+      std::size_t n = 4;
+      for (const E& e : v) n += WireCodec<E>::size(e);
+      return n;
+    }
+  }
   static void encode(WireWriter& w, const std::vector<E>& v) {
     w.length(v.size());
     for (const E& e : v) WireCodec<E>::encode(w, e);
@@ -225,6 +251,13 @@ struct WireCodec<std::vector<E>> {
 
 template <class T>
 struct WireCodec<T, std::enable_if_t<DeclaredAggregate<T>>> {
+  static std::size_t size(const T& v) noexcept {
+    return std::apply(
+        [&](auto... field) {
+          return (std::size_t{0} + ... + WireCodec<std::remove_cvref_t<decltype(v.*field)>>::size(v.*field));
+        },
+        troupe_wire_fields(static_cast<const T*>(nullptr)));
+  }
   static void encode(WireWriter& w, const T& v) {
     std::apply([&](auto... field) { (WireCodec<std::remove_cvref_t<decltype(v.*field)>>::encode(w, v.*field), ...); },
                troupe_wire_fields(static_cast<const T*>(nullptr)));
@@ -241,6 +274,7 @@ struct WireCodec<T, std::enable_if_t<DeclaredAggregate<T>>> {
 
 template <>
 struct WireCodec<Unit> {
+  static constexpr std::size_t size(const Unit&) noexcept { return 0; }
   static void encode(WireWriter&, const Unit&) {}
   static void decode(WireReader&, Unit&) {}
 };
@@ -251,6 +285,7 @@ struct WireCodec<Unit> {
 // message is refused instead, as WireEnumRange<Errc> says.)
 template <>
 struct WireCodec<Error> {
+  static std::size_t size(const Error& e) noexcept { return sizeof(Errc) + 4 + e.what.size(); }
   static void encode(WireWriter& w, const Error& e) {
     WireCodec<Errc>::encode(w, e.code);
     WireCodec<std::string>::encode(w, e.what);
@@ -285,6 +320,7 @@ inline ExitReason exit_reason_from_wire(std::uint8_t kind, std::string message) 
 
 template <>
 struct WireCodec<ExitReason> {
+  static std::size_t size(const ExitReason& reason) noexcept { return 1 + 4 + reason.message.size(); }
   static void encode(WireWriter& w, const ExitReason& reason) {
     const auto kind = static_cast<std::uint8_t>(reason.kind);
     WireCodec<std::uint8_t>::encode(w, kind);
@@ -309,12 +345,14 @@ runtime::ActorCore* decode_actor_ref(WireReader& r);
 
 template <>
 struct WireCodec<DynamicHandle> {
+  static constexpr std::size_t size(const DynamicHandle&) noexcept { return kMaxHandleRefBytes; }
   static void encode(WireWriter& w, const DynamicHandle& h) { detail::encode_actor_ref(w, h.core()); }
   static void decode(WireReader& r, DynamicHandle& h) { h = DynamicHandle::adopt(detail::decode_actor_ref(r)); }
 };
 
 template <class... Sigs>
 struct WireCodec<Handle<Sigs...>> {
+  static constexpr std::size_t size(const Handle<Sigs...>&) noexcept { return kMaxHandleRefBytes; }
   static void encode(WireWriter& w, const Handle<Sigs...>& h) { detail::encode_actor_ref(w, h.core()); }
   static void decode(WireReader& r, Handle<Sigs...>& h) { h = Handle<Sigs...>::adopt(detail::decode_actor_ref(r)); }
 };
@@ -326,6 +364,8 @@ struct WireTypeInfo {
   std::string_view name;
   const MessageType* type;
   void (*encode)(Envelope& env, std::string& out);
+  // What encode() would write, at most (WireCodec's `size`); cheap: nothing is encoded.
+  std::size_t (*encoded_size)(const Envelope& env) noexcept;
   // A new envelope of `kind` holding the decoded value; throws WireError.
   Envelope* (*decode)(EnvelopeKind kind, const std::uint8_t* data, std::size_t size);
 };
@@ -344,6 +384,11 @@ void encode_envelope(Envelope& env, std::string& out) {
 }
 
 template <class T>
+std::size_t encoded_envelope_size(const Envelope& env) noexcept {
+  return WireCodec<T>::size(static_cast<const Message<T>&>(env).value);
+}
+
+template <class T>
 Envelope* decode_envelope(EnvelopeKind kind, const std::uint8_t* data, std::size_t size) {
   T value{};
   WireReader r(data, size);
@@ -354,7 +399,8 @@ Envelope* decode_envelope(EnvelopeKind kind, const std::uint8_t* data, std::size
 template <class T>
 bool declare_wire_type(std::string_view name) noexcept {
   static_assert(WireEncodable<T>, "troupe: a field of this message type cannot be encoded for the wire");
-  return register_wire_type(WireTypeInfo{name, &message_type<T>, &encode_envelope<T>, &decode_envelope<T>});
+  return register_wire_type(
+      WireTypeInfo{name, &message_type<T>, &encode_envelope<T>, &encoded_envelope_size<T>, &decode_envelope<T>});
 }
 
 }  // namespace detail
