@@ -1,5 +1,6 @@
 // A node in its own process, for the transport tests:
-//   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--dial NODE PORT] [--no-spin]
+//   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--window-bytes N] [--max-frame N] [--tls CERT KEY CA]
+//             [--dial NODE PORT] [--no-spin]
 //             [--unix PATH]
 // (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
 // NodeConfig::receive_window; --tls: the node uses TLS
@@ -32,25 +33,27 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <thread>
 #include <numeric>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
-#include <vector>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 using namespace transport_test;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--tls CERT KEY CA] [--dial NODE PORT] "
+    std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--window-bytes N] [--max-frame N] "
+                 "[--tls CERT KEY CA] [--dial NODE PORT] "
                  "[--no-spin] [--unix PATH]\n";
     return 2;
   }
   const bool no_spin = std::find(argv + 3, argv + argc, std::string_view("--no-spin")) != argv + argc;
-  troupe::System system(troupe::Config{.idle_spin = no_spin ? std::chrono::microseconds(0) : troupe::Config{}.idle_spin});
+  troupe::System system(
+      troupe::Config{.idle_spin = no_spin ? std::chrono::microseconds(0) : troupe::Config{}.idle_spin});
   troupe::transport::NodeConfig config{.name = argv[1], .secret = argv[2]};
   if (no_spin) config.idle_spin = std::chrono::microseconds(0);
   std::optional<std::pair<std::string, std::uint16_t>> dial;  // a node to connect to before reporting the port
@@ -63,6 +66,10 @@ int main(int argc, char** argv) {
     } else if (flag == "--window" && i + 1 < argc) {
       const unsigned long window = std::strtoul(argv[++i], nullptr, 10);
       if (window != 0) config.receive_window = static_cast<std::uint32_t>(window);
+    } else if (flag == "--window-bytes" && i + 1 < argc) {
+      config.receive_window_bytes = std::strtoull(argv[++i], nullptr, 10);
+    } else if (flag == "--max-frame" && i + 1 < argc) {
+      config.max_frame_bytes = std::strtoull(argv[++i], nullptr, 10);
     } else if (flag == "--unix" && i + 1 < argc) {
       config.listen_unix = argv[++i];
     } else if (flag == "--no-spin") {
@@ -144,15 +151,17 @@ int main(int argc, char** argv) {
     });
   });
   auto relay = system.spawn([&node](troupe::Context& self) {
-    return troupe::behavior([](const Callback& c) { (void)c.to.send(Pong{c.n + 1, "called back", 0}); },
-                            [](const HandleProbe& p) { return p.handle.valid(); },
-                            [](const Forward& f) { (void)f.via.send(f.callback); },
-                            [&self, &node](const Introduce& i) -> troupe::Task<troupe::Result<troupe::DynamicHandle>> {
-                              node.add_peer(i.node, "127.0.0.1", i.port);
-                              troupe::DynamicHandle spawner = node.spawner(i.node);
-                              troupe::transport::WhereisRequest lookup{i.actor};
-                              co_return co_await self.request(spawner, std::move(lookup), std::chrono::seconds(10));
-                            });
+    return troupe::behavior(
+        [](const Callback& c) {
+          (void)c.to.send(Pong{c.n + 1, "called back", 0});
+        },
+        [](const HandleProbe& p) { return p.handle.valid(); }, [](const Forward& f) { (void)f.via.send(f.callback); },
+        [&self, &node](const Introduce& i) -> troupe::Task<troupe::Result<troupe::DynamicHandle>> {
+          node.add_peer(i.node, "127.0.0.1", i.port);
+          troupe::DynamicHandle spawner = node.spawner(i.node);
+          troupe::transport::WhereisRequest lookup{i.actor};
+          co_return co_await self.request(spawner, std::move(lookup), std::chrono::seconds(10));
+        });
   });
   auto evolution = system.spawn([](troupe::Context&) {
     return troupe::behavior([](const Versioned& v) { return v; },
@@ -178,9 +187,9 @@ int main(int argc, char** argv) {
     });
   });
   if (!system.register_name("echo", echo) || !system.register_name("sink", sink) ||
-      !system.register_name("stats", stats) || !system.register_name("slow", slow) || !system.register_name("victim", victim) ||
-      !system.register_name("hang", hang) || !system.register_name("relay", relay) ||
-      !system.register_name("evolution", evolution)) {
+      !system.register_name("stats", stats) || !system.register_name("slow", slow) ||
+      !system.register_name("victim", victim) || !system.register_name("hang", hang) ||
+      !system.register_name("relay", relay) || !system.register_name("evolution", evolution)) {
     return 1;
   }
   if (dial) {
