@@ -9,8 +9,8 @@
 //
 // A remote actor stands behind the same handle types as a local one: send, requests (ScopedActor
 // and co_await self.request) and replies work across nodes, FIFO per sender→receiver pair. Only
-// declared message types cross (wire_type.hpp); a message of another type to a remote actor is a
-// dead letter, and a request of it gets Errc::not_serializable.
+// declared message types cross (wire_type.hpp); a message of another type to a remote actor is
+// refused at the send with Errc::not_serializable and counted as a dead letter.
 //
 // One transport thread runs a kj event loop: it listens, dials peers on demand (the first lookup
 // of a peer), authenticates every connection (handshake.hpp's mutual HMAC-SHA256 challenge), and
@@ -51,11 +51,18 @@
 // or a SpawnRequest from inside an actor. An actor whose handle crossed (or that a lookup found)
 // stays reachable by the peer until it stops (below).
 //
-// Flow control: a node grants each peer a window of envelopes (NodeConfig::receive_window) and
-// grants them back as its actors handle them, so a fast sender cannot exhaust a slow node's
-// memory. On the sending side, what waits for the peer's credit (or connection) is bounded
-// (NodeConfig::max_outbound_queue): beyond it, a sending actor is muted and a sending thread waits
+// Flow control: a node grants each peer a window of envelopes and of bytes (NodeConfig::
+// receive_window, receive_window_bytes) and grants them back as its actors handle them, so a fast
+// sender cannot exhaust a slow node's memory. On the sending side, what waits for the peer's
+// credit (or connection) is bounded in messages and in bytes (NodeConfig::max_outbound_queue,
+// max_outbound_bytes): beyond either, a sending actor is muted and a sending thread waits
 // (backpressure, as for a bounded mailbox), or the send fails with Errc::mailbox_full.
+//
+// Sizes: each node states in its hello the largest frame it accepts (NodeConfig::max_frame_bytes);
+// the other cuts its frames well under it (about 1 MiB, or half the limit if less). A message
+// whose envelope would not fit in one such frame is refused at the send (Errc::message_too_large,
+// a dead letter): large messages are refused, not chunked. An undeclared type is refused there
+// too (Errc::not_serializable). Neither ever reaches the wire or closes the connection.
 
 #pragma once
 
