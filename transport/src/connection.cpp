@@ -67,8 +67,8 @@ kj::Promise<void> Connection::run() {
                                           node_.config().receive_window_bytes);
     // What the peer accepts, from its hello: this side cuts its frames and refuses messages by it.
     // A peer that states nothing (or too little to hold a message) is held to this node's own limit.
-    const std::uint64_t stated =
-        peer_max_frame_ > kFrameOverheadBytes ? peer_max_frame_ : node_.config().max_frame_bytes;
+    const std::uint64_t stated = peer_max_frame_ > kFrameOverheadBytes ? std::min(peer_max_frame_, kLargestFrameBytes)
+                                                                       : node_.config().max_frame_bytes;
     peer_->max_frame_bytes.store(stated, std::memory_order_relaxed);  // relaxed: see Peer::max_frame_bytes
     node_.on_authenticated(*this, *peer_, peer_incarnation_);         // grants the peer that window
     return read_loop().exclusiveJoin(heartbeat_loop());

@@ -25,6 +25,11 @@ inline constexpr std::uint64_t max_envelope_bytes(std::uint64_t max_frame_bytes)
   return max_frame_bytes > kFrameOverheadBytes ? max_frame_bytes - kFrameOverheadBytes : 0;
 }
 
+// The most a node may accept in one frame (NodeConfig::max_frame_bytes) or be told its peer
+// accepts: a Cap'n Proto Data field holds under 512 MiB, and a frame this large is already a
+// message better sent in parts.
+inline constexpr std::uint64_t kLargestFrameBytes = 256u << 20;
+
 // Envelopes are batched into frames of about this many bytes at most (fewer if the peer accepts
 // less): large enough that a burst of small messages costs few writes, small enough that a frame
 // is a modest buffer at both ends. An envelope larger than this travels in a frame of its own.

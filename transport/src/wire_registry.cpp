@@ -56,10 +56,18 @@ bool register_wire_type(const WireTypeInfo& info) noexcept {
 }
 
 const WireTypeInfo* find_wire_type(const MessageType* type) noexcept {
+  // Every send to a remote actor asks (RemoteActor::admit), on the sender's thread: a thread that
+  // sends one type again and again finds it without touching the table's lock, whose reader count
+  // would otherwise bounce between the senders' cores. Only found entries are remembered (a type
+  // may be declared later), and they are never erased or moved.
+  thread_local const WireTypeInfo* last = nullptr;
+  if (last != nullptr && last->type == type) return last;
   Table& t = table();
   std::shared_lock lock(t.mutex);
   auto it = t.by_type.find(type);
-  return it == t.by_type.end() ? nullptr : &it->second;  // entries are never erased or moved
+  if (it == t.by_type.end()) return nullptr;
+  last = &it->second;
+  return last;
 }
 
 const WireTypeInfo* find_wire_type(std::string_view name) noexcept {

@@ -114,6 +114,7 @@ struct NodeConfig {
   // in the handshake: a peer cuts its frames well under it, and refuses at the send (Errc::
   // message_too_large, a dead letter) a message whose envelope would not fit in one frame, that is
   // an encoded payload over about max_frame_bytes - 1 KiB. Large messages are refused, not chunked.
+  // Between 2 KiB and 256 MiB (the constructor throws otherwise).
   std::size_t max_frame_bytes = 16u << 20;
   // Liveness: a connection that has sent nothing for `heartbeat_interval` sends a heartbeat; one
   // that has received nothing for `heartbeat_timeout` is closed ("no heartbeat") and its peer is
