@@ -5,13 +5,13 @@
 
 $import "/capnp/c++.capnp".namespace("troupe::transport::wire");
 
-const protocolVersion :UInt16 = 1;
+const protocolVersion :UInt16 = 2;  # 2: the dialer proves the secret first (handshake.hpp)
 
 struct Frame {
   union {
     envelopes @0 :List(Envelope);   # many messages per frame, in send order
     hello @1 :Hello;                # handshake, first frame of each side
-    proof @2 :Proof;                # handshake, the dialing side's answer to the listener's hello
+    proof @2 :Proof;                # handshake, each side's HMAC: the dialer's first (handshake.hpp)
     lookup @3 :Lookup;              # registry lookup by name
     lookupReply @4 :LookupReply;
     heartbeat @5 :Void;             # sent when a connection has been quiet for the heartbeat interval
@@ -21,6 +21,10 @@ struct Frame {
     # node grants a connection's peer its receive window once authenticated, then grants back
     # envelopes as its actors handle them (see NodeConfig::receive_window).
     credit @8 :UInt32;
+    # The listener's answer instead of its incarnation: a live node of the dialer's name is
+    # connected to it with another incarnation, so this connection is refused (and a dialer sends
+    # it to a listener that turns out to be a second node of a name it is connected to).
+    duplicateName @9 :Void;
   }
 }
 
@@ -43,7 +47,7 @@ struct Hello {
   protocolVersion @0 :UInt16;
   nodeName @1 :Text;
   nonce @2 :Data;          # 32 random bytes
-  proof @3 :Data;          # the listener's HMAC (empty in the dialing side's hello)
+  proof @3 :Data;          # version 1 only (the listener's HMAC); never set since version 2
   listenHost @4 :Text;     # where this node listens, so handles to its actors can name it to others
   listenPort @5 :UInt16;
 }
