@@ -82,10 +82,11 @@ class NodeProcess {
   std::uint16_t port_ = 0;
 };
 
+// 256 random bits as 64 hex digits (a node refuses a secret under 128 bits).
 std::string random_secret() {
   std::random_device device;
   std::string secret;
-  for (int i = 0; i < 32; ++i) secret += "0123456789abcdef"[device() % 16];
+  for (int i = 0; i < 64; ++i) secret += "0123456789abcdef"[device() % 16];
   return secret;
 }
 

@@ -39,7 +39,8 @@ namespace {
 
 using namespace bench_remote;
 using Clock = std::chrono::steady_clock;
-constexpr const char* kSecret = "troupe remote benchmark";
+// 256 bits as 64 hex digits, as generate_secret_file writes them.
+constexpr const char* kSecret = "3b8e1f6a0c4d92e7b5a13f8c6d0e47b2a9c51e3f7d2b804c6a1e95f3b7d20c48";
 
 void serve(const std::function<void(std::uint16_t)>& report_port) {
   troupe::System system;

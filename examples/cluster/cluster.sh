@@ -38,8 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The shared secret, readable by its owner only.
-(umask 077 && head -c 32 /dev/urandom | base64 > "$work/secret")
+# The shared secret: 256 random bits, in a file readable by its owner only.
+"$node_program" --generate-secret "$work/secret" > /dev/null
 
 # Starts node $1 (more options after it); sets $port to the port it listens on.
 start_node() {

@@ -1,5 +1,6 @@
 // troupe-node: one node of a troupe cluster, in a process of its own.
 //
+//   troupe-node --generate-secret cluster.secret                       (once, for the whole cluster)
 //   troupe-node --name b --listen 127.0.0.1:7002 --secret-file cluster.secret
 //   troupe-node --name a --listen 127.0.0.1:7001 --secret-file cluster.secret
 //               --peer b=127.0.0.1:7002 --peer c=127.0.0.1:7003 --word-count     (one line)
@@ -17,6 +18,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -51,11 +54,16 @@ int main(int argc, char** argv) {
   std::string advertise;
   std::string listen_unix;
   std::string secret_file;
+  std::string generate_secret;
   std::vector<std::string> peers;
   bool word_count = false;
   word_count::RunOptions run;
   unsigned workers = 0;
-  app.add_option("--name", name, "this node's name, unique in the cluster")->required();
+  // Required unless --generate-secret (checked after parsing).
+  app.add_option("--name", name, "this node's name, unique in the cluster");
+  app.add_option("--generate-secret", generate_secret,
+                 "write a new random secret (256 bits, hex) to this file, mode 0600, and exit; an existing "
+                 "file is never replaced");
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   app.add_option("--advertise", advertise,
                  "HOST other nodes should dial to reach this one (default: the --listen host; for a "
@@ -87,6 +95,16 @@ int main(int argc, char** argv) {
   app.add_flag("--expect-node-down", run.expect_node_down,
                "verified only if a node went down mid-run and its chunks were counted elsewhere");
   CLI11_PARSE(app, argc, argv);
+  if (!generate_secret.empty()) {
+    if (auto made = troupe::transport::generate_secret_file(generate_secret); !made) {
+      std::fprintf(stderr, "troupe-node: %s\n", made.error().what.c_str());
+      return 1;
+    }
+    std::printf("troupe-node: wrote a new secret to %s (mode 0600); give every node of the cluster a copy\n",
+                generate_secret.c_str());
+    return 0;
+  }
+  if (name.empty()) return app.exit(CLI::RequiredError("--name"));
 
   Address address;
   if (!parse_address(listen, address)) {
@@ -120,7 +138,15 @@ int main(int argc, char** argv) {
   node_config.listen_unix = listen_unix;
   node_config.secret = *secret;
   if (!tls.certificate_chain_file.empty()) node_config.tls = tls;
-  troupe::transport::Node node(system, node_config);
+  // A node that cannot start (a weak secret, a port in use, a bad TLS file) says why and exits.
+  std::unique_ptr<troupe::transport::Node> started;
+  try {
+    started = std::make_unique<troupe::transport::Node>(system, node_config);
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "troupe-node: %s\n", e.what());
+    return 2;
+  }
+  troupe::transport::Node& node = *started;
   word_count::register_counter(node);
 
   for (const std::string& peer : peers) {

@@ -15,7 +15,8 @@ TROUPE_WIRE_MESSAGE(Square, n);
 }  // namespace consumer
 
 int main() {
-  const std::string secret = "consumer-secret";
+  // 256 bits as 64 hex digits, as troupe::transport::generate_secret_file writes them.
+  const std::string secret = "9d2f47b1c8e03a6f5b7d1e94c2a8f06b3e5d79c1a4f28b60d7e3c95a1b4f0e82";
   troupe::System system_b;
   troupe::transport::Node b(system_b, {.name = "b", .secret = secret});
   auto squarer = system_b.spawn([](troupe::Context&) {

@@ -2,6 +2,7 @@
 // actor does not keep up (credits, NodeConfig::receive_window and max_outbound_queue).
 #include "peer_process.hpp"
 #include "test_support.hpp"
+#include "transport_test_support.hpp"
 #include "wire_messages.hpp"
 
 #include <troupe/transport/node.hpp>
@@ -24,7 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kSecret = "correct horse battery staple";
+constexpr const char* kSecret = kTestSecret;
 
 // A field of /proc/PID/status in bytes ("VmHWM", "VmRSS"); 0 if unreadable.
 std::size_t status_bytes(const std::string& pid, const char* field) {

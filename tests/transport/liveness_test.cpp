@@ -3,6 +3,7 @@
 #include "log_lines.hpp"
 #include "peer_process.hpp"
 #include "test_support.hpp"
+#include "transport_test_support.hpp"
 #include "wire_messages.hpp"
 
 #include <troupe/transport/node.hpp>
@@ -13,7 +14,6 @@
 #include <signal.h>
 
 #include <atomic>
-#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kSecret = "correct horse battery staple";
+constexpr const char* kSecret = kTestSecret;
 // NodeStats::exported_actors of a node whose peers hold no handle to its actors: its spawner.
 constexpr std::uint64_t kSpawnerOnly = 1;
 
@@ -316,39 +316,4 @@ TEST_CASE("a requester that lives on does not leave its timed-out requests behin
   CHECK(node.stats().exported_actors == kSpawnerOnly + 1);  // the requester is still exported
   // A request that has not timed out yet is still tracked, and still fails fast on a node-down.
   expect_node_down_while_pending(node, me, *hang, peer);
-}
-
-TEST_CASE("a peer that restarts while its old connection still looks alive gets the lookups in flight") {
-  LogLines log;
-  troupe::System system;
-  // No heartbeat ends the old connection during the test: only the new one replaces it.
-  troupe::transport::Node node(system, {.name = "a",
-                                        .secret = kSecret,
-                                        .heartbeat_interval = 1s,
-                                        .heartbeat_timeout = 120s,
-                                        .log = log.sink()});
-  troupe::ScopedActor me(system);
-  auto first = std::make_unique<PeerProcess>("b", kSecret);
-  node.add_peer("b", "127.0.0.1", first->port());
-  auto old_echo = node.whereis("b", "echo", 10s);
-  REQUIRE(old_echo.ok());
-  // Frozen: its socket stays open, so this node still holds the old connection, and the lookup
-  // below goes out on it and is never answered there.
-  first->signal(SIGSTOP);
-  auto lookup = std::async(std::launch::async, [&] { return node.whereis("b", "echo", 30s); });
-
-  // The new run dials this node (before it reports its port): its connection replaces the old.
-  PeerProcess second("b", kSecret, {"--dial", "a", std::to_string(node.port())});
-  node.add_peer("b", "127.0.0.1", second.port());
-  auto echo = lookup.get();
-  REQUIRE(echo.ok());
-  CHECK(*echo != *old_echo);
-  // The new connection granted the new run its window: its responses come back.
-  auto pong = me.request<Pong>(*echo, Ping{9, "new run", {}}, 10s);
-  REQUIRE(pong.ok());
-  CHECK(pong->n == 10);
-  // What named the old run's actors is gone with it.
-  CHECK(me.request<Pong>(*old_echo, Ping{1, "", {}}, 10s).code() == troupe::Errc::node_down);
-  CHECK(log.contains("it restarted"));
-  first->signal(SIGKILL);
 }

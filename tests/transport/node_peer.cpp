@@ -5,7 +5,8 @@
 // (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
 // NodeConfig::receive_window; --tls: the node uses TLS
 // with these PEM files, NodeConfig::tls; --dial: connects to node NODE on 127.0.0.1:PORT before
-// it reports its port; --unix: also listens on that Unix-domain socket, NodeConfig::listen_unix;
+// it reports its port, trying again for up to 10 s while it is refused; --unix: also listens on that Unix-domain
+// socket, NodeConfig::listen_unix;
 // --no-spin: neither its workers nor its transport thread
 // spin before sleeping, Config::idle_spin and NodeConfig::idle_spin zero). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
@@ -193,10 +194,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (dial) {
-    // Connected (and authenticated) once the node answers a lookup, found or not.
+    // Connected (and authenticated) once the node answers a lookup, found or not. A refused
+    // connection is tried again (after the node's backoff) for 10 s: a node of this name that
+    // still looks alive there is refused until its connection is known dead (a restart test).
     node.add_peer(dial->first, "127.0.0.1", dial->second);
-    const auto answer = node.whereis(dial->first, "nobody", std::chrono::seconds(10));
-    if (!answer.ok() && answer.code() != troupe::Errc::no_such_name) return 1;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return 1;
+      const auto answer = node.whereis(dial->first, "nobody", left);
+      if (answer.ok() || answer.code() == troupe::Errc::no_such_name) break;
+      if (answer.code() != troupe::Errc::node_unreachable) return 1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the next lookup waits for the backoff anyway
+    }
   }
   std::printf("port %u\n", static_cast<unsigned>(node.port()));
   std::fflush(stdout);

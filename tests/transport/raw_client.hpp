@@ -1,5 +1,6 @@
 // A plain TCP client for the transport tests: it plays a peer that is not a node (garbage, a
-// truncated frame, or nothing at all) and sees whether and when the node closes the connection.
+// truncated frame, nothing at all, or a handshake by hand) and sees whether and when the node
+// closes the connection.
 #pragma once
 
 #include <arpa/inet.h>
@@ -9,7 +10,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -28,25 +31,52 @@ class RawClient {
       throw std::runtime_error("connect failed");
     }
   }
-  ~RawClient() { ::close(fd_); }
+  ~RawClient() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
-  bool send(const std::vector<std::uint8_t>& bytes) {
-    return ::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  // MSG_NOSIGNAL: a node that already closed the connection is a failed send, not a SIGPIPE.
+  bool send(const void* data, std::size_t size) {
+    return ::send(fd_, data, size, MSG_NOSIGNAL) == static_cast<ssize_t>(size);
   }
+  bool send(const std::vector<std::uint8_t>& bytes) { return send(bytes.data(), bytes.size()); }
   void end_stream() { ::shutdown(fd_, SHUT_WR); }
+  void close() {  // closes the connection now (the destructor would too)
+    ::close(fd_);
+    fd_ = -1;
+  }
 
-  // Reads (and drops) what the node sends until it closes the connection (EOF or a reset): true,
-  // or until `bound` passes first: false. The bound only limits a failing test.
-  bool closed_by_node(std::chrono::seconds bound = std::chrono::seconds(10)) {
+  int fd() const noexcept { return fd_; }
+  // The client's own port: with 127.0.0.1, the address the node sees (and logs) it as.
+  std::uint16_t local_port() const {
+    sockaddr_in addr{};
+    socklen_t length = sizeof addr;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) != 0) throw std::runtime_error("getsockname");
+    return ntohs(addr.sin_port);
+  }
+  // Blocking reads (a Cap'n Proto reader on fd()) fail after `bound` instead of hanging a test.
+  void set_receive_timeout(std::chrono::seconds bound) {
     timeval tv{static_cast<time_t>(bound.count()), 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+  // Reads what the node sends until it closes the connection (EOF or a reset): how many bytes
+  // came first; or nothing if `bound` passes first. The bound only limits a failing test.
+  std::optional<std::size_t> bytes_until_closed(std::chrono::seconds bound = std::chrono::seconds(10)) {
+    set_receive_timeout(bound);
     char buffer[256];
+    std::size_t total = 0;
     ssize_t n = 0;
-    while ((n = ::read(fd_, buffer, sizeof buffer)) > 0) {
-    }
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    while ((n = ::read(fd_, buffer, sizeof buffer)) > 0) total += static_cast<std::size_t>(n);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return total;
+    return std::nullopt;
+  }
+  // Reads (and drops) what the node sends until it closes the connection: true, or until
+  // `bound` passes first: false.
+  bool closed_by_node(std::chrono::seconds bound = std::chrono::seconds(10)) {
+    return bytes_until_closed(bound).has_value();
   }
 
  private:

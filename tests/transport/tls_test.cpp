@@ -5,6 +5,7 @@
 #include "raw_client.hpp"
 #include "test_certificates.hpp"
 #include "test_support.hpp"
+#include "transport_test_support.hpp"
 #include "wire_messages.hpp"
 
 #include <troupe/transport/node.hpp>
@@ -19,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kSecret = "correct horse battery staple";
+constexpr const char* kSecret = kTestSecret;
 
 std::vector<std::string> peer_tls_args(const troupe::transport::TlsConfig& tls) {
   return {"--tls", tls.certificate_chain_file, tls.private_key_file, tls.trusted_ca_file};
@@ -107,7 +108,7 @@ TEST_CASE("a TLS dialer is refused by a plaintext node, which still serves plain
   CHECK(tls.whereis("b", "echo", 10s).code() == troupe::Errc::node_unreachable);
   CHECK(tls.stats().connections_accepted == 0);
   CHECK(tls.stats().handshakes_refused == 1);
-  CHECK(log.contains("cannot connect to node 'b'"));
+  CHECK(log.contains("refused node 'b' at 127.0.0.1:" + std::to_string(peer.port()) + ": the TLS handshake failed"));
 
   troupe::transport::Node plain(system, {.name = "a", .secret = kSecret, .log = quiet()});
   plain.add_peer("b", "127.0.0.1", peer.port());

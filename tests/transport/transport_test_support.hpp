@@ -7,7 +7,8 @@
 
 namespace transport_test {
 
-inline constexpr const char* kTestSecret = "correct horse battery staple";
+// 256 bits as 64 hex digits, as generate_secret_file writes them: strong enough for a node.
+inline constexpr const char* kTestSecret = "5e0c7a1f9b3d48e2a6f04c8d1b7e93a5c2f86d0e4b1a7395e8c0d2f6a4b19e37";
 
 inline troupe::transport::NodeConfig quiet_node(std::string name) {
   return {.name = std::move(name), .secret = kTestSecret, .log = [](std::string_view) {}};

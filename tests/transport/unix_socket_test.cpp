@@ -3,6 +3,7 @@
 // replaced, a live node's is not; a node removes its socket file when it stops.
 #include "peer_process.hpp"
 #include "test_support.hpp"
+#include "transport_test_support.hpp"
 #include "wire_messages.hpp"
 
 #include <troupe/transport/node.hpp>
@@ -22,7 +23,7 @@ using namespace transport_test;
 
 namespace {
 
-constexpr const char* kSecret = "unix socket test secret";
+constexpr const char* kSecret = kTestSecret;
 
 bool exists(const std::string& path) {
   struct stat status {};

@@ -5,23 +5,27 @@
 
 $import "/capnp/c++.capnp".namespace("troupe::transport::wire");
 
-const protocolVersion :UInt16 = 1;
+const protocolVersion :UInt16 = 2;  # 2: the dialer proves the secret first (handshake.hpp)
 
 struct Frame {
   union {
     envelopes @0 :List(Envelope);   # many messages per frame, in send order
     hello @1 :Hello;                # handshake, first frame of each side
-    proof @2 :Proof;                # handshake, the dialing side's answer to the listener's hello
+    proof @2 :Proof;                # handshake, each side's HMAC: the dialer's first (handshake.hpp)
     lookup @3 :Lookup;              # registry lookup by name
     lookupReply @4 :LookupReply;
     heartbeat @5 :Void;             # sent when a connection has been quiet for the heartbeat interval
     signal @6 :Signal;              # link, unlink, monitor, demonitor, exit and down across nodes
     incarnation @7 :UInt64;         # each side's first frame after the handshake: which run of the node
     creditV1 @8 :UInt32;            # protocol 1's envelope-only grant; never sent since (see grant)
+    # The listener's answer instead of its incarnation: a live node of the dialer's name is
+    # connected to it with another incarnation, so this connection is refused (and a dialer sends
+    # it to a listener that turns out to be a second node of a name it is connected to).
+    duplicateName @9 :Void;
     # Flow control: the receiver lets the sender have this many more envelopes, and bytes, in
     # flight. Each node grants a connection's peer its receive window once authenticated, then
     # grants back what its actors have handled (NodeConfig::receive_window, receive_window_bytes).
-    grant @9 :Grant;
+    grant @10 :Grant;
   }
 }
 
@@ -49,7 +53,7 @@ struct Hello {
   protocolVersion @0 :UInt16;
   nodeName @1 :Text;
   nonce @2 :Data;          # 32 random bytes
-  proof @3 :Data;          # the listener's HMAC (empty in the dialing side's hello)
+  proof @3 :Data;          # version 1 only (the listener's HMAC); never set since version 2
   listenHost @4 :Text;     # where this node listens, so handles to its actors can name it to others
   listenPort @5 :UInt16;
   # The largest frame this node accepts (NodeConfig::max_frame_bytes): the other side cuts its

@@ -21,24 +21,49 @@ constexpr std::size_t kMaxSegments = 64;
 // Envelopes per frame (the writer batches what has queued meanwhile, up to this).
 constexpr std::size_t kMaxEnvelopesPerFrame = 4096;
 
+// Longest node name a dialer may claim.
+constexpr std::size_t kMaxNodeName = 128;
+
 kj::ArrayPtr<const kj::byte> bytes_of(const Nonce& n) { return kj::arrayPtr(n.data(), n.size()); }
 
-Nonce nonce_from(capnp::Data::Reader data) {
-  KJ_REQUIRE(data.size() == Nonce{}.size(), "handshake nonce has the wrong size");
-  Nonce n{};
-  std::copy(data.begin(), data.end(), n.begin());
-  return n;
+// A name from an unauthenticated peer, safe to put in a log line: printable ASCII, cut short.
+std::string printable(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  std::string out;
+  for (char c : text.substr(0, kMax)) out += c >= 0x20 && c < 0x7f ? c : '?';
+  if (text.size() > kMax) out += "...";
+  return out;
+}
+
+kj::Own<capnp::MallocMessageBuilder> incarnation_frame(std::uint64_t incarnation) {
+  auto frame = kj::heap<capnp::MallocMessageBuilder>();
+  frame->initRoot<wire::Frame>().setIncarnation(incarnation);
+  return frame;
+}
+
+kj::Own<capnp::MallocMessageBuilder> duplicate_name_frame() {
+  auto frame = kj::heap<capnp::MallocMessageBuilder>();
+  frame->initRoot<wire::Frame>().setDuplicateName();
+  return frame;
+}
+
+kj::Own<capnp::MallocMessageBuilder> proof_frame(const Mac& mac) {
+  auto frame = kj::heap<capnp::MallocMessageBuilder>();
+  frame->initRoot<wire::Frame>().initProof().setMac(kj::arrayPtr(mac.data(), mac.size()));
+  return frame;
 }
 
 }  // namespace
 
-Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host)
+Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host,
+                       PeerAddress from)
     : node_(node),
       stream_(kj::mv(stream)),
       reader_(*stream_),
       peer_(dialed_peer),
       role_(dialed_peer != nullptr ? Role::dialer : Role::listener),
       local_host_(std::move(local_host)),
+      from_(std::move(from)),
       last_read_(node.timer().now()),
       last_write_(last_read_) {}
 
@@ -59,7 +84,8 @@ void Connection::close() {
 kj::Promise<void> Connection::run() {
   auto handshake = role_ == Role::dialer ? dialer_handshake() : listener_handshake();
   // A peer that stalls anywhere before it is authenticated is closed at the deadline.
-  auto authenticated = node_.handshake_deadline(handshake.then([this]() { return exchange_incarnations(); }), true);
+  auto authenticated = node_.handshake_deadline(handshake.then([this]() { return exchange_incarnations(); }))
+                           .catch_([this](kj::Exception&& e) { return not_authenticated(kj::mv(e)); });
   return canceler_.wrap(authenticated.then([this]() {
     authenticated_ = true;
     // The peer may now send a whole window; granted before anything else this side writes.
@@ -75,41 +101,109 @@ kj::Promise<void> Connection::run() {
   }));
 }
 
+// Every way a handshake fails comes here, once (a close by this node, as it stops, cancels it
+// first: canceler_). Reasons the handshake itself found are in refusal_; the rest are said here.
+kj::Promise<void> Connection::not_authenticated(kj::Exception&& e) {
+  if (duplicate_) {
+    // Not a refusal: the pair keeps the other connection.
+    node_.log(describe() + " closed: a second connection of the pair (both dialled at once); " +
+              (role_ == Role::dialer ? "the peer keeps its own connection to this node"
+                                     : "this node keeps its own connection to the peer"));
+  } else {
+    if (refusal_.empty()) {
+      if (is_handshake_timeout(e)) {
+        refusal_ = "the handshake timed out";
+      } else if (e.getType() == kj::Exception::Type::DISCONNECTED) {
+        refusal_ = closed_reason();  // a reset, or a write to a closed stream
+      } else {
+        refusal_ = "it sent a malformed frame before authenticating";  // Cap'n Proto could not read it
+      }
+    }
+    node_.refuse(from_, refusal_);
+  }
+  return kj::mv(e);
+}
+
+void Connection::refuse(std::string why) {
+  refusal_ = std::move(why);
+  // Not KJ_EXCEPTION, which would describe a variable as "name = value".
+  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(refusal_.c_str())));
+}
+
+std::string Connection::closed_reason() const {
+  // The listener closes when the dialer's proof is wrong, and tells it nothing more.
+  if (role_ == Role::dialer && proof_sent_) return "it closed the connection after this node's proof (another secret?)";
+  return "it closed the connection during the handshake";
+}
+
+kj::Promise<kj::Own<capnp::MessageReader>> Connection::handshake_frame(FrameLimits limits) {
+  return reader_.next(limits).then(
+      [this](ReadFrame read) -> kj::Own<capnp::MessageReader> {
+        if (read.tls_client) refuse("a TLS client connected to this plaintext node");
+        if (read.message.get() == nullptr) refuse(closed_reason());
+        return kj::mv(read.message);
+      },
+      [this](kj::Exception&& e) -> kj::Own<capnp::MessageReader> {
+        if (e.getType() == kj::Exception::Type::DISCONNECTED) refuse(closed_reason());
+        // FrameReader says what was wrong with the frame in plain words.
+        refuse(std::string("it sent a malformed frame before authenticating (") + e.getDescription().cStr() + ")");
+      });
+}
+
 // After the handshake. The dialer sends its incarnation first; the listener reads it, then decides
-// whether to keep this connection (NodeCore::keep_incoming: two nodes that dialled each other at
-// once keep only the connection the lower-named one dialled) and answers with its own incarnation,
-// or with 0: "a duplicate, closed; my own connection to you is the one".
+// (NodeCore::judge_incoming) and answers with its own incarnation; with 0: "a duplicate, closed;
+// my own connection to you is the one" (two nodes that dialled each other at once keep only the
+// connection the lower-named one dialled); or with duplicateName: "another live node of your
+// name is connected to me" (refused). A dialer that finds it reached a second node of a name it
+// is connected to answers that listener's incarnation with duplicateName in turn.
 kj::Promise<void> Connection::exchange_incarnations() {
-  auto frame_of = [](std::uint64_t incarnation) {
-    auto frame = kj::heap<capnp::MallocMessageBuilder>();
-    frame->initRoot<wire::Frame>().setIncarnation(incarnation);
-    return frame;
-  };
   auto read_incarnation = [this]() {
-    return reader_.next(kHandshakeLimits).then([](ReadFrame read) {
-      KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
-      auto root = read.message->getRoot<wire::Frame>();
-      KJ_REQUIRE(root.isIncarnation(), "expected the peer's incarnation");
+    return handshake_frame(kHandshakeLimits).then([this](kj::Own<capnp::MessageReader> frame) {
+      auto root = frame->getRoot<wire::Frame>();
+      if (root.isDuplicateName() && role_ == Role::dialer) {
+        refuse("duplicate node name '" + node_.config().name + "': node '" + peer_->name +
+               "' is connected to another live node of this name");
+      }
+      if (!root.isIncarnation()) refuse("it sent an unexpected frame before authenticating (not its incarnation)");
       return root.getIncarnation();
     });
   };
   if (role_ == Role::dialer) {
-    return write_frame(frame_of(node_.incarnation()))
+    return write_frame(incarnation_frame(node_.incarnation()))
         .then([read_incarnation]() { return read_incarnation(); })
-        .then([this](std::uint64_t theirs) {
+        .then([this](std::uint64_t theirs) -> kj::Promise<void> {
           if (theirs == 0) {
             duplicate_ = true;
-            KJ_FAIL_REQUIRE("a duplicate: the peer keeps its own connection to this node");
+            return KJ_EXCEPTION(FAILED, "a duplicate: the peer keeps its own connection to this node");
+          }
+          if (node_.name_taken(*peer_, *this, theirs)) {
+            // The listener already took this connection: it learns why it closes (handle()).
+            return write_frame(duplicate_name_frame()).then([this]() {
+              refuse("duplicate node name '" + peer_->name +
+                     "': this node is connected to another live node of that name");
+            });
           }
           peer_incarnation_ = theirs;
           last_read_ = node_.timer().now();
+          return kj::READY_NOW;
         });
   }
-  return read_incarnation().then([this, frame_of](std::uint64_t theirs) {
-    KJ_REQUIRE(theirs != 0, "expected the peer's incarnation");
-    const bool keep = node_.keep_incoming(*peer_, theirs);
-    return write_frame(frame_of(keep ? node_.incarnation() : 0)).then([this, keep, theirs]() {
-      KJ_REQUIRE(keep, "a duplicate: this node keeps its own connection to the peer");
+  return read_incarnation().then([this](std::uint64_t theirs) {
+    if (theirs == 0) refuse("it sent an unexpected frame before authenticating (incarnation 0)");
+    switch (node_.judge_incoming(*peer_, theirs)) {
+      case NodeCore::Incoming::duplicate_name:
+        return write_frame(duplicate_name_frame()).then([this]() {
+          refuse("duplicate node name '" + peer_->name + "': a live node of that name is connected to this one");
+        });
+      case NodeCore::Incoming::duplicate_connection:
+        return write_frame(incarnation_frame(0)).then([this]() {
+          duplicate_ = true;
+          kj::throwFatalException(KJ_EXCEPTION(FAILED, "a duplicate: this node keeps its own connection to the peer"));
+        });
+      case NodeCore::Incoming::keep:
+        break;
+    }
+    return write_frame(incarnation_frame(node_.incarnation())).then([this, theirs]() {
       peer_incarnation_ = theirs;
       last_read_ = node_.timer().now();
     });
@@ -133,6 +227,8 @@ kj::Promise<void> Connection::heartbeat_loop() {
   });
 }
 
+// The dialer proves it knows the secret first; the listener's proof comes only if the dialer's
+// matched (handshake.hpp).
 kj::Promise<void> Connection::dialer_handshake() {
   const Nonce mine = make_nonce();
   auto hello = kj::heap<capnp::MallocMessageBuilder>();
@@ -144,84 +240,82 @@ kj::Promise<void> Connection::dialer_handshake() {
   h.setListenPort(node_.port());
   h.setMaxFrameBytes(node_.config().max_frame_bytes);
   return write_frame(kj::mv(hello))
-      .then([this]() { return reader_.next(kHandshakeLimits); })
-      .then([this, mine](ReadFrame read) {
-        KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
-        auto& frame = read.message;
+      .then([this]() { return handshake_frame(kHandshakeLimits); })
+      .then([this, mine](kj::Own<capnp::MessageReader> frame) {
         auto root = frame->getRoot<wire::Frame>();
-        KJ_REQUIRE(root.isHello(), "expected the listener's hello");
+        if (!root.isHello()) refuse("it sent an unexpected frame before authenticating (not its hello)");
         auto hello = root.getHello();
-        KJ_REQUIRE(hello.getProtocolVersion() == wire::PROTOCOL_VERSION, "unsupported protocol version",
-                   hello.getProtocolVersion());
-        peer_max_frame_ = hello.getMaxFrameBytes();
-        const std::string listener_name = hello.getNodeName();
-        KJ_REQUIRE(listener_name == peer_->name, "peer answered with another node's name", listener_name);
-        const Nonce theirs = nonce_from(hello.getNonce());
-        const std::string& secret = node_.config().secret;
-        const Mac expected = handshake_mac(secret, Role::listener, node_.config().name, peer_->name, mine, theirs);
-        auto proof = hello.getProof();
-        if (!proof_matches(expected, proof.begin(), proof.size())) {
-          node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-          KJ_FAIL_REQUIRE("handshake refused: the listener could not prove the shared secret");
+        if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
+          refuse("it speaks protocol version " + std::to_string(hello.getProtocolVersion()) + ", this node version " +
+                 std::to_string(wire::PROTOCOL_VERSION));
         }
-        auto answer = kj::heap<capnp::MallocMessageBuilder>();
-        const Mac mac = handshake_mac(secret, Role::dialer, node_.config().name, peer_->name, mine, theirs);
-        answer->initRoot<wire::Frame>().initProof().setMac(kj::arrayPtr(mac.data(), mac.size()));
-        return write_frame(kj::mv(answer));
+        peer_max_frame_ = hello.getMaxFrameBytes();
+        const std::string_view listener_name(hello.getNodeName().cStr(), hello.getNodeName().size());
+        if (listener_name != peer_->name) refuse("it answered as node '" + printable(listener_name) + "'");
+        if (hello.getNonce().size() != Nonce{}.size()) refuse("its hello has a nonce of the wrong size");
+        Nonce theirs{};
+        std::copy(hello.getNonce().begin(), hello.getNonce().end(), theirs.begin());
+        const Mac mac =
+            handshake_mac(node_.config().secret, Role::dialer, node_.config().name, peer_->name, mine, theirs);
+        proof_sent_ = true;
+        return write_frame(proof_frame(mac)).then([this, mine, theirs]() {
+          return handshake_frame(kHandshakeLimits).then([this, mine, theirs](kj::Own<capnp::MessageReader> frame) {
+            auto root = frame->getRoot<wire::Frame>();
+            if (!root.isProof()) refuse("it sent an unexpected frame before authenticating (not its proof)");
+            const Mac expected =
+                handshake_mac(node_.config().secret, Role::listener, node_.config().name, peer_->name, mine, theirs);
+            auto proof = root.getProof().getMac();
+            if (!proof_matches(expected, proof.begin(), proof.size())) refuse("it could not prove the cluster secret");
+          });
+        });
       });
 }
 
+// The listener says nothing that depends on the secret until the dialer's proof matched.
 kj::Promise<void> Connection::listener_handshake() {
   FrameLimits first_limits = kHandshakeLimits;
   first_limits.detect_tls = true;  // a TLS node dialling this plaintext one
-  return reader_.next(first_limits).then([this](ReadFrame read) {
-    if (read.tls_client) {
-      node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-      KJ_FAIL_REQUIRE("a TLS client connected to this plaintext node");
-    }
-    KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
-    auto& frame = read.message;
+  return handshake_frame(first_limits).then([this](kj::Own<capnp::MessageReader> frame) {
     auto root = frame->getRoot<wire::Frame>();
-    KJ_REQUIRE(root.isHello(), "expected the dialer's hello");
+    if (!root.isHello()) refuse("it sent an unexpected frame before authenticating (not a hello)");
     auto hello = root.getHello();
-    KJ_REQUIRE(hello.getProtocolVersion() == wire::PROTOCOL_VERSION, "unsupported protocol version",
-               hello.getProtocolVersion());
+    if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
+      refuse("it speaks protocol version " + std::to_string(hello.getProtocolVersion()) + ", this node version " +
+             std::to_string(wire::PROTOCOL_VERSION));
+    }
     peer_max_frame_ = hello.getMaxFrameBytes();
     std::string dialer_name = hello.getNodeName();
-    KJ_REQUIRE(!dialer_name.empty() && dialer_name.size() <= 128, "bad node name");
-    KJ_REQUIRE(dialer_name != node_.config().name, "peer uses this node's own name");
-    const Nonce theirs = nonce_from(hello.getNonce());
+    if (dialer_name.empty() || dialer_name.size() > kMaxNodeName) refuse("its hello has no valid node name");
+    if (dialer_name == node_.config().name) refuse("duplicate node name: it claims this node's own name");
+    if (hello.getNonce().size() != Nonce{}.size()) refuse("its hello has a nonce of the wrong size");
+    Nonce theirs{};
+    std::copy(hello.getNonce().begin(), hello.getNonce().end(), theirs.begin());
     const Nonce mine = make_nonce();
-    const std::string& secret = node_.config().secret;
-    const Mac mac = handshake_mac(secret, Role::listener, dialer_name, node_.config().name, theirs, mine);
     auto reply = kj::heap<capnp::MallocMessageBuilder>();
     auto h = reply->initRoot<wire::Frame>().initHello();
     h.setProtocolVersion(wire::PROTOCOL_VERSION);
     h.setNodeName(node_.config().name);
     h.setNonce(bytes_of(mine));
-    h.setProof(kj::arrayPtr(mac.data(), mac.size()));
     h.setListenHost(advertised_host(node_.config(), local_host_));
     h.setListenPort(node_.port());
     h.setMaxFrameBytes(node_.config().max_frame_bytes);
     std::pair<std::string, std::uint16_t> dialer_address{hello.getListenHost().cStr(), hello.getListenPort()};
     return write_frame(kj::mv(reply))
-        .then([this]() { return reader_.next(kHandshakeLimits); })
+        .then([this]() { return handshake_frame(kHandshakeLimits); })
         .then([this, theirs, mine, dialer_name = kj::mv(dialer_name),
-               dialer_address = kj::mv(dialer_address)](ReadFrame read) mutable {
-          KJ_REQUIRE(read.message.get() != nullptr, "peer closed during the handshake");
-          auto& frame = read.message;
+               dialer_address = kj::mv(dialer_address)](kj::Own<capnp::MessageReader> frame) mutable {
           auto root = frame->getRoot<wire::Frame>();
-          KJ_REQUIRE(root.isProof(), "expected the dialer's proof");
-          const Mac expected =
-              handshake_mac(node_.config().secret, Role::dialer, dialer_name, node_.config().name, theirs, mine);
+          if (!root.isProof()) refuse("it sent an unexpected frame before authenticating (not its proof)");
+          const std::string& secret = node_.config().secret;
+          const Mac expected = handshake_mac(secret, Role::dialer, dialer_name, node_.config().name, theirs, mine);
           auto mac = root.getProof().getMac();
-          if (!proof_matches(expected, mac.begin(), mac.size())) {
-            node_.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-            KJ_FAIL_REQUIRE("handshake refused: the dialer could not prove the shared secret", dialer_name);
-          }
+          if (!proof_matches(expected, mac.begin(), mac.size())) refuse("it could not prove the cluster secret");
+          // The dialer proved itself: now this node proves itself to it.
+          const Mac own = handshake_mac(secret, Role::listener, dialer_name, node_.config().name, theirs, mine);
           peer_ = &node_.peer(dialer_name);
           // Where the dialer listens: handles to its actors that this node passes on name it.
           if (!peer_->address && dialer_address.second != 0) peer_->address = kj::mv(dialer_address);
+          return write_frame(proof_frame(own));
         });
   });
 }
@@ -275,6 +369,13 @@ void Connection::handle(capnp::MessageReader& frame) {
     }
     case wire::Frame::CREDIT_V1:
       KJ_FAIL_REQUIRE("a protocol 1 credit frame");
+    case wire::Frame::DUPLICATE_NAME:
+      // This node took the connection, but the dialer is connected to another live node of this
+      // node's name (NodeCore::name_taken).
+      kj::throwFatalException(
+          kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                        kj::str("node '", peer_->name.c_str(), "' refused this node: duplicate node name '",
+                                node_.config().name.c_str(), "' (it is connected to another live node of this name)")));
     case wire::Frame::HELLO:
     case wire::Frame::PROOF:
     case wire::Frame::INCARNATION:

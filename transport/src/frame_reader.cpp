@@ -30,6 +30,13 @@ class OwnedFrame final : public capnp::MessageReader {
   kj::Array<kj::ArrayPtr<const capnp::word>> segments_;
 };
 
+// A frame the reader refuses. Its description is plain words (the node logs it when it refuses a
+// peer), not KJ_REQUIRE's text of the failed condition.
+// (Not KJ_EXCEPTION, which would describe a variable as "name = value".)
+[[noreturn]] void refuse(kj::String why) {
+  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::mv(why)));
+}
+
 kj::Own<capnp::MessageReader> make_frame(kj::Array<capnp::word> words, kj::Array<std::uint32_t> sizes) {
   capnp::ReaderOptions options;
   options.traversalLimitInWords = words.size() * 8 + 64;  // getters may read a field more than once
@@ -64,7 +71,7 @@ kj::Promise<ReadFrame> FrameReader::next(FrameLimits limits) {
   // a word, then the segments. Little-endian, as the hosts troupe builds on.
   return fill(8).then([this, limits](bool filled) -> kj::Promise<ReadFrame> {
     if (filled) return parse(limits);
-    KJ_REQUIRE(buffered() == 0, "frame truncated in its header");
+    if (buffered() != 0) refuse(kj::str("frame truncated in its header"));
     return ReadFrame{};
   });
 }
@@ -77,31 +84,36 @@ kj::Promise<ReadFrame> FrameReader::parse(FrameLimits limits) {
   // claim some 200000 segments: no frame starts so.
   if (limits.detect_tls && (first[0] & 0xffff) == 0x0316) return ReadFrame{{}, true};
   const std::uint64_t count = std::uint64_t{first[0]} + 1;
-  KJ_REQUIRE(count <= limits.max_segments, "frame has too many segments", count, limits.max_segments);
+  if (count > limits.max_segments) {
+    refuse(kj::str("frame has too many segments (", count, ", at most ", limits.max_segments, ")"));
+  }
   // The rest of the table: count - 1 sizes, plus padding when count is even.
   const std::size_t table_bytes = 8 + 4 * (count - 1 + (count % 2 == 0 ? 1 : 0));
   return fill(table_bytes).then([this, limits, count, table_bytes](bool filled) -> kj::Promise<ReadFrame> {
-    KJ_REQUIRE(filled, "frame truncated in its segment table");
+    if (!filled) refuse(kj::str("frame truncated in its segment table"));
     const auto* table = reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_;
     auto sizes = kj::heapArray<std::uint32_t>(count);
     std::memcpy(sizes.begin(), table + 4, count * sizeof(std::uint32_t));
     std::uint64_t total_words = 0;
     for (std::uint32_t s : sizes) total_words += s;
-    KJ_REQUIRE(total_words * sizeof(capnp::word) <= limits.max_bytes, "frame too large", total_words * 8,
-               limits.max_bytes);
-    KJ_REQUIRE(total_words > 0, "empty frame");
+    if (total_words * sizeof(capnp::word) > limits.max_bytes) {
+      refuse(
+          kj::str("frame too large (", total_words * sizeof(capnp::word), " bytes, at most ", limits.max_bytes, ")"));
+    }
+    if (total_words == 0) refuse(kj::str("empty frame"));
     begin_ += table_bytes;
     const std::size_t body_bytes = total_words * sizeof(capnp::word);
     auto words = kj::heapArray<capnp::word>(total_words);
     auto* body = reinterpret_cast<kj::byte*>(words.begin());
     if (body_bytes <= kBufferBytes) {
-      return fill(body_bytes).then(
-          [this, words = kj::mv(words), sizes = kj::mv(sizes), body, body_bytes](bool filled) mutable -> ReadFrame {
-            KJ_REQUIRE(filled, "frame truncated in its segments");
-            std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, body_bytes);
-            begin_ += body_bytes;
-            return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes))};
-          });
+      return fill(body_bytes)
+          .then(
+              [this, words = kj::mv(words), sizes = kj::mv(sizes), body, body_bytes](bool filled) mutable -> ReadFrame {
+                if (!filled) refuse(kj::str("frame truncated in its segments"));
+                std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, body_bytes);
+                begin_ += body_bytes;
+                return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes))};
+              });
     }
     // Larger than the buffer: what is buffered, then the rest straight into the frame's words.
     const std::size_t have = buffered();

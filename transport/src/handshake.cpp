@@ -30,7 +30,7 @@ Mac handshake_mac(std::string_view secret, Role prover, std::string_view dialer_
                   const Nonce& dialer_nonce, const Nonce& listener_nonce) {
   std::string input;
   const std::string_view label =
-      prover == Role::listener ? "troupe-handshake-v1 listener" : "troupe-handshake-v1 dialer";
+      prover == Role::listener ? "troupe-handshake-v2 listener" : "troupe-handshake-v2 dialer";
   append_field(input, label.data(), label.size());
   append_field(input, dialer_name.data(), dialer_name.size());
   append_field(input, listener_name.data(), listener_name.size());

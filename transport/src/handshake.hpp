@@ -1,14 +1,20 @@
 // The handshake's cryptography: nonces and the HMAC-SHA256 proofs both sides exchange.
 //
-// Protocol (each line one frame):
+// Protocol version 2 (each line one frame):
 //   dialer   -> listener  Hello{version, dialer name, dialer nonce}
-//   listener -> dialer    Hello{version, listener name, listener nonce,
-//                               proof = HMAC(secret, "listener" | both names | both nonces)}
+//   listener -> dialer    Hello{version, listener name, listener nonce}            (no proof)
 //   dialer   -> listener  Proof{HMAC(secret, "dialer" | both names | both nonces)}
-// Each side checks the other's proof in constant time before it accepts any other frame. The role
-// in the MAC stops a reflected proof; the fresh nonces stop a replayed one; the names stop a proof
-// made for another pair of nodes. Each field enters the MAC with its length, so no two different
-// inputs share an encoding.
+//   listener -> dialer    Proof{HMAC(secret, "listener" | both names | both nonces)}
+// then the incarnations (Connection::exchange_incarnations). The listener checks the dialer's
+// proof in constant time and sends its own only if it matches: the side that anyone who reaches
+// the port can talk to reveals nothing that depends on the secret until the other side has proven
+// it knows it. (Version 1 had the listener's proof in its hello: anyone could take it and test
+// guesses of the secret offline.) The dialer, which proves first, does reveal a proof over
+// nonces a rogue listener chose: node.hpp says what that gives away and how TLS closes it.
+// Each side checks the other's proof before it accepts any other frame. The role in the MAC
+// stops a reflected proof; the fresh nonces stop a replayed one; the names stop a proof made for
+// another pair of nodes. Each field enters the MAC with its length, so no two different inputs
+// share an encoding.
 #pragma once
 
 #include <array>

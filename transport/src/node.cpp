@@ -5,6 +5,7 @@
 #include "connection.hpp"
 #include "export_watcher.hpp"
 #include "node_core.hpp"
+#include "peer_address.hpp"
 #include "remote_actor.hpp"
 #include "tls.hpp"
 
@@ -14,12 +15,12 @@
 #include <kj/debug.h>
 
 #include <sys/eventfd.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
-#include <algorithm>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <iostream>
 #include <random>
@@ -28,6 +29,11 @@
 namespace troupe::transport {
 namespace detail {
 namespace {
+
+// At most one log line per address per interval about refused connections; so many addresses
+// remembered (refusal_log.hpp).
+constexpr std::chrono::seconds kRefusalLogInterval{5};
+constexpr std::size_t kRefusalLogAddresses = 256;
 
 class LogErrors final : public kj::TaskSet::ErrorHandler {
  public:
@@ -51,8 +57,17 @@ std::uint64_t random_incarnation() {
 }  // namespace
 
 NodeCore::NodeCore(System& system, NodeConfig config)
-    : system_(system), config_(std::move(config)), incarnation_(random_incarnation()) {
+    : system_(system),
+      config_(std::move(config)),
+      refusal_log_(kRefusalLogInterval, kRefusalLogAddresses),
+      incarnation_(random_incarnation()) {
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
+  if (const double bits = secret_strength_bits(config_.secret); bits < kMinSecretBits && !config_.accept_weak_secret) {
+    throw std::runtime_error("troupe: the node's secret is too weak: about " + std::to_string(std::lround(bits)) +
+                             " bits, at least " + std::to_string(std::lround(kMinSecretBits)) +
+                             " needed. Make one with `troupe-node --generate-secret FILE` "
+                             "(generate_secret_file), or set NodeConfig::accept_weak_secret to take the risk");
+  }
   if (config_.name.empty()) throw std::runtime_error("troupe: a node needs a name");
   if (config_.tls) tls_ = std::make_unique<NodeTls>(*config_.tls);
   if (config_.receive_window == 0) throw std::runtime_error("troupe: a node's receive window must not be 0");
@@ -68,6 +83,17 @@ NodeCore::NodeCore(System& system, NodeConfig config)
 }
 
 NodeCore::~NodeCore() { ::close(wake_fd_); }
+
+void NodeCore::refuse(const PeerAddress& from, const std::string& why) {
+  refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+  const auto verdict = refusal_log_.admit(from.key, std::chrono::steady_clock::now());
+  if (!verdict) return;  // this address had a line a moment ago
+  std::string line = "refused " + from.text + ": " + why;
+  if (verdict->unlogged != 0) {
+    line += " (" + std::to_string(verdict->unlogged) + " more refused from " + verdict->key + " since the last line)";
+  }
+  log(line);
+}
 
 void NodeCore::log(const std::string& line) {
   const std::string text = "troupe node '" + config_.name + "': " + line;
@@ -152,8 +178,8 @@ void NodeCore::run(std::promise<void>& listening) {
         wake_fd_, kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC | kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK);
     auto stop = kj::newPromiseAndFulfiller<void>();
     stopping_ = kj::mv(stop.fulfiller);
-    tasks_->add(accept_loop(*listener));
-    if (unix_listener.get() != nullptr) tasks_->add(accept_loop(*unix_listener));
+    tasks_->add(accept_loop(*listener, ""));
+    if (unix_listener.get() != nullptr) tasks_->add(accept_loop(*unix_listener, "unix:" + config_.listen_unix));
     tasks_->add(pump());
     tasks_->add(sweep_requests());
     listening.set_value();
@@ -215,39 +241,46 @@ void NodeCore::remove_unix_socket() {
   ::unlink(config_.listen_unix.c_str());
 }
 
-kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener) {
-  return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> plain) {
-    std::string local_host = local_host_of(*plain);  // the plain socket's: a TLS stream cannot say
-    if (tls_ == nullptr) {
-      serve_accepted(kj::mv(plain), kj::mv(local_host));
-    } else {
-      // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: logged, counted,
-      // and the stream dropped; the node serves on.
-      tasks_->add(handshake_deadline(tls_->wrap_accepted(kj::mv(plain)), false)
-                      .then(
-                          [this, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> secured) mutable {
-                            serve_accepted(kj::mv(secured), kj::mv(local_host));
-                          },
-                          [this](kj::Exception&& e) {
-                            refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-                            log(std::string("refused a connection: TLS handshake failed (a plaintext or "
-                                            "untrusted peer?): ") +
-                                e.getDescription().cStr());
-                          }));
-    }
-    return accept_loop(listener);
-  });
+kj::Promise<void> NodeCore::accept_loop(kj::ConnectionReceiver& listener, std::string unix_path) {
+  return listener.accept().then(
+      [this, &listener, unix_path = kj::mv(unix_path)](kj::Own<kj::AsyncIoStream> plain) mutable {
+        // Read from the plain socket: a TLS stream cannot say.
+        std::string local_host = local_host_of(*plain);
+        PeerAddress from = peer_address_of(*plain, unix_path);
+        if (tls_ == nullptr) {
+          serve_accepted(kj::mv(plain), kj::mv(local_host), kj::mv(from));
+        } else {
+          // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: counted, logged,
+          // and the stream dropped; the node serves on.
+          auto secured = handshake_deadline(tls_->wrap_accepted(kj::mv(plain)));
+          tasks_->add(secured.then(
+              [this, local_host = kj::mv(local_host), from](kj::Own<kj::AsyncIoStream> stream) mutable {
+                serve_accepted(kj::mv(stream), kj::mv(local_host), kj::mv(from));
+              },
+              [this, from](kj::Exception&& e) {
+                refuse(from, is_handshake_timeout(e) ? "the TLS handshake timed out"
+                                                     : "the TLS handshake failed (a plaintext peer, or a certificate "
+                                                       "the trusted CA did not sign?)");
+              }));
+        }
+        return accept_loop(listener, kj::mv(unix_path));
+      });
 }
 
-void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host) {
-  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr, kj::mv(local_host));
+void NodeCore::serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host, PeerAddress from) {
+  auto connection = kj::heap<Connection>(*this, kj::mv(stream), nullptr, kj::mv(local_host), kj::mv(from));
   Connection& c = *connection;
   connections_.push_back(kj::mv(connection));
+  serve(c);
+}
+
+void NodeCore::serve(Connection& c) {
   tasks_->add(c.run().then([this, &c]() { on_closed(c); },
                            [this, &c](kj::Exception&& e) {
-                             if (c.authenticated())
+                             if (c.authenticated()) {
                                failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-                             log(c.describe() + " closed: " + e.getDescription().cStr());
+                               log(c.describe() + " closed: " + e.getDescription().cStr());
+                             }
                              on_closed(c);
                            }));
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "envelope_size.hpp"
+#include "peer_address.hpp"
+#include "refusal_log.hpp"
 #include "spawner.hpp"
 #include "wire.capnp.h"
 
@@ -156,11 +158,24 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
                      std::chrono::steady_clock::time_point deadline);
   void untrack_request(Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   RemoteActor* proxy(Peer& peer, std::uint64_t remote_id);  // one per remote actor, cached
-  // The listener's side of a connection from `peer` that proved the secret: false if it is a
-  // duplicate to close. Two nodes that dial each other at once keep the connection the node
-  // whose name sorts lower dialled: that node refuses the other's while its own is in flight or
-  // up. A connection from a restarted peer (another incarnation) is always kept.
-  bool keep_incoming(Peer& peer, std::uint64_t incarnation) const;
+  // The listener's side of a connection from `peer`, run `incarnation`, that proved the secret:
+  //   duplicate_name: a live connection to another run of a node of that name is up here: this
+  //     one is refused, the live one stays (one name, one node; node.hpp says how a restart is
+  //     told apart);
+  //   duplicate_connection: two nodes that dial each other at once keep the connection the node
+  //     whose name sorts lower dialled: that node closes the other's while its own is in flight
+  //     or up (not a refusal: the pair keeps one connection);
+  //   keep: otherwise.
+  enum class Incoming { keep, duplicate_connection, duplicate_name };
+  Incoming judge_incoming(const Peer& peer, std::uint64_t incarnation) const;
+  // The dialer's side: a connection this node dialled reached run `incarnation` of `peer` while
+  // another run of that name is connected here (a race of two nodes of one name): refused.
+  bool name_taken(const Peer& peer, const Connection& connection, std::uint64_t incarnation) const;
+  // A connection refused before it was authenticated, whatever the reason: counted in `refused`
+  // and logged, "refused <who>: <why>" (why: plain words), at most one line per address per
+  // kRefusalLogInterval (RefusalLog). Every refused connection comes here exactly once: from
+  // the TLS phase (accept_loop, dial), or from its Connection (Connection::run).
+  void refuse(const PeerAddress& from, const std::string& why);
   // After the handshake and the exchange of incarnations: grants the peer its receive window,
   // then writes what is queued. A new connection replaces the peer's old one, if any (the peer
   // dials only when it has none, so it saw the old one go): the old one is closed and the peer is
@@ -174,10 +189,10 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   void handle_signal(Peer& peer, wire::Signal::Reader signal);  // one that came from the peer
   std::uint64_t incarnation() const noexcept { return incarnation_; }
   kj::Timer& timer() { return io_->provider->getTimer(); }
-  // `handshake`, or a rejection ("handshake timed out") once NodeConfig::handshake_timeout passes;
-  // counted in `refused` if `count_refusal` (the TLS phases' error handlers count their own).
+  // `handshake`, or a rejection (is_handshake_timeout) once NodeConfig::handshake_timeout passes.
+  // Not counted here: the caller's error handler refuses the connection, with that reason.
   template <class T>
-  kj::Promise<T> handshake_deadline(kj::Promise<T> handshake, bool count_refusal);
+  kj::Promise<T> handshake_deadline(kj::Promise<T> handshake);
   void lookup_answered(std::uint64_t lookup_id, Peer& peer, bool found, std::uint64_t actor_id);
   kj::AsyncIoProvider& io() { return *io_->provider; }
   kj::TaskSet& tasks() { return *tasks_; }
@@ -191,11 +206,15 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
 
  private:
   void run(std::promise<void>& listening);
-  kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
+  // `unix_path`: "unix:PATH" for the Unix-socket listener (its peers have no address), else "".
+  kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, std::string unix_path);
   kj::Own<kj::ConnectionReceiver> listen_unix();  // on NodeConfig::listen_unix (throws if it cannot)
   void remove_unix_socket();                      // the file listen_unix() bound, if any
   // Runs a Connection on an accepted stream; `local_host`: this node's address on it.
-  void serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host);
+  void serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host, PeerAddress from);
+  // Runs `connection` (accepted or dialled) until it closes; logs why if it fails after
+  // authentication (a refusal before it, the Connection logs itself).
+  void serve(Connection& connection);
   kj::Promise<void> pump();
   void drain_handovers();  // runs what other threads handed over (posted tasks, ready remote actors)
   void run_events(kj::Promise<void> stopped);  // the loop: sleep until activity, then poll a while
@@ -215,6 +234,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   System& system_;
   NodeConfig config_;
   std::unique_ptr<NodeTls> tls_;  // built from config_.tls; used by the transport thread only
+  RefusalLog refusal_log_;        // transport thread only
   std::shared_ptr<Spawnables> spawnables_ = std::make_shared<Spawnables>();
   DynamicHandle spawner_;  // exported as kSpawnerId
   std::uint16_t port_ = 0;
@@ -270,11 +290,15 @@ inline kj::Duration to_kj(Duration d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count() * kj::NANOSECONDS;
 }
 
+// The rejection handshake_deadline gives a handshake that took too long.
+inline constexpr const char* kHandshakeTimedOut = "handshake timed out";
+inline bool is_handshake_timeout(const kj::Exception& e) { return e.getDescription() == kHandshakeTimedOut; }
+
 template <class T>
-kj::Promise<T> NodeCore::handshake_deadline(kj::Promise<T> handshake, bool count_refusal) {
-  auto expired = timer().afterDelay(to_kj(config_.handshake_timeout)).then([this, count_refusal]() -> kj::Promise<T> {
-    if (count_refusal) refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    return KJ_EXCEPTION(FAILED, "handshake timed out");
+kj::Promise<T> NodeCore::handshake_deadline(kj::Promise<T> handshake) {
+  auto expired = timer().afterDelay(to_kj(config_.handshake_timeout)).then([]() -> kj::Promise<T> {
+    // Not KJ_EXCEPTION, which would describe the constant as "name = value".
+    return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(kHandshakeTimedOut));
   });
   return handshake.exclusiveJoin(kj::mv(expired));
 }

@@ -13,15 +13,34 @@ namespace {
 constexpr kj::Duration kFirstBackoff = 100 * kj::MILLISECONDS;
 constexpr kj::Duration kMaxBackoff = 2 * kj::SECONDS;
 
-// A dialled stream, encrypted once the TLS handshake succeeded. A failure is a refusal, counted;
-// it rejects, and dial() logs it and fails the peer's lookups.
-kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& tls, Peer& p,
+// A dialled stream, encrypted once the TLS handshake succeeded. A failure is a refusal, counted
+// and logged here; it rejects with kTlsRefused, and dial() fails the peer's lookups.
+constexpr const char* kTlsRefused = "the TLS handshake failed";
+
+kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& tls, Peer& p, const PeerAddress& to,
                                                        kj::Own<kj::AsyncIoStream> stream) {
-  return node.handshake_deadline(tls.wrap_dialled(kj::mv(stream), p.name), false)
-      .catch_([&node](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
-        node.refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-        kj::throwFatalException(kj::mv(e));
+  return node.handshake_deadline(tls.wrap_dialled(kj::mv(stream), p.name))
+      .catch_([&node, &p, to](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
+        node.refuse(to, is_handshake_timeout(e) ? std::string("the TLS handshake timed out")
+                                                : "the TLS handshake failed (a plaintext node, or a certificate that "
+                                                  "does not name node '" +
+                                                      p.name + "' or that the trusted CA did not sign?)");
+        kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(kTlsRefused)));
       });
+}
+
+// A dialled peer as the log names it: "node 'b' at 10.0.0.2:7100" (unix:PATH for a Unix socket).
+PeerAddress dialled_address(const Peer& p) {
+  const auto& [host, port] = *p.address;
+  std::string where;  // appended piece by piece: g++ 12 warns falsely (-Wrestrict) about "[" + std::string
+  if (port == 0 && host.rfind("unix:", 0) == 0) {
+    where = host;
+  } else if (host.find(':') != std::string::npos) {
+    where.append(1, '[').append(host).append("]:").append(std::to_string(port));
+  } else {
+    where.append(host).append(1, ':').append(std::to_string(port));
+  }
+  return {"node '" + p.name + "' at " + where, where};
 }
 
 }  // namespace
@@ -80,6 +99,7 @@ void NodeCore::dial(Peer& p) {
     return;
   }
   p.dialing = true;
+  const PeerAddress to = dialled_address(p);
   // This node's address on the connection, read from the plain socket (a TLS stream cannot say).
   auto local_host = kj::heap<std::string>();
   std::string& local = *local_host;
@@ -91,28 +111,25 @@ void NodeCore::dial(Peer& p) {
                          return plain;
                        });
   if (tls_ != nullptr) {
-    connected = connected.then(
-        [this, &p](kj::Own<kj::AsyncIoStream> plain) { return secure_dialled(*this, *tls_, p, kj::mv(plain)); });
+    connected = connected.then([this, &p, to](kj::Own<kj::AsyncIoStream> plain) {
+      return secure_dialled(*this, *tls_, p, to, kj::mv(plain));
+    });
   }
-  tasks_->add(kj::mv(connected)
-                  .then([this, &p, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> stream) mutable {
-                    auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p, kj::mv(*local_host));
-                    Connection& c = *connection;
-                    connections_.push_back(kj::mv(connection));
-                    return c.run().then([this, &c]() { on_closed(c); },
-                                        [this, &c](kj::Exception&& e) {
-                                          if (c.authenticated())
-                                            failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-                                          log(c.describe() + " closed: " + e.getDescription().cStr());
-                                          on_closed(c);
-                                        });
-                  })
-                  .catch_([this, &p](kj::Exception&& e) {
-                    log("cannot connect to node '" + p.name + "': " + e.getDescription().cStr());
-                    p.dialing = false;
-                    back_off(p);
-                    fail_lookups(p, "cannot connect to node '" + p.name + "'");
-                  }));
+  tasks_->add(kj::mv(connected).then(
+      [this, &p, to, local_host = kj::mv(local_host)](kj::Own<kj::AsyncIoStream> stream) mutable {
+        auto connection = kj::heap<Connection>(*this, kj::mv(stream), &p, kj::mv(*local_host), to);
+        Connection& c = *connection;
+        connections_.push_back(kj::mv(connection));
+        serve(c);
+      },
+      [this, &p](kj::Exception&& e) {
+        const bool refused_by_tls = e.getDescription() == kTlsRefused;  // secure_dialled logged it
+        if (!refused_by_tls) log("cannot connect to node '" + p.name + "': " + e.getDescription().cStr());
+        p.dialing = false;
+        back_off(p);
+        fail_lookups(p, refused_by_tls ? "node '" + p.name + "' refused the TLS handshake"
+                                       : "cannot connect to node '" + p.name + "'");
+      }));
 }
 
 void NodeCore::fail_lookups(Peer& p, const std::string& why) {
@@ -148,10 +165,21 @@ void NodeCore::drop_unsendable(Peer& p, const OutEnvelope& e) {
   drop_queued(p, e, Error{Errc::message_too_large, why});
 }
 
-bool NodeCore::keep_incoming(Peer& p, std::uint64_t incarnation) const {
-  if (p.connection != nullptr && p.incarnation != incarnation) return true;  // it restarted
+NodeCore::Incoming NodeCore::judge_incoming(const Peer& p, std::uint64_t incarnation) const {
+  // Another run of the name while the connection to this one is alive: a second node of the
+  // name, or a restart whose old connection this node has not seen die yet. Either way the live
+  // one stays; a restarted peer gets in once its old connection is closed (EOF, reset, or no
+  // heartbeat), and its dialling retries after the backoff.
+  if (p.connection != nullptr && p.incarnation != incarnation) return Incoming::duplicate_name;
   const bool lower = config_.name < p.name;
-  return !(lower && (p.dialing || (p.connection != nullptr && p.connection->dialled())));
+  if (lower && (p.dialing || (p.connection != nullptr && p.connection->dialled()))) {
+    return Incoming::duplicate_connection;
+  }
+  return Incoming::keep;
+}
+
+bool NodeCore::name_taken(const Peer& p, const Connection& c, std::uint64_t incarnation) const {
+  return p.connection != nullptr && p.connection != &c && p.incarnation != incarnation;
 }
 
 void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnation) {
@@ -159,8 +187,10 @@ void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnatio
   open_count.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
   if (c.dialled()) p.dialing = false;
   if (p.connection != nullptr) {
-    // The peer restarted, or lost the old connection before this node saw it go: FIFO needs one
-    // path, and what depended on the old one is gone on the peer's side.
+    // The same run of the peer lost the old connection before this node saw it go: FIFO needs
+    // one path, and what depended on the old one is gone on the peer's side. (Another run is
+    // refused during the handshake, judge_incoming and name_taken, unless it raced past those
+    // checks while this connection's last handshake frame was being written.)
     Connection* old = p.connection;
     replace_connection(p, p.incarnation != incarnation);
     old->close();
@@ -176,20 +206,20 @@ void NodeCore::on_authenticated(Connection& c, Peer& p, std::uint64_t incarnatio
   p.connection->write_pending();
 }
 
-// What was queued for the peer when a new connection replaces its old one:
+// What was queued for the peer when a new connection replaces its old one (of the same run, but
+// for a race: see on_authenticated):
 //   - messages and requests to its actors: dead letters, requests failed with node_down, as at any
-//     node-down. They name actors of the old connection's run (a restarted peer reuses ids), and
-//     even for a reconnect of the same run their order relative to what the old connection lost
-//     is unknown.
+//     node-down. Their order relative to what the old connection lost is unknown (and a
+//     restarted peer reuses actor ids).
 //   - requests to its spawner not yet written (remote spawns and whereis): kept, and sent on the
-//     new connection. The spawner has the same id in every run, and these ask the node, not an
-//     actor of the old run. One already written is failed with node_down: it may have run there.
+//     new connection. These ask the node, not an actor. One already written is failed with
+//     node_down: it may have run there.
 //   - registry lookups (Node::whereis), queued or written and unanswered: sent again on the new
 //     connection. A lookup asks the node, changes nothing there, and is answered once (its id).
-//   - lookup replies: dropped; they answer lookups of the old run, whose ids the new one reuses.
+//   - lookup replies: dropped; the peer gave up the lookups they answer with the old connection.
 //   - credit grants: dropped; the new connection starts from the window on_authenticated grants.
-//   - signals (links, monitors, exits, downs): dropped; each names an actor of the old run, and
-//     node_down tells the local actors concerned (Down / exit signal node_down).
+//   - signals (links, monitors, exits, downs): dropped; node_down tells the local actors
+//     concerned (Down / exit signal node_down), as the peer's side did at its own node-down.
 void NodeCore::replace_connection(Peer& p, bool restarted) {
   std::deque<OutEnvelope> to_spawner;
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::chrono::steady_clock::time_point> spawner_requests;
@@ -236,10 +266,12 @@ void NodeCore::on_closed(Connection& c) {
       back_off(*p);
       flush(*p);
     }
-  } else if (p != nullptr && !c.authenticated() && c.dialled() && p->dialing && p->connection == nullptr) {
+  } else if (p != nullptr && !c.authenticated() && c.dialled() && p->dialing) {
     p->dialing = false;  // a dial whose handshake failed
-    back_off(*p);
-    fail_lookups(*p, "node '" + p->name + "' refused the handshake");
+    if (p->connection == nullptr) {
+      back_off(*p);
+      fail_lookups(*p, "the handshake with node '" + p->name + "' failed: " + c.refusal());
+    }
   }
   // Destroyed after the current continuation (it may be the connection's own).
   tasks_->add(kj::evalLater(

@@ -13,7 +13,7 @@
 // refused at the send with Errc::not_serializable and counted as a dead letter.
 //
 // One transport thread runs a kj event loop: it listens, dials peers on demand (the first lookup
-// of a peer), authenticates every connection (handshake.hpp's mutual HMAC-SHA256 challenge), and
+// of a peer), authenticates every connection (below), and
 // serializes what actors send to remote handles. Workers hand it remote-bound messages through
 // the remote actor's mailbox and one coalesced cross-thread wake-up per batch. After each frame or
 // hand-over the thread polls for NodeConfig::idle_spin before it sleeps again; hand-overs while it
@@ -33,6 +33,36 @@
 // the node whose name sorts lower dialled, and close the other during its handshake (logged as a
 // duplicate; neither side sees the other down). A handshake that does not finish within
 // NodeConfig::handshake_timeout closes its connection.
+//
+// One name, one node. While a node holds a live connection to node X, a connection from another
+// node that also calls itself X (another incarnation) is refused: both sides log "duplicate node
+// name", the refused one's lookups fail with node_unreachable saying so, and the live connection
+// goes on undisturbed. A node that really restarted (a new incarnation) is told apart by its old
+// connection being known dead: closed (EOF or reset, as when its process died: the kernel closes
+// its sockets) or timed out (no heartbeat for NodeConfig::heartbeat_timeout, as when its host
+// vanished). From then on its next dial is accepted as the new run, and the old run's handles stay
+// dead. Until then the two cannot be told apart, so a restarted node whose old connection still
+// looks alive here (its host lost power; a partition) is refused for up to heartbeat_timeout, and
+// gets in at a later dial (its backoff is at most 2 s).
+//
+// Authentication (handshake.hpp): every connection starts with a mutual HMAC-SHA256
+// challenge-response over the shared secret, bound to both nonces, both names and each side's
+// role, compared in constant time. The dialer proves itself first; the listener, which anyone who
+// reaches its port can talk to, sends nothing that depends on the secret until the dialer's proof
+// matched, so connecting to a node gives away nothing to guess the secret with. Every connection
+// refused before it is authenticated (a wrong proof, a timeout, a TLS mismatch, a malformed or
+// unexpected frame, a bad version or name, a duplicate name, a peer that closes mid-handshake) is
+// counted once in NodeStats::handshakes_refused and logged as "refused <address>: <why>", at most
+// one line per address every 5 s (the next says how many were not logged).
+//
+// What a dialer gives away: it proves itself to whatever answers at the address it dials. A rogue
+// listener there (someone who took over the address, or spoofs it on the path) gets the dialer's
+// proof, an HMAC over nonces the rogue chose and names it knows: with it, it can test guesses of
+// the secret offline, as fast as it can compute HMACs. A random 128-bit or longer secret makes
+// that hopeless, which is why weak secrets are refused (NodeConfig::accept_weak_secret). TLS
+// closes the gap: the TLS handshake runs first, and the dialer checks that the listener's
+// certificate chains to the cluster's CA and names the node it dialled before it sends any HMAC,
+// so a rogue listener without such a certificate never gets a proof.
 //
 // A local actor a peer can name (a requester, a watcher or linker of a remote actor, a lookup
 // result) stays reachable by the peer until it stops; then the node forgets it (NodeStats::
@@ -109,7 +139,13 @@ struct NodeConfig {
   // else there is an error; the node removes the file when it stops. Handles to this node's
   // actors still name its TCP address (a third node may be on another host).
   std::string listen_unix{};
-  std::string secret;  // shared by every node; must not be empty
+  // Shared by every node. At least 128 bits of key material (secret_strength_bits), or the node
+  // does not start: make one with generate_secret_file (troupe-node --generate-secret FILE).
+  std::string secret;
+  // Starts the node with a secret weaker than kMinSecretBits. A rogue listener that a node dials
+  // can test guesses of the secret offline (see "What a dialer gives away" above); take this
+  // risk only on a network where no one can impersonate a node, or with TLS.
+  bool accept_weak_secret = false;
   // The largest frame this node accepts; a larger one closes its connection. Stated to each peer
   // in the handshake: a peer cuts its frames well under it, and refuses at the send (Errc::
   // message_too_large, a dead letter) a message whose envelope would not fit in one frame, that is
@@ -158,8 +194,10 @@ struct NodeConfig {
 
 struct NodeStats {
   std::uint64_t connections_accepted = 0;  // authenticated, either direction
-  std::uint64_t handshakes_refused = 0;    // a peer that could not prove the secret, or failed to
-  std::uint64_t connections_failed = 0;    // closed for an error after authentication (bad frame, I/O)
+  // Connections refused before authentication, for any reason (node.hpp's "Authentication"), in
+  // either direction; each counted once.
+  std::uint64_t handshakes_refused = 0;
+  std::uint64_t connections_failed = 0;  // closed for an error after authentication (bad frame, I/O)
   std::uint64_t envelopes_received = 0;
   std::uint64_t dead_letters = 0;  // undeclared types, unknown receivers
   // Local actors peers can reach by id now (requesters, watchers, linkers, lookup results, ...);
@@ -177,6 +215,21 @@ struct NodeStats {
 Result<std::string> load_secret_file(const std::string& path);
 // The secret from an environment variable.
 Result<std::string> load_secret_env(const char* variable);
+// Writes a new random secret to `path`: 256 bits from OpenSSL's CSPRNG as 64 hex digits and a
+// newline, in a file created with mode 0600. Refuses to replace an existing file (or follow a
+// link). The error (Errc::node_unreachable, as load_secret_file's) says what failed.
+Result<void> generate_secret_file(const std::string& path);
+
+// The fewest bits of key material a node's secret must have (unless NodeConfig::accept_weak_secret).
+inline constexpr double kMinSecretBits = 128;
+// An estimate of the key material in `secret`, in bits: its length times log2 of the size of the
+// alphabet it draws from, the sum of the character classes it uses: lowercase letters 26,
+// uppercase 26, digits 10, printable ASCII symbols and the space 33; a secret with any other byte
+// counts as drawing from all 256. So 64 hex digits (generate_secret_file) give 330 bits, 43
+// base64 characters at least 256, 16 random bytes 128; "hunter2hunter2" (14 lowercase letters and
+// digits) 72, refused. It is an upper bound: it cannot see that a long secret is made of dictionary words
+// or repeats itself. A random secret from generate_secret_file is the sure way.
+double secret_strength_bits(std::string_view secret) noexcept;
 
 namespace detail {
 class NodeCore;
@@ -185,7 +238,8 @@ class NodeCore;
 class Node {
  public:
   // Starts the transport thread and listens. Throws std::runtime_error if it cannot listen, the
-  // secret is empty, or a TLS file cannot be read or parsed. `system` must outlive the node.
+  // secret is empty or weak (NodeConfig::secret), or a TLS file cannot be read or parsed.
+  // `system` must outlive the node.
   Node(System& system, NodeConfig config);
   // Closes every connection and stops the transport thread. Messages still queued for remote
   // actors are dropped; handles to remote actors stay valid (sends to them become dead letters).
