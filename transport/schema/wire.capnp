@@ -31,7 +31,7 @@ struct Frame {
 
 struct Grant {
   envelopes @0 :UInt32;
-  bytes @1 :UInt64;       # as Envelope's size on the wire counts them (see docs/wire.md)
+X
 }
 
 enum Kind {

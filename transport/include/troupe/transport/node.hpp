@@ -171,7 +171,7 @@ struct NodeConfig {
   // Credits, in envelopes: each peer may have at most this many envelopes on their way to this
   // node or in its actors' mailboxes, not yet handled. Bounds what a peer can make this node hold.
   std::uint32_t receive_window = 8192;
-  // The same window in bytes, as envelopes weigh on the wire (docs/wire.md); raised to at least
+  // The same window in bytes, as envelopes weigh on the wire (envelope_size.hpp); raised to at least
   // twice max_frame_bytes, so that any message the peer may send fits in what it is granted.
   std::uint64_t receive_window_bytes = 32u << 20;
   // Messages (one-way and requests, to all of one peer's actors) queued on this node and not yet
