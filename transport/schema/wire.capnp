@@ -31,7 +31,7 @@ struct Frame {
 
 struct Grant {
   envelopes @0 :UInt32;
-X
+  bytes @1 :UInt64;       # as envelopes weigh on the wire (transport/src/envelope_size.hpp)
 }
 
 enum Kind {
