@@ -1,12 +1,15 @@
 // libFuzzer target: arbitrary bytes through the code a connection runs on untrusted input. The
 // bytes are a stream: FrameReader (frame_reader.hpp) cuts frames from it, first with the limits
 // before authentication (each frame read as a hello or proof), then, over the same bytes, with the
-// limits after it (each frame handled as Connection::handle reads it, envelopes decoded with the
-// declared types' decoders, envelope_decoder.hpp). Any kj::Exception is a refused input; a crash,
-// a leak or undefined behaviour is a bug.
+// limits after it (each frame handled as Connection::handle reads it: envelopes' types resolved by
+// their numbers (type_names.hpp) and their payloads decoded with the declared types' decoders
+// (envelope_decoder.hpp), handles in them read as the node reads them (handle_codec.hpp)). Any
+// kj::Exception is a refused input; a crash, a leak or undefined behaviour is a bug.
 #include "envelope_decoder.hpp"
 #include "frame_reader.hpp"
+#include "handle_codec.hpp"
 #include "memory_input.hpp"
+#include "type_names.hpp"
 
 #include "transport/wire_messages.hpp"  // declared types with strings, vectors and empty ones
 
@@ -39,17 +42,30 @@ void read_handshake_frame(capnp::MessageReader& frame) {
   }
 }
 
-void read_session_frame(capnp::MessageReader& frame) {
+// Handles read as a node reads them (read_actor_ref, the untrusted part); each decodes as an empty
+// handle, since resolving a reference needs a node and its peers.
+class ReadingHandleCodec final : public HandleCodec {
+ public:
+  void encode(WireWriter&, troupe::runtime::ActorCore*) override { throw WireError("the fuzz target never encodes"); }
+  troupe::runtime::ActorCore* decode(WireReader& r) override {
+    (void)read_actor_ref(r);
+    return nullptr;
+  }
+};
+
+void read_session_frame(IncomingTypeNames& names, capnp::MessageReader& frame) {
   auto root = frame.getRoot<wire::Frame>();
   switch (root.which()) {
     case wire::Frame::ENVELOPES:
       for (auto in : root.getEnvelopes()) {
+        const IncomingTypeNames::Type& type = names.resolve(in);
         const troupe::EnvelopeKind kind = envelope_kind(in.getKind());
         (void)in.getSender();
         (void)in.getReceiver();
         (void)in.getRequestId();
-        if (const WireTypeInfo* info = envelope_type(in)) {
-          troupe::dispose(decode_envelope_payload(*info, kind, in));
+        if (type.info != nullptr) {
+          ReadingHandleCodec handles;
+          troupe::dispose(decode_envelope_payload(*type.info, kind, in, &handles));
         }
       }
       return;
@@ -92,6 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kj::EventLoop loop;
   kj::WaitScope wait(loop);
   read_frames(wait, data, size, kHandshakeLimits, read_handshake_frame);
-  read_frames(wait, data, size, kSessionLimits, read_session_frame);
+  IncomingTypeNames names;  // one connection's
+  read_frames(wait, data, size, kSessionLimits, [&](capnp::MessageReader& frame) { read_session_frame(names, frame); });
   return 0;
 }

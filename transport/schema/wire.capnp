@@ -1,11 +1,14 @@
-# troupe's wire format between nodes. Every frame is one Cap'n Proto message whose root is a Frame.
+# troupe's wire format between nodes. Every frame is one Cap'n Proto message whose root is a Frame;
+# docs/wire.md specifies it all, the payloads inside envelopes included.
 # Versioned: Hello carries protocolVersion; fields are only ever added (Cap'n Proto's evolution
 # rules), never renumbered or retyped.
 @0xd0b6ae81040aad5a;
 
 $import "/capnp/c++.capnp".namespace("troupe::transport::wire");
 
-const protocolVersion :UInt16 = 2;  # 2: the dialer proves the secret first (handshake.hpp)
+# 2: the dialer proves the secret first (handshake.hpp). 3: envelopes number their types
+# (Envelope.typeId).
+const protocolVersion :UInt16 = 3;
 
 struct Frame {
   union {
@@ -43,10 +46,13 @@ enum Kind {
 struct Envelope {
   sender @0 :UInt64;       # the requester's actor id on the sending node (requests), else 0
   receiver @1 :UInt64;     # actor id on the receiving node (from a lookup or an earlier request)
-  messageType @2 :Text;    # the name the type was declared with (TROUPE_WIRE_MESSAGE)
-  payload @3 :Data;        # the value, encoded by its declared fields
+  # The name the type was declared with (TROUPE_WIRE_MESSAGE); only in the first envelope of its
+  # type on the connection, which gives it the number typeId (transport/src/type_names.hpp).
+  messageType @2 :Text;
+  payload @3 :Data;        # the value, encoded by its declared fields (docs/wire.md)
   requestId @4 :UInt64;
   kind @5 :Kind;
+  typeId @6 :UInt32;       # the type's number on this connection, in this direction: 1, 2, ...
 }
 
 struct Hello {

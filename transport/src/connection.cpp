@@ -1,8 +1,9 @@
 #include "connection.hpp"
 
 #include "advertised_host.hpp"
-#include "codec_context.hpp"
 #include "envelope_decoder.hpp"
+#include "envelope_frame.hpp"
+#include "handle_codec.hpp"
 #include "remote_actor.hpp"
 
 #include <troupe/message.hpp>
@@ -21,8 +22,8 @@ constexpr std::size_t kMaxSegments = 64;
 // Envelopes per frame (the writer batches what has queued meanwhile, up to this).
 constexpr std::size_t kMaxEnvelopesPerFrame = 4096;
 
-// Longest node name a dialer may claim.
-constexpr std::size_t kMaxNodeName = 128;
+// Longest node name a dialer may claim: one a handle's reference can carry.
+constexpr std::size_t kMaxNodeName = kMaxRefNodeNameBytes;
 
 kj::ArrayPtr<const kj::byte> bytes_of(const Nonce& n) { return kj::arrayPtr(n.data(), n.size()); }
 
@@ -400,7 +401,9 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
   };
   for (auto in : envelopes) {
     node_.received.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    const std::uint64_t bytes = envelope_wire_bytes(in.getMessageType().size(), in.getPayload().size());
+    const IncomingTypeNames::Type& type = names_in_.resolve(in);
+    const std::uint64_t bytes = envelope_wire_bytes(
+        in.hasMessageType() ? std::optional(in.getMessageType().size()) : std::nullopt, in.getPayload().size());
     const EnvelopeKind local_kind = envelope_kind(in.getKind());
     RemoteActor* requester =
         local_kind == EnvelopeKind::request && in.getSender() != 0 ? node_.proxy(*peer_, in.getSender()) : nullptr;
@@ -411,22 +414,20 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       requester->release();
     };
     runtime::ActorCore* target = node_.exported(in.getReceiver());
-    const auto type_name = in.getMessageType();
-    const WireTypeInfo* info = envelope_type(in);
+    const WireTypeInfo* info = type.info;
     if (target == nullptr || info == nullptr) {
       node_.dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
       answer_error(target == nullptr ? Errc::dead_actor : Errc::unexpected_message,
-                   target == nullptr
-                       ? "no such actor on node " + node_.config().name
-                       : std::string(type_name.cStr()) + " is not declared on node " + node_.config().name);
+                   target == nullptr ? "no such actor on node " + node_.config().name
+                                     : type.name + " is not declared on node " + node_.config().name);
       ++returned_now;
       returned_now_bytes += bytes;
       continue;
     }
     Envelope* env = nullptr;
     {
-      CodecScope scope(node_, *peer_);  // handles in the message resolve through the sending peer
-      env = decode_envelope_payload(*info, local_kind, in);
+      PeerHandleCodec handles(node_, *peer_);  // handles in the message resolve through the sending peer
+      env = decode_envelope_payload(*info, local_kind, in, &handles);
     }
     if (local_kind == EnvelopeKind::request) {
       if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
@@ -494,21 +495,12 @@ void Connection::write_pending() {
     const std::size_t n = envelopes_for_next_frame();
     if (n == 0) return;  // the first waits for byte credit
     frame = kj::heap<capnp::MallocMessageBuilder>();
-    auto list = frame->initRoot<wire::Frame>().initEnvelopes(static_cast<unsigned>(n));
     auto& queued = peer_->envelopes;
+    peer_->credit -= n;
+    peer_->credit_bytes -= write_envelope_frame(frame->initRoot<wire::Frame>(), queued, n, names_out_);
+    // Written: they leave the outbound queue (the frame's bytes are bounded by the credit).
     for (std::size_t i = 0; i < n; ++i) {
-      const OutEnvelope& e = queued[i];
-      auto out = list[static_cast<unsigned>(i)];
-      out.setSender(e.sender);
-      out.setReceiver(e.receiver);
-      out.setMessageType(capnp::Text::Reader(e.type_name.data(), e.type_name.size()));
-      out.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(e.payload.data()), e.payload.size()));
-      out.setRequestId(e.request_id);
-      out.setKind(e.kind);
-      peer_->credit -= 1;
-      peer_->credit_bytes -= e.wire_bytes();
-      // Written: it leaves the outbound queue (the frame's bytes are bounded by the credit).
-      if (e.counted) peer_->outbound_limit->consumed(e.charged);
+      if (queued[i].counted) peer_->outbound_limit->consumed(queued[i].charged);
     }
     queued.erase(queued.begin(), queued.begin() + static_cast<std::ptrdiff_t>(n));
   } else {
@@ -526,22 +518,13 @@ std::size_t Connection::envelopes_for_next_frame() {
   auto& queued = peer_->envelopes;
   const std::uint64_t peer_limit =
       peer_->max_frame_bytes.load(std::memory_order_relaxed);  // relaxed: written by this thread
-  while (!queued.empty() && queued.front().wire_bytes() > max_envelope_bytes(peer_limit)) {
+  while (!queued.empty() && queued.front().wire_bytes(true) > max_envelope_bytes(peer_limit)) {
     node_.drop_unsendable(*peer_, queued.front());
     queued.pop_front();
   }
-  const std::uint64_t target = std::min<std::uint64_t>(kFrameTargetBytes, peer_limit / 2);
-  const std::size_t most = std::min({queued.size(), kMaxEnvelopesPerFrame, static_cast<std::size_t>(peer_->credit)});
-  std::uint64_t credit_bytes = peer_->credit_bytes;
-  std::uint64_t frame_bytes = 0;
-  std::size_t n = 0;
-  for (; n < most; ++n) {
-    const std::uint64_t bytes = queued[n].wire_bytes();
-    if (bytes > credit_bytes || (n != 0 && frame_bytes + bytes > target)) break;
-    credit_bytes -= bytes;
-    frame_bytes += bytes;
-  }
-  return n;
+  const std::size_t most = std::min(kMaxEnvelopesPerFrame, static_cast<std::size_t>(peer_->credit));
+  return plan_envelope_frame(queued, names_out_, most, peer_->credit_bytes,
+                             std::min<std::uint64_t>(kFrameTargetBytes, peer_limit / 2));
 }
 
 void Connection::start_write(kj::Own<capnp::MallocMessageBuilder> frame) {

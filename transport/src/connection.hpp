@@ -10,6 +10,7 @@
 #include "inbound_flow.hpp"
 #include "node_core.hpp"
 #include "peer_address.hpp"
+#include "type_names.hpp"
 
 #include <capnp/message.h>
 #include <kj/async-io.h>
@@ -94,7 +95,9 @@ class Connection {
     std::uint64_t bytes;  // as envelope_wire_bytes counts them
   };
   std::vector<Delivered> delivered_;
-  kj::Canceler canceler_;  // cancels the reads and writes still under way when the connection goes
+  OutgoingTypeNames names_out_;  // the types this connection has named to the peer
+  IncomingTypeNames names_in_;   // and those the peer has named to it
+  kj::Canceler canceler_;        // cancels the reads and writes still under way when the connection goes
 };
 
 }  // namespace troupe::transport::detail

@@ -1,4 +1,4 @@
-// Decoding one received envelope: its kind, its declared type, its payload. Untrusted input:
+// Decoding one received envelope: its kind and its payload (its type: type_names.hpp). Untrusted input:
 // shared by Connection and the frame decoder's fuzz target (fuzz/), so the fuzzer runs this code.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 #include <kj/debug.h>
 
-#include <string_view>
+#include <string>
 
 namespace troupe::transport::detail {
 
@@ -22,20 +22,15 @@ inline EnvelopeKind envelope_kind(wire::Kind kind) {
                                        : EnvelopeKind::response;
 }
 
-// The declaration of the envelope's type on this node, or null for an undeclared one.
-inline const WireTypeInfo* envelope_type(wire::Envelope::Reader in) {
-  const auto name = in.getMessageType();
-  return find_wire_type(std::string_view(name.cStr(), name.size()));
-}
-
 // A new envelope (the caller owns it) with the decoded payload; a payload that does not decode as
-// `info` throws a kj::Exception.
-inline Envelope* decode_envelope_payload(const WireTypeInfo& info, EnvelopeKind kind, wire::Envelope::Reader in) {
+// `info` throws a kj::Exception. `handles` resolves the handles in it.
+inline Envelope* decode_envelope_payload(const WireTypeInfo& info, EnvelopeKind kind, wire::Envelope::Reader in,
+                                         HandleCodec* handles) {
   auto payload = in.getPayload();
   try {
-    return info.decode(kind, payload.begin(), payload.size());
+    return info.decode(kind, payload.begin(), payload.size(), handles);
   } catch (const WireError& e) {
-    KJ_FAIL_REQUIRE("undecodable payload", in.getMessageType().cStr(), e.what());
+    KJ_FAIL_REQUIRE("undecodable payload", std::string(info.name), e.what());
   }
 }
 

@@ -1,19 +1,23 @@
 // What an envelope weighs on the wire, counted the same way at both ends: the sender against the
 // peer's receive window (bytes) and frame limit, the receiver when it grants the bytes back. The
 // two must agree to the byte, or the window drifts; so both call envelope_wire_bytes() on the
-// sizes of what actually crossed (the type name and the encoded payload).
+// sizes of what actually crossed (the type name, if this envelope carries it, and the encoded
+// payload).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace troupe::transport::detail {
 
-// An Envelope in a frame's list (wire.capnp): its data and pointer sections (six words), its
-// type name as Cap'n Proto text (a NUL, padded to a word) and its payload (padded to a word).
-inline constexpr std::uint64_t envelope_wire_bytes(std::size_t type_name_bytes, std::size_t payload_bytes) noexcept {
+// An Envelope in a frame's list (wire.capnp): its data and pointer sections (six words), its type
+// name as Cap'n Proto text (a NUL, padded to a word) if it carries it (the first of its type on a
+// connection: type_names.hpp), and its payload (padded to a word).
+inline constexpr std::uint64_t envelope_wire_bytes(std::optional<std::size_t> type_name_bytes,
+                                                   std::size_t payload_bytes) noexcept {
   auto words = [](std::uint64_t bytes) { return (bytes + 7) / 8 * 8; };
-  return 48 + words(type_name_bytes + 1) + words(payload_bytes);
+  return 48 + (type_name_bytes ? words(*type_name_bytes + 1) : 0) + words(payload_bytes);
 }
 
 // What a frame holds beside its envelopes: the segment table (a reader allows 64 segments), the

@@ -1,90 +1,95 @@
-// Handles on the wire. One tag byte, then:
-//   0  an empty handle
-//   1  an actor on the sending node: its export id there
-//   2  an actor on a node the sender knows: that node's name, listen host and port, and the actor's
-//      export id there (the receiver may be that node itself)
-#include "codec_context.hpp"
+#include "handle_codec.hpp"
+
 #include "node_core.hpp"
 #include "remote_actor.hpp"
-
-#include <troupe/transport/wire_type.hpp>
 
 namespace troupe::transport::detail {
 namespace {
 
-enum class RefTag : std::uint8_t { empty = 0, on_sender = 1, on_node = 2 };
-
-CodecContext& require_context() {
-  CodecContext& ctx = codec_context();
-  if (ctx.node == nullptr) throw WireError("troupe: handles encode and decode only as a node sends or receives them");
-  return ctx;
+std::string read_bounded_string(WireReader& r, std::size_t most, const char* what) {
+  std::string s;
+  WireCodec<std::string>::decode(r, s);
+  if (s.size() > most) throw WireError(std::string("troupe: a handle's ") + what + " is too long");
+  return s;
 }
 
 }  // namespace
 
-CodecContext& codec_context() noexcept {
-  thread_local CodecContext context;
-  return context;
+void write_actor_ref(WireWriter& w, const ActorRef& ref) {
+  WireCodec<RefTag>::encode(w, ref.tag);
+  switch (ref.tag) {
+    case RefTag::empty:
+      return;
+    case RefTag::on_sender:
+      WireCodec<std::uint64_t>::encode(w, ref.id);
+      return;
+    case RefTag::on_node:
+      if (ref.node.empty() || ref.node.size() > kMaxRefNodeNameBytes || ref.host.size() > kMaxRefHostBytes)
+        throw WireError("troupe: a handle's node name or host does not fit a reference");
+      WireCodec<std::string>::encode(w, ref.node);
+      WireCodec<std::string>::encode(w, ref.host);
+      WireCodec<std::uint16_t>::encode(w, ref.port);
+      WireCodec<std::uint64_t>::encode(w, ref.id);
+      return;
+  }
 }
 
-void encode_actor_ref(WireWriter& w, runtime::ActorCore* actor) {
-  CodecContext& ctx = require_context();
+ActorRef read_actor_ref(WireReader& r) {
+  ActorRef ref;
+  WireCodec<RefTag>::decode(r, ref.tag);
+  switch (ref.tag) {
+    case RefTag::empty:
+      return ref;
+    case RefTag::on_sender:
+      WireCodec<std::uint64_t>::decode(r, ref.id);
+      return ref;
+    case RefTag::on_node:
+      ref.node = read_bounded_string(r, kMaxRefNodeNameBytes, "node name");
+      if (ref.node.empty()) throw WireError("troupe: a handle names no node");
+      ref.host = read_bounded_string(r, kMaxRefHostBytes, "host");
+      WireCodec<std::uint16_t>::decode(r, ref.port);
+      WireCodec<std::uint64_t>::decode(r, ref.id);
+      return ref;
+  }
+  throw WireError("troupe: unknown handle encoding");
+}
+
+void PeerHandleCodec::encode(WireWriter& w, runtime::ActorCore* actor) {
   if (actor == nullptr) {
-    WireCodec<RefTag>::encode(w, RefTag::empty);
+    write_actor_ref(w, ActorRef{});
     return;
   }
   // A proxy of this node names the actor's own node, so the receiver talks to it directly. A
   // proxy of another Node object in this process is exported like a local actor: it forwards.
   auto* remote = dynamic_cast<RemoteActor*>(actor);
-  if (remote != nullptr && remote->owner() == ctx.node) {
+  if (remote != nullptr && remote->owner() == &node_) {
     const Peer& p = remote->peer();
-    WireCodec<RefTag>::encode(w, RefTag::on_node);
-    WireCodec<std::string>::encode(w, p.name);
-    WireCodec<std::string>::encode(w, p.address ? p.address->first : std::string());
-    WireCodec<std::uint16_t>::encode(w, p.address ? p.address->second : std::uint16_t{0});
-    WireCodec<std::uint64_t>::encode(w, remote->remote_id());
+    write_actor_ref(w, ActorRef{RefTag::on_node, remote->remote_id(), p.name, p.address ? p.address->first : "",
+                                p.address ? p.address->second : std::uint16_t{0}});
     return;
   }
-  WireCodec<RefTag>::encode(w, RefTag::on_sender);
-  WireCodec<std::uint64_t>::encode(w, ctx.node->export_actor(actor));
+  write_actor_ref(w, sender_ref(node_.export_actor(actor)));
 }
 
-runtime::ActorCore* decode_actor_ref(WireReader& r) {
-  CodecContext& ctx = require_context();
-  RefTag tag{};
-  WireCodec<RefTag>::decode(r, tag);
+runtime::ActorCore* PeerHandleCodec::decode(WireReader& r) {
+  ActorRef ref = read_actor_ref(r);
   runtime::ActorCore* actor = nullptr;
-  switch (tag) {
+  switch (ref.tag) {
     case RefTag::empty:
       return nullptr;
-    case RefTag::on_sender: {
-      std::uint64_t id = 0;
-      WireCodec<std::uint64_t>::decode(r, id);
-      actor = ctx.node->proxy(*ctx.peer, id);
+    case RefTag::on_sender:
+      actor = node_.proxy(peer_, ref.id);
       break;
-    }
-    case RefTag::on_node: {
-      std::string node;
-      std::string host;
-      std::uint16_t port = 0;
-      std::uint64_t id = 0;
-      WireCodec<std::string>::decode(r, node);
-      WireCodec<std::string>::decode(r, host);
-      WireCodec<std::uint16_t>::decode(r, port);
-      WireCodec<std::uint64_t>::decode(r, id);
-      if (node.empty()) throw WireError("troupe: a handle names no node");
-      if (node == ctx.node->config().name) {
-        actor = ctx.node->exported(id);
+    case RefTag::on_node:
+      if (ref.node == node_.config().name) {
+        actor = node_.exported(ref.id);
         if (actor == nullptr) throw WireError("troupe: a handle names an actor this node never exported");
       } else {
-        Peer& p = ctx.node->peer(node);
-        if (!p.address && port != 0) p.address = std::make_pair(std::move(host), port);
-        actor = ctx.node->proxy(p, id);
+        Peer& p = node_.peer(ref.node);
+        if (!p.address && ref.port != 0) p.address = std::make_pair(std::move(ref.host), ref.port);
+        actor = node_.proxy(p, ref.id);
       }
       break;
-    }
-    default:
-      throw WireError("troupe: unknown handle encoding");
   }
   actor->add_ref();  // the decoded handle's own reference
   return actor;

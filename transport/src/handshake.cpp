@@ -1,5 +1,7 @@
 #include "handshake.hpp"
 
+#include <troupe/transport/wire_type.hpp>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -11,8 +13,9 @@
 namespace troupe::transport::detail {
 namespace {
 
+// A field with its length, a little-endian u32, as the wire's lengths are (docs/wire.md).
 void append_field(std::string& out, const void* data, std::size_t size) {
-  const auto len = static_cast<std::uint32_t>(size);
+  const auto len = little_endian(static_cast<std::uint32_t>(size));
   out.append(reinterpret_cast<const char*>(&len), sizeof len);
   out.append(static_cast<const char*>(data), size);
 }

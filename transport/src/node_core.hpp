@@ -3,6 +3,7 @@
 #pragma once
 
 #include "envelope_size.hpp"
+#include "out_envelope.hpp"
 #include "peer_address.hpp"
 #include "refusal_log.hpp"
 #include "spawner.hpp"
@@ -39,20 +40,6 @@ class Connection;
 class ExportWatcher;
 class NodeTls;
 class RemoteActor;
-
-// A message on its way out, serialized on the transport thread.
-struct OutEnvelope {
-  std::uint64_t sender = 0;
-  std::uint64_t receiver = 0;
-  std::uint64_t request_id = 0;
-  std::string_view type_name;  // static storage (the declaration's)
-  std::string payload;
-  wire::Kind kind = wire::Kind::MESSAGE;
-  bool counted = false;       // by the peer's outbound limit (messages and requests): released once written
-  std::uint64_t charged = 0;  // the bytes it counts there (RemoteActor::weight), released with it
-  // On the wire (envelope_size.hpp): what it takes of the peer's byte credit and of a frame.
-  std::uint64_t wire_bytes() const noexcept { return envelope_wire_bytes(type_name.size(), payload.size()); }
-};
 
 struct OutControl {
   // Either non-zero: a credit grant (inbound_flow.hpp), nothing else below.

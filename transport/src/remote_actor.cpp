@@ -1,6 +1,6 @@
 #include "remote_actor.hpp"
 
-#include "codec_context.hpp"
+#include "handle_codec.hpp"
 
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
@@ -14,7 +14,7 @@ RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64
 }
 
 std::uint64_t RemoteActor::weight(const WireTypeInfo& info, const Envelope& env) noexcept {
-  return envelope_wire_bytes(info.name.size(), info.encoded_size(env));
+  return envelope_wire_bytes(info.name.size(), info.encoded_size(env));  // named: the most it weighs
 }
 
 runtime::Admission RemoteActor::admit(runtime::MailboxLink& message) noexcept {
@@ -102,8 +102,8 @@ void RemoteActor::serialize(Envelope* env) noexcept {
                                                : wire::Kind::RESPONSE;
     if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->export_actor(requester);
     {
-      CodecScope scope(*node_, peer_);  // handles in the message export to, or name nodes for, peer_
-      info->encode(*env, out.payload);
+      PeerHandleCodec handles(*node_, peer_);  // handles in the message export to, or name nodes for, peer_
+      info->encode(*env, out.payload, &handles);
     }
     out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
     if (out.counted) out.charged = weight(*info, *env);

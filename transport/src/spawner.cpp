@@ -21,7 +21,7 @@ void WireCodec<detail::SpawnArgs>::encode(WireWriter& w, const detail::SpawnArgs
   const detail::WireTypeInfo* info = detail::find_wire_type(a.value->type());
   if (info == nullptr) throw WireError("troupe: spawn arguments of a type not declared for the wire");
   std::string bytes;
-  info->encode(*a.value, bytes);
+  info->encode(*a.value, bytes, w.handles());  // handles among the arguments, for the same peer
   WireCodec<std::string>::encode(w, std::string(info->name));
   WireCodec<std::string>::encode(w, bytes);
 }
@@ -37,8 +37,8 @@ void WireCodec<detail::SpawnArgs>::decode(WireReader& r, detail::SpawnArgs& a) {
     return;
   }
   // Decoded here, on the transport thread, so handles among the arguments resolve.
-  a.value = detail::share_envelope(
-      info->decode(EnvelopeKind::message, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  a.value = detail::share_envelope(info->decode(
+      EnvelopeKind::message, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), r.handles()));
 }
 
 namespace detail {

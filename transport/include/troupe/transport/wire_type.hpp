@@ -15,7 +15,8 @@
 // troupe::ExitReason may also be fields; a code or kind from a newer node that this one does not
 // know decodes as Errc::unknown_code or ExitReason::Kind::error, saying which number it was.
 //
-// Fields are encoded in order, little-endian, strings and vectors with a 32-bit length; a newer
+// Fields are encoded in order, little-endian whatever the host, strings and vectors with a 32-bit
+// length (docs/wire.md specifies every byte); a newer
 // node may append fields (a decoder stops at the end of what it knows; missing trailing fields keep
 // their default value), so a message type can grow at its end without breaking older peers.
 //
@@ -25,8 +26,9 @@
 // as long as the node runs); a handle to an actor on a third node carries that node's name and
 // listen address, so the receiver dials it on first use; an empty handle stays empty. Decoding
 // gives a proxy on the receiving node, or the actor itself where it is local there; a typed handle
-// keeps its type. Handles encode and decode only on a node's transport thread (the node does so
-// when a message crosses): anywhere else their codec throws WireError.
+// keeps its type. Handles encode and decode only as a node sends or receives them: the node hands
+// the codec what it needs (WireWriter's and WireReader's HandleCodec); without it, the handle's
+// codec throws WireError.
 //
 // Cap'n Proto structs cross as they are: CapnpMessage<Schema> (capnp_message.hpp) holds one
 // message, declared with TROUPE_WIRE_CAPNP_MESSAGE, and evolves by Cap'n Proto's rules instead of
@@ -39,9 +41,11 @@
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 
+#include <bit>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -57,40 +61,97 @@ class WireError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+class WireWriter;
+class WireReader;
+
+namespace detail {
+
+// Encodes and decodes the handles in one message as it crosses between a node and one of its
+// peers (the node's transport/src/handle_codec.hpp); the fuzz target has one too. The node hands
+// it to the codec with the WireWriter or WireReader, as an argument rather than ambient state.
+class HandleCodec {
+ public:
+  virtual void encode(WireWriter& w, runtime::ActorCore* actor) = 0;  // `actor` may be null
+  virtual runtime::ActorCore* decode(WireReader& r) = 0;              // a new reference, or null
+
+ protected:
+  ~HandleCodec() = default;
+};
+
+static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big,
+              "troupe: a mixed-endian host");
+
+// An integer in the wire's byte order, little-endian, from or to the host's.
+template <std::integral T>
+constexpr T little_endian(T v) noexcept {
+  if constexpr (std::endian::native == std::endian::little || sizeof(T) == 1) {
+    return v;
+  } else {
+    auto u = static_cast<std::make_unsigned_t<T>>(v);
+    std::make_unsigned_t<T> swapped = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i, u >>= 8)
+      swapped = static_cast<decltype(swapped)>((swapped << 8) | (u & 0xff));
+    return static_cast<T>(swapped);
+  }
+}
+
+// The unsigned integer a floating-point value travels as (its IEEE 754 bits).
+template <class F>
+using FloatBits = std::conditional_t<sizeof(F) == 4, std::uint32_t, std::uint64_t>;
+
+}  // namespace detail
+
 class WireWriter {
  public:
-  explicit WireWriter(std::string& out) noexcept : out_(out) {}
+  explicit WireWriter(std::string& out, detail::HandleCodec* handles = nullptr) noexcept
+      : out_(out), handles_(handles) {}
   void bytes(const void* data, std::size_t n) { out_.append(static_cast<const char*>(data), n); }
+  template <std::integral T>
+  void integer(T v) {
+    const T wire = detail::little_endian(v);
+    bytes(&wire, sizeof wire);
+  }
   void length(std::size_t n) {
     if (n > UINT32_MAX) throw WireError("troupe: a string or vector is too long for the wire");
-    const auto len = static_cast<std::uint32_t>(n);
-    bytes(&len, sizeof len);
+    integer(static_cast<std::uint32_t>(n));
   }
+  // What encodes handles for this message; null outside a node's send.
+  detail::HandleCodec* handles() const noexcept { return handles_; }
 
  private:
   std::string& out_;
+  detail::HandleCodec* handles_;
 };
 
 class WireReader {
  public:
-  WireReader(const std::uint8_t* data, std::size_t n) noexcept : at_(data), end_(data + n) {}
+  WireReader(const std::uint8_t* data, std::size_t n, detail::HandleCodec* handles = nullptr) noexcept
+      : at_(data), end_(data + n), handles_(handles) {}
   void bytes(void* into, std::size_t n) {
     if (n > remaining()) throw WireError("troupe: payload truncated");
     std::memcpy(into, at_, n);
     at_ += n;
   }
+  template <std::integral T>
+  T integer() {
+    T wire{};
+    bytes(&wire, sizeof wire);
+    return detail::little_endian(wire);
+  }
   // A length prefix, checked against what is left (each element takes at least `min_element` bytes).
   std::size_t length(std::size_t min_element) {
-    std::uint32_t len = 0;
-    bytes(&len, sizeof len);
+    const auto len = integer<std::uint32_t>();
     if (min_element != 0 && len > remaining() / min_element) throw WireError("troupe: length beyond the payload");
     return len;
   }
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - at_); }
+  // What decodes handles for this message; null outside a node's receive.
+  detail::HandleCodec* handles() const noexcept { return handles_; }
 
  private:
   const std::uint8_t* at_;
   const std::uint8_t* end_;
+  detail::HandleCodec* handles_;
 };
 
 // How one field type is encoded; specialised below for each supported kind of type. Each codec
@@ -112,14 +173,33 @@ concept WireEncodable = requires(WireWriter& w, const T& v) {
   { WireCodec<T>::size(v) } -> std::convertible_to<std::size_t>;
 };
 
-// The most bytes a handle's reference takes (handle_codec.cpp: a tag, a node name of at most 128
-// bytes, a host name of at most 255, a port and an id, with their length prefixes).
-inline constexpr std::size_t kMaxHandleRefBytes = 1 + (4 + 128) + (4 + 255) + 2 + 8;
+// The longest node name and host name a handle's reference may carry, and the most bytes a
+// reference takes (handle_codec.hpp: a tag, the node name and host name with their length
+// prefixes, a port and an id).
+inline constexpr std::size_t kMaxRefNodeNameBytes = 128;
+inline constexpr std::size_t kMaxRefHostBytes = 255;
+inline constexpr std::size_t kMaxHandleRefBytes = 1 + (4 + kMaxRefNodeNameBytes) + (4 + kMaxRefHostBytes) + 2 + 8;
 
+// Integers little-endian, two's complement; floating-point values as their IEEE 754 bits, as
+// integers of their size.
 template <class T>
 struct WireCodec<T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>> {
-  static void encode(WireWriter& w, const T& v) { w.bytes(&v, sizeof v); }
-  static void decode(WireReader& r, T& v) { r.bytes(&v, sizeof v); }
+  static void encode(WireWriter& w, const T& v) {
+    if constexpr (std::is_integral_v<T>) {
+      w.integer(v);
+    } else {
+      static_assert(std::numeric_limits<T>::is_iec559 && (sizeof(T) == 4 || sizeof(T) == 8),
+                    "troupe: only IEEE 754 float and double travel");
+      w.integer(std::bit_cast<detail::FloatBits<T>>(v));
+    }
+  }
+  static void decode(WireReader& r, T& v) {
+    if constexpr (std::is_integral_v<T>) {
+      v = r.integer<T>();
+    } else {
+      v = std::bit_cast<T>(r.integer<detail::FloatBits<T>>());
+    }
+  }
   static constexpr std::size_t size(const T&) noexcept { return sizeof(T); }
 };
 
@@ -336,25 +416,35 @@ struct WireCodec<ExitReason> {
 };
 
 namespace detail {
-// On the transport thread, inside a node's encode or decode (handle_codec.cpp): writes a reference
-// to `actor` (may be null), and reads one back as a new reference (null for an empty handle).
-// Throw WireError outside a node's codec, or for a reference the receiving node cannot resolve.
-void encode_actor_ref(WireWriter& w, runtime::ActorCore* actor);
-runtime::ActorCore* decode_actor_ref(WireReader& r);
+// A handle's reference, written and read by the HandleCodec the node handed the writer or reader;
+// without one (outside a node's send or receive) they throw WireError, as a codec that cannot
+// resolve a reference does.
+inline HandleCodec& handle_codec_of(HandleCodec* codec) {
+  if (codec == nullptr) throw WireError("troupe: handles encode and decode only as a node sends or receives them");
+  return *codec;
+}
 }  // namespace detail
 
 template <>
 struct WireCodec<DynamicHandle> {
   static constexpr std::size_t size(const DynamicHandle&) noexcept { return kMaxHandleRefBytes; }
-  static void encode(WireWriter& w, const DynamicHandle& h) { detail::encode_actor_ref(w, h.core()); }
-  static void decode(WireReader& r, DynamicHandle& h) { h = DynamicHandle::adopt(detail::decode_actor_ref(r)); }
+  static void encode(WireWriter& w, const DynamicHandle& h) {
+    detail::handle_codec_of(w.handles()).encode(w, h.core());
+  }
+  static void decode(WireReader& r, DynamicHandle& h) {
+    h = DynamicHandle::adopt(detail::handle_codec_of(r.handles()).decode(r));
+  }
 };
 
 template <class... Sigs>
 struct WireCodec<Handle<Sigs...>> {
   static constexpr std::size_t size(const Handle<Sigs...>&) noexcept { return kMaxHandleRefBytes; }
-  static void encode(WireWriter& w, const Handle<Sigs...>& h) { detail::encode_actor_ref(w, h.core()); }
-  static void decode(WireReader& r, Handle<Sigs...>& h) { h = Handle<Sigs...>::adopt(detail::decode_actor_ref(r)); }
+  static void encode(WireWriter& w, const Handle<Sigs...>& h) {
+    detail::handle_codec_of(w.handles()).encode(w, h.core());
+  }
+  static void decode(WireReader& r, Handle<Sigs...>& h) {
+    h = Handle<Sigs...>::adopt(detail::handle_codec_of(r.handles()).decode(r));
+  }
 };
 
 namespace detail {
@@ -363,11 +453,12 @@ namespace detail {
 struct WireTypeInfo {
   std::string_view name;
   const MessageType* type;
-  void (*encode)(Envelope& env, std::string& out);
+  // Appends the payload's encoding to `out`; `handles` encodes the handles in it (null: none may).
+  void (*encode)(Envelope& env, std::string& out, HandleCodec* handles);
   // What encode() would write, at most (WireCodec's `size`); cheap: nothing is encoded.
   std::size_t (*encoded_size)(const Envelope& env) noexcept;
   // A new envelope of `kind` holding the decoded value; throws WireError.
-  Envelope* (*decode)(EnvelopeKind kind, const std::uint8_t* data, std::size_t size);
+  Envelope* (*decode)(EnvelopeKind kind, const std::uint8_t* data, std::size_t size, HandleCodec* handles);
 };
 
 // Registers `info` (idempotent: a type declared in a header seen by several files registers once).
@@ -378,8 +469,8 @@ const WireTypeInfo* find_wire_type(const MessageType* type) noexcept;
 const WireTypeInfo* find_wire_type(std::string_view name) noexcept;
 
 template <class T>
-void encode_envelope(Envelope& env, std::string& out) {
-  WireWriter w(out);
+void encode_envelope(Envelope& env, std::string& out, HandleCodec* handles) {
+  WireWriter w(out, handles);
   WireCodec<T>::encode(w, payload<T>(env));
 }
 
@@ -389,9 +480,9 @@ std::size_t encoded_envelope_size(const Envelope& env) noexcept {
 }
 
 template <class T>
-Envelope* decode_envelope(EnvelopeKind kind, const std::uint8_t* data, std::size_t size) {
+Envelope* decode_envelope(EnvelopeKind kind, const std::uint8_t* data, std::size_t size, HandleCodec* handles) {
   T value{};
-  WireReader r(data, size);
+  WireReader r(data, size, handles);
   WireCodec<T>::decode(r, value);
   return make_envelope<T>(kind, std::move(value));
 }
