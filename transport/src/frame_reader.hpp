@@ -22,7 +22,7 @@ struct FrameLimits {
 // event loop fails with "Inner node returned empty value".
 struct ReadFrame {
   kj::Own<capnp::MessageReader> message;  // null at a clean end of stream
-  bool tls_client = false;                // FrameLimits::detect_tls found a TLS record (no message)
+  bool tls_client = false;                 // FrameLimits::detect_tls found a TLS record (no message)
 };
 
 // Cuts frames from one stream. It reads as much as the stream has ready, up to its buffer, so a
