@@ -75,6 +75,7 @@ bool NodeLoop::stop() {
 
 std::vector<runtime::ActorCore*> NodeLoop::take_ready() {
   std::vector<runtime::ActorCore*> ready;
+  std::lock_guard lock(mutex_);  // late hand-overs read stopped_ under it, and leave the list alone
   for (runtime::RunLink* at = std::exchange(ready_head_, nullptr); at != nullptr;) {
     runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // the loop is gone: no other reader
     ready.push_back(static_cast<runtime::ActorCore*>(at));
