@@ -101,11 +101,16 @@ void ConnectionSet::replace_connection(Peer& p, bool restarted) {
   node_.requests().put(p, std::move(requests));
   Lookups::Waiting lookups = node_.lookups().take(p);  // those the caller gave up on are gone already
 
-  node_.liveness().node_down(p, restarted ? "it restarted" : "it connected again");  // fails and drops the rest
+  lost(p, restarted ? "it restarted" : "it connected again");  // fails and drops the rest
 
   for (OutEnvelope& e : to_spawner) p.outbox.push(std::move(e));
   node_.requests().put(p, std::move(spawner_requests));
   node_.lookups().ask_again(p, std::move(lookups));
+}
+
+void ConnectionSet::lost(Peer& p, const std::string& why) {
+  p.connection = nullptr;
+  node_.liveness().node_down(p, why);
 }
 
 void ConnectionSet::on_closed(Connection& c) {
@@ -113,7 +118,7 @@ void ConnectionSet::on_closed(Connection& c) {
   if (c.authenticated()) open_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
   Dialler& dialler = node_.dialler();
   if (p != nullptr && p->connection == &c) {
-    node_.liveness().node_down(*p, "its connection closed");
+    lost(*p, "its connection closed");
   } else if (p != nullptr && c.dialled() && c.duplicate()) {
     // The peer keeps the connection it dialled; it is on its way (or here). Nothing failed: what
     // is queued waits for it, and a dial after the backoff covers a peer that never comes.

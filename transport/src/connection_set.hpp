@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <list>
+#include <string>
 
 namespace troupe::transport::detail {
 
@@ -54,6 +55,8 @@ class ConnectionSet {
  private:
   void on_closed(Connection& connection);
   void replace_connection(Peer& peer, bool restarted);
+  // The peer's connection is gone (closed, or replaced): the peer is down (Liveness::node_down).
+  void lost(Peer& peer, const std::string& why);
 
   NodeCore& node_;
   std::list<kj::Own<Connection>> connections_;

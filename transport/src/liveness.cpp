@@ -12,7 +12,6 @@ using troupe::detail::Signal;
 
 void Liveness::node_down(Peer& p, const std::string& why) {
   node_.log().line("node '" + p.name + "' is down: " + why);
-  p.connection = nullptr;
   node_.dialler().dial_ended(p);
   p.outbox.forget_credit();  // the next connection starts from the window its peer grants it
   node_.dialler().back_off(p);

@@ -17,8 +17,9 @@ class Liveness {
  public:
   explicit Liveness(NodeCore& node) noexcept : node_(node) {}
 
-  // The peer's connection is gone: monitors get Down node_down, links the exit signal, requests
-  // Errc::node_down; handles to its actors die; queued messages are dead letters.
+  // The peer's connection is gone (ConnectionSet let go of it): monitors get Down node_down, links
+  // the exit signal, requests Errc::node_down; handles to its actors die; queued messages are
+  // dead letters; the next dial waits for the backoff.
   void node_down(Peer& peer, const std::string& why);
   // A signal that came from the peer.
   void on_signal(Peer& peer, const WireSignal& signal);

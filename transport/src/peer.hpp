@@ -27,8 +27,10 @@ struct Peer {
   const std::string name;
   // Where it listens: given (Node::add_peer), or learnt from its hello or from a handle's reference.
   std::optional<std::pair<std::string, std::uint16_t>> address;
-  Connection* connection = nullptr;  // authenticated; carries everything this node sends the peer
-  std::uint64_t incarnation = 0;     // the peer's, from its current connection (0: none yet)
+  // Kept by ConnectionSet: the authenticated connection that carries everything this node sends
+  // the peer, and the peer's run, from that connection (0: none yet).
+  Connection* connection = nullptr;
+  std::uint64_t incarnation = 0;
   DialState dial;
   Outbox outbox;
   Ties ties;
