@@ -120,9 +120,11 @@ void NodeCore::start() {
 //     in their mailboxes until the last handle goes (RemoteActor::destroy), and a request among
 //     them is answered then (Errc::dead_actor).
 //  8. Fail the lookups still waiting (Errc::node_unreachable, "node stopped").
-// Steps 5 to 8 touch what only the transport thread touched before: they come after the join.
-// The loop refuses hand-overs (1) before it is woken (2), so nothing is handed over that no one
-// would drain; and the watcher's handle goes last (7), after the ready list that may hold it.
+// Why in this order: hand-overs are refused (1) before the loop is woken (2), so whatever was
+// handed over is either drained by the loop or left on the list that step 5 empties, never lost.
+// Steps 5 to 8 touch what only the transport thread touched before, so they come after the join
+// (4). The handles of step 7 go only once nothing can use them; the watcher's is the one that
+// keeps this core alive, so the core goes with the Node rather than leak.
 void NodeCore::stop() {
   if (!loop_.stop()) return;                              // 1, 2
   if (thread_.joinable()) thread_.join();                 // 3, 4
