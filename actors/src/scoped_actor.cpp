@@ -1,5 +1,5 @@
-#include <troupe/scoped_actor.hpp>
 #include <troupe/runtime/idle_spin.hpp>
+#include <troupe/scoped_actor.hpp>
 
 #include <condition_variable>
 #include <deque>
@@ -11,7 +11,7 @@ namespace troupe::detail {
 // the mailbox empty wakes the owning thread, which consumes the mailbox directly.
 class ScopedCore final : public Context, public runtime::Executor {
  public:
-  explicit ScopedCore(System& system) : Context(system, nullptr) {
+  explicit ScopedCore(System& system) : Context(system, nullptr), spin_(system.idle_spin(), system.adaptive_spin()) {
     set_executor(this);
     layer_flags_ |= kConstructed;
   }
@@ -37,8 +37,8 @@ class ScopedCore final : public Context, public runtime::Executor {
   Envelope* wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {
     // The system's clock: steady_clock, or in deterministic mode the virtual one.
     const auto now = system().now();
-    const auto deadline = timeout >= std::chrono::hours(24 * 365) ? std::chrono::steady_clock::time_point::max()
-                                                                  : now + timeout;
+    const auto deadline =
+        timeout >= std::chrono::hours(24 * 365) ? std::chrono::steady_clock::time_point::max() : now + timeout;
     const bool deterministic = system().deterministic_seed().has_value();
     for (auto it = stash_.begin(); it != stash_.end(); ++it) {
       if (matches(**it, type, request_id)) {
@@ -47,13 +47,12 @@ class ScopedCore final : public Context, public runtime::Executor {
         return env;
       }
     }
-    const runtime::IdleSpin spin(system().idle_spin());
     for (;;) {
       auto* env = static_cast<Envelope*>(mailbox_.pop());
       // Before marking the mailbox empty (after which a push wakes us through the mutex and
       // condition variable): look a while longer, a reply is often moments away.
       if (env == nullptr && !marked_) {
-        spin.until([&] { return (env = static_cast<Envelope*>(mailbox_.pop())) != nullptr; });
+        spin_.until([&] { return (env = static_cast<Envelope*>(mailbox_.pop())) != nullptr; });
       }
       if (env != nullptr) {
         if (matches(*env, type, request_id)) return env;
@@ -136,6 +135,7 @@ class ScopedCore final : public Context, public runtime::Executor {
   // Owner thread: the mailbox is marked empty (a new mailbox starts so) and we were not woken since.
   bool marked_ = true;
   std::deque<Envelope*> stash_;
+  runtime::AdaptiveSpin spin_;  // owner thread: its looks before it sleeps, and whether they pay
   std::uint64_t last_request_id_ = 0;
   std::uint64_t last_monitor_id_ = 0;
   friend class troupe::ScopedActor;
@@ -153,8 +153,7 @@ DynamicHandle ScopedActor::handle() const noexcept { return DynamicHandle::share
 
 std::size_t ScopedActor::queued() const noexcept { return core_->queued(); }
 
-Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, Duration timeout,
-                                Envelope*& response) {
+Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, Duration timeout, Envelope*& response) {
   if (target == nullptr) {
     dispose(request);
     return Errc::dead_actor;

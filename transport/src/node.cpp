@@ -60,7 +60,8 @@ NodeCore::NodeCore(System& system, NodeConfig config)
     : system_(system),
       config_(std::move(config)),
       refusal_log_(kRefusalLogInterval, kRefusalLogAddresses),
-      incarnation_(random_incarnation()) {
+      incarnation_(random_incarnation()),
+      loop_spin_(config_.idle_spin) {
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
   if (const double bits = secret_strength_bits(config_.secret); bits < kMinSecretBits && !config_.accept_weak_secret) {
     throw std::runtime_error("troupe: the node's secret is too weak: about " + std::to_string(std::lround(bits)) +

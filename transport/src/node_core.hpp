@@ -11,6 +11,7 @@
 
 #include <troupe/exit_reason.hpp>
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/idle_spin.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/transport/node.hpp>
 
@@ -249,6 +250,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> stopping_;  // fulfilled by pump() once stopped_
   std::uint64_t wake_buffer_ = 0;
   std::uint64_t activity_count_ = 0;  // frames and drains so far (poll_while_busy looks for change)
+  runtime::AdaptiveSpin loop_spin_;   // poll_while_busy's polling, and whether it has paid lately
   bool loop_stopping_ = false;        // stop() was seen: run_events returns
   kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> activity_;  // ends run_events' sleep
   std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers_;

@@ -135,14 +135,13 @@ void NodeCore::run_events(kj::Promise<void> stopped) {
 }
 
 void NodeCore::poll_while_busy() {
-  const runtime::IdleSpin spin(config_.idle_spin);
   {
     std::lock_guard lock(mutex_);
     loop_polling_ = true;
   }
   for (;;) {
     const std::uint64_t seen = activity_count_;
-    const bool active = spin.until([&] {
+    const bool active = loop_spin_.until([&] {
       io_->waitScope.poll();  // runs what is ready and polls for I/O, without sleeping
       // Relaxed: the drain takes mutex_, which orders what was handed over (see handed_over_).
       if (!loop_stopping_ && handed_over_.exchange(false, std::memory_order_relaxed)) drain_handovers();
