@@ -5,7 +5,7 @@
 #   workload=remote-rtt unit=us troupe=43.10 caf017=259.60 ratio=6.02
 #   workload=remote-oneway unit=msgs/s troupe=4600000 caf017=216000 ratio=21.30
 #
-# Usage: bench/run-remote.sh BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS]
+# Usage: bench/run-remote.sh BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS] [--load N]
 #
 #   BUILD_DIR   CMake build directory holding bench/troupe-remote and (optionally) bench/caf-remote.
 #   WORKLOAD    remote-rtt and/or remote-oneway (default: both).
@@ -13,6 +13,9 @@
 #               median of each side is reported.
 #   --scale S   passed to both programs as SCALE (e.g. 0.1 for a quick smoke run).
 #   --timeout SECS  kill a single run after SECS seconds (default 300); it counts as failed.
+#   --load N    run N busy processes (each a shell loop that never sleeps) for the whole run, so
+#               both sides of every run share the cores with them: how each runtime fares on a busy
+#               machine. The line then says load=N. Default 0.
 #
 # ratio is caf/troupe for the round trip (us) and troupe/caf for msgs/s: higher is better for
 # troupe either way. Each program starts its own peer process. Results go to stdout, progress and
@@ -23,7 +26,7 @@ set -u -o pipefail
 all_workloads=(remote-rtt remote-oneway)
 
 usage() {
-  echo "usage: $0 BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS]" >&2
+  echo "usage: $0 BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS] [--load N]" >&2
   echo "workloads: ${all_workloads[*]}" >&2
   exit 2
 }
@@ -43,6 +46,7 @@ build_dir=""
 runs=5
 scale=""
 run_timeout=300
+load=0
 workloads=()
 while (($# > 0)); do
   case "$1" in
@@ -52,6 +56,8 @@ while (($# > 0)); do
     --scale=*) scale="${1#--scale=}"; shift ;;
     --timeout) (($# >= 2)) || usage; run_timeout="$2"; shift 2 ;;
     --timeout=*) run_timeout="${1#--timeout=}"; shift ;;
+    --load) (($# >= 2)) || usage; load="$2"; shift 2 ;;
+    --load=*) load="${1#--load=}"; shift ;;
     -h | --help) usage ;;
     -*) echo "run-remote: unknown option '$1'" >&2; usage ;;
     *)
@@ -79,6 +85,10 @@ if ! is_uint "$run_timeout" || ((run_timeout < 1)); then
   echo "run-remote: --timeout must be a positive integer, got '$run_timeout'" >&2
   exit 2
 fi
+if ! is_uint "$load"; then
+  echo "run-remote: --load must be a whole number, got '$load'" >&2
+  exit 2
+fi
 ((${#workloads[@]} > 0)) || workloads=("${all_workloads[@]}")
 
 troupe_bin="$build_dir/bench/troupe-remote"
@@ -96,8 +106,22 @@ fi
 scale_args=()
 [[ -n "$scale" ]] && scale_args=("$scale")
 tmp_err="$(mktemp "${TMPDIR:-/tmp}/run-remote.XXXXXX")"
-trap 'rm -f "$tmp_err"' EXIT
+load_pids=()
+stop_load() {
+  ((${#load_pids[@]} > 0)) && kill "${load_pids[@]}" 2> /dev/null
+  wait "${load_pids[@]}" 2> /dev/null
+  load_pids=()
+}
+trap 'stop_load; rm -f "$tmp_err"' EXIT
+trap 'exit 130' INT TERM
 failed=0
+
+# The busy processes: each spins in a shell loop until the script ends (the EXIT trap kills them).
+for ((i = 0; i < load; i++)); do
+  bash -c 'while :; do :; done' &
+  load_pids+=("$!")
+done
+((load > 0)) && echo "run-remote: $load busy processes running beside every run" >&2
 
 # run_one BIN WORKLOAD: prints the value on success, reports to stderr and returns 1 otherwise.
 run_one() {
@@ -169,7 +193,9 @@ for workload in "${workloads[@]}"; do
   [[ "$unit" == "us" ]] && fmt='%.2f'
   [[ "$troupe_med" != "n/a" ]] && troupe_med="$(awk -v x="$troupe_med" -v f="$fmt" 'BEGIN { printf f, x }')"
   [[ "$caf_med" != "n/a" ]] && caf_med="$(awk -v x="$caf_med" -v f="$fmt" 'BEGIN { printf f, x }')"
-  echo "workload=$workload unit=$unit troupe=$troupe_med caf017=$caf_med ratio=$ratio"
+  load_field=""
+  ((load > 0)) && load_field=" load=$load"
+  echo "workload=$workload unit=$unit troupe=$troupe_med caf017=$caf_med ratio=$ratio$load_field"
 done
 
 if ((failed)); then

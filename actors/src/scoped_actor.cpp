@@ -11,7 +11,7 @@ namespace troupe::detail {
 // the mailbox empty wakes the owning thread, which consumes the mailbox directly.
 class ScopedCore final : public Context, public runtime::Executor {
  public:
-  explicit ScopedCore(System& system) : Context(system, nullptr) {
+  explicit ScopedCore(System& system) : Context(system, nullptr), spin_(system.idle_spin(), system.adaptive_spin()) {
     set_executor(this);
     layer_flags_ |= kConstructed;
   }
@@ -47,13 +47,12 @@ class ScopedCore final : public Context, public runtime::Executor {
         return env;
       }
     }
-    const runtime::IdleSpin spin(system().idle_spin());
     for (;;) {
       auto* env = static_cast<Envelope*>(mailbox_.pop());
       // Before marking the mailbox empty (after which a push wakes us through the mutex and
       // condition variable): look a while longer, a reply is often moments away.
       if (env == nullptr && !marked_) {
-        spin.until([&] { return (env = static_cast<Envelope*>(mailbox_.pop())) != nullptr; });
+        spin_.until([&] { return (env = static_cast<Envelope*>(mailbox_.pop())) != nullptr; });
       }
       if (env != nullptr) {
         if (matches(*env, type, request_id)) return env;
@@ -150,6 +149,7 @@ class ScopedCore final : public Context, public runtime::Executor {
   // Owner thread: the mailbox is marked empty (a new mailbox starts so) and we were not woken since.
   bool marked_ = true;
   std::deque<Envelope*> stash_;
+  runtime::AdaptiveSpin spin_;  // owner thread: its looks before it sleeps, and whether they pay
   std::uint64_t last_request_id_ = 0;
   std::uint64_t last_monitor_id_ = 0;
   friend class troupe::ScopedActor;

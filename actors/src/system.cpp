@@ -48,6 +48,8 @@ runtime::TimerService& System::timers() noexcept { return *internals_->timers; }
 
 unsigned System::worker_count() const noexcept { return internals_->pool ? internals_->pool->worker_count() : 0; }
 
+bool System::adaptive_spin() const noexcept { return internals_->config.adaptive_spin; }
+
 std::chrono::microseconds System::idle_spin() const noexcept {
   return internals_->deterministic ? std::chrono::microseconds{0} : internals_->config.idle_spin;
 }

@@ -2,11 +2,11 @@
 #pragma once
 
 #include <troupe/registry.hpp>
-#include <troupe/system.hpp>
 #include <troupe/runtime/dedicated_thread.hpp>
 #include <troupe/runtime/deterministic_scheduler.hpp>
 #include <troupe/runtime/scheduler.hpp>
 #include <troupe/runtime/timer_service.hpp>
+#include <troupe/system.hpp>
 
 #include "live_set.hpp"
 
@@ -24,7 +24,8 @@ struct System::Internals {
       executor = deterministic.get();
       timers = std::make_unique<runtime::TimerService>(runtime::TimerService::ManualClock{});
     } else {
-      pool = std::make_unique<runtime::Scheduler>(runtime::SchedulerConfig{.workers = config.workers, .idle_spin = config.idle_spin});
+      pool = std::make_unique<runtime::Scheduler>(runtime::SchedulerConfig{
+          .workers = config.workers, .idle_spin = config.idle_spin, .adaptive_spin = config.adaptive_spin});
       executor = pool.get();
       timers = std::make_unique<runtime::TimerService>(pool.get());
     }

@@ -16,7 +16,10 @@ namespace troupe::runtime::detail {
 thread_local Worker* tls_current_worker = nullptr;
 
 Worker::Worker(Scheduler& scheduler, unsigned index)
-    : scheduler_(scheduler), index_(index), rng_(0x9e3779b9u * (index + 1)) {}
+    : scheduler_(scheduler),
+      index_(index),
+      rng_(0x9e3779b9u * (index + 1)),
+      spin_(SchedulerAccess::config(scheduler).idle_spin, SchedulerAccess::config(scheduler).adaptive_spin) {}
 
 void Worker::start() {
   thread_ = std::thread([this] { run(); });
@@ -104,7 +107,7 @@ ActorCore* Worker::spin_for_work() noexcept {
   if (!idle.try_claim_spinner()) return nullptr;
   idle.begin_search();
   ActorCore* actor = nullptr;
-  IdleSpin(SchedulerAccess::config(scheduler_).idle_spin).until([&] {
+  spin_.until([&] {
     actor = SchedulerAccess::inject(scheduler_).pop();
     if (actor == nullptr) actor = steal();
     return actor != nullptr || SchedulerAccess::stopping(scheduler_);

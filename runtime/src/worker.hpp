@@ -5,6 +5,7 @@
 #include "work_stealing_deque.hpp"
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/idle_spin.hpp>
 
 #include <cstdint>
 #include <thread>
@@ -51,6 +52,7 @@ class Worker {
   bool searching_ = false;  // counted in IdleWorkers' searchers (set when woken)
   std::uint64_t tick_ = 0;
   std::uint32_t rng_;
+  AdaptiveSpin spin_;  // this worker's spins before it parks: whether they have paid lately
   std::thread thread_;
 };
 

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <dirent.h>
+#include <sched.h>
 
 #include <atomic>
 #include <fstream>
@@ -47,7 +48,7 @@ struct Ping {
 // How often the single worker slept while it handled `count` requests with pauses between them,
 // each pause of 500 µs: well within a spinning worker's spin.
 std::uint64_t worker_sleeps_over_paced_requests(std::chrono::microseconds idle_spin, int count) {
-  troupe::System system(troupe::Config{.workers = 1, .idle_spin = idle_spin});
+  troupe::System system(troupe::Config{.workers = 1, .idle_spin = idle_spin, .adaptive_spin = false});
   auto echo = system.spawn([](troupe::Context&) { return troupe::behavior([](Ping p) { return p.n; }); });
   troupe::ScopedActor me(system);
   REQUIRE(me.request(echo, Ping{-1}).value() == -1);  // the worker has run once
@@ -101,6 +102,84 @@ TEST_SUITE("idle") {
     calls = 0;
     CHECK_FALSE(IdleSpin(std::chrono::microseconds(0)).until([&] { return ++calls, true; }));
     CHECK(calls == 0);
+  }
+
+  TEST_CASE("AdaptiveSpin: after misses in a row it sleeps through idle spells that double; a find resets it") {
+    using troupe::runtime::AdaptiveSpin;
+    // Misses only: on a loaded machine a yield may also take long, which pauses spinning by time.
+    AdaptiveSpin spin(std::chrono::microseconds(200), true, AdaptiveSpin::Clock::duration::max());
+    int looks = 0;
+    auto nothing = [&] { return ++looks, false; };
+    // Spins that find nothing, until the pause starts.
+    for (std::uint32_t i = 0; i < AdaptiveSpin::kMissesBeforePause; ++i) {
+      looks = 0;
+      CHECK_FALSE(spin.until(nothing));
+      CHECK(looks >= 2);  // it spun
+    }
+    CHECK(spin.pausing());
+    looks = 0;
+    CHECK_FALSE(spin.until(nothing));  // one idle spell slept through: not a single look
+    CHECK(looks == 0);
+    CHECK_FALSE(spin.until(nothing));  // the probe: it spins, misses, and pauses for two spells
+    CHECK(looks >= 2);
+    looks = 0;
+    CHECK_FALSE(spin.until(nothing));
+    CHECK_FALSE(spin.until(nothing));
+    CHECK(looks == 0);
+    CHECK(spin.until([&] { return ++looks, true; }));  // the next probe finds work: spinning pays again
+    CHECK(looks == 1);
+    CHECK_FALSE(spin.pausing());
+    CHECK(spin.misses_in_a_row() == 0);
+
+    SUBCASE("not adaptive: it never pauses") {
+      AdaptiveSpin plain(std::chrono::microseconds(100), false);
+      for (int i = 0; i < 10; ++i) {
+        looks = 0;
+        CHECK_FALSE(plain.until(nothing));
+        CHECK(looks >= 2);
+      }
+    }
+  }
+
+  // Pins the calling thread to one CPU; false where the process may not (then the test says so).
+  bool pin_to_cpu(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return ::sched_setaffinity(0, sizeof set, &set) == 0;
+  }
+
+  TEST_CASE("AdaptiveSpin: a yield that lands in another thread's time slice ends the spin, and spinning pauses") {
+    // A busy thread that never yields shares one CPU with the spinner: the spinner's yield gives it
+    // the CPU for a time slice, far past kContendedYield.
+    cpu_set_t saved;
+    REQUIRE(::sched_getaffinity(0, sizeof saved, &saved) == 0);
+    const int cpu = ::sched_getcpu();
+    if (!pin_to_cpu(cpu)) {
+      WARN_MESSAGE(false, "cannot pin threads to a CPU here; the contention case is not exercised");
+      return;
+    }
+    std::atomic<bool> busy_started{false};
+    std::atomic<bool> stop{false};
+    std::thread busy([&] {
+      pin_to_cpu(cpu);
+      busy_started.store(true, std::memory_order_release);  // release: pairs with the acquire below
+      while (!stop.load(std::memory_order_relaxed)) {       // relaxed: only a stop flag
+      }
+    });
+    while (!busy_started.load(std::memory_order_acquire)) std::this_thread::yield();
+    troupe::runtime::AdaptiveSpin spin(std::chrono::seconds(5));
+    const auto start = Clock::now();
+    CHECK_FALSE(spin.until([] { return false; }));  // not the 5 s budget: the first long yield ends it
+    const auto spun = Clock::now() - start;
+    CHECK(spun < 4s);
+    CHECK(spin.pausing());
+    int looks = 0;
+    CHECK_FALSE(spin.until([&] { return ++looks, true; }));  // paused: it sleeps, without looking
+    CHECK(looks == 0);
+    stop.store(true, std::memory_order_relaxed);
+    busy.join();
+    ::sched_setaffinity(0, sizeof saved, &saved);
   }
 
   TEST_CASE("a spinning worker takes work that comes within its spin without sleeping; without the spin it sleeps") {

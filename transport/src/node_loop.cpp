@@ -33,7 +33,7 @@ void NodeLoop::wake_locked() {
 }
 
 NodeLoop::NodeLoop(const NodeConfig& config, runtime::Executor& executor, NodeLog& log)
-    : config_(config), executor_(executor), errors_(log) {
+    : config_(config), executor_(executor), errors_(log), loop_spin_(config.idle_spin) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
 }
@@ -187,14 +187,13 @@ void NodeLoop::run_events(kj::Promise<void> stopped) {
 }
 
 void NodeLoop::poll_while_busy() {
-  const runtime::IdleSpin spin(config_.idle_spin);
   {
     std::lock_guard lock(mutex_);
     loop_polling_ = true;
   }
   for (;;) {
     const std::uint64_t seen = activity_count_;
-    const bool active = spin.until([&] {
+    const bool active = loop_spin_.until([&] {
       io_->waitScope.poll();  // runs what is ready and polls for I/O, without sleeping
       // Relaxed: the drain takes mutex_, which orders what was handed over (see handed_over_).
       if (!loop_stopping_ && handed_over_.exchange(false, std::memory_order_relaxed)) drain_handovers();

@@ -6,6 +6,7 @@
 #include "node_log.hpp"
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/idle_spin.hpp>
 #include <troupe/transport/node.hpp>
 
 #include <kj/async-io.h>
@@ -95,6 +96,7 @@ class NodeLoop {
   kj::Promise<void> stopped_promise_ = nullptr;              // stopping_'s other end, awaited by run()
   std::uint64_t wake_buffer_ = 0;
   std::uint64_t activity_count_ = 0;  // frames and drains so far (poll_while_busy looks for change)
+  runtime::AdaptiveSpin loop_spin_;   // poll_while_busy's polling, and whether it has paid lately
   bool loop_stopping_ = false;        // stop() was seen: run_events returns
   kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> activity_;  // ends run_events' sleep
 };

@@ -67,6 +67,10 @@ struct Config {
   // sleeps (<troupe/runtime/idle_spin.hpp>): a message that comes meanwhile needs no wake-up,
   // which saves tens of microseconds per hop where idle CPUs halt. Zero: sleep at once.
   std::chrono::microseconds idle_spin{50};
+  // Whether those spins stop where they do not pay (runtime::AdaptiveSpin: when nothing came in
+  // several spins in a row, or when a yield shows the machine oversubscribed, a sleeper is woken
+  // sooner than a spinner gets its CPU back). Off only to measure or test the spin itself.
+  bool adaptive_spin = true;
   // Called for every dead letter, on the thread that found it; keep it short and non-blocking.
   std::function<void(const DeadLetter&)> on_dead_letter{};
   // Called for every actor that stops, on the thread it stopped on. Unset: exits with an error
@@ -161,6 +165,7 @@ class System {
   runtime::TimerService::Clock::time_point now() const;
   // Config::idle_spin (zero in deterministic mode, where nothing runs while a thread waits).
   std::chrono::microseconds idle_spin() const noexcept;
+  bool adaptive_spin() const noexcept;  // Config::adaptive_spin
   // The seed of a deterministic system; nullopt for a threaded one.
   std::optional<std::uint64_t> deterministic_seed() const noexcept;
   // Stops every actor now (reason: shutdown); their unhandled messages become dead letters.

@@ -1,4 +1,4 @@
-// Spinning a short while before sleeping.
+// Spinning a short while before sleeping, and only while it pays.
 //
 // A thread that runs out of work and sleeps must be woken by whoever brings the next piece, and
 // on a virtual machine whose idle vCPUs halt, that wake-up costs tens of microseconds (measured:
@@ -8,9 +8,22 @@
 // they sleep. Between looks the spinner yields its CPU, so a spinner never keeps a runnable thread
 // of the same CPU waiting (without the yield, spinners on a 2-core machine delayed the threads
 // they were waiting for, and round trips got four times slower).
+//
+// A spin can also cost more than it saves (AdaptiveSpin):
+//   - When nothing comes within the budget, the budget's CPU time was spent for nothing. After a
+//     few such misses in a row the spinner stops spinning for a number of idle spells that
+//     doubles with each probe that misses again, as Go's scheduler gives up spinning when it
+//     keeps finding nothing.
+//   - When the machine is oversubscribed, a yield hands the CPU to a thread that does not yield
+//     back (a busy process) for a whole time slice, milliseconds. The spinner then holds the work
+//     it was waiting for back by that much, whereas a sleeper is woken the moment the work comes,
+//     with the scheduler's preference for threads that slept. A yield that took longer than
+//     kContendedYield is that sign: the spinner stops at once, sleeps, and does not spin again
+//     for a while that doubles (up to kMaxContendedPause) while the sign persists.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace troupe::runtime {
 
@@ -21,23 +34,89 @@ class IdleSpin {
   // budget: how long to keep looking; zero or less never spins.
   explicit IdleSpin(std::chrono::microseconds budget) noexcept : budget_(budget) {}
 
+  enum class Outcome : std::uint8_t {
+    found,      // found() returned true
+    timed_out,  // the budget passed
+    contended,  // a yield took longer than `contended_yield`: another thread held the CPU
+  };
+
   // Calls `found()` until it returns true (then true) or the budget has passed (then false).
   // The budget restarts from now on each call.
   template <class Found>
   bool until(Found&& found) const {
-    if (budget_.count() <= 0) return false;
+    return look(found, Clock::duration::max()) == Outcome::found;
+  }
+
+  // As until(), and also stops after a yield that took longer than `contended_yield` (after
+  // which it looks no more: the caller sleeps).
+  template <class Found>
+  Outcome look(Found&& found, Clock::duration contended_yield) const {
+    if (budget_.count() <= 0) return Outcome::timed_out;
     const auto deadline = Clock::now() + budget_;
     for (;;) {
-      if (found()) return true;
-      if (Clock::now() >= deadline) return false;
+      if (found()) return Outcome::found;
+      const auto before_yield = Clock::now();
+      if (before_yield >= deadline) return Outcome::timed_out;
       yield_cpu();
+      // Only the yield is timed: a look that takes long (a large frame to handle) is work.
+      if (Clock::now() - before_yield > contended_yield) return Outcome::contended;
     }
   }
+
+  std::chrono::microseconds budget() const noexcept { return budget_; }
 
  private:
   static void yield_cpu() noexcept;
 
   std::chrono::microseconds budget_;
+};
+
+// An IdleSpin that stops spinning where spinning does not pay (see the top of this file). One per
+// spinning site, used by one thread at a time (the caller orders hand-overs between threads).
+class AdaptiveSpin {
+ public:
+  using Clock = IdleSpin::Clock;
+
+  // Misses in a row before the spinner pauses, and the longest pause in idle spells.
+  static constexpr std::uint32_t kMissesBeforePause = 4;
+  static constexpr std::uint32_t kMaxMissPause = 64;
+  // A yield that returns later than this was a time slice of some other thread, not a look.
+  static constexpr std::chrono::microseconds kContendedYield{200};
+  static constexpr std::chrono::milliseconds kFirstContendedPause{10};
+  static constexpr std::chrono::milliseconds kMaxContendedPause{1000};
+
+  // adaptive = false: an IdleSpin that never pauses. `contended_yield`: kContendedYield, except
+  // where a test needs a spin that only misses can pause.
+  explicit AdaptiveSpin(std::chrono::microseconds budget, bool adaptive = true,
+                        Clock::duration contended_yield = kContendedYield) noexcept
+      : spin_(budget), adaptive_(adaptive), contended_yield_(contended_yield) {}
+
+  // As IdleSpin::until, or false at once while spinning is paused.
+  template <class Found>
+  bool until(Found&& found) {
+    if (spin_.budget().count() <= 0 || paused()) return false;
+    if (!adaptive_) return spin_.until(found);
+    const IdleSpin::Outcome outcome = spin_.look(found, contended_yield_);
+    record(outcome);
+    return outcome == IdleSpin::Outcome::found;
+  }
+
+  // What it has learned, for tests and traces.
+  std::uint32_t misses_in_a_row() const noexcept { return misses_; }
+  bool pausing() const noexcept { return skip_spells_ > 0 || Clock::now() < contended_until_; }
+
+ private:
+  bool paused() noexcept;
+  void record(IdleSpin::Outcome outcome) noexcept;
+
+  IdleSpin spin_;
+  bool adaptive_;
+  Clock::duration contended_yield_;
+  std::uint32_t misses_ = 0;       // spins in a row that found nothing
+  std::uint32_t skip_spells_ = 0;  // idle spells left to sleep through without spinning
+  std::uint32_t miss_pause_ = 1;   // the next pause after misses, in idle spells
+  Clock::time_point contended_until_{};
+  Clock::duration contended_pause_ = kFirstContendedPause;
 };
 
 }  // namespace troupe::runtime

@@ -16,12 +16,15 @@
 namespace troupe::runtime {
 
 struct SchedulerConfig {
-  unsigned workers = 0;          // 0: one per hardware thread
+  unsigned workers = 0;           // 0: one per hardware thread
   unsigned inject_interval = 61;  // a worker looks at the injection queue first every N turns
   unsigned lifo_limit = 3;        // consecutive turns from the LIFO slot before the deque's turn
   // How long a worker that ran out of work keeps looking before it parks (IdleSpin): a message
   // that comes within it needs no wake-up. One worker spins at a time; zero never spins.
   std::chrono::microseconds idle_spin{50};
+  // Whether that spin stops where it does not pay (AdaptiveSpin: nothing came in several spins,
+  // or the machine is oversubscribed). Off only to measure or test the spin itself.
+  bool adaptive_spin = true;
 };
 
 namespace detail {
@@ -52,8 +55,7 @@ class Scheduler final : public Executor {
   // True when every worker is parked, nothing waits in the injection queue and nothing holds.
   bool quiescent() const noexcept;
   // Blocks until quiescent() (or until `deadline`); returns quiescent().
-  bool wait_quiescent(std::chrono::steady_clock::time_point deadline =
-                          std::chrono::steady_clock::time_point::max());
+  bool wait_quiescent(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   // Stops and joins the workers. Actors still queued are not run; call when quiescent.
   void stop() noexcept;

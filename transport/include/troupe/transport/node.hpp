@@ -163,7 +163,9 @@ struct NodeConfig {
   Duration handshake_timeout = std::chrono::seconds(5);
   // How long the transport thread keeps polling after its last frame or hand-over before it
   // sleeps in the event loop (<troupe/runtime/idle_spin.hpp>): while it polls, a frame or a
-  // worker's message is taken up without a wake-up. Zero: sleep at once.
+  // worker's message is taken up without a wake-up. The polling pauses where it does not pay
+  // (runtime::AdaptiveSpin: nothing came in several polls in a row, or the machine is busy).
+  // Zero: sleep at once.
   std::chrono::microseconds idle_spin{50};
   // Called on the transport thread when the connection to a peer is lost (after the monitors,
   // links and requests that depended on it were told). Must not block.
