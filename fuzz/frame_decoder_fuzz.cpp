@@ -3,9 +3,11 @@
 // before authentication (each frame read as a hello or proof), then, over the same bytes, with the
 // limits after it (each frame handled as Connection::handle reads it: envelopes' types resolved by
 // their numbers (type_names.hpp) and their payloads decoded with the declared types' decoders
-// (envelope_decoder.hpp), handles in them read as the node reads them (handle_codec.hpp)). Any
+// (envelope_decoder.hpp), handles in them read as the node reads them (handle_codec.hpp); lookups,
+// their replies, signals and grants read by frame_codec.hpp). Any
 // kj::Exception is a refused input; a crash, a leak or undefined behaviour is a bug.
 #include "envelope_decoder.hpp"
+#include "frame_codec.hpp"
 #include "frame_reader.hpp"
 #include "handle_codec.hpp"
 #include "memory_input.hpp"
@@ -24,8 +26,8 @@ namespace {
 using namespace troupe::transport;
 using namespace troupe::transport::detail;
 
-// As connection.cpp: a handshake frame is one small segment; later frames are bounded by the
-// default NodeConfig::max_frame_bytes in at most 64 segments.
+// As connection_handshake.cpp and connection.cpp: a handshake frame is one small segment; later
+// frames are bounded by the default NodeConfig::max_frame_bytes in at most 64 segments.
 constexpr FrameLimits kHandshakeLimits{1, 1024};
 constexpr FrameLimits kSessionLimits{64, 16u << 20};  // NodeConfig::max_frame_bytes by default
 
@@ -69,19 +71,18 @@ void read_session_frame(IncomingTypeNames& names, capnp::MessageReader& frame) {
         }
       }
       return;
-    case wire::Frame::LOOKUP: {
-      auto lookup = root.getLookup();
-      (void)lookup.getLookupId();
-      const std::string name = lookup.getName();
+    case wire::Frame::LOOKUP:
+      (void)read_lookup(root.getLookup());
       return;
-    }
-    case wire::Frame::LOOKUP_REPLY: {
-      auto reply = root.getLookupReply();
-      (void)reply.getLookupId();
-      (void)reply.getFound();
-      (void)reply.getActorId();
+    case wire::Frame::LOOKUP_REPLY:
+      (void)read_lookup_reply(root.getLookupReply());
       return;
-    }
+    case wire::Frame::SIGNAL:
+      (void)read_signal(root.getSignal());
+      return;
+    case wire::Frame::GRANT:
+      (void)read_grant(root.getGrant());
+      return;
     default:
       return;
   }

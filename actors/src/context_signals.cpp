@@ -56,54 +56,55 @@ void Context::take_signals() noexcept {
 // Owner only. Bookkeeping signals change links and monitors; an exit signal may stop the actor
 // or, trapped, become an Exit message; a Down of a live monitor becomes a Down message.
 void Context::handle_signal(Envelope* env) noexcept {
-  const MessageType* type = env->type();
+  auto& s = payload<detail::Signal>(*env);
   try {
-    if (type == &message_type<detail::LinkSignal>) {
-      DynamicHandle& from = payload<detail::LinkSignal>(*env).from;
-      if (from.valid() && from.core() != this) {
-        auto& links = extras().links;
-        if (std::find(links.begin(), links.end(), from) == links.end()) links.push_back(std::move(from));
-      }
-    } else if (type == &message_type<detail::UnlinkSignal>) {
-      if (extras_ != nullptr) std::erase(extras_->links, payload<detail::UnlinkSignal>(*env).from);
-    } else if (type == &message_type<detail::MonitorSignal>) {
-      auto& m = payload<detail::MonitorSignal>(*env);
-      if (m.watcher.valid()) extras().monitors.push_back({std::move(m.watcher), m.ref});  // none: no one to tell
-    } else if (type == &message_type<detail::DemonitorSignal>) {
-      auto& d = payload<detail::DemonitorSignal>(*env);
-      if (extras_ != nullptr) {
-        std::erase_if(extras_->monitors,
-                      [&](const auto& m) { return m.watcher.core() == d.watcher && m.ref == d.ref; });
-      }
-    } else if (type == &message_type<detail::ExitSignal>) {
-      auto& e = payload<detail::ExitSignal>(*env);
-      // A link's exit after unlink (or after the link already fired) means nothing.
-      if (e.linked && (extras_ == nullptr || std::erase(extras_->links, e.exit.from) == 0)) {
-        dispose(env);
-        return;
-      }
-      if (e.untrappable) {
-        stop_with(ExitReason::kill());
-      } else if (trapping_exits()) {
-        if ((layer_flags_ & kExiting) == 0) {
-          Envelope* message = make_envelope<Exit>(EnvelopeKind::message, std::move(e.exit));
+    switch (s.kind) {
+      case detail::Signal::Kind::link:
+        if (s.from.valid() && s.from.core() != this) {
+          auto& links = extras().links;
+          if (std::find(links.begin(), links.end(), s.from) == links.end()) links.push_back(std::move(s.from));
+        }
+        break;
+      case detail::Signal::Kind::unlink:
+        if (extras_ != nullptr) std::erase(extras_->links, s.from);
+        break;
+      case detail::Signal::Kind::monitor:
+        if (s.from.valid()) extras().monitors.push_back({std::move(s.from), s.ref});  // none: no one to tell
+        break;
+      case detail::Signal::Kind::demonitor:
+        if (extras_ != nullptr) {
+          std::erase_if(extras_->monitors,
+                        [&](const auto& m) { return m.watcher.core() == s.watcher && m.ref == s.ref; });
+        }
+        break;
+      case detail::Signal::Kind::exit:
+        // A link's exit after unlink (or after the link already fired) means nothing.
+        if (s.exit_flags.linked && (extras_ == nullptr || std::erase(extras_->links, s.from) == 0)) break;
+        if (s.exit_flags.untrappable) {
+          stop_with(ExitReason::kill());
+        } else if (trapping_exits()) {
+          if ((layer_flags_ & kExiting) == 0) {
+            Envelope* message =
+                make_envelope<Exit>(EnvelopeKind::message, Exit{std::move(s.from), std::move(s.reason)});
+            dispose(env);
+            handle_message(message, true);
+            return;
+          }
+        } else if (!s.reason.is_normal()) {
+          stop_with(std::move(s.reason));
+        }
+        break;
+      case detail::Signal::Kind::down: {
+        const bool live =
+            extras_ != nullptr && std::erase_if(extras_->watching, [&](const auto& w) { return w.ref == s.ref; }) != 0;
+        if (live && (layer_flags_ & kExiting) == 0) {
+          Envelope* message =
+              make_envelope<Down>(EnvelopeKind::message, Down{std::move(s.from), std::move(s.reason), s.ref});
           dispose(env);
           handle_message(message, true);
           return;
         }
-      } else if (!e.exit.reason.is_normal()) {
-        stop_with(std::move(e.exit.reason));
-      }
-    } else if (type == &message_type<Down>) {
-      auto& d = payload<Down>(*env);
-      const bool live =
-          extras_ != nullptr && std::erase_if(extras_->watching, [&](const auto& w) { return w.ref == d.ref; }) != 0;
-      if (live && (layer_flags_ & kExiting) == 0) {
-        // The same block, now a one-way message (neither kind has a reply header).
-        env->type_and_kind =
-            (env->type_and_kind & ~std::uintptr_t{7}) | static_cast<std::uintptr_t>(EnvelopeKind::message);
-        handle_message(env, true);
-        return;
+        break;
       }
     }
   } catch (...) {  // no memory for the bookkeeping: fail rather than lose a link or monitor
@@ -119,23 +120,20 @@ void Context::propagate_exit(const ExitReason& reason) noexcept {
   auto& x = *extras_;
   for (DynamicHandle& peer : x.links) {
     try {
-      detail::send_signal(peer.core(),
-                          make_envelope<detail::ExitSignal>(EnvelopeKind::signal,
-                                                            detail::ExitSignal{Exit{self(), reason}, true, false}));
+      detail::send_signal(peer.core(), detail::Signal::link_exit(self(), reason));
     } catch (...) {  // no memory for the signal: that peer is not told
     }
   }
   for (auto& m : x.monitors) {
     try {
-      detail::send_signal(m.watcher.core(), make_envelope<Down>(EnvelopeKind::signal, Down{self(), reason, m.ref}));
+      detail::send_signal(m.watcher.core(), detail::Signal::down(self(), reason, m.ref));
     } catch (...) {
     }
   }
   for (auto& w : x.watching) {
     if (!w.target.valid()) continue;
     try {
-      detail::send_signal(w.target.core(), make_envelope<detail::DemonitorSignal>(
-                                               EnvelopeKind::signal, detail::DemonitorSignal{this, w.ref}));
+      detail::send_signal(w.target.core(), detail::Signal::demonitor(this, w.ref));
     } catch (...) {
     }
   }
@@ -156,23 +154,26 @@ ExitReason Context::exit_reason() const {
 // sends: a monitor gets its Down at once (with the kept exit reason), a link its exit signal
 // (reason noproc, as Erlang's link to a dead process). The rest means nothing now.
 void Context::dead_signal(Envelope* env) noexcept {
-  const MessageType* type = env->type();
   try {
-    if (type == &message_type<detail::MonitorSignal>) {
-      auto& m = payload<detail::MonitorSignal>(*env);
-      if (m.watcher.valid()) {
-        detail::send_signal(m.watcher.core(),
-                            make_envelope<Down>(EnvelopeKind::signal, Down{self(), exit_reason(), m.ref}));
-      }
-    } else if (type == &message_type<detail::LinkSignal>) {
-      auto& l = payload<detail::LinkSignal>(*env);
-      if (l.from.valid()) {
-        detail::send_signal(l.from.core(), make_envelope<detail::ExitSignal>(
-                                               EnvelopeKind::signal,
-                                               detail::ExitSignal{Exit{self(), ExitReason::noproc()}, true, false}));
-      }
-    }
+    detail::answer_for_gone(self(), payload<detail::Signal>(*env), exit_reason(), ExitReason::noproc());
   } catch (...) {  // no memory for the answer: the watcher is not told
+  }
+}
+
+void detail::answer_for_gone(const DynamicHandle& gone, Signal& signal, const ExitReason& down_reason,
+                             const ExitReason& link_reason) {
+  switch (signal.kind) {
+    case Signal::Kind::monitor:
+      if (signal.from.valid()) send_signal(signal.from.core(), Signal::down(gone, down_reason, signal.ref));
+      return;
+    case Signal::Kind::link:
+      if (signal.from.valid()) send_signal(signal.from.core(), Signal::link_exit(gone, link_reason));
+      return;
+    case Signal::Kind::unlink:
+    case Signal::Kind::demonitor:
+    case Signal::Kind::exit:
+    case Signal::Kind::down:
+      return;
   }
 }
 
@@ -183,13 +184,17 @@ void detail::send_signal(runtime::ActorCore* target, Envelope* signal) noexcept 
   target->flag_signal();  // after the push: see flag_signal()
 }
 
+void detail::send_signal(runtime::ActorCore* target, Signal signal) {
+  send_signal(target, make_envelope<Signal>(EnvelopeKind::signal, std::move(signal)));
+}
+
 MonitorRef Context::monitor(const DynamicHandle& target) {
   auto& x = extras();
   x.watching.reserve(x.watching.size() + 1);
   const MonitorRef ref{++x.last_monitor_id};
-  Envelope* signal = target.valid() ? static_cast<Envelope*>(make_envelope<detail::MonitorSignal>(
-                                          EnvelopeKind::signal, detail::MonitorSignal{self(), ref}))
-                                    : make_envelope<Down>(EnvelopeKind::signal, Down{{}, ExitReason::noproc(), ref});
+  Envelope* signal = make_envelope<detail::Signal>(
+      EnvelopeKind::signal,
+      target.valid() ? detail::Signal::monitor(self(), ref) : detail::Signal::down({}, ExitReason::noproc(), ref));
   x.watching.push_back({ref, target});  // cannot throw: reserved
   detail::send_signal(target.valid() ? target.core() : this, signal);
   return ref;
@@ -203,22 +208,19 @@ void Context::demonitor(MonitorRef ref) {
   DynamicHandle target = std::move(it->target);
   watching.erase(it);
   if (!target.valid()) return;
-  detail::send_signal(target.core(),
-                      make_envelope<detail::DemonitorSignal>(EnvelopeKind::signal, detail::DemonitorSignal{this, ref}));
+  detail::send_signal(target.core(), detail::Signal::demonitor(this, ref));
 }
 
 void Context::link(const DynamicHandle& target) {
   if (!target.valid()) {  // an empty handle stands for no actor: noproc, at once
-    detail::send_signal(
-        this, make_envelope<detail::ExitSignal>(EnvelopeKind::signal,
-                                                detail::ExitSignal{Exit{{}, ExitReason::noproc()}, false, false}));
+    detail::send_signal(this, detail::Signal::exit({}, ExitReason::noproc()));
     return;
   }
   if (target.core() == this) return;
   auto& links = extras().links;
   if (std::find(links.begin(), links.end(), target) != links.end()) return;
   links.reserve(links.size() + 1);
-  Envelope* signal = make_envelope<detail::LinkSignal>(EnvelopeKind::signal, detail::LinkSignal{self()});
+  Envelope* signal = make_envelope<detail::Signal>(EnvelopeKind::signal, detail::Signal::link(self()));
   links.push_back(target);  // cannot throw: reserved
   detail::send_signal(target.core(), signal);
 }
@@ -234,7 +236,7 @@ void Context::link_unstarted(Context& child) {
 
 void Context::unlink(const DynamicHandle& target) {
   if (extras_ == nullptr || !target.valid()) return;
-  Envelope* signal = make_envelope<detail::UnlinkSignal>(EnvelopeKind::signal, detail::UnlinkSignal{self()});
+  Envelope* signal = make_envelope<detail::Signal>(EnvelopeKind::signal, detail::Signal::unlink(self()));
   if (std::erase(extras_->links, target) == 0) {
     dispose(signal);
     return;
@@ -252,10 +254,7 @@ void Context::trap_exits(bool on) noexcept {
 
 void Context::exit(const DynamicHandle& target, ExitReason reason) {
   if (!target.valid()) return;
-  const bool kill = reason.kind == ExitReason::Kind::kill;
-  detail::send_signal(target.core(),
-                      make_envelope<detail::ExitSignal>(
-                          EnvelopeKind::signal, detail::ExitSignal{Exit{self(), std::move(reason)}, false, kill}));
+  detail::send_signal(target.core(), detail::Signal::exit(self(), std::move(reason)));
 }
 
 }  // namespace troupe

@@ -105,8 +105,20 @@ class ScopedCore final : public Context, public runtime::Executor {
     if (request_id != 0) {
       return kind == EnvelopeKind::response && const_cast<Envelope&>(env).reply().request_id == request_id;
     }
-    return (kind == EnvelopeKind::message || kind == EnvelopeKind::request || kind == EnvelopeKind::signal) &&
-           env.type() == type;
+    if (kind == EnvelopeKind::signal) {  // a Down travels as a signal (signals.hpp)
+      return type == &message_type<Down> && payload<Signal>(const_cast<Envelope&>(env)).kind == Signal::Kind::down;
+    }
+    return (kind == EnvelopeKind::message || kind == EnvelopeKind::request) && env.type() == type;
+  }
+
+  // What receive() reads: a matched Down signal becomes the Down message it carries (throws
+  // std::bad_alloc).
+  static Envelope* as_message(Envelope* env) {
+    if (env->kind() != EnvelopeKind::signal) return env;
+    Signal& s = payload<Signal>(*env);
+    Envelope* message = make_envelope<Down>(EnvelopeKind::message, Down{std::move(s.from), std::move(s.reason), s.ref});
+    dispose(env);
+    return message;
   }
 
   void keep(Envelope* env) {
@@ -114,10 +126,12 @@ class ScopedCore final : public Context, public runtime::Executor {
       dispose(env);  // a reply to a request that already timed out
       return;
     }
-    if (env->kind() == EnvelopeKind::signal && !env->is(message_type<Down>) &&
-        !env->is(message_type<detail::LinkSignal>) && !env->is(message_type<detail::MonitorSignal>)) {
-      dispose(env);  // exits, unlinks, demonitors: a scoped actor has no links or watchers to change
-      return;
+    if (env->kind() == EnvelopeKind::signal) {
+      const Signal::Kind kind = payload<Signal>(*env).kind;
+      if (kind != Signal::Kind::down && kind != Signal::Kind::link && kind != Signal::Kind::monitor) {
+        dispose(env);  // exits, unlinks, demonitors: a scoped actor has no links or watchers to change
+        return;
+      }
     }
     // Downs wait for receive<Down>(); links and monitors of this actor are answered when it closes.
     stash_.push_back(env);
@@ -171,16 +185,16 @@ Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, D
 MonitorRef ScopedActor::monitor(const DynamicHandle& target) {
   const MonitorRef ref{++core_->last_monitor_id_};
   if (!target.valid()) {
-    detail::send_signal(core_, make_envelope<Down>(EnvelopeKind::signal, Down{{}, ExitReason::noproc(), ref}));
+    detail::send_signal(core_, detail::Signal::down({}, ExitReason::noproc(), ref));
   } else {
-    detail::send_signal(target.core(), make_envelope<detail::MonitorSignal>(EnvelopeKind::signal,
-                                                                            detail::MonitorSignal{handle(), ref}));
+    detail::send_signal(target.core(), detail::Signal::monitor(handle(), ref));
   }
   return ref;
 }
 
 Envelope* ScopedActor::wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {
-  return core_->wait_for(type, request_id, timeout);
+  Envelope* env = core_->wait_for(type, request_id, timeout);
+  return env != nullptr ? detail::ScopedCore::as_message(env) : nullptr;
 }
 
 }  // namespace troupe

@@ -13,9 +13,10 @@ ExportWatcher::ExportWatcher(std::shared_ptr<NodeCore> node) noexcept
 runtime::TurnResult ExportWatcher::resume() noexcept {
   while (auto* link = mailbox_.pop()) {
     auto* env = static_cast<Envelope*>(link);
-    if (env->kind() == EnvelopeKind::signal && env->is(message_type<Down>)) {
-      const Down& down = payload<Down>(*env);
-      node_->unexport(down.ref.id, down.actor.core());
+    if (env->kind() == EnvelopeKind::signal) {
+      const auto& signal = payload<troupe::detail::Signal>(*env);
+      if (signal.kind == troupe::detail::Signal::Kind::down)
+        node_->exports().unexport(signal.ref.id, signal.from.core());
     }
     dispose(env);  // nothing else is meant for it
   }

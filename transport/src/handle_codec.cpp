@@ -68,7 +68,7 @@ void PeerHandleCodec::encode(WireWriter& w, runtime::ActorCore* actor) {
                                 p.address ? p.address->second : std::uint16_t{0}});
     return;
   }
-  write_actor_ref(w, sender_ref(node_.export_actor(actor)));
+  write_actor_ref(w, sender_ref(node_.exports().export_actor(actor)));
 }
 
 runtime::ActorCore* PeerHandleCodec::decode(WireReader& r) {
@@ -78,16 +78,16 @@ runtime::ActorCore* PeerHandleCodec::decode(WireReader& r) {
     case RefTag::empty:
       return nullptr;
     case RefTag::on_sender:
-      actor = node_.proxy(peer_, ref.id);
+      actor = node_.proxies().proxy(peer_, ref.id);
       break;
     case RefTag::on_node:
       if (ref.node == node_.config().name) {
-        actor = node_.exported(ref.id);
+        actor = node_.exports().exported(ref.id);
         if (actor == nullptr) throw WireError("troupe: a handle names an actor this node never exported");
       } else {
-        Peer& p = node_.peer(ref.node);
+        Peer& p = node_.peers().peer(ref.node);
         if (!p.address && ref.port != 0) p.address = std::make_pair(std::move(ref.host), ref.port);
-        actor = node_.proxy(p, ref.id);
+        actor = node_.proxies().proxy(p, ref.id);
       }
       break;
   }

@@ -11,7 +11,7 @@ InboundFlow::InboundFlow(std::weak_ptr<NodeCore> node, Peer& peer, std::uint32_t
 
 void InboundFlow::returned(std::uint32_t n, std::uint64_t bytes) noexcept {
   // Relaxed: only the counts matter; the grant task that reads them is handed over under the
-  // node's mutex (NodeCore::post), which orders it after these additions. Each count on its own
+  // node's mutex (NodeLoop::post), which orders it after these additions. Each count on its own
   // posts exactly when an addition carries it over its batch (grant() resets it below), so
   // neither can sit at a full batch without a grant on its way.
   const std::uint32_t before = returned_.fetch_add(n, std::memory_order_relaxed);
@@ -32,11 +32,8 @@ void InboundFlow::grant(NodeCore& node) {
   const std::uint32_t n = returned_.exchange(0, std::memory_order_relaxed);
   const std::uint64_t bytes = returned_bytes_.exchange(0, std::memory_order_relaxed);
   if (!live_ || (n == 0 && bytes == 0)) return;
-  OutControl credit;
-  credit.credit = n;
-  credit.credit_bytes = bytes;
-  peer_.controls.push_back(std::move(credit));
-  node.flush(peer_);
+  peer_.outbox.push(Grant{n, bytes});
+  node.dialler().flush(peer_);
 }
 
 }  // namespace troupe::transport::detail

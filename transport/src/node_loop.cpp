@@ -1,24 +1,26 @@
-// The transport thread's loop, and how other threads hand it work: remote actors with messages to
-// send (schedule) and tasks (post) go on lists under mutex_, with one coalesced eventfd wake-up
-// while the loop sleeps and none while it polls (NodeConfig::idle_spin).
-#include "export_watcher.hpp"
-#include "node_core.hpp"
+// The transport thread's loop (node_loop.hpp).
+#include "node_loop.hpp"
 
 #include <troupe/runtime/idle_spin.hpp>
 
 #include <kj/debug.h>
 
+#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace troupe::transport::detail {
 
-void NodeCore::wake_locked() {
+void NodeLoop::wake_locked() {
   if (loop_polling_) {
     handed_over_.store(true, std::memory_order_relaxed);  // relaxed: see handed_over_
     return;
@@ -30,15 +32,22 @@ void NodeCore::wake_locked() {
   [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
 }
 
-void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
-  std::unique_lock lock(mutex_);
-  if (stopped_) {
-    // A remote actor's messages stay in its mailbox, disposed when its last handle goes. The
-    // export watcher's Downs are dropped now: each holds its actor, which may hold the watcher.
-    lock.unlock();
-    if (actor == watcher_) watcher_->discard_all();
-    return;
-  }
+NodeLoop::NodeLoop(const NodeConfig& config, runtime::Executor& executor, NodeLog& log)
+    : config_(config), executor_(executor), errors_(log), loop_spin_(config.idle_spin) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("troupe: eventfd: ") + std::strerror(errno));
+}
+
+NodeLoop::~NodeLoop() { ::close(wake_fd_); }
+
+void NodeLoop::LogErrors::taskFailed(kj::Exception&& e) {
+  if (e.getType() != kj::Exception::Type::DISCONNECTED)
+    log_.line(std::string("transport task failed: ") + e.getDescription().cStr());
+}
+
+bool NodeLoop::hand_over(runtime::ActorCore* actor) noexcept {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return false;
   // The ready list holds a reference: a node-down drops the node's own one while the remote
   // actor may still be queued or running here, and its last user handle may go on any thread.
   actor->add_ref();
@@ -46,16 +55,59 @@ void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
   actor->next.store(ready_head_, std::memory_order_relaxed);
   ready_head_ = actor;
   wake_locked();
+  return true;
 }
 
-void NodeCore::post(std::function<void()> task) {
+void NodeLoop::post(std::function<void()> task) {
   std::lock_guard lock(mutex_);
   if (stopped_) return;
   posted_.push_back(std::move(task));
   wake_locked();
 }
 
-kj::Promise<void> NodeCore::pump() {
+bool NodeLoop::stop() {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return false;
+  stopped_ = true;
+  wake_locked();
+  return true;
+}
+
+std::vector<runtime::ActorCore*> NodeLoop::take_ready() {
+  std::vector<runtime::ActorCore*> ready;
+  std::lock_guard lock(mutex_);  // late hand-overs read stopped_ under it, and leave the list alone
+  for (runtime::RunLink* at = std::exchange(ready_head_, nullptr); at != nullptr;) {
+    runtime::RunLink* following = at->next.load(std::memory_order_relaxed);  // the loop is gone: no other reader
+    ready.push_back(static_cast<runtime::ActorCore*>(at));
+    at = following;
+  }
+  return ready;
+}
+
+void NodeLoop::open() {
+  io_ = kj::heap<kj::AsyncIoContext>(kj::setupAsyncIo());
+  tasks_ = kj::heap<kj::TaskSet>(errors_);
+  wake_stream_ = io_->lowLevelProvider->wrapInputFd(
+      wake_fd_, kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC | kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK);
+  auto stop = kj::newPromiseAndFulfiller<void>();
+  stopping_ = kj::mv(stop.fulfiller);
+  stopped_promise_ = kj::mv(stop.promise);
+  tasks_->add(pump());
+}
+
+void NodeLoop::run() { run_events(kj::mv(stopped_promise_)); }
+
+void NodeLoop::drop_tasks() { tasks_ = nullptr; }
+
+void NodeLoop::close() {
+  tasks_ = nullptr;
+  stopped_promise_ = nullptr;
+  stopping_ = nullptr;
+  wake_stream_ = nullptr;
+  io_ = nullptr;
+}
+
+kj::Promise<void> NodeLoop::pump() {
   // Sleeps until a hand-over writes the eventfd; reading it resets the counter.
   return wake_stream_->tryRead(&wake_buffer_, sizeof wake_buffer_, sizeof wake_buffer_).then([this](std::size_t) {
     {
@@ -68,7 +120,7 @@ kj::Promise<void> NodeCore::pump() {
   });
 }
 
-void NodeCore::drain_handovers() {
+void NodeLoop::drain_handovers() {
   runtime::RunLink* ready = nullptr;
   std::vector<std::function<void()>> posted;
   bool stopping = false;
@@ -100,12 +152,12 @@ void NodeCore::drain_handovers() {
     at = following;
   }
   for (auto it = actors.rbegin(); it != actors.rend(); ++it) {
-    if ((*it)->resume() == runtime::TurnResult::more) schedule(*it);
+    if ((*it)->resume() == runtime::TurnResult::more) executor_.schedule(*it);
     (*it)->release();  // the ready list's reference (schedule took a new one)
   }
 }
 
-void NodeCore::note_activity() {
+void NodeLoop::note_activity() {
   ++activity_count_;
   KJ_IF_MAYBE (fulfiller, activity_) {
     (*fulfiller)->fulfill();
@@ -117,7 +169,7 @@ void NodeCore::note_activity() {
 // there) until a frame or a hand-over arrives, then polls without sleeping until nothing has come
 // for NodeConfig::idle_spin. While it polls, hand-overs skip the eventfd and the loop's wake-up:
 // in a request/response exchange the next frame or reply usually comes within microseconds.
-void NodeCore::run_events(kj::Promise<void> stopped) {
+void NodeLoop::run_events(kj::Promise<void> stopped) {
   if (config_.idle_spin.count() <= 0) {  // never polls: sleep in the event loop until stopped
     stopped.wait(io_->waitScope);
     return;
@@ -134,7 +186,7 @@ void NodeCore::run_events(kj::Promise<void> stopped) {
   }
 }
 
-void NodeCore::poll_while_busy() {
+void NodeLoop::poll_while_busy() {
   {
     std::lock_guard lock(mutex_);
     loop_polling_ = true;

@@ -10,7 +10,7 @@ namespace troupe::transport::detail {
 
 RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64_t remote_id) noexcept
     : runtime::ActorCore(node.get()), node_(std::move(node)), peer_(peer), remote_id_(remote_id) {
-  set_mailbox_limit(peer.outbound_limit.get());  // before any handle to this actor exists
+  set_mailbox_limit(&peer.outbox.limit());  // before any handle to this actor exists
 }
 
 std::uint64_t RemoteActor::weight(const WireTypeInfo& info, const Envelope& env) noexcept {
@@ -22,15 +22,14 @@ runtime::Admission RemoteActor::admit(runtime::MailboxLink& message) noexcept {
   const WireTypeInfo* info = find_wire_type(env.type());
   if (info == nullptr) return refuse(env, DeadLetter::Reason::not_serializable);
   const std::uint64_t bytes = weight(*info, env);
-  // Relaxed: see Peer::max_frame_bytes.
-  if (bytes > max_envelope_bytes(peer_.max_frame_bytes.load(std::memory_order_relaxed)))
+  if (bytes > max_envelope_bytes(peer_.outbox.max_frame_bytes()))
     return refuse(env, DeadLetter::Reason::message_too_large);
   return runtime::Admission{bytes, 0};
 }
 
 runtime::Admission RemoteActor::refuse(Envelope& env, DeadLetter::Reason reason) noexcept {
-  node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-  node_->system().dead_letter(*this, env, reason);      // counted, shown to the hook, a request answered
+  NodeCounters::add(node_->counters().dead);
+  node_->system().dead_letter(*this, env, reason);  // counted, shown to the hook, a request answered
   const Errc code = reason == DeadLetter::Reason::not_serializable ? Errc::not_serializable : Errc::message_too_large;
   return runtime::Admission{0, static_cast<std::uint8_t>(code)};
 }
@@ -39,12 +38,12 @@ void RemoteActor::uncount(const Envelope& env) noexcept {
   // What deliver() counted (deliver_bounded, after admit()): one-way messages and requests.
   if (env.kind() != EnvelopeKind::message && env.kind() != EnvelopeKind::request) return;
   const WireTypeInfo* info = find_wire_type(env.type());  // never null: admit() refused those
-  peer_.outbound_limit->consumed(info != nullptr ? weight(*info, env) : 0);
+  peer_.outbox.limit().consumed(info != nullptr ? weight(*info, env) : 0);
 }
 
 runtime::TurnResult RemoteActor::resume() noexcept {
   while (auto* link = mailbox_.pop()) serialize(static_cast<Envelope*>(link));
-  if (!dead_) node_->flush(peer_);  // a dead actor's messages are gone: no reason to dial
+  if (!dead_) node_->dialler().flush(peer_);  // a dead actor's messages are gone: no reason to dial
   // A sender between its push and its link leaves pop() empty-handed: stay scheduled for it.
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
 }
@@ -55,24 +54,18 @@ void RemoteActor::serialize(Envelope* env) noexcept {
   const std::uint64_t request_id = has_reply_header(kind) ? env->reply().request_id : 0;
   try {
     if (kind == EnvelopeKind::signal) {
-      if (dead_) {
-        answer_signal_dead(env);
-      } else if (stopped_) {
-        answer_signal_stopped(env);
-      } else {
-        serialize_signal(env);
-      }
+      send_signal(payload<troupe::detail::Signal>(*env));
       dispose(env);
       return;
     }
     if (kind != EnvelopeKind::message && kind != EnvelopeKind::request && kind != EnvelopeKind::response) {
-      node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-      node_->log("dropped a " + std::string(env->type()->name) + " to a remote actor: not a message");
+      NodeCounters::add(node_->counters().dead);
+      node_->log().line("dropped a " + std::string(env->type()->name) + " to a remote actor: not a message");
       dispose(env);
       return;
     }
     if (dead_) {
-      node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+      NodeCounters::add(node_->counters().dead);
       if (requester != nullptr) {
         troupe::detail::send_response_error(requester, request_id,
                                             Error{Errc::node_down, "node '" + peer_.name + "' went down"});
@@ -83,7 +76,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     }
     const WireTypeInfo* info = find_wire_type(env->type());
     if (info == nullptr) {
-      node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+      NodeCounters::add(node_->counters().dead);
       if (requester != nullptr) {
         troupe::detail::send_response_error(
             requester, request_id,
@@ -100,20 +93,21 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     out.kind = kind == EnvelopeKind::message   ? wire::Kind::MESSAGE
                : kind == EnvelopeKind::request ? wire::Kind::REQUEST
                                                : wire::Kind::RESPONSE;
-    if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->export_actor(requester);
+    if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->exports().export_actor(requester);
     {
       PeerHandleCodec handles(*node_, peer_);  // handles in the message export to, or name nodes for, peer_
       info->encode(*env, out.payload, &handles);
     }
     out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
     if (out.counted) out.charged = weight(*info, *env);
-    peer_.envelopes.push_back(std::move(out));
+    const std::uint64_t sender = out.sender;
+    peer_.outbox.push(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
     if (kind == EnvelopeKind::request && requester != nullptr)
-      node_->track_request(peer_, out.sender, request_id, request_deadline(env->reply().timeout));
+      node_->requests().track(peer_, sender, request_id, request_deadline(env->reply().timeout));
   } catch (const std::exception& e) {
-    node_->dead.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    node_->log(std::string("could not serialize a message for a remote actor: ") + e.what());
+    NodeCounters::add(node_->counters().dead);
+    node_->log().line(std::string("could not serialize a message for a remote actor: ") + e.what());
     if (requester != nullptr) {
       troupe::detail::send_response_error(requester, request_id, Error{Errc::not_serializable, e.what()});
     }
@@ -122,106 +116,67 @@ void RemoteActor::serialize(Envelope* env) noexcept {
   dispose(env);
 }
 
-namespace {
-
-std::uint64_t ref_of(MonitorRef ref) { return ref.id; }
-
-}  // namespace
-
-// Links, monitors and exit signals from local actors, and the Downs of local actors this one
-// (a remote watcher) monitors: each becomes a wire signal, and the peer's records remember what a
-// node-down must undo.
-void RemoteActor::serialize_signal(Envelope* env) {
-  const MessageType* type = env->type();
-  OutSignal out;
-  out.to = remote_id_;
-  if (type == &message_type<troupe::detail::LinkSignal>) {
-    const DynamicHandle& from = payload<troupe::detail::LinkSignal>(*env).from;
-    if (!from.valid()) return;
-    out.kind = wire::SignalKind::LINK;
-    out.from = node_->export_actor(from.core());
-    peer_.links.emplace(remote_id_, out.from);
-  } else if (type == &message_type<troupe::detail::UnlinkSignal>) {
-    const DynamicHandle& from = payload<troupe::detail::UnlinkSignal>(*env).from;
-    if (!from.valid()) return;
-    out.kind = wire::SignalKind::UNLINK;
-    out.from = node_->export_actor(from.core());
-    peer_.links.erase({remote_id_, out.from});
-  } else if (type == &message_type<troupe::detail::MonitorSignal>) {
-    auto& m = payload<troupe::detail::MonitorSignal>(*env);
-    if (!m.watcher.valid()) return;
-    out.kind = wire::SignalKind::MONITOR;
-    out.from = node_->export_actor(m.watcher.core());
-    out.ref = ref_of(m.ref);
-    peer_.monitors.emplace(remote_id_, out.from, out.ref);
-  } else if (type == &message_type<troupe::detail::DemonitorSignal>) {
-    auto& d = payload<troupe::detail::DemonitorSignal>(*env);
-    auto exported = node_->export_ids_.find(d.watcher);
-    if (exported == node_->export_ids_.end()) return;  // it never monitored anything remote
-    out.kind = wire::SignalKind::DEMONITOR;
-    out.from = exported->second;
-    out.ref = ref_of(d.ref);
-    peer_.monitors.erase({remote_id_, out.from, out.ref});
-  } else if (type == &message_type<troupe::detail::ExitSignal>) {
-    auto& e = payload<troupe::detail::ExitSignal>(*env);
-    out.kind = wire::SignalKind::EXIT;
-    out.from = e.exit.from.valid() ? node_->id_of_stopping(e.exit.from.core()) : 0;
-    out.reason = e.exit.reason;
-    out.linked = e.linked;
-    out.untrappable = e.untrappable;
-    if (e.linked) peer_.links.erase({remote_id_, out.from});
-  } else if (type == &message_type<Down>) {
-    auto& d = payload<Down>(*env);
-    out.kind = wire::SignalKind::DOWN;
-    out.from = d.actor.valid() ? node_->id_of_stopping(d.actor.core()) : 0;
-    out.ref = ref_of(d.ref);
-    out.reason = d.reason;
-    peer_.watchers.erase({out.from, remote_id_, out.ref});
+// A signal to an actor that is gone is answered here, as its node would have answered it: for a
+// peer that went down, with node_down; for an actor the peer reported stopped, as a stopped local
+// actor answers (Context::dead_signal): a Down with its reason, an exit signal noproc.
+void RemoteActor::send_signal(troupe::detail::Signal& signal) {
+  if (dead_) {
+    const ExitReason reason = ExitReason::node_down(peer_.name);
+    troupe::detail::answer_for_gone(DynamicHandle::share(this), signal, reason, reason);
+  } else if (stopped_) {
+    troupe::detail::answer_for_gone(DynamicHandle::share(this), signal, *stopped_, ExitReason::noproc());
   } else {
-    return;
-  }
-  peer_.signals.push_back(std::move(out));
-}
-
-// A signal to an actor of a peer that went down: answered here, as its node would have.
-void RemoteActor::answer_signal_dead(Envelope* env) {
-  const MessageType* type = env->type();
-  const ExitReason reason = ExitReason::node_down(peer_.name);
-  if (type == &message_type<troupe::detail::MonitorSignal>) {
-    auto& m = payload<troupe::detail::MonitorSignal>(*env);
-    if (!m.watcher.valid()) return;
-    troupe::detail::send_signal(
-        m.watcher.core(), make_envelope<Down>(EnvelopeKind::signal, Down{DynamicHandle::share(this), reason, m.ref}));
-  } else if (type == &message_type<troupe::detail::LinkSignal>) {
-    auto& l = payload<troupe::detail::LinkSignal>(*env);
-    if (!l.from.valid()) return;
-    troupe::detail::send_signal(
-        l.from.core(),
-        make_envelope<troupe::detail::ExitSignal>(
-            EnvelopeKind::signal, troupe::detail::ExitSignal{Exit{DynamicHandle::share(this), reason}, true, false}));
+    to_wire(signal);
   }
 }
 
-// A monitor or link of an actor the peer reported stopped: answered as a stopped local actor
-// answers (Context::dead_signal): a Down with its reason, an exit signal noproc.
-void RemoteActor::answer_signal_stopped(Envelope* env) {
-  const MessageType* type = env->type();
-  if (type == &message_type<troupe::detail::MonitorSignal>) {
-    auto& m = payload<troupe::detail::MonitorSignal>(*env);
-    if (!m.watcher.valid()) return;
-    troupe::detail::send_signal(
-        m.watcher.core(),
-        make_envelope<Down>(EnvelopeKind::signal, Down{DynamicHandle::share(this), *stopped_, m.ref}));
-  } else if (type == &message_type<troupe::detail::LinkSignal>) {
-    auto& l = payload<troupe::detail::LinkSignal>(*env);
-    if (!l.from.valid()) return;
-    troupe::detail::send_signal(
-        l.from.core(),
-        make_envelope<troupe::detail::ExitSignal>(
-            EnvelopeKind::signal,
-            troupe::detail::ExitSignal{Exit{DynamicHandle::share(this), ExitReason::noproc()}, true, false}));
+// The one switch of the sending side: links, monitors and exit signals from local actors, and
+// the Downs of local actors this one (a remote watcher) monitors, each become a wire signal, and
+// the peer's ties remember what a node-down must undo.
+void RemoteActor::to_wire(troupe::detail::Signal& signal) {
+  using Kind = troupe::detail::Signal::Kind;
+  Exports& exports = node_->exports();
+  Ties& ties = peer_.ties;
+  WireSignal out;
+  out.kind = signal.kind;
+  out.to = remote_id_;
+  out.ref = signal.ref.id;
+  switch (signal.kind) {
+    case Kind::link:
+      if (!signal.from.valid()) return;
+      out.from = exports.export_actor(signal.from.core());
+      ties.link(remote_id_, out.from);
+      break;
+    case Kind::unlink:
+      if (!signal.from.valid()) return;
+      out.from = exports.export_actor(signal.from.core());
+      ties.unlink(remote_id_, out.from);
+      break;
+    case Kind::monitor:
+      if (!signal.from.valid()) return;
+      out.from = exports.export_actor(signal.from.core());
+      ties.monitor(remote_id_, out.from, out.ref);
+      break;
+    case Kind::demonitor: {
+      const std::optional<std::uint64_t> watcher = exports.id_of(signal.watcher);
+      if (!watcher) return;  // it never monitored anything remote
+      out.from = *watcher;
+      ties.demonitor(remote_id_, out.from, out.ref);
+      break;
+    }
+    case Kind::exit:
+      out.from = signal.from.valid() ? exports.id_of_stopping(signal.from.core()) : 0;
+      out.reason = signal.reason;
+      out.exit_flags = signal.exit_flags;
+      if (signal.exit_flags.linked) ties.unlink(remote_id_, out.from);
+      break;
+    case Kind::down:
+      out.from = signal.from.valid() ? exports.id_of_stopping(signal.from.core()) : 0;
+      out.reason = signal.reason;
+      ties.unwatch(out.from, remote_id_, out.ref);
+      break;
   }
-  // Other signals (unlink, demonitor, exit, the Downs of local actors it watched) mean nothing now.
+  peer_.outbox.push(std::move(out));
 }
 
 void RemoteActor::destroy() noexcept {

@@ -11,6 +11,7 @@
 #include "node_core.hpp"
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/signals.hpp>
 #include <troupe/system.hpp>
 #include <troupe/transport/wire_type.hpp>
 
@@ -48,15 +49,16 @@ class RemoteActor final : public runtime::ActorCore {
   // Messages never sent (the node stopped first) are dead letters: requests get dead_actor.
   void destroy() noexcept override;
   void serialize(Envelope* env) noexcept;
-  void serialize_signal(Envelope* env);
-  void answer_signal_dead(Envelope* env);
+  // A signal from a local actor to this one: answered here if this actor is gone, else put on the
+  // wire (to_wire).
+  void send_signal(troupe::detail::Signal& signal);
+  void to_wire(troupe::detail::Signal& signal);
   // A counted message that will not reach the wire leaves the outbound count.
   void uncount(const Envelope& env) noexcept;
   // What a message or request of a declared type counts against the outbound bytes, and takes
   // of a frame at most: its envelope with the payload's encoded size (wire_type.hpp's `size`).
   static std::uint64_t weight(const WireTypeInfo& info, const Envelope& env) noexcept;
   runtime::Admission refuse(Envelope& env, DeadLetter::Reason reason) noexcept;
-  void answer_signal_stopped(Envelope* env);
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;

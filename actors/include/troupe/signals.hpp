@@ -11,6 +11,7 @@
 #include <troupe/handle.hpp>
 
 #include <cstdint>
+#include <utility>
 
 namespace troupe {
 
@@ -38,30 +39,80 @@ struct Exit {
 
 namespace detail {
 
-// The signals themselves (EnvelopeKind::signal; the payload type says which). Internal.
-struct LinkSignal {
-  DynamicHandle from;  // link me
+// One signal between actors (EnvelopeKind::signal, payload Signal): a link, an unlink, a
+// monitor, a demonitor, an exit signal or a Down. Its kinds are the wire's (transport's
+// wire::SignalKind), one for one, so a signal crosses nodes as it is. Internal: built by the
+// named factories below, which say what each field means for each kind.
+struct Signal {
+  enum class Kind : std::uint8_t { link, unlink, monitor, demonitor, exit, down };
+  // Why an exit signal was sent, by name rather than position.
+  struct ExitFlags {
+    bool linked = false;       // because of a link: ignored if the receiver unlinked meanwhile
+    bool untrappable = false;  // self.exit(h, ExitReason::kill)
+  };
+
+  Kind kind = Kind::link;
+  // link, unlink: the actor that links or unlinks; monitor: the watcher (send it a Down with
+  // `ref` on stopping); exit: the sender (empty for a link to an empty handle); down: the actor
+  // that stopped.
+  DynamicHandle from;
+  runtime::ActorCore* watcher = nullptr;  // demonitor: the watcher; identity only, never dereferenced
+  MonitorRef ref;                         // monitor, demonitor, down
+  ExitReason reason;                      // exit, down
+  ExitFlags exit_flags;                   // exit
+
+  static Signal link(DynamicHandle from) { return Signal(Kind::link, std::move(from)); }
+  static Signal unlink(DynamicHandle from) { return Signal(Kind::unlink, std::move(from)); }
+  static Signal monitor(DynamicHandle watcher, MonitorRef ref) {
+    Signal s(Kind::monitor, std::move(watcher));
+    s.ref = ref;
+    return s;
+  }
+  static Signal demonitor(runtime::ActorCore* watcher, MonitorRef ref) {
+    Signal s(Kind::demonitor, DynamicHandle());
+    s.watcher = watcher;
+    s.ref = ref;
+    return s;
+  }
+  // An exit signal with its flags as stated (one that came from another node says them).
+  static Signal exit(DynamicHandle from, ExitReason reason, ExitFlags flags) {
+    Signal s(Kind::exit, std::move(from));
+    s.reason = std::move(reason);
+    s.exit_flags = flags;
+    return s;
+  }
+  // self.exit(h, reason): untrappable when the reason is kill.
+  static Signal exit(DynamicHandle from, ExitReason reason) {
+    const bool kill = reason.kind == ExitReason::Kind::kill;
+    return exit(std::move(from), std::move(reason), ExitFlags{.linked = false, .untrappable = kill});
+  }
+  // The exit signal of a linked actor that stopped with `reason` (or of a link answered for an
+  // actor that is gone).
+  static Signal link_exit(DynamicHandle from, ExitReason reason) {
+    return exit(std::move(from), std::move(reason), ExitFlags{.linked = true, .untrappable = false});
+  }
+  static Signal down(DynamicHandle actor, ExitReason reason, MonitorRef ref) {
+    Signal s(Kind::down, std::move(actor));
+    s.reason = std::move(reason);
+    s.ref = ref;
+    return s;
+  }
+
+ private:
+  Signal(Kind k, DynamicHandle f) : kind(k), from(std::move(f)) {}
 };
-struct UnlinkSignal {
-  DynamicHandle from;  // unlink me
-};
-struct MonitorSignal {
-  DynamicHandle watcher;  // send a Down with `ref` to `watcher` when you stop
-  MonitorRef ref;
-};
-struct DemonitorSignal {
-  runtime::ActorCore* watcher;  // identity only, never dereferenced
-  MonitorRef ref;
-};
-struct ExitSignal {
-  Exit exit;
-  bool linked;       // sent because of a link: ignored if the receiver unlinked meanwhile
-  bool untrappable;  // self.exit(h, ExitReason::kill)
-};
-// A Down travels as a signal with payload Down (checked against the watcher's monitors).
 
 // Pushes a signal envelope and flags it, so the receiver handles it before queued messages.
 void send_signal(runtime::ActorCore* target, Envelope* signal) noexcept;
+// Makes the envelope of `signal` (throws std::bad_alloc) and sends it as above.
+void send_signal(runtime::ActorCore* target, Signal signal);
+
+// A link or monitor taken of `gone`, an actor that has stopped (or can no longer be reached), is
+// answered at once, as a live actor would have answered on stopping: a monitor gets a Down with
+// `down_reason`, a link the exit signal `link_reason`. Other signals mean nothing now. Throws
+// std::bad_alloc (no memory for the answer).
+void answer_for_gone(const DynamicHandle& gone, Signal& signal, const ExitReason& down_reason,
+                     const ExitReason& link_reason);
 
 }  // namespace detail
 }  // namespace troupe

@@ -1,0 +1,31 @@
+// A node's side of liveness across nodes: what a node-down undoes (monitors, links, pending
+// requests, handles to the peer's actors), and the link/monitor/exit/down signals a peer sends,
+// turned into local effects. (Each connection's heartbeats: heartbeat.hpp. Signals on their way
+// out: RemoteActor.) Transport thread only.
+#pragma once
+
+#include "wire_signal.hpp"
+
+#include <string>
+
+namespace troupe::transport::detail {
+
+class NodeCore;
+struct Peer;
+
+class Liveness {
+ public:
+  explicit Liveness(NodeCore& node) noexcept : node_(node) {}
+
+  // The peer's connection is gone (ConnectionSet let go of it): monitors get Down node_down, links
+  // the exit signal, requests Errc::node_down; handles to its actors die; queued messages are
+  // dead letters; the next dial waits for the backoff.
+  void node_down(Peer& peer, const std::string& why);
+  // A signal that came from the peer.
+  void on_signal(Peer& peer, const WireSignal& signal);
+
+ private:
+  NodeCore& node_;
+};
+
+}  // namespace troupe::transport::detail

@@ -1,0 +1,51 @@
+#include "outbox.hpp"
+
+#include <utility>
+
+namespace troupe::transport::detail {
+
+Outbox::Outbox(const NodeConfig& config)
+    // Until a connection says otherwise, the peer is taken to accept what this node accepts.
+    : max_frame_bytes_(config.max_frame_bytes),
+      limit_(config.max_outbound_queue, config.outbound_overflow, config.max_outbound_bytes) {}
+
+std::optional<Control> Outbox::take_control() {
+  if (controls_.empty()) return std::nullopt;
+  Control first = std::move(controls_.front());
+  controls_.pop_front();
+  return first;
+}
+
+std::optional<WireSignal> Outbox::take_signal() {
+  if (signals_.empty()) return std::nullopt;
+  WireSignal first = std::move(signals_.front());
+  signals_.pop_front();
+  return first;
+}
+
+std::deque<OutEnvelope> Outbox::clear() {
+  controls_.clear();
+  signals_.clear();
+  return std::exchange(envelopes_, {});
+}
+
+void Outbox::granted(std::uint32_t envelopes, std::uint64_t bytes) noexcept {
+  credit_ += envelopes;
+  credit_bytes_ += bytes;
+}
+
+void Outbox::written(std::size_t n, std::uint64_t bytes) noexcept {
+  credit_ -= n;
+  credit_bytes_ -= bytes;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (envelopes_[i].counted) limit_.consumed(envelopes_[i].charged);
+  }
+  envelopes_.erase(envelopes_.begin(), envelopes_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void Outbox::forget_credit() noexcept {
+  credit_ = 0;
+  credit_bytes_ = 0;
+}
+
+}  // namespace troupe::transport::detail

@@ -1,0 +1,88 @@
+// What this node holds for one peer until its connection's writer takes it: controls first (credit
+// grants, lookups and their replies), then signals, then envelopes as far as the peer's credit
+// (inbound_flow.hpp is the other side) allows. It also bounds the messages held for the peer
+// (NodeConfig::max_outbound_queue, max_outbound_bytes) and knows the largest frame the peer takes.
+#pragma once
+
+#include "out_envelope.hpp"
+#include "wire_signal.hpp"
+
+#include <troupe/runtime/mailbox_limit.hpp>
+#include <troupe/transport/node.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace troupe::transport::detail {
+
+// Credit for what the peer may send this node (a frame Grant).
+struct Grant {
+  std::uint32_t envelopes;
+  std::uint64_t bytes;
+};
+// Node::whereis: which actor the peer has registered under `name`.
+struct Lookup {
+  std::uint64_t id;
+  std::string name;
+};
+// The answer to the peer's Lookup `id`.
+struct LookupReply {
+  std::uint64_t id;
+  bool found;
+  std::uint64_t actor_id;  // this node's export id, when found
+};
+using Control = std::variant<Grant, Lookup, LookupReply>;
+
+class Outbox {
+ public:
+  explicit Outbox(const NodeConfig& config);
+
+  // Transport thread, unless marked.
+  void push(Control control) { controls_.push_back(std::move(control)); }
+  void push_first(Control control) { controls_.push_front(std::move(control)); }
+  std::optional<Control> take_control();
+  void push(WireSignal signal) { signals_.push_back(std::move(signal)); }
+  std::optional<WireSignal> take_signal();
+  void push(OutEnvelope envelope) { envelopes_.push_back(std::move(envelope)); }
+  // In send order; the writer plans its frames from the front (envelope_frame.hpp).
+  std::deque<OutEnvelope>& envelopes() noexcept { return envelopes_; }
+  // Drops the controls and signals (the peer cannot be reached; they mean nothing to a next
+  // connection) and hands over the envelopes, for the caller to drop or keep.
+  std::deque<OutEnvelope> clear();
+
+  // Credit: envelopes and bytes (OutEnvelope::wire_bytes) the peer has granted and not yet been sent.
+  void granted(std::uint32_t envelopes, std::uint64_t bytes) noexcept;
+  std::uint64_t credit() const noexcept { return credit_; }
+  std::uint64_t credit_bytes() const noexcept { return credit_bytes_; }
+  // The first `n` envelopes went out in a frame, taking `bytes` of the credit: they leave the
+  // queue and the outbound bound.
+  void written(std::size_t n, std::uint64_t bytes) noexcept;
+  // The connection is gone: the next one starts from the window its peer grants it.
+  void forget_credit() noexcept;
+
+  // Bounds the messages this node holds for the peer: every remote actor of the peer counts its
+  // sends here, until they are written or dropped. Shared by those actors, which borrow it
+  // (RemoteActor); made with the peer, which outlives them. Any thread.
+  runtime::MailboxLimit& limit() noexcept { return limit_; }
+  // The largest frame the peer accepts: what its hello stated, or this node's own limit until a
+  // connection tells. Written by the transport thread; read by any sender (RemoteActor::admit),
+  // relaxed: a stale value only moves a refusal from the send to the transport thread.
+  std::uint64_t max_frame_bytes() const noexcept { return max_frame_bytes_.load(std::memory_order_relaxed); }
+  void set_max_frame_bytes(std::uint64_t bytes) noexcept { max_frame_bytes_.store(bytes, std::memory_order_relaxed); }
+
+ private:
+  std::deque<Control> controls_;
+  std::deque<WireSignal> signals_;
+  std::deque<OutEnvelope> envelopes_;
+  std::uint64_t credit_ = 0;
+  std::uint64_t credit_bytes_ = 0;
+  std::atomic<std::uint64_t> max_frame_bytes_;
+  runtime::MailboxLimit limit_;
+};
+
+}  // namespace troupe::transport::detail
