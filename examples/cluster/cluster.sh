@@ -45,6 +45,9 @@ trap cleanup EXIT
 start_node() {
   local name="$1"
   shift
+  # The log exists before the node starts: the loop below may read it before the background
+  # shell has opened it for the node's output.
+  : > "$work/$name.log"
   "$node_program" --name "$name" --listen 127.0.0.1:0 --secret-file "$work/secret" "$@" > "$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
