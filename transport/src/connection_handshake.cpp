@@ -169,16 +169,10 @@ kj::Promise<void> ConnectionHandshake::dialer_handshake() {
         auto root = frame->getRoot<wire::Frame>();
         if (!root.isHello()) refuse("it sent an unexpected frame before authenticating (not its hello)");
         auto hello = root.getHello();
-        if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
-          refuse("it speaks protocol version " + std::to_string(hello.getProtocolVersion()) + ", this node version " +
-                 std::to_string(wire::PROTOCOL_VERSION));
-        }
-        peer_max_frame_ = hello.getMaxFrameBytes();
+        check_version(hello);
         const std::string_view listener_name(hello.getNodeName().cStr(), hello.getNodeName().size());
         if (listener_name != peer_->name) refuse("it answered as node '" + printable(listener_name) + "'");
-        if (hello.getNonce().size() != Nonce{}.size()) refuse("its hello has a nonce of the wrong size");
-        Nonce theirs{};
-        std::copy(hello.getNonce().begin(), hello.getNonce().end(), theirs.begin());
+        const Nonce theirs = nonce_of(hello);
         const Mac mac =
             handshake_mac(node_.config().secret, Role::dialer, node_.config().name, peer_->name, mine, theirs);
         proof_sent_ = true;
@@ -195,6 +189,21 @@ kj::Promise<void> ConnectionHandshake::dialer_handshake() {
       });
 }
 
+void ConnectionHandshake::check_version(wire::Hello::Reader hello) {
+  if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
+    refuse("it speaks protocol version " + std::to_string(hello.getProtocolVersion()) + ", this node version " +
+           std::to_string(wire::PROTOCOL_VERSION));
+  }
+  peer_max_frame_ = hello.getMaxFrameBytes();
+}
+
+Nonce ConnectionHandshake::nonce_of(wire::Hello::Reader hello) {
+  if (hello.getNonce().size() != Nonce{}.size()) refuse("its hello has a nonce of the wrong size");
+  Nonce nonce{};
+  std::copy(hello.getNonce().begin(), hello.getNonce().end(), nonce.begin());
+  return nonce;
+}
+
 // The listener says nothing that depends on the secret until the dialer's proof matched.
 kj::Promise<void> ConnectionHandshake::listener_handshake() {
   FrameLimits first_limits = kHandshakeLimits;
@@ -203,17 +212,11 @@ kj::Promise<void> ConnectionHandshake::listener_handshake() {
     auto root = frame->getRoot<wire::Frame>();
     if (!root.isHello()) refuse("it sent an unexpected frame before authenticating (not a hello)");
     auto hello = root.getHello();
-    if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
-      refuse("it speaks protocol version " + std::to_string(hello.getProtocolVersion()) + ", this node version " +
-             std::to_string(wire::PROTOCOL_VERSION));
-    }
-    peer_max_frame_ = hello.getMaxFrameBytes();
+    check_version(hello);
     std::string dialer_name = hello.getNodeName();
     if (dialer_name.empty() || dialer_name.size() > kMaxNodeName) refuse("its hello has no valid node name");
     if (dialer_name == node_.config().name) refuse("duplicate node name: it claims this node's own name");
-    if (hello.getNonce().size() != Nonce{}.size()) refuse("its hello has a nonce of the wrong size");
-    Nonce theirs{};
-    std::copy(hello.getNonce().begin(), hello.getNonce().end(), theirs.begin());
+    const Nonce theirs = nonce_of(hello);
     const Nonce mine = make_nonce();
     const std::string listen_host = advertised_host(node_.config(), local_host_);
     auto reply =

@@ -9,6 +9,7 @@
 #include "frame_reader.hpp"
 #include "handshake.hpp"
 #include "peer_address.hpp"
+#include "wire.capnp.h"
 
 #include <capnp/message.h>
 #include <kj/async.h>
@@ -53,6 +54,10 @@ class ConnectionHandshake {
   kj::Promise<kj::Own<capnp::MessageReader>> next_frame(FrameLimits limits);
   // Fails the handshake: `why`, in plain words, is what the node logs about the peer.
   [[noreturn]] void refuse(std::string why);
+  // What both sides check alike in the other's hello: its protocol version (refused unless this
+  // node's; its frame limit is recorded), and its nonce (refused unless of a nonce's size).
+  void check_version(wire::Hello::Reader hello);
+  Nonce nonce_of(wire::Hello::Reader hello);
   // What a refused handshake rejected with: counted and logged once, unless it was the second
   // connection of a pair that dialled each other at once (duplicate_).
   kj::Promise<void> not_authenticated(kj::Exception&& e);
