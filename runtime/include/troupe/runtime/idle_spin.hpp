@@ -52,14 +52,18 @@ class IdleSpin {
   template <class Found>
   Outcome look(Found&& found, Clock::duration contended_yield) const {
     if (budget_.count() <= 0) return Outcome::timed_out;
-    const auto deadline = Clock::now() + budget_;
+    auto now = Clock::now();
+    const auto deadline = now + budget_;
     for (;;) {
       if (found()) return Outcome::found;
-      const auto before_yield = Clock::now();
-      if (before_yield >= deadline) return Outcome::timed_out;
+      // One clock read a look, as a plain spin needs anyway: the time since the last read is one
+      // yield and one look that found nothing, which is cheap (a look that does long work, such
+      // as handling a large frame, finds something and has returned above).
+      const auto last = now;
+      now = Clock::now();
+      if (now >= deadline) return Outcome::timed_out;
+      if (now - last > contended_yield) return Outcome::contended;
       yield_cpu();
-      // Only the yield is timed: a look that takes long (a large frame to handle) is work.
-      if (Clock::now() - before_yield > contended_yield) return Outcome::contended;
     }
   }
 
