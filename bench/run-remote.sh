@@ -17,6 +17,10 @@
 #               both sides of every run share the cores with them: how each runtime fares on a busy
 #               machine. The line then says load=N. Default 0.
 #
+# The remote-rtt line also carries floor=US: the median round trip of bench/wakeup-floor, two
+# processes blocked in read() on a loopback socket with no runtime at all, run alongside: the
+# least a design whose waiting threads sleep could reach on this machine at this moment.
+#
 # ratio is caf/troupe for the round trip (us) and troupe/caf for msgs/s: higher is better for
 # troupe either way. Each program starts its own peer process. Results go to stdout, progress and
 # errors to stderr; any failed run makes the script exit with status 1 after all workloads.
@@ -35,6 +39,7 @@ expected_unit() {
   case "$1" in
     remote-rtt) echo "us" ;;
     remote-oneway) echo "msgs/s" ;;
+    wakeup-floor) echo "us" ;;
     *) return 1 ;;
   esac
 }
@@ -92,6 +97,7 @@ fi
 ((${#workloads[@]} > 0)) || workloads=("${all_workloads[@]}")
 
 troupe_bin="$build_dir/bench/troupe-remote"
+floor_bin="$build_dir/bench/wakeup-floor"
 caf_bin="$build_dir/bench/caf-remote"
 if [[ ! -x "$troupe_bin" ]]; then
   echo "run-remote: $troupe_bin not found or not executable" >&2
@@ -162,7 +168,16 @@ for workload in "${workloads[@]}"; do
   unit="$(expected_unit "$workload")"
   troupe_vals=()
   caf_vals=()
+  floor_vals=()
   for ((r = 1; r <= runs; r++)); do
+    if [[ "$workload" == remote-rtt && -x "$floor_bin" ]]; then
+      if v="$(run_one "$floor_bin" wakeup-floor)"; then
+        floor_vals+=("$v")
+        echo "[$workload] run $r/$runs floor: $v $unit" >&2
+      else
+        failed=1
+      fi
+    fi
     if v="$(run_one "$troupe_bin" "$workload")"; then
       troupe_vals+=("$v")
       echo "[$workload] run $r/$runs troupe: $v $unit" >&2
@@ -195,7 +210,9 @@ for workload in "${workloads[@]}"; do
   [[ "$caf_med" != "n/a" ]] && caf_med="$(awk -v x="$caf_med" -v f="$fmt" 'BEGIN { printf f, x }')"
   load_field=""
   ((load > 0)) && load_field=" load=$load"
-  echo "workload=$workload unit=$unit troupe=$troupe_med caf017=$caf_med ratio=$ratio$load_field"
+  floor_field=""
+  ((${#floor_vals[@]} > 0)) && floor_field=" floor=$(awk -v x="$(median "${floor_vals[@]}")" 'BEGIN { printf "%.2f", x }')"
+  echo "workload=$workload unit=$unit troupe=$troupe_med caf017=$caf_med ratio=$ratio$load_field$floor_field"
 done
 
 if ((failed)); then

@@ -1,5 +1,7 @@
 #include <troupe/runtime/idle_spin.hpp>
 
+#include "machine_load.hpp"
+
 #include <sched.h>
 
 #include <algorithm>
@@ -14,8 +16,21 @@ bool AdaptiveSpin::paused() noexcept {
     --skip_spells_;
     return true;
   }
+  if (watch_machine_ && detail::machine_oversubscribed()) return true;
   // Reading the clock costs far less than the spin it may save; a pause past is simply over.
   return contended_until_ != Clock::time_point{} && Clock::now() < contended_until_;
+}
+
+AdaptiveSpin::SpinMark::SpinMark(bool counted) noexcept : slot_(nullptr) {
+  detail::SpinningBoard* board = counted ? detail::process_spinning_board() : nullptr;
+  if (board == nullptr) return;
+  slot_ = &board->slot();
+  // Relaxed: a count read as a hint (machine_load.hpp).
+  board->slot().spinning.fetch_add(1, std::memory_order_relaxed);
+}
+
+AdaptiveSpin::SpinMark::~SpinMark() {
+  if (slot_ != nullptr) static_cast<detail::SpinningBoard::Slot*>(slot_)->spinning.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void AdaptiveSpin::record(IdleSpin::Outcome outcome) noexcept {

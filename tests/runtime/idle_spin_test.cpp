@@ -106,8 +106,9 @@ TEST_SUITE("idle") {
 
   TEST_CASE("AdaptiveSpin: after misses in a row it sleeps through idle spells that double; a find resets it") {
     using troupe::runtime::AdaptiveSpin;
-    // Misses only: on a loaded machine a yield may also take long, which pauses spinning by time.
-    AdaptiveSpin spin(std::chrono::microseconds(200), true, AdaptiveSpin::Clock::duration::max());
+    // Misses only: on a loaded machine a yield may also take long, and the CPUs may be full, either
+    // of which would pause spinning too.
+    AdaptiveSpin spin(std::chrono::microseconds(200), true, AdaptiveSpin::Clock::duration::max(), false);
     int looks = 0;
     auto nothing = [&] { return ++looks, false; };
     // Spins that find nothing, until the pause starts.
@@ -168,7 +169,9 @@ TEST_SUITE("idle") {
       }
     });
     while (!busy_started.load(std::memory_order_acquire)) std::this_thread::yield();
-    troupe::runtime::AdaptiveSpin spin(std::chrono::seconds(5));
+    // The run-queue sign off: the busy thread, with other tests' threads under ctest -j2, may fill
+    // the CPUs, and then the spin would not start at all.
+    troupe::runtime::AdaptiveSpin spin(std::chrono::seconds(5), true, troupe::runtime::AdaptiveSpin::kContendedYield, false);
     const auto start = Clock::now();
     CHECK_FALSE(spin.until([] { return false; }));  // not the 5 s budget: the first long yield ends it
     const auto spun = Clock::now() - start;

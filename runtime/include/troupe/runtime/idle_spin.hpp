@@ -14,12 +14,17 @@
 //     few such misses in a row the spinner stops spinning for a number of idle spells that
 //     doubles with each probe that misses again, as Go's scheduler gives up spinning when it
 //     keeps finding nothing.
-//   - When the machine is oversubscribed, a yield hands the CPU to a thread that does not yield
-//     back (a busy process) for a whole time slice, milliseconds. The spinner then holds the work
-//     it was waiting for back by that much, whereas a sleeper is woken the moment the work comes,
-//     with the scheduler's preference for threads that slept. A yield that took longer than
-//     kContendedYield is that sign: the spinner stops at once, sleeps, and does not spin again
-//     for a while that doubles (up to kMaxContendedPause) while the sign persists.
+//   - When the machine is oversubscribed, a spinner takes a CPU that a runnable thread waits
+//     for, often the very thread that would bring the work, and a yield hands the CPU to a thread
+//     that does not yield back (a busy process) for a whole time slice, milliseconds. A sleeper
+//     is woken the moment the work comes, with the scheduler's preference for threads that slept.
+//     Two signs stop the spin. Before each spin: the kernel counts enough runnable threads,
+//     spinners aside, to fill every CPU (machine_load.hpp, sampled at most once a millisecond);
+//     then it does not spin at all. During a spin: a yield took longer than kContendedYield; then
+//     it stops at once, sleeps, and does not spin again for a while that doubles (up to
+//     kMaxContendedPause). The first sign is the one that works on today's Linux scheduler
+//     (EEVDF), where a spinner's yields stay quick on a busy machine while the CPU time it burns
+//     makes its later wake-ups wait: see machine_load.hpp for the measurements.
 #pragma once
 
 #include <chrono>
@@ -89,18 +94,24 @@ class AdaptiveSpin {
   static constexpr std::chrono::milliseconds kFirstContendedPause{10};
   static constexpr std::chrono::milliseconds kMaxContendedPause{1000};
 
-  // adaptive = false: an IdleSpin that never pauses. `contended_yield`: kContendedYield, except
-  // where a test needs a spin that only misses can pause.
+  // adaptive = false: an IdleSpin that never pauses. The other two turn one sign each off, for
+  // tests of the others: `contended_yield` (Clock::duration::max(): no yield is too long) and
+  // `watch_machine` (false: the run queue is not consulted).
   explicit AdaptiveSpin(std::chrono::microseconds budget, bool adaptive = true,
-                        Clock::duration contended_yield = kContendedYield) noexcept
-      : spin_(budget), adaptive_(adaptive), contended_yield_(contended_yield) {}
+                        Clock::duration contended_yield = kContendedYield, bool watch_machine = true) noexcept
+      : spin_(budget), adaptive_(adaptive), watch_machine_(adaptive && watch_machine), contended_yield_(contended_yield) {}
 
   // As IdleSpin::until, or false at once while spinning is paused.
   template <class Found>
   bool until(Found&& found) {
-    if (spin_.budget().count() <= 0 || paused()) return false;
+    if (spin_.budget().count() <= 0) return false;
     if (!adaptive_) return spin_.until(found);
-    const IdleSpin::Outcome outcome = spin_.look(found, contended_yield_);
+    if (paused()) return false;
+    IdleSpin::Outcome outcome;
+    {
+      const SpinMark mark(watch_machine_);
+      outcome = spin_.look(found, contended_yield_);
+    }
     record(outcome);
     return outcome == IdleSpin::Outcome::found;
   }
@@ -113,8 +124,19 @@ class AdaptiveSpin {
   bool paused() noexcept;
   void record(IdleSpin::Outcome outcome) noexcept;
 
+  // Counts the thread as spinning while it lives (when `counted`), so that other troupe threads
+  // and processes do not take this spin for a busy thread (machine_load.hpp).
+  struct SpinMark {
+    explicit SpinMark(bool counted) noexcept;
+    ~SpinMark();
+    SpinMark(const SpinMark&) = delete;
+    SpinMark& operator=(const SpinMark&) = delete;
+    void* slot_;
+  };
+
   IdleSpin spin_;
   bool adaptive_;
+  bool watch_machine_;  // whether an oversubscribed machine (machine_load.hpp) stops the spin
   Clock::duration contended_yield_;
   std::uint32_t misses_ = 0;       // spins in a row that found nothing
   std::uint32_t skip_spells_ = 0;  // idle spells left to sleep through without spinning
