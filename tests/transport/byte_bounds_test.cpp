@@ -2,6 +2,7 @@
 // the peer would not accept refused at the send (never on the wire), undeclared types as dead
 // letters the system sees, and floods of small, medium and large messages against a slow node
 // held in memory by the byte bounds of the outbound queue and the receive window.
+#include "flood_support.hpp"
 #include "peer_process.hpp"
 #include "test_support.hpp"
 #include "transport_test_support.hpp"
@@ -29,18 +30,6 @@ namespace {
 struct NotDeclared {
   int n = 0;
 };
-
-// A field of /proc/PID/status in bytes ("VmHWM", "VmRSS"); 0 if unreadable.
-std::size_t status_bytes(const std::string& pid, const char* field) {
-  std::ifstream status("/proc/" + pid + "/status");
-  std::string line;
-  const std::size_t n = std::strlen(field);
-  while (std::getline(status, line)) {
-    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':')
-      return std::stoull(line.substr(n + 1)) * 1024;
-  }
-  return 0;
-}
 
 // Counts the Blobs of each sender, in order, and answers Tally (as node_peer's "sink" does Seqs).
 troupe::DynamicHandle spawn_blob_sink(troupe::System& system) {
@@ -255,36 +244,22 @@ TEST_CASE("floods of 100 B, 16 KB and 1 MB messages against a slow node stay wit
   const troupe::DynamicHandle slow = *found;
 
   const std::string bytes(flood.message_bytes, 'f');
-  const std::string peer_pid = std::to_string(peer.pid());
-  const std::size_t peer_before = status_bytes(peer_pid, "VmRSS");
-  std::ofstream("/proc/self/clear_refs") << "5";  // this process's peak starts afresh
-  const std::size_t own_before = status_bytes("self", "VmRSS");
-
+  const PeakRssGrowth peer_rss(std::to_string(peer.pid()));
+  const PeakRssGrowth own_rss("self");
   constexpr std::uint32_t senders = 2;
-  std::vector<TallyReply> tallies(senders);
-  std::vector<char> answered(senders, 0);  // not vector<bool>: written by two threads
-  std::vector<std::thread> threads;
-  for (std::uint32_t s = 0; s < senders; ++s) {
-    threads.emplace_back([&, s] {
-      for (std::uint64_t i = 0; i < flood.messages; ++i) (void)slow.send(Blob{s, i, bytes});
-      troupe::ScopedActor asker(system);
-      auto tally = asker.request<TallyReply>(slow, Tally{s}, 120s);
-      if (tally.ok()) {
-        tallies[s] = *tally;
-        answered[s] = 1;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const std::size_t peer_peak = status_bytes(peer_pid, "VmHWM");
-  const std::size_t own_peak = status_bytes("self", "VmHWM");
-  const std::size_t peer_growth = peer_peak - std::min(peer_before, peer_peak);
-  const std::size_t own_growth = own_peak - std::min(own_before, own_peak);
+  const auto tallies = send_from_threads_then_tally(
+      system, slow, senders,
+      [&](std::uint32_t s) {
+        for (std::uint64_t i = 0; i < flood.messages; ++i) (void)slow.send(Blob{s, i, bytes});
+      },
+      120s);
+  const std::size_t peer_growth = peer_rss.bytes();
+  const std::size_t own_growth = own_rss.bytes();
   for (std::uint32_t s = 0; s < senders; ++s) {
     CAPTURE(s);
-    CHECK(answered[s]);
-    CHECK(tallies[s].received == flood.messages);  // every message handled: none dropped, none twice
-    CHECK(tallies[s].out_of_order == 0);
+    REQUIRE(tallies[s].has_value());
+    CHECK(tallies[s]->received == flood.messages);  // every message handled: none dropped, none twice
+    CHECK(tallies[s]->out_of_order == 0);
   }
   CHECK(node.stats().dead_letters == 0);
   CHECK(node.stats().connections_failed == 0);

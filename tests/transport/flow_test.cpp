@@ -1,5 +1,6 @@
 // Flow control across nodes: many messages from many senders, and floods against a node whose
 // actor does not keep up (credits, NodeConfig::receive_window and max_outbound_queue).
+#include "flood_support.hpp"
 #include "peer_process.hpp"
 #include "test_support.hpp"
 #include "transport_test_support.hpp"
@@ -26,25 +27,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kSecret = kTestSecret;
-
-// A field of /proc/PID/status in bytes ("VmHWM", "VmRSS"); 0 if unreadable.
-std::size_t status_bytes(const std::string& pid, const char* field) {
-  std::ifstream status("/proc/" + pid + "/status");
-  std::string line;
-  const std::size_t n = std::strlen(field);
-  while (std::getline(status, line)) {
-    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') {
-      return std::stoull(line.substr(n + 1)) * 1024;  // reported in kB
-    }
-  }
-  return 0;
-}
-
-// Starts this process's peak resident size (VmHWM) afresh from its current size.
-void reset_own_peak() {
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5";
-}
 
 // Local messages of the actor senders.
 struct Go {};
@@ -142,33 +124,21 @@ TEST_CASE("a flood against a slow node stays within bounded memory on both sides
   constexpr std::uint32_t senders = 2;
   const std::uint64_t per_sender = troupe_test::scaled(20'000) / senders;
   const std::string bytes(16 * 1024, 'x');
-  const std::string peer_pid = std::to_string(peer.pid());
-  const std::size_t peer_before = status_bytes(peer_pid, "VmRSS");
-  reset_own_peak();
-  const std::size_t own_before = status_bytes("self", "VmRSS");
-
-  std::vector<TallyReply> tallies(senders);
-  std::vector<char> answered(senders, 0);
-  std::vector<std::thread> threads;
-  for (std::uint32_t s = 0; s < senders; ++s) {
-    threads.emplace_back([&, s] {
-      for (std::uint64_t i = 0; i < per_sender; ++i) (void)slow.send(Blob{s, i, bytes});
-      troupe::ScopedActor asker(system);
-      auto tally = asker.request<TallyReply>(slow, Tally{s}, 120s);
-      if (tally.ok()) {
-        tallies[s] = *tally;
-        answered[s] = 1;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const std::size_t peer_growth = status_bytes(peer_pid, "VmHWM") - std::min(peer_before, status_bytes(peer_pid, "VmHWM"));
-  const std::size_t own_growth = status_bytes("self", "VmHWM") - std::min(own_before, status_bytes("self", "VmHWM"));
+  const PeakRssGrowth peer_rss(std::to_string(peer.pid()));
+  const PeakRssGrowth own_rss("self");
+  const auto tallies = send_from_threads_then_tally(
+      system, slow, senders,
+      [&](std::uint32_t s) {
+        for (std::uint64_t i = 0; i < per_sender; ++i) (void)slow.send(Blob{s, i, bytes});
+      },
+      120s);
+  const std::size_t peer_growth = peer_rss.bytes();
+  const std::size_t own_growth = own_rss.bytes();
   for (std::uint32_t s = 0; s < senders; ++s) {
     CAPTURE(s);
-    CHECK(answered[s]);
-    CHECK(tallies[s].received == per_sender);
-    CHECK(tallies[s].out_of_order == 0);
+    REQUIRE(tallies[s].has_value());
+    CHECK(tallies[s]->received == per_sender);
+    CHECK(tallies[s]->out_of_order == 0);
   }
   MESSAGE("peak RSS growth: slow node " << peer_growth / (1024 * 1024) << " MiB, sender " << own_growth / (1024 * 1024)
                                         << " MiB, for " << senders * per_sender * bytes.size() / (1024 * 1024)
@@ -214,7 +184,7 @@ TEST_CASE("with the fail policy, sends beyond the outbound bound are refused and
   }
   CHECK(accepted + refused == sent);
   CHECK(accepted <= window + queue);
-  CHECK(accepted >= queue - 1);  // at least the queue (less the Hold) took them
+  CHECK(accepted >= queue - 1);      // at least the queue (less the Hold) took them
   std::ofstream(release).put('\n');  // ends the stall
   // The Tally is refused too while the queue is full: ask again until the stall is over and the
   // queue has room (the deadline bounds a failing test only).
