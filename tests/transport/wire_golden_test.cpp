@@ -44,6 +44,11 @@ struct Tick {
 };
 TROUPE_WIRE_MESSAGE(Tick, n);
 
+struct Stop {};
+TROUPE_WIRE_MESSAGE(Stop);  // no fields: declared by its name alone
+struct Halt {};
+TROUPE_WIRE_EMPTY_MESSAGE(Halt);  // the older spelling of the same
+
 }  // namespace golden
 
 namespace {
@@ -127,6 +132,13 @@ TEST_SUITE("wire") {
     CHECK(back.d == 1.5);
     CHECK(back.colour == golden::Colour::green);
     CHECK(back.negative == -2);
+  }
+
+  TEST_CASE("a message without fields has an empty payload, however it was declared") {
+    CHECK(encoded(golden::Stop{}).empty());
+    CHECK(encoded(golden::Halt{}).empty());
+    (void)decoded<golden::Stop>("");
+    CHECK(find_wire_type(&troupe::message_type<golden::Stop>) != nullptr);  // declared for the wire
   }
 
   TEST_CASE("the built-in types: Error, ExitReason, Unit, float, strings") {

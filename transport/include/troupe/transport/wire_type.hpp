@@ -420,13 +420,17 @@ bool declare_wire_type(std::string_view name) noexcept {
   (T, __VA_ARGS__)
 
 // Declares `Type` (unqualified, at namespace scope in its own namespace) for the wire.
-#define TROUPE_WIRE_MESSAGE(Type, ...)                                     \
-  [[maybe_unused]] inline constexpr auto troupe_wire_fields(const Type*) { \
-    return std::make_tuple(TROUPE_WIRE_FIELDS_(Type, __VA_ARGS__));        \
-  }                                                                        \
+// A type without fields is declared with its name alone, TROUPE_WIRE_MESSAGE(Stop); one that has
+// fields must list every one (a struct with fields and an empty list is refused at compile time,
+// rather than sent without its contents).
+#define TROUPE_WIRE_MESSAGE(Type, ...)                                                                \
+  [[maybe_unused]] inline constexpr auto troupe_wire_fields(const Type*) {                            \
+    static_assert(__VA_OPT__(true ||) std::is_empty_v<Type>,                                          \
+                  "troupe: TROUPE_WIRE_MESSAGE(" #Type ") lists no fields, but " #Type " has fields: " \
+                  "list every field, TROUPE_WIRE_MESSAGE(" #Type ", field1, field2, ...)");           \
+    return std::make_tuple(__VA_OPT__(TROUPE_WIRE_FIELDS_(Type, __VA_ARGS__)));                       \
+  }                                                                                                   \
   inline const bool troupe_wire_declared_##Type = ::troupe::transport::detail::declare_wire_type<Type>(#Type)
 
-// Declares a type without fields.
-#define TROUPE_WIRE_EMPTY_MESSAGE(Type)                                                             \
-  [[maybe_unused]] inline constexpr auto troupe_wire_fields(const Type*) { return std::tuple<>(); } \
-  inline const bool troupe_wire_declared_##Type = ::troupe::transport::detail::declare_wire_type<Type>(#Type)
+// The same as TROUPE_WIRE_MESSAGE(Type) for a type without fields; kept for code that spells it.
+#define TROUPE_WIRE_EMPTY_MESSAGE(Type) TROUPE_WIRE_MESSAGE(Type)
