@@ -118,7 +118,10 @@ template <class... Fs>
 class Behavior {
   static_assert((detail::handler_traits<Fs>::valid && ...),
                 "troupe: every handler of a behavior must be a lambda (or function object) taking exactly "
-                "one parameter, the message; generic (auto) parameters are not supported.");
+                "one parameter, the message, with a return type the compiler can know. The usual causes: "
+                "a handler that uses co_await without declaring `-> troupe::Task<T>` (a coroutine's "
+                "return type cannot be deduced; see the first error above), or a generic (auto) "
+                "parameter (name the message type instead).");
 
  public:
   using handle_type = Handle<detail::handler_signature<Fs>...>;

@@ -123,7 +123,7 @@ class Context : public runtime::ActorCore {
   // comes from the typed handle, or from M::reply_type; for a DynamicHandle name it: request<R>(...).
   template <class R = void, class H, class M>
   auto request(const H& target, M&& message, Duration timeout = default_request_timeout) {
-    using Reply = std::conditional_t<std::is_void_v<R>, typename reply_of<H, M>::type, R>;
+    using Reply = request_reply_t<R, H, std::decay_t<M>>;
     auto* envelope = make_envelope<std::decay_t<M>>(EnvelopeKind::request, std::forward<M>(message));
     return RequestAwaitable<Reply>(*this, target.core(), envelope, timeout);
   }

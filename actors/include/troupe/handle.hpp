@@ -143,6 +143,28 @@ struct reply_of {
   using type = typename detail::reply_through<decltype(detail::typed_base(std::declval<const H&>())), M>::type;
 };
 
+namespace detail {
+// request<R>(h, m): R names the reply type where the handle cannot (a DynamicHandle). Through a
+// typed handle the reply type is known, and an R that says otherwise is a mistake caught here
+// rather than an unexpected_reply at run time.
+template <class R, class Base, class M>
+struct named_reply {
+  using type = std::conditional_t<std::is_void_v<R>, typename reply_through<Base, M>::type, R>;
+};
+template <class R, class... Sigs, class M>
+struct named_reply<R, Handle<Sigs...>, M> {
+  using type = typename reply_through<Handle<Sigs...>, M>::type;
+  static_assert(std::is_void_v<R> || std::is_same_v<R, type>,
+                "troupe: request<R>(handle, message) names a reply type R that contradicts the typed "
+                "handle, whose actor answers this message with another type: drop <R> (a typed handle "
+                "knows the reply type) or name that type.");
+};
+}  // namespace detail
+
+// The reply type of request<R>(target, message) (see detail::named_reply).
+template <class R, class H, class M>
+using request_reply_t = typename detail::named_reply<R, decltype(detail::typed_base(std::declval<const H&>())), M>::type;
+
 }  // namespace troupe
 
 template <>

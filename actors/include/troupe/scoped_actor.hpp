@@ -33,7 +33,7 @@ class ScopedActor {
   // meanwhile stay queued, in order, for receive().
   template <class R = void, class H, class M>
   auto request(const H& target, M&& message, Duration timeout = default_request_timeout) {
-    using Reply = std::conditional_t<std::is_void_v<R>, typename reply_of<H, M>::type, R>;
+    using Reply = request_reply_t<R, H, std::decay_t<M>>;
     auto* envelope = make_envelope<std::decay_t<M>>(EnvelopeKind::request, std::forward<M>(message));
     Envelope* response = nullptr;
     const Errc failure = send_and_wait(target.core(), envelope, timeout, response);
