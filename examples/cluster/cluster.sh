@@ -66,6 +66,7 @@ trap 'exit 129' HUP
 # Background only: the subshell that `&` makes execs the node, so $! is the node's pid and its
 # parent is this script.
 in_cluster() {
+  # shellcheck disable=SC2016  # $PPID, $0 and $@ are the inner shell's
   if command -v setpriv > /dev/null 2>&1; then
     exec setpriv --pdeathsig KILL -- bash -c '[[ "$PPID" == "$0" ]] || exit 1; exec "$@"' "$$" "$@"
   fi

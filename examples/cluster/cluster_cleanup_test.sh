@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster.sh leaves no node behind, however it ends: it is started on a long run and killed, once
-# with SIGTERM (its traps stop the nodes) and once with SIGKILL (no trap runs: the kernel must kill
-# the nodes, PR_SET_PDEATHSIG); each time, nodes a, b and c must be gone soon after.
+# with SIGTERM (its traps must run: status 143, its work directory removed) and once with SIGKILL
+# (no trap runs: the kernel must kill the nodes, PR_SET_PDEATHSIG); each time, nodes a, b and c
+# must be gone soon after.
 #
 #   cluster_cleanup_test.sh CLUSTER_SH TROUPE_NODE
 set -euo pipefail
@@ -63,7 +64,16 @@ for signal in TERM KILL; do
   done
 
   kill -s "$signal" "$cluster"
-  wait "$cluster" 2> /dev/null || true
+  status=0
+  wait "$cluster" 2> /dev/null || status=$?
+  if [[ "$signal" == TERM ]]; then
+    # Its traps ran: it exited as a shell killed by SIGTERM does, after removing its work directory.
+    leftovers="$(find "$work" -maxdepth 1 -name 'troupe-cluster.*')"
+    if ((status != 143)) || [[ -n "$leftovers" ]]; then
+      echo "cluster_cleanup_test: FAILED: after SIGTERM, cluster.sh exited $status (143 expected), left '$leftovers'" >&2
+      failures=$((failures + 1))
+    fi
+  fi
   # Nodes are no children of this script: watch them through /proc. A node killed is gone or a
   # zombie (Z) until whoever inherited it reaps it. The bound only ends a failing test.
   alive=()
