@@ -43,7 +43,8 @@ for signal in TERM KILL; do
   log="$work/cluster-$signal.log"
   # Its own TMPDIR: a cluster.sh killed outright cannot remove its work directory.
   # A long run: 2000 chunks at 100 ms on 4 lanes take 50 s, far beyond the kill below.
-  TMPDIR="$work" "$cluster_sh" "$node_program" --chunks 2000 --words-per-chunk 10 --pace-ms 100 > "$log" 2>&1 &
+  # Under setpriv, cluster.sh (and through it its nodes) dies with this test if a timeout kills it.
+  TMPDIR="$work" setpriv --pdeathsig KILL -- "$cluster_sh" "$node_program" --chunks 2000 --words-per-chunk 10 --pace-ms 100 > "$log" 2>&1 &
   cluster=$!
   pids=""
   for _ in $(seq 600); do  # up to 60 s for the nodes to start (a loaded, sanitized build)
