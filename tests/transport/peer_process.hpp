@@ -99,7 +99,8 @@ class PeerProcess {
   }
 
   // Ends the child as the destructor does and returns its wait status (-1 if it was already
-  // reaped): 0 when it exited by itself on its stdin's EOF, as it should even when it was stopped.
+  // reaped): WIFEXITED when it exited by itself on its stdin's EOF, as it should even when it was
+  // stopped; WIFSIGNALED (SIGKILL) when it had to be killed after 10 s.
   int stop() noexcept {
     if (stdin_ >= 0) ::close(stdin_);
     stdin_ = -1;
