@@ -11,7 +11,9 @@
 #include <troupe/transport/node.hpp>
 #include <troupe/troupe.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,20 +35,26 @@ namespace {
 constexpr auto kPatience = std::chrono::hours(1);  // a failure bound, never reached when all is well
 
 // The second node: a child process whose stdin is a pipe; closing it (the destructor) stops it.
+// It never outlives the tool: its pipes are O_CLOEXEC (no later child holds them), and the kernel
+// kills it if the tool dies first (PR_SET_PDEATHSIG; the getppid() check covers a tool that died
+// before the child set it).
 class NodeProcess {
  public:
   NodeProcess(const std::string& name, unsigned workers, const std::string& secret) {
     int to_child[2];
     int from_child[2];
-    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) return;
+    if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) return;
     const std::string workers_arg = std::to_string(workers);
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(126);
       ::dup2(to_child[0], 0);
       ::dup2(from_child[1], 1);
       for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
       ::setenv("TROUPE_SECRET", secret.c_str(), 1);
-      ::execl(TROUPE_CONTRAST_NODE, "troupe-contrast-node", name.c_str(), workers_arg.c_str(), static_cast<char*>(nullptr));
+      ::execl(TROUPE_CONTRAST_NODE, "troupe-contrast-node", name.c_str(), workers_arg.c_str(),
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(to_child[0]);
@@ -110,7 +118,8 @@ auto local_summer(troupe::Context&) {
 auto asker(troupe::Context& self) {
   return troupe::behavior([&self](Ask ask) -> troupe::Task<void> {
     nodes::SumJob job{ask.n};
-    troupe::Result<nodes::SumResult> sum = co_await self.request<nodes::SumResult>(ask.summer, std::move(job), kPatience);
+    troupe::Result<nodes::SumResult> sum =
+        co_await self.request<nodes::SumResult>(ask.summer, std::move(job), kPatience);
     ask.reply_to.send(Partial{std::move(sum)});
     self.quit();
   });

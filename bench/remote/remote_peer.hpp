@@ -1,8 +1,12 @@
 // The peer process of a remote benchmark: fork() starts it (before the parent creates any
 // thread), it reports its port through a pipe and serves until the parent's end of a second pipe
-// closes (so it never outlives the benchmark). Shared by the troupe and CAF sides.
+// closes (so it never outlives the benchmark; and if the parent dies, even with the peer stopped,
+// the kernel kills it: PR_SET_PDEATHSIG). Shared by the troupe and CAF sides.
 #pragma once
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,10 +23,13 @@ class PeerProcess {
   explicit PeerProcess(const std::function<void(const std::function<void(std::uint16_t)>&)>& serve) {
     int port_pipe[2];
     int life_pipe[2];
-    if (::pipe(port_pipe) != 0 || ::pipe(life_pipe) != 0) die("pipe failed");
+    // O_CLOEXEC: a program the peer or the parent starts later holds neither pipe open.
+    if (::pipe2(port_pipe, O_CLOEXEC) != 0 || ::pipe2(life_pipe, O_CLOEXEC) != 0) die("pipe failed");
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ < 0) die("fork failed");
     if (pid_ == 0) {
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) std::_Exit(126);
       ::close(port_pipe[0]);
       ::close(life_pipe[1]);
       const int life = life_pipe[0];

@@ -10,6 +10,8 @@
 // `workload=wakeup-floor unit=us value=NUMBER`.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,10 +61,13 @@ int main(int argc, char** argv) {
   if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listener, 1) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
     die("listen");
+  const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) die("fork");
   const int one = 1;
   if (child == 0) {
+    // Dies with the parent, even one that dies before the exchange starts.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) std::_Exit(126);
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) die("connect");
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

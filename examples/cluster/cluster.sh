@@ -8,6 +8,11 @@
 # --kill-one: node c is killed with SIGKILL once a tenth of the chunks are counted; node a must
 # see it go down, hand its chunks to node b, and still verify the result.
 # --unix: nodes b and c also listen on Unix-domain sockets, and node a reaches them through those.
+#
+# The nodes never outlive the script, whatever ends it: on exit, SIGINT, SIGTERM or SIGHUP the
+# script stops them (the traps below), and if the script is killed outright (SIGKILL runs no trap)
+# the kernel kills them (each starts under `setpriv --pdeathsig KILL`). Their pids are printed as
+# "cluster: pids b=... c=... a=...". examples/cluster/cluster_cleanup_test.sh checks both.
 set -euo pipefail
 
 node_program="$1"
@@ -25,18 +30,48 @@ for arg in "$@"; do
   fi
 done
 if ((kill_one)); then
-  # Slow the counters down so that the kill lands mid-run, and say a node-down is expected.
-  coordinator_args=(--pace-ms 20 --expect-node-down "${coordinator_args[@]}")
+  # Slow the counters down so that the kill lands mid-run, and say a node-down is expected. The
+  # kill follows the first progress line (a tenth of the chunks counted); the rest of the run then
+  # takes at least 0.9 * chunks / 4 lanes * pace: 4.5 s for 200 chunks (the default, and the CTest
+  # entry's), against the few tens of ms this script needs to see the line and kill. A kill that
+  # came after the last chunk was handed out would fail the run (no chunk to reassign).
+  coordinator_args=(--pace-ms 100 --expect-node-down "${coordinator_args[@]}")
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/troupe-cluster.XXXXXX")"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  trap - EXIT INT TERM HUP
+  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done  # SIGTERM: a node stops cleanly
+  # A node that does not stop within 10 s is killed: the script never leaves one behind.
+  for _ in $(seq 100); do
+    local left=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2> /dev/null && left=1; done
+    ((left)) || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
   wait 2> /dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A signal ends the script through its EXIT trap, with the status a shell gives a signal's death.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# `in_cluster COMMAND... &` runs a node that dies with this script: SIGKILL when the script's
+# process ends (PR_SET_PDEATHSIG, through setpriv), and no start at all if the script ended before
+# the death signal was set (no signal would ever come: the wrapper checks its parent is still $$).
+# Background only: the subshell that `&` makes execs the node, so $! is the node's pid and its
+# parent is this script.
+in_cluster() {
+  # shellcheck disable=SC2016  # $PPID, $0 and $@ are the inner shell's
+  if command -v setpriv > /dev/null 2>&1; then
+    exec setpriv --pdeathsig KILL -- bash -c '[[ "$PPID" == "$0" ]] || exit 1; exec "$@"' "$$" "$@"
+  fi
+  exec "$@"  # no setpriv (util-linux): the traps above still stop the nodes, a SIGKILL does not
+}
 
 # The shared secret: 256 random bits, in a file readable by its owner only.
 "$node_program" --generate-secret "$work/secret" > /dev/null
@@ -48,7 +83,7 @@ start_node() {
   # The log exists before the node starts: the loop below may read it before the background
   # shell has opened it for the node's output.
   : > "$work/$name.log"
-  "$node_program" --name "$name" --listen 127.0.0.1:0 --secret-file "$work/secret" "$@" > "$work/$name.log" 2>&1 &
+  in_cluster "$node_program" --name "$name" --listen 127.0.0.1:0 --secret-file "$work/secret" "$@" > "$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
     port="$(sed -n "s/^node $name listening on 127.0.0.1:\([0-9]*\)$/\1/p" "$work/$name.log")"
@@ -77,11 +112,12 @@ else
   echo "cluster: nodes b (port $port_b) and c (port $port_c) started; node a coordinates"
 fi
 
-"$node_program" --name a --listen 127.0.0.1:0 --secret-file "$work/secret" \
+in_cluster "$node_program" --name a --listen 127.0.0.1:0 --secret-file "$work/secret" \
   "${peer_args[@]}" --word-count "${coordinator_args[@]}" \
   > "$work/a.log" 2>&1 &
 pid_a=$!
 pids+=("$pid_a")
+echo "cluster: pids b=${pids[0]} c=${pids[1]} a=$pid_a"
 
 if ((kill_one)); then
   while kill -0 "$pid_a" 2> /dev/null && ! grep -q '^progress: ' "$work/a.log"; do sleep 0.02; done
