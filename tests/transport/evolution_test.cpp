@@ -1,6 +1,7 @@
 // Schema evolution between processes: node_peer_v1 has the older version of the message types,
 // this test the newer (a field appended to Versioned; a field added to the Cap'n Proto Reading).
 #include "peer_process.hpp"
+#include "test_support.hpp"
 #include "transport_test_support.hpp"
 #include "wire_messages.hpp"
 
@@ -79,4 +80,40 @@ TEST_CASE("a Cap'n Proto message evolves by Cap'n Proto's rules between the old 
     CHECK(answer->read().getValue() == 42);
     CHECK(answer->read().getScale() == 3);
   }
+}
+
+TEST_CASE(
+    "a one-way message of a type the receiving node does not declare is a dead letter there, and the connection goes "
+    "on") {
+  // The sender declares NewerOnly, so it cannot refuse it at the send; node_peer_v1 does not.
+  PeerProcess old_peer("b", kTestSecret, {}, TROUPE_NODE_PEER_V1_PATH);
+  Exchange x(old_peer.port());
+  auto stats = x.node.whereis("b", "stats", 10s);
+  REQUIRE(stats.ok());
+  auto dead_letters_on_b = [&]() -> std::uint64_t {
+    auto count = x.me.request<std::uint64_t>(*stats, DeadLetterCount{}, 10s);
+    REQUIRE(count.ok());
+    return *count;
+  };
+  REQUIRE(dead_letters_on_b() == 0);
+
+  CHECK(x.evolution.send(NewerOnly{1}).ok());
+  // Counted when b reads it; the count is asked through another remote actor, whose envelope may
+  // go out first: ask until it shows (the bound only limits a failing test).
+  CHECK(troupe_test::eventually([&] { return dead_letters_on_b() == 1; }));
+  CHECK(x.system.dead_letters() == 0);  // nothing was refused here
+
+  // A request of it is answered with the reason, and counted there too.
+  auto reply = x.me.request<int>(x.evolution, NewerOnly{2}, 10s);
+  CHECK(reply.code() == troupe::Errc::unexpected_message);
+  CHECK(reply.error().what.find("NewerOnly") != std::string::npos);
+  CHECK(reply.error().what.find("is not declared on node b") != std::string::npos);
+  CHECK(dead_letters_on_b() == 2);
+
+  // The connection carried on: the same one answers a declared type.
+  auto echoed = x.me.request<Versioned>(x.evolution, Versioned{3, ""}, 10s);
+  REQUIRE(echoed.ok());
+  CHECK(echoed->n == 3);
+  CHECK(x.node.stats().connections_accepted == 1);
+  CHECK(x.node.stats().connections_failed == 0);
 }

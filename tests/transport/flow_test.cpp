@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -199,4 +201,77 @@ TEST_CASE("with the fail policy, sends beyond the outbound bound are refused and
   REQUIRE(tally.ok());
   CHECK(tally->received == accepted);  // every accepted one arrived, in order
   CHECK(tally->out_of_order == 0);
+}
+
+TEST_CASE("Overflow::drop for the outbound queue counts as fail: sends beyond it are refused, no dead letters") {
+  constexpr std::uint32_t window = 16;
+  constexpr std::uint32_t queue = 16;
+  // b's sink stalls on Hold until the test releases it, and meanwhile grants nothing back: a
+  // window is in flight, a queue waits on a, and the rest must be refused.
+  troupe::System system_b;
+  // Made after system_b: should the test end early, its destruction (a broken promise) ends the
+  // stall before system_b waits for its actors.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto b_config = quiet_node("b");
+  b_config.receive_window = window;
+  troupe::transport::Node b(system_b, std::move(b_config));
+  auto sink = system_b.spawn([released](troupe::Context&) {
+    auto next = std::make_shared<std::uint64_t>(0);
+    auto out_of_order = std::make_shared<std::uint64_t>(0);
+    return troupe::behavior([released](const Hold&) { released.wait(); },
+                            [next, out_of_order](const Seq& s) {
+                              if (s.index != *next) ++*out_of_order;
+                              *next = s.index + 1;
+                            },
+                            [next, out_of_order](const Tally&) {
+                              return TallyReply{*next, *out_of_order};
+                            });
+  });
+  REQUIRE(system_b.register_name("sink", sink).ok());
+
+  troupe::System system_a;
+  auto a_config = quiet_node("a");
+  a_config.max_outbound_queue = queue;
+  a_config.outbound_overflow = troupe::runtime::Overflow::drop;
+  troupe::transport::Node a(system_a, std::move(a_config));
+  a.add_peer("b", "127.0.0.1", b.port());
+  auto found = a.whereis("b", "sink", 10s);
+  REQUIRE(found.ok());
+  const troupe::DynamicHandle remote = *found;
+
+  REQUIRE(remote.send(Hold{}).ok());
+  const std::uint64_t sent = 1000;
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;
+  for (std::uint64_t i = 0; i < sent; ++i) {
+    const troupe::SendResult r = remote.send(Seq{0, accepted});  // numbered by what was taken
+    if (r.ok()) {
+      ++accepted;
+    } else {
+      CHECK(r.code() == troupe::Errc::mailbox_full);
+      ++refused;
+    }
+  }
+  CHECK(accepted + refused == sent);
+  CHECK(accepted <= window + queue);
+  CHECK(accepted >= queue - 1);  // at least the queue (less the Hold) took them
+  // As fail, not drop: a refused send is the sender's to handle, not a dead letter.
+  CHECK(system_a.dead_letters() == 0);
+  CHECK(a.stats().dead_letters == 0);
+
+  release.set_value();
+  // The Tally is refused too while the queue is full: ask again until it has room (the deadline
+  // bounds a failing test only).
+  troupe::ScopedActor me(system_a);
+  troupe::Result<TallyReply> tally = troupe::Error{troupe::Errc::mailbox_full, {}};
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (tally.code() == troupe::Errc::mailbox_full && std::chrono::steady_clock::now() < deadline) {
+    tally = me.request<TallyReply>(remote, Tally{0}, 60s);
+    if (tally.code() == troupe::Errc::mailbox_full) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(tally.ok());
+  CHECK(tally->received == accepted);  // every accepted one arrived, once, in order
+  CHECK(tally->out_of_order == 0);
+  CHECK(system_a.dead_letters() == 0);
 }

@@ -4,6 +4,7 @@
 #include "handshake.hpp"
 #include "log_lines.hpp"
 #include "raw_client.hpp"
+#include "raw_dialer.hpp"
 #include "refusal_log.hpp"
 #include "test_support.hpp"
 #include "transport_test_support.hpp"
@@ -56,60 +57,6 @@ struct ListeningNode {
   }
   troupe::System system;
   troupe::transport::Node node;
-};
-
-void send_frame(RawClient& client, capnp::MessageBuilder& frame) {
-  auto words = capnp::messageToFlatArray(frame);
-  auto bytes = words.asBytes();
-  REQUIRE(client.send(bytes.begin(), bytes.size()));
-}
-
-// Plays the dialing side of the handshake by hand, as node "raw".
-struct RawDialer {
-  explicit RawDialer(std::uint16_t port) : client(port) { client.set_receive_timeout(10s); }
-
-  void send_hello(std::uint16_t version = wire::PROTOCOL_VERSION) {
-    capnp::MallocMessageBuilder frame;
-    auto hello = frame.initRoot<wire::Frame>().initHello();
-    hello.setProtocolVersion(version);
-    hello.setNodeName(name);
-    hello.setNonce(kj::arrayPtr(nonce.data(), nonce.size()));
-    send_frame(client, frame);
-  }
-  struct ListenerHello {
-    std::string name;
-    detail::Nonce nonce{};
-    std::size_t proof_bytes = 0;
-  };
-  ListenerHello read_hello() {
-    capnp::StreamFdMessageReader frame(client.fd());
-    auto root = frame.getRoot<wire::Frame>();
-    REQUIRE(root.isHello());
-    auto hello = root.getHello();
-    ListenerHello out{hello.getNodeName(), {}, hello.getProof().size()};
-    REQUIRE(hello.getNonce().size() == out.nonce.size());
-    std::copy(hello.getNonce().begin(), hello.getNonce().end(), out.nonce.begin());
-    return out;
-  }
-  void send_proof(const detail::Mac& mac) {
-    capnp::MallocMessageBuilder frame;
-    frame.initRoot<wire::Frame>().initProof().setMac(kj::arrayPtr(mac.data(), mac.size()));
-    send_frame(client, frame);
-  }
-  // The listener's next frame, which must be its proof.
-  detail::Mac read_proof() {
-    capnp::StreamFdMessageReader frame(client.fd());
-    auto root = frame.getRoot<wire::Frame>();
-    REQUIRE(root.isProof());
-    detail::Mac mac{};
-    REQUIRE(root.getProof().getMac().size() == mac.size());
-    std::copy(root.getProof().getMac().begin(), root.getProof().getMac().end(), mac.begin());
-    return mac;
-  }
-
-  RawClient client;
-  std::string name = "raw";
-  detail::Nonce nonce = detail::make_nonce();
 };
 
 // The node's log lines that name this refused address.

@@ -28,13 +28,20 @@ constexpr const char* kSecret = kTestSecret;
 // NodeStats::exported_actors of a node whose peers hold no handle to its actors: its spawner.
 constexpr std::uint64_t kSpawnerOnly = 1;
 
-// A node whose heartbeats are fast: a silent peer is down after 500 ms.
+// A node whose heartbeats are quicker than the default, yet far slower than any stall of this
+// build on a loaded machine (test_support.hpp): a silent peer is down within seconds.
 troupe::transport::NodeConfig quick_config(LogLines& log) {
   return {.name = "a",
           .secret = kSecret,
-          .heartbeat_interval = 100ms,
-          .heartbeat_timeout = 500ms,
+          .heartbeat_interval = troupe_test::heartbeat_interval,
+          .heartbeat_timeout = troupe_test::heartbeat_timeout,
           .log = log.sink()};
+}
+
+// node_peer's arguments for the same heartbeats (its timeout is four intervals, as above).
+std::vector<std::string> quick_peer() {
+  static_assert(troupe_test::heartbeat_timeout == 4 * troupe_test::heartbeat_interval);
+  return {"--heartbeat-ms", std::to_string(troupe_test::heartbeat_interval.count())};
 }
 
 // A local actor linked to `target` (linked before its first reply), that forwards the Exit it
@@ -172,7 +179,7 @@ TEST_CASE("a link across nodes works as a local one, both ways") {
 
 TEST_CASE("a crashed peer is down: monitors, links and pending requests are told at once") {
   LogLines log;
-  PeerProcess peer("b", kSecret, {"--heartbeat-ms", "100"});
+  PeerProcess peer("b", kSecret, quick_peer());
   troupe::System system;
   std::atomic<int> downs_reported{0};
   auto config = quick_config(log);
@@ -199,7 +206,7 @@ TEST_CASE("a crashed peer is down: monitors, links and pending requests are told
   SUBCASE("killed: its connection closes") { peer.signal(SIGKILL); }
   SUBCASE("stopped: silent, so its heartbeats stop") { peer.signal(SIGSTOP); }
 
-  auto down = me.receive<troupe::Down>(10s);
+  auto down = me.receive<troupe::Down>(troupe_test::heartbeat_wait);
   REQUIRE(down.ok());
   CHECK(down->reason.kind == troupe::ExitReason::Kind::node_down);
   CHECK(down->reason.to_string() == "node_down: b");
@@ -222,7 +229,7 @@ TEST_CASE("a crashed peer is down: monitors, links and pending requests are told
 
 TEST_CASE("a silent peer is closed for no heartbeat") {
   LogLines log;
-  PeerProcess peer("b", kSecret, {"--heartbeat-ms", "100"});
+  PeerProcess peer("b", kSecret, quick_peer());
   troupe::System system;
   troupe::transport::Node node(system, quick_config(log));
   node.add_peer("b", "127.0.0.1", peer.port());
@@ -231,20 +238,22 @@ TEST_CASE("a silent peer is closed for no heartbeat") {
   troupe::ScopedActor me(system);
   me.monitor(*victim);
   peer.signal(SIGSTOP);
-  REQUIRE(me.receive<troupe::Down>(10s).ok());
+  REQUIRE(me.receive<troupe::Down>(troupe_test::heartbeat_wait).ok());
   CHECK(log.contains("connection to node 'b' closed: no heartbeat"));
 }
 
 TEST_CASE("heartbeats keep an idle connection alive past the timeout") {
   LogLines log;
-  PeerProcess peer("b", kSecret, {"--heartbeat-ms", "100"});
+  PeerProcess peer("b", kSecret, quick_peer());
   troupe::System system;
   troupe::transport::Node node(system, quick_config(log));
   node.add_peer("b", "127.0.0.1", peer.port());
   auto echo = node.whereis("b", "echo", 10s);
   REQUIRE(echo.ok());
-  // Idle for three timeouts: only heartbeats cross meanwhile.
-  std::this_thread::sleep_for(1500ms);
+  // Idle past the timeout (by two intervals): only heartbeats cross meanwhile. The wait is what
+  // is tested, not a synchronisation: without heartbeats either side would close the connection
+  // within it, and the request below would fail with node_down.
+  std::this_thread::sleep_for(troupe_test::heartbeat_timeout + 2 * troupe_test::heartbeat_interval);
   troupe::ScopedActor me(system);
   auto pong = me.request<Pong>(*echo, Ping{1, "still", {}}, 10s);
   REQUIRE(pong.ok());
@@ -259,7 +268,7 @@ TEST_CASE("a restarted peer is reached again; handles to its old actors stay dea
   troupe::System system;
   troupe::transport::Node node(system, quick_config(log));
   troupe::ScopedActor me(system);
-  auto first = std::make_unique<PeerProcess>("b", kSecret, std::vector<std::string>{"--heartbeat-ms", "100"});
+  auto first = std::make_unique<PeerProcess>("b", kSecret, quick_peer());
   node.add_peer("b", "127.0.0.1", first->port());
   auto old_echo = node.whereis("b", "echo", 10s);
   REQUIRE(old_echo.ok());
@@ -269,7 +278,7 @@ TEST_CASE("a restarted peer is reached again; handles to its old actors stay dea
   REQUIRE(me.receive<troupe::Down>(10s).ok());
   first.reset();
 
-  PeerProcess second("b", kSecret, {"--heartbeat-ms", "100"});
+  PeerProcess second("b", kSecret, quick_peer());
   node.add_peer("b", "127.0.0.1", second.port());
   auto echo = node.whereis("b", "echo", 10s);
   REQUIRE(echo.ok());

@@ -13,7 +13,8 @@
 // hosts:
 //   "echo": answers Ping with Pong (n + 1, the same text, the sum of the values);
 //   "sink": checks each sender's Seq stream is in order, answers Tally with what it saw;
-//   "stats": answers RefusedCount with the node's refused-handshake count;
+//   "stats": answers RefusedCount with the node's refused-handshake count, DeadLetterCount with
+//            its dead letters (NodeStats::dead_letters);
 //   "slow": likewise for Blob streams, but takes its time over each Blob (a node whose actor does
 //           not keep up with a flood), and stalls for a while on Hold;
 //   "victim": stops on Quit, normally or with the error it names;
@@ -136,7 +137,8 @@ int main(int argc, char** argv) {
         });
   });
   auto stats = system.spawn([&node](troupe::Context&) {
-    return troupe::behavior([&node](const RefusedCount&) { return node.stats().handshakes_refused; });
+    return troupe::behavior([&node](const RefusedCount&) { return node.stats().handshakes_refused; },
+                            [&node](const DeadLetterCount&) { return node.stats().dead_letters; });
   });
   auto victim = system.spawn([](troupe::Context& self) {
     return troupe::behavior([&self](const Quit& q) {

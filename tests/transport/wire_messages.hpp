@@ -61,14 +61,18 @@ TROUPE_WIRE_MESSAGE(Blob, sender, index, bytes);
 
 // Makes the receiving actor stall in its handler (a node that stops keeping up).
 struct Hold {
-  std::uint32_t ms = 0;     // at most this long
-  std::string until_file;   // non-empty: stops early once this file exists (the test's release)
+  std::uint32_t ms = 0;    // at most this long
+  std::string until_file;  // non-empty: stops early once this file exists (the test's release)
 };
 TROUPE_WIRE_MESSAGE(Hold, ms, until_file);
 
 // Asks the helper node for its NodeStats::handshakes_refused.
 struct RefusedCount {};
 TROUPE_WIRE_EMPTY_MESSAGE(RefusedCount);
+
+// Asks the helper node for its NodeStats::dead_letters.
+struct DeadLetterCount {};
+TROUPE_WIRE_EMPTY_MESSAGE(DeadLetterCount);
 
 // Tells node_peer's "victim" to stop: normally if `error` is empty, else by throwing it.
 struct Quit {
@@ -135,6 +139,14 @@ struct Versioned {
   std::string note = "none";  // new: an older sender's message reads as "none"
 };
 TROUPE_WIRE_MESSAGE(Versioned, n, note);
+#endif
+
+#ifndef TROUPE_TEST_OLD_SCHEMA
+// A type only the newer version declares: node_peer_v1 does not know its name.
+struct NewerOnly {
+  std::int32_t n = 0;
+};
+TROUPE_WIRE_MESSAGE(NewerOnly, n);
 #endif
 
 // A Cap'n Proto struct as a message (evolution_v1.capnp / evolution_v2.capnp).

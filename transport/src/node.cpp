@@ -8,6 +8,8 @@
 
 #include <kj/debug.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -91,6 +93,8 @@ void NodeCore::start() {
   std::promise<void> listening;
   auto ready = listening.get_future();
   thread_ = std::thread([this, &listening] { run(listening); });
+  // Named, as the workers are, so that tools (and tests) can tell it apart: top -H, /proc.
+  pthread_setname_np(thread_.native_handle(), "troupe-node");
   try {
     ready.get();
   } catch (...) {

@@ -12,9 +12,9 @@
 // declared message types cross (wire_type.hpp); a message of another type to a remote actor is
 // refused at the send with Errc::not_serializable and counted as a dead letter.
 //
-// One transport thread runs a kj event loop: it listens, dials peers on demand (the first lookup
-// of a peer), authenticates every connection (below), and
-// serializes what actors send to remote handles. Workers hand it remote-bound messages through
+// One transport thread (named "troupe-node") runs a kj event loop: it listens, dials peers on
+// demand (the first lookup of a peer), authenticates every connection (below), and serializes
+// what actors send to remote handles. Workers hand it remote-bound messages through
 // the remote actor's mailbox and one coalesced cross-thread wake-up per batch. After each frame or
 // hand-over the thread polls for NodeConfig::idle_spin before it sleeps again; hand-overs while it
 // polls need no wake-up at all (a request's response typically comes within that time).

@@ -1,0 +1,130 @@
+// Bad frames from a peer that has proven the secret: a node trusts no peer's bytes. A garbage,
+// oversized or out-of-place frame after authentication closes that peer's connection, the log
+// names the peer and the reason, and the node, its other connections and this process go on.
+#include "log_lines.hpp"
+#include "raw_dialer.hpp"
+#include "test_support.hpp"
+#include "transport_test_support.hpp"
+#include "wire.capnp.h"
+#include "wire_messages.hpp"
+
+#include <troupe/transport/node.hpp>
+#include <troupe/troupe.hpp>
+
+#include <capnp/message.h>
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace transport_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t kMaxFrame = 64 * 1024;  // node a's NodeConfig::max_frame_bytes
+
+// The node's log, for a failing check's message.
+std::string all_lines(LogLines& log) {
+  std::lock_guard lock(log.mutex);
+  std::string text;
+  for (const auto& line : log.lines) text += "\n  " + line;
+  return text;
+}
+
+// A stream frame header: `segments` segments, the first of `words` words, the rest empty.
+std::vector<std::uint8_t> frame_header(std::uint32_t segments, std::uint32_t words) {
+  std::vector<std::uint8_t> bytes;
+  auto u32 = [&bytes](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  u32(segments - 1);
+  u32(words);
+  for (std::uint32_t i = 1; i < segments; ++i) u32(0);
+  if (segments % 2 == 0) u32(0);  // padding to a word
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a bad frame from an authenticated peer closes its connection only, and the log says who and why") {
+  troupe::System system;
+  LogLines log;
+  troupe::transport::Node node(system,
+                               {.name = "a", .secret = kTestSecret, .max_frame_bytes = kMaxFrame, .log = log.sink()});
+  auto echo = system.spawn([](troupe::Context&) {
+    return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
+  });
+  REQUIRE(system.register_name("echo", echo).ok());
+
+  // Another peer, connected before and used after: its connection must not notice.
+  troupe::System other;
+  troupe::transport::Node good(other, quiet_node("good"));
+  good.add_peer("a", "127.0.0.1", node.port());
+  auto remote_echo = good.whereis("a", "echo", 10s);
+  REQUIRE(remote_echo.ok());
+  troupe::ScopedActor me(other);
+  REQUIRE(me.request<Pong>(*remote_echo, Ping{0, "before", {}}, 10s).ok());
+
+  std::vector<std::uint8_t> bytes;
+  std::string reason;  // what the log must give as the reason
+  SUBCASE("garbage words: a root pointer out of the frame") {
+    bytes = frame_header(1, 2);
+    for (std::uint8_t b : {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) bytes.push_back(b);
+    reason = "";  // Cap'n Proto's own words; only that there is a reason is checked
+  }
+  SUBCASE("a frame larger than the node accepts, refused from its header (no body follows)") {
+    bytes = frame_header(1, kMaxFrame / 8 + 1);
+    reason = "frame too large (" + std::to_string(kMaxFrame + 8) + " bytes, at most " + std::to_string(kMaxFrame) + ")";
+  }
+  SUBCASE("a frame claiming 4 GiB") {
+    bytes = frame_header(1, 0xffffffff);
+    reason = "frame too large";
+  }
+  SUBCASE("too many segments") {
+    bytes = frame_header(65, 1);
+    reason = "frame has too many segments (65, at most 64)";
+  }
+  SUBCASE("a well-formed frame that has no place after authentication: a second hello") {
+    capnp::MallocMessageBuilder hello;
+    hello.initRoot<troupe::transport::wire::Frame>().initHello().setNodeName("raw");
+    auto words = capnp::messageToFlatArray(hello);
+    bytes.assign(words.asBytes().begin(), words.asBytes().end());
+    reason = "handshake frame after authentication";
+  }
+  SUBCASE("a frame cut short by the end of the stream") {
+    bytes = frame_header(1, 4);
+    for (std::uint8_t b : {1, 2, 3}) bytes.push_back(b);
+    reason = "frame truncated";
+  }
+
+  {
+    RawDialer raw(node.port());
+    raw.authenticate(kTestSecret);
+    REQUIRE(troupe_test::eventually([&] { return node.stats().connections_open == 2; }));
+    REQUIRE(raw.client.send(bytes));
+    raw.client.end_stream();  // a truncated frame ends here; the others are whole
+    CHECK(raw.client.closed_by_node());
+  }
+  CHECK(troupe_test::eventually([&] { return node.stats().connections_failed == 1; }));
+  // Closed for what it sent, after authentication: not a refusal, and logged with the peer's name.
+  CHECK(node.stats().handshakes_refused == 0);
+  CHECK(node.stats().connections_accepted == 2);
+  const std::string prefix = "connection from node 'raw' closed: ";
+  INFO("the log:", all_lines(log));
+  CHECK(troupe_test::eventually([&] { return log.contains(prefix + reason); }));
+  CHECK(troupe_test::eventually([&] { return log.contains("node 'raw' is down"); }));
+
+  // The other connection never noticed: the same one carries the next request.
+  auto pong = me.request<Pong>(*remote_echo, Ping{1, "after", {}}, 10s);
+  REQUIRE(pong.ok());
+  CHECK(pong->n == 2);
+  CHECK(good.stats().connections_accepted == 1);
+  CHECK(node.stats().connections_open == 1);
+  // And the node takes new peers as before.
+  troupe::System third;
+  troupe::transport::Node late(third, quiet_node("late"));
+  late.add_peer("a", "127.0.0.1", node.port());
+  CHECK(late.whereis("a", "echo", 10s).ok());
+}
