@@ -108,6 +108,12 @@ const char* name_of(Arrival a) {
   return "?";
 }
 
+std::string joined(const Trace& trace) {
+  std::string text;
+  for (const auto& e : trace) text += e + "; ";
+  return text;
+}
+
 // Whether a user message would be refused now (the driving thread's send runs nothing under drop
 // and fail, so this looks at the mailbox as it stands).
 bool refuses(troupe::DynamicHandle& receiver, int n) {
@@ -155,6 +161,7 @@ Trace run(std::uint64_t seed, troupe::Overflow policy, Arrival arrival) {
     srv.send(Answer{42});  // now let it resume
   }
   check(system.wait_idle(), "the system goes idle");
+  check(trace->size() > kCapacity, "the receiver never resumed: " + joined(*trace));
 
   // Everything handled: a whole capacity of room again (an arrival that had been counted and
   // never uncounted would leave one place less).
@@ -187,9 +194,7 @@ TEST_SUITE("bounded mailboxes") {
         CAPTURE(name_of(arrival));
         const auto result = troupe::testing::explore(kSeeds, [&](std::uint64_t seed) {
           const Trace trace = run(seed, policy, arrival);
-          std::string text;
-          for (const auto& e : trace) text += e + "; ";
-          check(trace == expected(arrival), std::string(name_of(arrival)) + " did not arrive as expected: " + text);
+          check(trace == expected(arrival), std::string(name_of(arrival)) + " did not arrive as expected: " + joined(trace));
         });
         CHECK_MESSAGE(result, result.failure);
       }
