@@ -194,7 +194,8 @@ TEST_SUITE("bounded mailboxes") {
         CAPTURE(name_of(arrival));
         const auto result = troupe::testing::explore(kSeeds, [&](std::uint64_t seed) {
           const Trace trace = run(seed, policy, arrival);
-          check(trace == expected(arrival), std::string(name_of(arrival)) + " did not arrive as expected: " + joined(trace));
+          check(trace == expected(arrival),
+                std::string(name_of(arrival)) + " did not arrive as expected: " + joined(trace));
         });
         CHECK_MESSAGE(result, result.failure);
       }

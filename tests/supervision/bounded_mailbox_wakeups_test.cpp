@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -18,9 +20,7 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <sys/syscall.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 using namespace troupe_test;
@@ -54,7 +54,7 @@ troupe::SpawnOptions backpressure(std::uint32_t capacity) {
 struct Counts {
   std::uint64_t sent = 0;
   std::uint64_t handled = 0;
-  bool woke = false;                // the flooder handled Next
+  bool woke = false;                  // the flooder handled Next
   std::uint64_t backlog_at_wake = 0;  // the receiver's unhandled items then
 };
 
@@ -88,7 +88,9 @@ auto silent_server(troupe::Context& self, std::shared_ptr<std::atomic<int>> aske
 // meanwhile (its mailbox keeps whatever arrives, counted against the capacity).
 auto slow_receiver(troupe::Context& self, troupe::DynamicHandle srv, std::shared_ptr<Counts> counts) {
   return troupe::behavior(
-      [&self, srv](AwaitServer) -> troupe::Task<void> { (void)co_await self.request(srv, Ask{}, std::chrono::hours(1)); },
+      [&self, srv](AwaitServer) -> troupe::Task<void> {
+        (void)co_await self.request(srv, Ask{}, std::chrono::hours(1));
+      },
       [counts](Item) { ++counts->handled; });
 }
 
@@ -200,8 +202,7 @@ TEST_SUITE("bounded mailboxes") {
     auto asked = std::make_shared<std::atomic<int>>(0);
     auto srv = system.spawn(silent_server, asked);
     auto stopped = std::make_shared<std::atomic<bool>>(false);
-    troupe::DynamicHandle sink =
-        system.spawn<StoppingSink>(backpressure(kCap), troupe::DynamicHandle(srv), stopped);
+    troupe::DynamicHandle sink = system.spawn<StoppingSink>(backpressure(kCap), troupe::DynamicHandle(srv), stopped);
     sink.send(AwaitServer{});
     // The server has the request: the receiver is suspended, and handles nothing until it stops.
     REQUIRE(eventually([&] { return asked->load() == 1; }));
