@@ -154,6 +154,7 @@ TEST_SUITE("trace") {
     run_traced(config, env_path);
 
     CHECK_FALSE(exists(env_path));
+    std::remove(env_path.c_str());  // in case it was
     REQUIRE(exists(config_path));
     CHECK(read_trace(config_path).env_traced_turns >= 4);
     std::remove(config_path.c_str());
