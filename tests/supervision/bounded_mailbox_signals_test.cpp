@@ -154,10 +154,10 @@ Trace run(std::uint64_t seed, troupe::Overflow policy, Arrival arrival) {
   }
   if (arrival == Arrival::exit || arrival == Arrival::down) {
     // The signal has arrived (nothing else is left to run) and the receiver is still suspended:
-    // its mailbox is as full as before, the signal took no place in it.
+    // its mailbox is as full as before. (That the signal took no place in it shows below.)
     system.advance_time(std::chrono::seconds(1));
     check(trace->empty(), "the receiver stayed suspended");
-    check(refuses(r, 98), "the mailbox is still full, and no fuller");
+    check(refuses(r, 98), "the mailbox is still full");
     srv.send(Answer{42});  // now let it resume
   }
   check(system.wait_idle(), "the system goes idle");
