@@ -90,6 +90,9 @@ void System::register_actor(Context* actor) {
 }
 
 Timer System::add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task) {
+  // After shutdown() the timer service is gone (step 6): a timer set now is born cancelled, like
+  // one set during the shutdown (step 2), and its message is never sent.
+  if (!internals_->timers) return Timer{};
   auto& timers = *internals_->timers;
   return periodic ? timers.run_every(delay, std::move(task)) : timers.run_after(delay, std::move(task));
 }

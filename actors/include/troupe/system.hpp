@@ -145,7 +145,8 @@ class System {
   // gives up (restart intensity exceeded) and exits with an error.
   SupervisorHandle spawn_supervisor(SupervisorSpec spec, std::vector<ChildSpec> children);
 
-  // `message` to `target` after `delay`, or every `period` until cancelled.
+  // `message` to `target` after `delay`, or every `period` until cancelled. Once shutdown() has
+  // begun, the timer is born cancelled and sends nothing.
   template <class M>
   Timer send_after(const DynamicHandle& target, Duration delay, M&& message);
   template <class M>
