@@ -204,11 +204,29 @@ void Context::demonitor(MonitorRef ref) {
   if (extras_ == nullptr) return;
   auto& watching = extras_->watching;
   auto it = std::find_if(watching.begin(), watching.end(), [&](const auto& w) { return w.ref == ref; });
-  if (it == watching.end()) return;
+  if (it == watching.end()) {
+    drop_stashed_down(ref);
+    return;
+  }
   DynamicHandle target = std::move(it->target);
   watching.erase(it);
   if (!target.valid()) return;
   detail::send_signal(target.core(), detail::Signal::demonitor(this, ref));
+}
+
+// A Down that came while a coroutine awaited has left `watching` and waits in the stash, among
+// the urgent messages at its front: demonitor drops it there, as it would drop the signal.
+void Context::drop_stashed_down(MonitorRef ref) noexcept {
+  auto& x = *extras_;
+  const auto urgent_end = x.stash.begin() + static_cast<std::ptrdiff_t>(x.urgent_in_stash);
+  const auto it = std::find_if(x.stash.begin(), urgent_end, [&](Envelope* env) {
+    return env->is(message_type<Down>) && payload<Down>(*env).ref == ref;
+  });
+  if (it == urgent_end) return;
+  Envelope* env = *it;
+  x.stash.erase(it);
+  --x.urgent_in_stash;
+  dispose(env);  // made from a signal: never counted against a bounded mailbox
 }
 
 void Context::link(const DynamicHandle& target) {

@@ -26,10 +26,26 @@ class IgnoreErrors final : public kj::TaskSet::ErrorHandler {
 struct InFlight {
   unsigned now = 0;                // loop thread only
   std::atomic<unsigned> max{0};    // written by the loop thread, read by any
+  unsigned hold_until = 0;         // see LatencyServer's constructor; 0: none
+  // Loop thread only, set while the loop runs (kj promises belong to their event loop).
+  kj::Own<kj::PromiseFulfiller<void>> all_in_fulfiller;
+  kj::Maybe<kj::ForkedPromise<void>> all_in;
   void enter() {
     if (++now > max.load(std::memory_order_relaxed)) max.store(now, std::memory_order_relaxed);  // relaxed: a statistic
+    if (hold_until != 0 && now >= hold_until && all_in_fulfiller && all_in_fulfiller->isWaiting()) {
+      all_in_fulfiller->fulfill();
+    }
   }
   void leave() { --now; }
+  // What a request waits for before its answer: its latency, or, holding, whichever comes first
+  // of its latency and `hold_until` requests in flight.
+  kj::Promise<void> wait(kj::Timer& timer, kj::Duration latency) {
+    kj::Promise<void> delay = timer.afterDelay(latency);
+    KJ_IF_MAYBE (gate, all_in) {
+      return gate->addBranch().exclusiveJoin(kj::mv(delay));
+    }
+    return delay;
+  }
 };
 
 // One connection: read a request, wait, answer, again, until the client closes.
@@ -45,7 +61,7 @@ kj::Promise<void> serve(kj::Timer& timer, kj::Duration latency, InFlight& in_fli
     for (int i = 0; i < 8; ++i) request |= std::uint64_t{buffer[i]} << (8 * i);
     const std::uint64_t answer = io_answer(request);
     for (int i = 0; i < 8; ++i) buffer[i] = static_cast<kj::byte>(answer >> (8 * i));
-    return timer.afterDelay(latency)
+    return in_flight.wait(timer, latency)
         .then([&in_flight, stream = stream.get(), data = buffer.begin()] {
           in_flight.leave();
           return stream->write(data, 8);
@@ -77,7 +93,8 @@ struct LatencyServer::Loop {
   std::thread thread;
 };
 
-LatencyServer::LatencyServer(std::chrono::microseconds latency) : loop_(std::make_unique<Loop>()) {
+LatencyServer::LatencyServer(std::chrono::microseconds latency, unsigned hold_until) : loop_(std::make_unique<Loop>()) {
+  loop_->in_flight.hold_until = hold_until;
   std::promise<void> ready;
   std::future<void> started = ready.get_future();
   int fds[2];
@@ -95,8 +112,15 @@ LatencyServer::LatencyServer(std::chrono::microseconds latency) : loop_(std::mak
     auto stopped = stop->tryRead(&byte, 1, 1).ignoreResult();
     loop_->port = static_cast<std::uint16_t>(listener->getPort());
     ready.set_value();  // the port is set: the constructor may return
+    if (loop_->in_flight.hold_until != 0) {
+      auto gate = kj::newPromiseAndFulfiller<void>();
+      loop_->in_flight.all_in_fulfiller = kj::mv(gate.fulfiller);
+      loop_->in_flight.all_in = gate.promise.fork();
+    }
     const kj::Duration delay = latency.count() * kj::MICROSECONDS;
     stopped.exclusiveJoin(accept_loop(*listener, connections, timer, delay, loop_->in_flight)).wait(io.waitScope);
+    loop_->in_flight.all_in = nullptr;  // before the event loop they belong to goes
+    loop_->in_flight.all_in_fulfiller = nullptr;
   });
   started.wait();
 }

@@ -12,7 +12,11 @@ namespace contrast {
 
 class LatencyServer {
  public:
-  explicit LatencyServer(std::chrono::microseconds latency);
+  // With `hold_until` set, an answer goes out at the latency or as soon as that many requests
+  // are in flight at once, whichever comes first (then at once for every later request): a test
+  // sees concurrent clients all in flight without racing a clock; the latency only bounds a
+  // failing test.
+  explicit LatencyServer(std::chrono::microseconds latency, unsigned hold_until = 0);
   ~LatencyServer();  // stops the loop and closes every connection
   LatencyServer(const LatencyServer&) = delete;
   LatencyServer& operator=(const LatencyServer&) = delete;

@@ -274,23 +274,62 @@ TEST_CASE("explore: names the first failing seed and how to replay it; TROUPE_SE
 }
 
 TEST_CASE("shutdown and the destructor work in deterministic mode; the trace of a seed includes them") {
+  // Each actor says who it is as its state goes, so the trace tells the actors apart: their
+  // order at shutdown is the seed's. The 1 h timer fires first, in virtual time.
+  class Numbered {
+   public:
+    Numbered(troupe::Context& self, std::shared_ptr<Trace> trace, int index)
+        : self_(self), trace_(std::move(trace)), index_(index) {}
+    Numbered(const Numbered&) = delete;
+    Numbered& operator=(const Numbered&) = delete;
+    ~Numbered() {
+      char text[32];  // snprintf: see label()
+      std::snprintf(text, sizeof text, "stop %d", index_);
+      trace_->push_back(text);
+    }
+    auto behavior() {
+      return troupe::behavior([this](Tick) {
+        const auto at = self_.system().now() - troupe::runtime::TimerService::Clock::time_point{};
+        char text[48];
+        std::snprintf(text, sizeof text, "tick %d at %lld s", index_,
+                      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(at).count()));
+        trace_->push_back(text);
+      });
+    }
+
+   private:
+    troupe::Context& self_;
+    std::shared_ptr<Trace> trace_;
+    int index_;
+  };
   auto run = [](std::uint64_t seed) {
-    auto exits = std::make_shared<Trace>();
+    auto trace = std::make_shared<Trace>();
     {
       troupe::Config config = troupe::testing::deterministic(seed);
-      config.on_actor_exit = [exits](const troupe::ExitInfo& info) { exits->push_back(std::string(info.actor)); };
+      config.on_actor_exit = [trace](const troupe::ExitInfo& info) {
+        if (info.reason.kind != troupe::ExitReason::Kind::shutdown) trace->push_back("not a shutdown");
+      };
       troupe::System system(config);
-      for (int i = 0; i < 8; ++i) {
-        system.spawn([i](troupe::Context&) { return troupe::behavior([i](Tick) { (void)i; }); });
-      }
-      auto pending = system.spawn([](troupe::Context&) { return troupe::behavior([](Tick) {}); });
+      for (int i = 0; i < 8; ++i) system.spawn<Numbered>(trace, i);
+      auto pending = system.spawn<Numbered>(trace, 8);
       system.send_after(pending, 1h, Tick{});  // the destructor waits for it, in virtual time
+      trace->push_back("spawned");
     }
-    return *exits;
+    return *trace;
   };
   const Trace first = run(11);
-  CHECK(first.size() == 9u);
+  REQUIRE(first.size() == 11u);
+  CHECK(first[0] == "spawned");
+  CHECK(first[1] == "tick 8 at 3600 s");
+  const std::set<std::string> stops(first.begin() + 2, first.end());
+  CHECK(stops.size() == 9u);
+  CHECK(stops.count("stop 0") == 1u);
+  CHECK(stops.count("stop 8") == 1u);
   CHECK(run(11) == first);
+  // The trace depends on the seed, so comparing it is worth something.
+  std::set<Trace> distinct;
+  for (std::uint64_t seed = 0; seed < 10; ++seed) distinct.insert(run(seed));
+  CHECK(distinct.size() >= 2u);
 }
 
 }  // TEST_SUITE

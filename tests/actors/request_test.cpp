@@ -6,7 +6,10 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <atomic>
+#include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -50,6 +53,42 @@ auto service(troupe::Context&, std::atomic<int>* touched) {
       [](Boom b) -> int { throw std::runtime_error(b.why); });
 }
 
+// Redirects this process's stderr (fd 2) to a temporary file until finish(), which returns
+// what was written meanwhile (and the destructor, if finish() was not reached).
+class StderrCapture {
+ public:
+  StderrCapture() {
+    std::fflush(stderr);
+    file_ = std::tmpfile();
+    REQUIRE(file_ != nullptr);
+    saved_ = ::dup(2);
+    REQUIRE(saved_ >= 0);
+    REQUIRE(::dup2(::fileno(file_), 2) >= 0);
+  }
+  ~StderrCapture() { (void)finish(); }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+
+  std::string finish() {
+    if (saved_ < 0) return {};
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+    std::string text;
+    std::rewind(file_);
+    char buffer[512];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file_)) > 0;) text.append(buffer, n);
+    std::fclose(file_);
+    std::fwrite(text.data(), 1, text.size(), stderr);  // still shown, as it would have been
+    return text;
+  }
+
+ private:
+  std::FILE* file_ = nullptr;
+  int saved_ = -1;
+};
+
 }  // namespace
 
 TEST_SUITE("requests") {
@@ -89,18 +128,23 @@ TEST_CASE("request/response: a value, Result<void>, and a Result<T> carrying an 
 TEST_CASE("a request that gets no reply within its timeout fails with Errc::timeout") {
   troupe::System system(troupe::Config{.workers = 1});
   troupe::ScopedActor me(system);
-  auto sleeper = system.spawn(troupe::SpawnOptions{.blocking = true}, [](troupe::Context&) {
-    return troupe::behavior([](Nap n) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(n.ms));
+  // Nap{0} waits until the test lets it go: its reply cannot come before the timeout, however
+  // slow the machine, so the request can only end by timing out.
+  auto let_go = std::make_shared<std::atomic<bool>>(false);
+  auto sleeper = system.spawn(troupe::SpawnOptions{.blocking = true}, [let_go](troupe::Context&) {
+    return troupe::behavior([let_go](Nap n) {
+      if (n.ms == 0) {
+        while (!let_go->load()) std::this_thread::sleep_for(1ms);
+      }
       return n.ms;
     });
   });
   const auto start = Clock::now();
-  auto late = me.request(sleeper, Nap{400}, 100ms);
+  auto late = me.request(sleeper, Nap{0}, 100ms);
   const auto waited = ms_since(start);
   CHECK(late.code() == troupe::Errc::timeout);
   CHECK(waited >= 100ms);
-  CHECK(waited < 400ms + 200ms);
+  let_go->store(true);
   // The reply that comes later is dropped; the next request gets its own reply.
   CHECK(me.request(sleeper, Nap{1}, 5s).value() == 1);
   CHECK(me.queued() == 0);
@@ -223,8 +267,14 @@ TEST_CASE("without an exit hook, a failure is logged and the process keeps runni
   troupe::System system(troupe::Config{.workers = 1});
   troupe::ScopedActor me(system);
   std::atomic<int> touched{0};
+  StderrCapture captured;
   auto s = system.spawn(service, &touched);
   CHECK(me.request(s, Boom{"expected in this test"}).code() == troupe::Errc::actor_failed);
+  // The reply goes before the actor stops; the line comes as it stops.
+  REQUIRE(system.wait_idle(10s));
+  const std::string log = captured.finish();
+  CHECK(log.find("troupe: actor ") != std::string::npos);
+  CHECK(log.find(" stopped: error: expected in this test\n") != std::string::npos);
   auto other = system.spawn(service, &touched);
   CHECK(me.request(other, Square{5}).value() == 25);
 }

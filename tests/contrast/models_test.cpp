@@ -65,9 +65,11 @@ TEST_CASE("the checks reject wrong results") {
 }
 
 TEST_CASE("actors keep every io request in flight at once on a single worker") {
-  // 12 clients, one request each, one worker thread, a long latency: had a client blocked the
-  // worker while it waited, the server would never see more than one request at a time.
-  LatencyServer server(std::chrono::milliseconds(300));
+  // 12 clients, one request each, one worker thread: had a client blocked the worker while it
+  // waited, the server would never see more than one request at a time. The server answers once
+  // all 12 are in (a positive event, not a race against a clock); the 10 s latency only bounds
+  // the run of a failing test.
+  LatencyServer server(std::chrono::seconds(10), 12);
   Params p = small_params();
   p.workers = 1;
   p.io_requests = 12;

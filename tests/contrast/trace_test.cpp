@@ -6,6 +6,8 @@
 
 #include <troupe/runtime/trace.hpp>
 
+#include "test_support.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -77,7 +79,13 @@ Params gil_cpu_params(unsigned threads) {
 
 TEST_SUITE("contrast traces") {
   TEST_CASE("a traced gil cpu cell has work and wait_lock spans on both of its threads") {
-    const auto threads = traced_cell(run_gil, Workload::cpu, gil_cpu_params(2));
+    // Both threads wait for the lock only if their work overlaps: the second must start before
+    // the first is done with all of it. It starts within a millisecond or so; the work takes
+    // about half a second (under sanitizers, a 25th of the work on slower code: a tenth of a
+    // second or more), far above even a loaded machine's delay in starting a thread.
+    Params p = gil_cpu_params(2);
+    p.cpu_first = troupe_test::scaled(100'000'000);
+    const auto threads = traced_cell(run_gil, Workload::cpu, p);
     REQUIRE(threads.size() == 2);
     for (const char* name : {"gil thread 0", "gil thread 1"}) {
       CAPTURE(name);

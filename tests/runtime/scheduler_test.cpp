@@ -7,8 +7,14 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -21,6 +27,18 @@ constexpr unsigned ActorCoreBudget = troupe::runtime::ActorCore::default_budget;
 namespace {
 
 std::chrono::steady_clock::time_point in(std::chrono::milliseconds d) { return Clock::now() + d; }
+
+// The threads of this process named as pool workers ("troupe-w<index>", worker.cpp).
+unsigned worker_threads() {
+  unsigned n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || name.size() <= 8 || name.rfind("troupe-w", 0) != 0) continue;
+    n += std::all_of(name.begin() + 8, name.end(), [](char c) { return c >= '0' && c <= '9'; }) ? 1 : 0;
+  }
+  return n;
+}
 
 // Owns references to test actors and drops them at the end.
 struct Actors {
@@ -41,11 +59,31 @@ TEST_CASE("every message is handled exactly once, turns never overlap, the pool 
   constexpr std::uint64_t kHops = 3;  // each message is forwarded 3 times, from inside a turn
   const std::uint64_t per_thread = scaled(20'000);
   constexpr unsigned kThreads = 2;
+  constexpr unsigned kSenders = kActors + kThreads;  // senders 0..63 are actors, then the threads
+
+  // Every message has its own number, `key`: its origin (thread t, send i) and the hops it has
+  // left. Each is counted as it is handled, so a loss cannot hide behind a duplicate. Each also
+  // carries its sender and its place in that sender's stream to its receiver (FIFO per pair).
+  const std::uint64_t kKeys = kThreads * per_thread * (kHops + 1);
+  std::vector<std::atomic<std::uint8_t>> handled_times(kKeys);
+  // Written by the sender before the enqueue, read by the receiver after it pops the message.
+  std::vector<unsigned> from(kKeys);
+  std::vector<std::uint32_t> place(kKeys);
+  // next[sender][receiver]: only the sender touches its row; last[receiver][sender]: only the
+  // receiver (one turn at a time) touches its row.
+  std::vector<std::uint32_t> next(kSenders * kActors, 0);
+  std::vector<std::uint32_t> last(kActors * kSenders, 0);
+  std::atomic<std::uint64_t> out_of_order{0};
 
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::uint64_t> bad_worker_index{0};
   std::atomic<unsigned> workers_seen{0};  // bit per worker index
   Actors actors;
+  auto send = [&](unsigned sender, unsigned receiver, std::uint64_t key) {
+    from[key] = sender;
+    place[key] = ++next[sender * kActors + receiver];
+    actors.list[receiver]->enqueue(new TestMessage(key));
+  };
   for (unsigned i = 0; i < kActors; ++i) {
     actors.list.push_back(new TestActor(&pool, [&, i](TestActor&, TestMessage& m) {
       const int w = Scheduler::current_worker_index();
@@ -54,15 +92,23 @@ TEST_CASE("every message is handled exactly once, turns never overlap, the pool 
       } else {
         workers_seen.fetch_or(1u << w, std::memory_order_relaxed);
       }
+      const std::uint64_t key = m.value;
+      handled_times[key].fetch_add(1, std::memory_order_relaxed);
+      std::uint32_t& seen = last[i * kSenders + from[key]];
+      if (place[key] != seen + 1) out_of_order.fetch_add(1, std::memory_order_relaxed);
+      seen = place[key];
       handled.fetch_add(1, std::memory_order_relaxed);
-      if (m.value > 0) actors.list[(i * 7 + m.value) % kActors]->enqueue(new TestMessage(m.value - 1));
+      const std::uint64_t hops = key % (kHops + 1);
+      if (hops > 0) send(i, static_cast<unsigned>((i * 7 + hops) % kActors), key - 1);
     }));
   }
 
   std::vector<std::thread> producers;
   for (unsigned t = 0; t < kThreads; ++t) {
     producers.emplace_back([&, t] {
-      for (std::uint64_t i = 0; i < per_thread; ++i) actors.list[(i + t) % kActors]->enqueue(new TestMessage(kHops));
+      for (std::uint64_t i = 0; i < per_thread; ++i) {
+        send(kActors + t, static_cast<unsigned>((i + t) % kActors), (t * per_thread + i) * (kHops + 1) + kHops);
+      }
     });
   }
   for (auto& p : producers) p.join();
@@ -72,6 +118,10 @@ TEST_CASE("every message is handled exactly once, turns never overlap, the pool 
   CHECK(pool.wait_quiescent(in(10s)));
   CHECK(pool.quiescent());
   CHECK(handled.load() == expected);
+  std::uint64_t not_once = 0;
+  for (auto& times : handled_times) not_once += times.load() == 1 ? 0 : 1;
+  CHECK(not_once == 0);
+  CHECK(out_of_order.load() == 0);
   std::uint64_t sum = 0;
   for (auto* a : actors.list) {
     CHECK(a->overlaps() == 0);
@@ -186,12 +236,45 @@ TEST_CASE("quiescence: holds keep the pool busy; wait_quiescent honours its dead
   CHECK(slow->handled() == 1);
 }
 
-TEST_CASE("default worker count and stopping an idle pool") {
+TEST_CASE("default worker count: one live worker per hardware thread; stop() joins them all") {
+  const unsigned before = worker_threads();  // other pools' workers, if any were alive
   auto pool = std::make_unique<Scheduler>();
-  CHECK(pool->worker_count() >= 1);
-  CHECK(pool->wait_quiescent(in(10s)));
+  const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+  REQUIRE(pool->worker_count() == n);
+  CHECK(worker_threads() == before + n);
+
+  // Every worker runs at once: n actors each wait in their turn until all n have started, and
+  // each turn runs on a different worker.
+  std::atomic<unsigned> started{0};
+  std::mutex mutex;
+  std::set<int> indices;
+  Actors actors;
+  for (unsigned i = 0; i < n; ++i) {
+    actors.list.push_back(new TestActor(pool.get(), [&](TestActor&, TestMessage&) {
+      {
+        std::lock_guard lock(mutex);
+        indices.insert(Scheduler::current_worker_index());
+      }
+      started.fetch_add(1);
+      // A bound only for a failing test: n workers that all run get here at once.
+      const auto deadline = Clock::now() + 10s;
+      while (started.load() < n && Clock::now() < deadline) std::this_thread::yield();
+    }));
+  }
+  for (auto* a : actors.list) a->enqueue(new TestMessage());
+  CHECK(pool->wait_quiescent(in(30s)));
+  CHECK(started.load() == n);
+  {
+    std::lock_guard lock(mutex);
+    CHECK(indices.size() == n);
+    CHECK(*indices.begin() == 0);
+    CHECK(*indices.rbegin() == static_cast<int>(n - 1));
+  }
+
   pool->stop();
-  pool->stop();  // idempotent
+  CHECK(worker_threads() == before);  // joined: their threads are gone
+  pool->stop();                       // idempotent
+  CHECK(worker_threads() == before);
   pool.reset();
 }
 

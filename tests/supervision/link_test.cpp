@@ -169,14 +169,19 @@ TEST_SUITE("links and monitors") {
       auto events = std::make_shared<Events>();
       auto target = system.spawn<Recorder>(events);
       auto busy = system.spawn<Recorder>(troupe::SpawnOptions{.budget = budget}, events);
+      // me monitors the target before and after busy does: the target tells its monitors in
+      // turn, so once both of me's Downs are in, busy's is queued (whichever way the turn goes).
+      me.monitor(target);
       busy.send(MonitorIt{target});
       REQUIRE(system.wait_idle(10s));
+      me.monitor(target);
       busy.send(Block{});  // the turn under way: the signal waits for it
       constexpr int kPings = 300;
       for (int i = 0; i < kPings; ++i) busy.send(Ping{});
+      REQUIRE(eventually([&] { return events->blocked.load() == 1; }));
       target.send(Fail{});
-      REQUIRE(eventually([&] { return log.exit_count() == 1; }));
-      std::this_thread::sleep_for(20ms);  // the Down is queued behind the pings by now
+      expect_down(me);
+      expect_down(me);  // busy's Down is queued behind the pings now
       events->release = true;
       REQUIRE(eventually([&] { return events->count("ping") == kPings; }));
       auto seen = events->all();
@@ -189,7 +194,16 @@ TEST_SUITE("links and monitors") {
       // An exit signal that is not trapped: the actor stops before the queued messages.
       auto victim = system.spawn<Recorder>(troupe::SpawnOptions{.budget = 1}, events);
       auto partner = system.spawn<Recorder>(events);
+      // Two witnesses that trap exits link to the partner before and after the victim does: the
+      // partner tells its links in turn, so once both have their Exit, the victim's is queued.
+      auto witnessed = std::make_shared<Events>();
+      auto before = system.spawn<Recorder>(witnessed, true);
+      auto after = system.spawn<Recorder>(witnessed, true);
+      before.send(LinkTo{partner});
+      REQUIRE(system.wait_idle(10s));
       victim.send(LinkTo{partner});
+      REQUIRE(system.wait_idle(10s));
+      after.send(LinkTo{partner});
       REQUIRE(system.wait_idle(10s));
       events->release = false;
       const auto pings_before = events->count("ping");
@@ -200,8 +214,7 @@ TEST_SUITE("links and monitors") {
       // (rightly) overtake Block too, and the victim would stop before this test can watch it.
       REQUIRE(eventually([&] { return events->blocked.load() == blocked_before + 1; }));
       partner.send(Fail{});
-      REQUIRE(eventually([&] { return log.exit_count() == 2; }));
-      std::this_thread::sleep_for(20ms);
+      REQUIRE(eventually([&] { return witnessed->count("exit") == 2; }));  // the victim's exit is queued
       events->release = true;
       REQUIRE(eventually([&] { return log.exit_count() == 3; }));
       REQUIRE(system.wait_idle(10s));

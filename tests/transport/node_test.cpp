@@ -12,9 +12,11 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -173,7 +175,14 @@ TEST_CASE("a malformed or truncated frame closes only its own connection") {
   LogLines log;
   troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = log.sink()});
   auto echo = system.spawn([](troupe::Context&) {
-    return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
+    return troupe::behavior(
+        [](const Ping& p) {
+          return Pong{p.n + 1, p.text, 0};
+        },
+        // Asked by node b's relay (Forward): answers the handle inside.
+        [](const Callback& c) {
+          (void)c.to.send(Pong{c.n + 1, "asked from b", 0});
+        });
   });
   REQUIRE(system.register_name("echo", echo).ok());
 
@@ -192,16 +201,26 @@ TEST_CASE("a malformed or truncated frame closes only its own connection") {
   CHECK(log.contains("refused 127.0.0.1:"));
   CHECK(log.contains("it sent a malformed frame before authenticating (frame has too many segments"));
 
-  // The node still serves: a node in another process looks it up and asks.
-  PeerProcess peer("b", kSecret);
-  troupe::transport::Node client(system, {.name = "c", .secret = kSecret, .log = [](std::string_view) {}});
-  client.add_peer("a", "127.0.0.1", node.port());
-  auto remote_echo = client.whereis("a", "echo", 10s);
-  REQUIRE(remote_echo.ok());
+  // The node still serves: a node in another process dials it (node_peer --dial reports its
+  // port only once this node has answered its lookup), looks echo up and asks it.
+  PeerProcess peer("b", kSecret, {"--dial", "a", std::to_string(node.port())});
+  CHECK(node.stats().connections_accepted == 1);
+  auto relay = node.whereis("b", "relay", 10s);  // over b's connection
+  REQUIRE(relay.ok());
   troupe::ScopedActor me(system);
-  auto pong = me.request<Pong>(*remote_echo, Ping{1, "still here", {}}, 10s);
-  REQUIRE(pong.ok());
-  CHECK(pong->n == 2);
+  auto found = me.request<troupe::DynamicHandle>(*relay, Introduce{"a", node.port(), "echo"}, 10s);
+  REQUIRE(found.ok());
+  CHECK(*found == troupe::DynamicHandle(echo));  // b's lookup found our echo
+  auto got = std::make_shared<std::promise<Pong>>();
+  auto answer = got->get_future();
+  troupe::Handle<void(Pong)> collector =
+      system.spawn([got](troupe::Context&) { return troupe::behavior([got](const Pong& p) { got->set_value(p); }); });
+  // b's relay sends echo the callback; echo answers the collector.
+  REQUIRE(relay->send(Forward{*found, Callback{collector, 1}}).ok());
+  REQUIRE(answer.wait_for(10s) == std::future_status::ready);  // a bound for a failing test only
+  const Pong pong = answer.get();
+  CHECK(pong.n == 2);
+  CHECK(pong.text == "asked from b");
   CHECK(node.stats().connections_accepted == 1);
 }
 

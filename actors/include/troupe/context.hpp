@@ -236,6 +236,7 @@ class Context : public runtime::ActorCore {
   void take_signals() noexcept;
   void handle_signal(Envelope* env) noexcept;
   void dead_signal(Envelope* env) noexcept;
+  void drop_stashed_down(MonitorRef ref) noexcept;
   void propagate_exit(const ExitReason& reason) noexcept;
   void run_handler(Envelope& env);
   void start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env);

@@ -58,6 +58,12 @@ class MailboxLimit {
     // Relaxed: a snapshot for diagnostics and tests.
     return queued_bytes_.load(std::memory_order_relaxed);
   }
+  // Threads now in wait_for_room (a snapshot, for diagnostics and tests: a test sees a sending
+  // thread waiting, rather than sleeping and guessing that it is).
+  std::uint32_t waiting_threads() const noexcept {
+    // Relaxed: a snapshot.
+    return waiting_threads_.load(std::memory_order_relaxed);
+  }
   // Whether a thread waiting for room may go on (below both bounds), or the owner has stopped.
   bool has_room() const noexcept;
 
