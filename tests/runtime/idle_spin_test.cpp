@@ -4,11 +4,11 @@
 #include <troupe/runtime/idle_spin.hpp>
 #include <troupe/troupe.hpp>
 
+#include "proc_threads.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
-#include <dirent.h>
 #include <sched.h>
 
 #include <atomic>
@@ -24,20 +24,12 @@ namespace {
 // whose name is `name`, summed, from /proc/self/task/*/status.
 std::uint64_t voluntary_switches_of(const std::string& name) {
   std::uint64_t total = 0;
-  DIR* tasks = ::opendir("/proc/self/task");
-  REQUIRE(tasks != nullptr);
-  while (dirent* entry = ::readdir(tasks)) {
-    if (entry->d_name[0] == '.') continue;
-    const std::string dir = std::string("/proc/self/task/") + entry->d_name;
-    std::string comm;
-    std::getline(std::ifstream(dir + "/comm"), comm);
-    if (comm != name) continue;
+  for (const std::string& dir : troupe_test::threads_named(name)) {
     std::ifstream status(dir + "/status");
     for (std::string line; std::getline(status, line);) {
       if (line.rfind("voluntary_ctxt_switches:", 0) == 0) total += std::stoull(line.substr(24));
     }
   }
-  ::closedir(tasks);
   return total;
 }
 

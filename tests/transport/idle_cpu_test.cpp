@@ -1,6 +1,7 @@
 // Idle is free across nodes too: a node with a live connection and nothing to send sleeps in its
 // event loop between heartbeats, so its transport thread uses almost no CPU.
 #include "peer_process.hpp"
+#include "proc_threads.hpp"
 #include "test_support.hpp"
 #include "transport_test_support.hpp"
 #include "wire_messages.hpp"
@@ -10,7 +11,6 @@
 
 #include <doctest/doctest.h>
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -24,22 +24,6 @@ using namespace transport_test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The /proc/self/task directories of this process's threads named `name`.
-std::vector<std::string> threads_named(const std::string& name) {
-  std::vector<std::string> found;
-  DIR* tasks = ::opendir("/proc/self/task");
-  REQUIRE(tasks != nullptr);
-  while (dirent* entry = ::readdir(tasks)) {
-    if (entry->d_name[0] == '.') continue;
-    const std::string dir = std::string("/proc/self/task/") + entry->d_name;
-    std::string comm;
-    std::getline(std::ifstream(dir + "/comm"), comm);
-    if (comm == name) found.push_back(dir);
-  }
-  ::closedir(tasks);
-  return found;
-}
 
 // The CPU time a thread has used, user and system, from its stat (utime and stime, in clock ticks).
 std::chrono::milliseconds cpu_time(const std::string& task_dir) {
@@ -70,7 +54,7 @@ TEST_CASE("an idle node's transport thread uses almost no CPU") {
   troupe::ScopedActor me(system);
   REQUIRE(me.request<Pong>(*echo, Ping{1, "", {}}, 10s).ok());  // the connection is up, and used
 
-  const std::vector<std::string> transport = threads_named("troupe-node");
+  const std::vector<std::string> transport = troupe_test::threads_named("troupe-node");
   REQUIRE(transport.size() == 1);  // this node's, and no other node is alive in this process
   const auto cpu_before = cpu_time(transport[0]);
   const auto start = troupe_test::Clock::now();
