@@ -21,16 +21,19 @@ bool AdaptiveSpin::paused() noexcept {
   return contended_until_ != Clock::time_point{} && Clock::now() < contended_until_;
 }
 
-AdaptiveSpin::SpinMark::SpinMark(bool counted) noexcept : slot_(nullptr) {
-  detail::SpinningBoard* board = counted ? detail::process_spinning_board() : nullptr;
-  if (board == nullptr) return;
+void AdaptiveSpin::SpinMark::count_once() noexcept {
+  detail::SpinningBoard* board = detail::process_spinning_board();
+  if (board == nullptr) {
+    counted_ = false;  // no board: never try again for this spin
+    return;
+  }
   slot_ = &board->slot();
   // Relaxed: a count read as a hint (machine_load.hpp).
   board->slot().spinning.fetch_add(1, std::memory_order_relaxed);
 }
 
-AdaptiveSpin::SpinMark::~SpinMark() {
-  if (slot_ != nullptr) static_cast<detail::SpinningBoard::Slot*>(slot_)->spinning.fetch_sub(1, std::memory_order_relaxed);
+void AdaptiveSpin::SpinMark::uncount() noexcept {
+  static_cast<detail::SpinningBoard::Slot*>(slot_)->spinning.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void AdaptiveSpin::record(IdleSpin::Outcome outcome) noexcept {

@@ -109,8 +109,17 @@ class AdaptiveSpin {
     if (paused()) return false;
     IdleSpin::Outcome outcome;
     {
-      const SpinMark mark(watch_machine_);
-      outcome = spin_.look(found, contended_yield_);
+      // Counted as spinning from its first miss on: a spin that finds work at its first look (most
+      // of them, where workers are busy) never touches the board's shared line, and is too short
+      // for a sample to see anyway.
+      SpinMark mark(watch_machine_);
+      outcome = spin_.look(
+          [&] {
+            if (found()) return true;
+            mark.count();
+            return false;
+          },
+          contended_yield_);
     }
     record(outcome);
     return outcome == IdleSpin::Outcome::found;
@@ -127,11 +136,21 @@ class AdaptiveSpin {
   // Counts the thread as spinning while it lives (when `counted`), so that other troupe threads
   // and processes do not take this spin for a busy thread (machine_load.hpp).
   struct SpinMark {
-    explicit SpinMark(bool counted) noexcept;
-    ~SpinMark();
+    explicit SpinMark(bool counted) noexcept : counted_(counted) {}
+    ~SpinMark() {
+      if (slot_ != nullptr) uncount();
+    }
     SpinMark(const SpinMark&) = delete;
     SpinMark& operator=(const SpinMark&) = delete;
-    void* slot_;
+    void count() noexcept {
+      if (counted_ && slot_ == nullptr) count_once();
+    }
+
+   private:
+    void count_once() noexcept;
+    void uncount() noexcept;
+    bool counted_;
+    void* slot_ = nullptr;
   };
 
   IdleSpin spin_;
