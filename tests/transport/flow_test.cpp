@@ -30,6 +30,27 @@ namespace {
 
 constexpr const char* kSecret = kTestSecret;
 
+// Sends `n` messages, send(number taken so far) each, to a peer behind a full outbound bound (fail
+// or drop): how many were taken and how many refused, each refusal checked to be mailbox_full.
+struct Taken {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;
+};
+template <class Send>
+Taken send_counting_refusals(std::uint64_t n, Send&& send) {
+  Taken taken;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const troupe::SendResult r = send(taken.accepted);
+    if (r.ok()) {
+      ++taken.accepted;
+    } else {
+      CHECK(r.code() == troupe::Errc::mailbox_full);
+      ++taken.refused;
+    }
+  }
+  return taken;
+}
+
 // Local messages of the actor senders.
 struct Go {};
 struct Finished {
@@ -173,17 +194,9 @@ TEST_CASE("with the fail policy, sends beyond the outbound bound are refused and
   std::remove(release.c_str());
   REQUIRE(slow.send(Hold{60'000, release}).ok());
   const std::uint64_t sent = 1000;
-  std::uint64_t accepted = 0;
-  std::uint64_t refused = 0;
-  for (std::uint64_t i = 0; i < sent; ++i) {
-    const troupe::SendResult r = slow.send(Blob{0, accepted, std::string(1024, 'y')});
-    if (r.ok()) {
-      ++accepted;
-    } else {
-      CHECK(r.code() == troupe::Errc::mailbox_full);
-      ++refused;
-    }
-  }
+  const auto [accepted, refused] = send_counting_refusals(sent, [&](std::uint64_t taken) {
+    return slow.send(Blob{0, taken, std::string(1024, 'y')});
+  });
   CHECK(accepted + refused == sent);
   CHECK(accepted <= window + queue);
   CHECK(accepted >= queue - 1);      // at least the queue (less the Hold) took them
@@ -242,17 +255,10 @@ TEST_CASE("Overflow::drop for the outbound queue counts as fail: sends beyond it
 
   REQUIRE(remote.send(Hold{}).ok());
   const std::uint64_t sent = 1000;
-  std::uint64_t accepted = 0;
-  std::uint64_t refused = 0;
-  for (std::uint64_t i = 0; i < sent; ++i) {
-    const troupe::SendResult r = remote.send(Seq{0, accepted});  // numbered by what was taken
-    if (r.ok()) {
-      ++accepted;
-    } else {
-      CHECK(r.code() == troupe::Errc::mailbox_full);
-      ++refused;
-    }
-  }
+  // Numbered by what was taken, so the receiver can check that every accepted one arrived in order.
+  const auto [accepted, refused] = send_counting_refusals(sent, [&](std::uint64_t taken) {
+    return remote.send(Seq{0, taken});
+  });
   CHECK(accepted + refused == sent);
   CHECK(accepted <= window + queue);
   CHECK(accepted >= queue - 1);  // at least the queue (less the Hold) took them
