@@ -9,31 +9,27 @@
 #include <troupe/signals.hpp>
 #include <troupe/task.hpp>
 
+#include "request_table.hpp"
+
 #include <coroutine>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <vector>
 
 namespace troupe::detail {
 
 struct ActorExtras : runtime::Pooled {
-  // One request the suspended coroutine waits for (several, with troupe::all).
-  struct Pending {
-    std::uint64_t request_id;
-    DeliverFn deliver;
-    void* awaitable;
-    Timer timeout;
-  };
   struct RunningTask {
     std::coroutine_handle<> handle;
     TaskPromiseBase* promise = nullptr;
     Envelope* message = nullptr;  // the message the handler took: alive while the task runs
   };
 
-  std::uint64_t last_request_id = 0;
-  std::vector<Pending> pending;          // empty: not awaiting
-  std::coroutine_handle<> resume_point;  // resumed when `pending` empties
+  RequestTable pending;
+  std::size_t awaited = 0;               // entries of `pending` the coroutine awaits; 0: not awaiting
+  std::coroutine_handle<> resume_point;  // resumed when `awaited` drops to 0
   RunningTask task;
   // Messages that arrived while a coroutine awaited, or that a signal overtook, in order. The
   // first `urgent_in_stash` are Down / Exit messages made from signals: they go before the rest.

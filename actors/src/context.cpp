@@ -56,7 +56,7 @@ detail::ActorExtras& Context::extras() {
   return *extras_;
 }
 
-bool Context::awaiting() const noexcept { return extras_ != nullptr && !extras_->pending.empty(); }
+bool Context::awaiting() const noexcept { return extras_ != nullptr && extras_->awaited > 0; }
 
 void Context::quit(ExitReason reason) {
   if ((layer_flags_ & kExiting) == 0) extras().exit_reason = std::move(reason);
@@ -173,8 +173,6 @@ Envelope* Context::current_message() noexcept { return tls_current_message; }
 
 Context* Context::current_actor() noexcept { return tls_current_actor; }
 
-
-
 void Context::run_handler(Envelope& env) {
   tls_current_message = &env;
   try {
@@ -190,7 +188,8 @@ void Context::run_handler(Envelope& env) {
   }
 }
 
-// Stopping, in order: abandon a suspended coroutine (its requester gets an error), turn stashed
+// Stopping, in order: abandon a suspended coroutine (its requester gets an error) and the
+// requests on their way (continuations never run), turn stashed
 // messages into dead letters, destroy the state, tell the system, close the mailbox (everything
 // left and everything later is a dead letter), and drop the actor's own reference.
 void Context::terminate() noexcept {
@@ -203,13 +202,18 @@ void Context::terminate() noexcept {
       detail::send_response_error(x.task.promise->reply_to, x.task.promise->request_id,
                                   Error{shutting_down ? Errc::system_shutdown : Errc::dead_actor, {}});
       if (x.task.promise->reply_to != nullptr) x.task.promise->reply_to->release();
-      for (auto& p : x.pending) p.timeout.cancel();
-      x.pending.clear();
       x.resume_point = {};
       x.task.handle.destroy();
       dispose(x.task.message);
       x.task = {};
     }
+    // Requests on their way: their replies will find no entry. Continuations never run; what
+    // they captured is destroyed here, before the state.
+    x.pending.remove_if([](detail::PendingRequest& p) {
+      p.timeout.cancel();
+      return true;
+    });
+    x.awaited = 0;
     while (!x.stash.empty()) {
       Envelope* env = x.stash.front();
       x.stash.pop_front();

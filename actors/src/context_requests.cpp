@@ -6,8 +6,8 @@
 #include "actor_extras.hpp"
 #include "describe.hpp"
 
-#include <algorithm>
 #include <exception>
+#include <memory>
 #include <string>
 
 namespace troupe {
@@ -33,57 +33,192 @@ class RequestTimeout final : public runtime::TimerTask {
 
 }  // namespace
 
+// A response or a timeout, in a turn: delivered to the coroutine that awaits it, or run as the
+// continuation of a continued request. Late ones (the request was answered, or abandoned by
+// first_success, or its actor's coroutine is gone) are dropped.
 void Context::handle_response(Envelope* env) noexcept {
   auto* x = extras_;
-  auto it = x == nullptr ? decltype(x->pending)::iterator{} : x->pending.begin();
-  if (x != nullptr) {
-    while (it != x->pending.end() && it->request_id != env->reply().request_id) ++it;
-  }
-  if (x == nullptr || it == x->pending.end()) {
-    dispose(env);  // a late response, or the timeout of a request already answered
+  if (x == nullptr) {
+    dispose(env);
     return;
   }
-  detail::ActorExtras::Pending answered = std::move(*it);
-  x->pending.erase(it);
+  detail::PendingRequest* entry = x->pending.find(env->reply().request_id);
+  if (entry == nullptr) {
+    dispose(env);
+    return;
+  }
+  if (entry->continuation != nullptr) {
+    if (awaiting()) {
+      // A continuation is a turn: it waits, with the other messages, until the coroutine ends.
+      try {
+        x->stash.push_back(env);
+        return;
+      } catch (...) {  // no memory to keep it: the continuation runs now
+      }
+    }
+    detail::PendingRequest continued = x->pending.take(*entry);
+    continued.timeout.cancel();
+    run_continuation(*continued.continuation, env);
+    dispose(env);
+    return;
+  }
+  detail::PendingRequest answered = x->pending.take(*entry);
+  --x->awaited;
   answered.timeout.cancel();
+  bool resume_now = false;
   try {
     if (env->kind() == EnvelopeKind::response) {
-      answered.deliver(answered.awaitable, env, nullptr);
+      resume_now = answered.deliver(answered.awaitable, env, nullptr);
     } else {
       Error timeout{Errc::timeout, {}};
-      answered.deliver(answered.awaitable, nullptr, &timeout);
+      resume_now = answered.deliver(answered.awaitable, nullptr, &timeout);
     }
   } catch (...) {
     Error failed{Errc::unexpected_reply, detail::describe(std::current_exception())};
     answered.deliver(answered.awaitable, nullptr, &failed);
   }
   dispose(env);
-  if (!x->pending.empty()) return;  // troupe::all: more to come
+  if (x->awaited > 0) {
+    if (!resume_now) return;  // troupe::all: more to come
+    abandon_awaited();        // first_success: the others' replies are dropped when they come
+  }
   std::exchange(x->resume_point, {}).resume();  // exceptions inside are kept by the task's promise
   after_task_step();
 }
 
-bool Context::begin_request(runtime::ActorCore* target, Envelope* request, Duration timeout,
-                            std::coroutine_handle<> h, detail::DeliverFn deliver, void* awaitable) {
+// Forgets the requests the coroutine still awaits (their late replies find no entry).
+void Context::abandon_awaited() noexcept {
+  auto& x = *extras_;
+  x.pending.remove_if([](detail::PendingRequest& p) {
+    if (p.continuation != nullptr) return false;
+    p.timeout.cancel();
+    return true;
+  });
+  x.awaited = 0;
+}
+
+void Context::run_continuation(detail::Continuation& continuation, Envelope* env) noexcept {
+  try {
+    if (env->kind() == EnvelopeKind::response) {
+      continuation.run(env, nullptr);
+    } else {
+      Error timeout{Errc::timeout, {}};
+      continuation.run(nullptr, &timeout);
+    }
+  } catch (...) {
+    fail(detail::describe(std::current_exception()));
+  }
+}
+
+namespace detail {
+
+// Registers request `request` under a new id, with its timeout, and sends it.
+static void send_registered(Context& self, detail::ActorExtras& x, runtime::ActorCore* target, Envelope* request,
+                            Duration timeout, PendingRequest entry) {
+  const std::uint64_t id = x.pending.add(std::move(entry));
+  try {
+    x.pending.find(id)->timeout =
+        self.system().timers().run_after(timeout, std::make_unique<RequestTimeout>(DynamicHandle::share(&self), id));
+  } catch (...) {
+    x.pending.take(*x.pending.find(id));
+    throw;
+  }
+  request->reply().request_id = id;
+  request->reply().timeout = timeout;
+  self.add_ref();  // the request's reply_to holds this actor
+  request->reply().reply_to = &self;
+  deliver(target, request);  // refused by a full mailbox: the error comes as the response
+}
+
+bool Requests::await(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout,
+                     std::coroutine_handle<> h, DeliverFn deliver, void* awaitable) {
   if (target == nullptr) {
     dispose(request);
     Error error{Errc::dead_actor, "request through an empty handle"};
     deliver(awaitable, nullptr, &error);
     return false;
   }
-  auto& x = extras();
-  const std::uint64_t id = ++x.last_request_id;
-  request->reply().request_id = id;
-  request->reply().timeout = timeout;
-  add_ref();  // the request's reply_to holds this actor
-  request->reply().reply_to = this;
-  x.pending.push_back({id, deliver, awaitable, {}});
-  x.pending.back().timeout =
-      system_->timers().run_after(timeout, std::make_unique<RequestTimeout>(DynamicHandle::share(this), id));
+  auto& x = self.extras();
+  try {
+    send_registered(self, x, target, request, timeout, {0, deliver, awaitable, nullptr, {}});
+  } catch (...) {
+    dispose(request);
+    throw;
+  }
+  ++x.awaited;
   x.resume_point = h;
-  detail::deliver(target, request);  // refused by a full mailbox: the error comes as the response
   return true;
 }
+
+void Requests::then(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout,
+                    Continuation* continuation) noexcept {
+  std::unique_ptr<Continuation> owned(continuation);
+  try {
+    auto& x = self.extras();
+    if (target == nullptr) {
+      // The error comes later, as a turn, like any reply.
+      dispose(request);
+      const std::uint64_t id = x.pending.add({0, nullptr, nullptr, std::move(owned), {}});
+      send_response_error(&self, id, Error{Errc::dead_actor, "request through an empty handle"});
+      return;
+    }
+    send_registered(self, x, target, request, timeout, {0, nullptr, nullptr, std::move(owned), {}});
+  } catch (...) {
+    // No memory for the entry or its timer: the continuation sees the failure now (and, unlike
+    // other continuations, within the turn that made the request).
+    dispose(request);
+    if (owned == nullptr) return;  // moved into an entry that was then dropped
+    Error error{Errc::system_shutdown, "no memory to send the request"};
+    try {
+      owned->run(nullptr, &error);
+    } catch (...) {
+      self.fail(detail::describe(std::current_exception()));
+    }
+  }
+}
+
+namespace {
+// The continuation of a request nobody awaited: drops the reply, counts an error.
+class DroppedReply final : public Continuation {
+ public:
+  explicit DroppedReply(System& system) : system_(system) {}
+  void run(Envelope* response, Error*) override {
+    if (response == nullptr || response->is(message_type<Error>)) system_.count_dropped_request_error();
+  }
+
+ private:
+  System& system_;
+};
+}  // namespace
+
+void Requests::unawaited(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout) noexcept {
+  // A request made while the actor stops (its coroutine's frame destroyed) is not sent.
+  if ((self.layer_flags_ & (Context::kExiting | Context::kTerminated)) != 0) {
+    dispose(request);
+    return;
+  }
+  try {
+    then(self, target, request, timeout, new DroppedReply(self.system()));
+  } catch (...) {  // no memory for the continuation
+    dispose(request);
+    self.system().count_dropped_request_error();
+  }
+}
+
+std::string describe_all_failed(const std::vector<const Error*>& errors) {
+  std::string text("all ");
+  text += std::to_string(errors.size());
+  text += " requests failed:";
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    text += i == 0 ? " #" : "; #";
+    text += std::to_string(i);
+    text += ' ';
+    text += errors[i]->message();
+  }
+  return text;
+}
+
+}  // namespace detail
 
 void Context::start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env) {
   auto& x = extras();

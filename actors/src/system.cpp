@@ -65,6 +65,16 @@ std::uint64_t System::dead_letters() const noexcept {
   return internals_->dead_letters.load(std::memory_order_acquire);
 }
 
+std::uint64_t System::dropped_request_errors() const noexcept {
+  // Relaxed: a statistic; nothing else is published with it.
+  return internals_->dropped_request_errors.load(std::memory_order_relaxed);
+}
+
+void System::count_dropped_request_error() noexcept {
+  // Relaxed: see dropped_request_errors().
+  internals_->dropped_request_errors.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::size_t System::live_actors() const noexcept { return internals_->live.size(); }
 
 runtime::Executor* System::executor_for(const SpawnOptions& options) {

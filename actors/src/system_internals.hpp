@@ -40,6 +40,7 @@ struct System::Internals {
   std::unique_ptr<runtime::TimerService> timers;
   detail::LiveSet live;
   alignas(64) std::atomic<std::uint64_t> dead_letters{0};
+  std::atomic<std::uint64_t> dropped_request_errors{0};  // rare: shares dead_letters' line
   alignas(64) std::mutex blocking_mutex;
   std::vector<std::unique_ptr<runtime::DedicatedThread>> blocking_threads;
   std::mutex shutdown_mutex;

@@ -7,6 +7,7 @@
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 #include <troupe/promise.hpp>
+#include <troupe/request.hpp>
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/timer_service.hpp>
@@ -18,8 +19,8 @@
 #include <coroutine>
 #include <cstdint>
 #include <optional>
-#include <tuple>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,9 +33,6 @@ struct SupervisorSpec;
 struct ChildSpec;
 class SupervisorHandle;
 using Timer = runtime::TimerService::Handle;
-using Duration = std::chrono::steady_clock::duration;
-
-inline constexpr Duration default_request_timeout = std::chrono::seconds(5);
 
 namespace detail {
 struct ActorExtras;
@@ -42,51 +40,7 @@ struct LiveLinks {
   Context* prev = nullptr;
   Context* next = nullptr;
 };
-// Fills the awaiting request's result from a response (or from an error when `response` is null).
-using DeliverFn = void (*)(void* awaitable, Envelope* response, Error* error);
 }  // namespace detail
-
-// What `co_await self.request(...)` gives: the reply, or an Error (timeout, dead_actor, ...).
-template <class R>
-class [[nodiscard]] RequestAwaitable {
- public:
-  RequestAwaitable(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout) noexcept
-      : self_(self), target_(target), request_(request), timeout_(timeout) {}
-  RequestAwaitable(const RequestAwaitable&) = delete;
-  // Movable until awaited (troupe::all collects them); once sent, its address is registered.
-  RequestAwaitable(RequestAwaitable&& other) noexcept
-      : self_(other.self_),
-        target_(other.target_),
-        request_(std::exchange(other.request_, nullptr)),
-        timeout_(other.timeout_),
-        result_(std::move(other.result_)) {}
-  ~RequestAwaitable() {
-    if (request_ != nullptr) dispose(request_);  // never awaited: never sent
-  }
-
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h);
-  Result<R> await_resume() { return std::move(*result_); }
-
-  // For troupe::all: sends the request; false if its result is already there.
-  bool start(std::coroutine_handle<> h) { return await_suspend(h); }
-
- private:
-  static void deliver(void* self, Envelope* response, Error* error) {
-    auto* me = static_cast<RequestAwaitable*>(self);
-    if (response != nullptr) {
-      me->result_.emplace(detail::read_response<R>(*response));
-    } else {
-      me->result_.emplace(std::move(*error));
-    }
-  }
-
-  Context& self_;
-  runtime::ActorCore* target_;
-  Envelope* request_;
-  Duration timeout_;
-  std::optional<Result<R>> result_;
-};
 
 class Context : public runtime::ActorCore {
  public:
@@ -119,7 +73,8 @@ class Context : public runtime::ActorCore {
   // (a normal reason is ignored). ExitReason::kill stops it even if it traps exits.
   void exit(const DynamicHandle& target, ExitReason reason);
 
-  // A request to `target`, to `co_await` inside a handler that returns Task<...>. The reply type
+  // A request to `target` (see request.hpp): `co_await` it inside a handler that returns
+  // Task<...>, or continue it without suspending with .then(on_reply, on_error). The reply type
   // comes from the typed handle, or from M::reply_type; for a DynamicHandle name it: request<R>(...).
   template <class R = void, class H, class M>
   auto request(const H& target, M&& message, Duration timeout = default_request_timeout) {
@@ -145,26 +100,26 @@ class Context : public runtime::ActorCore {
 
   // Spawns a sibling actor in this actor's system (see System::spawn).
   template <class F, class... A>
-    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
-  auto spawn(F&& init, A&&... args);
+  requires std::invocable < std::decay_t<F>
+  &, Context&, std::decay_t<A>&&... > auto spawn(F&& init, A&&... args);
   template <class Impl, class... A>
-    requires requires(Impl& impl) { impl.behavior(); }
+  requires requires(Impl& impl) { impl.behavior(); }
   auto spawn(A&&... args);
 
   // Spawns an actor already linked to this one (Erlang's spawn_link): the link is in place on
   // both sides before the child's first turn, so even a child that fails at once is seen
   // failing (its reason, never noproc). Otherwise as spawn.
   template <class F, class... A>
-    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
-  auto spawn_link(F&& init, A&&... args);
+  requires std::invocable < std::decay_t<F>
+  &, Context&, std::decay_t<A>&&... > auto spawn_link(F&& init, A&&... args);
   template <class F, class... A>
-    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
-  auto spawn_link(SpawnOptions options, F&& init, A&&... args);
+  requires std::invocable < std::decay_t<F>
+  &, Context&, std::decay_t<A>&&... > auto spawn_link(SpawnOptions options, F&& init, A&&... args);
   template <class Impl, class... A>
-    requires requires(Impl& impl) { impl.behavior(); }
+  requires requires(Impl& impl) { impl.behavior(); }
   auto spawn_link(A&&... args);
   template <class Impl, class... A>
-    requires requires(Impl& impl) { impl.behavior(); }
+  requires requires(Impl& impl) { impl.behavior(); }
   auto spawn_link(SpawnOptions options, A&&... args);
 
   // A supervisor (see supervisor.hpp) linked to this actor, as spawn_link: if this actor fails,
@@ -177,10 +132,6 @@ class Context : public runtime::ActorCore {
 
   // Internals, used by the runtime and by System.
   runtime::TurnResult resume() noexcept final;
-  // Sends the request and suspends the awaiting coroutine; false (do not suspend, the result is
-  // already delivered) when the target handle is empty.
-  bool begin_request(runtime::ActorCore* target, Envelope* request, Duration timeout, std::coroutine_handle<> h,
-                     detail::DeliverFn deliver, void* awaitable);
   template <class T>
   void start_task(Task<T> task, Envelope& env) {
     auto h = task.release();
@@ -206,9 +157,9 @@ class Context : public runtime::ActorCore {
   ~Context() override;
 
   // Implemented by each actor type (see spawn.hpp).
-  virtual void construct() = 0;                // builds the state (first turn)
-  virtual void dispatch(Envelope& env) = 0;    // runs the handler for env's type
-  virtual void destruct() noexcept = 0;        // destroys the state
+  virtual void construct() = 0;              // builds the state (first turn)
+  virtual void dispatch(Envelope& env) = 0;  // runs the handler for env's type
+  virtual void destruct() noexcept = 0;      // destroys the state
 
   // Marks the actor stopped and turns the rest of its mailbox, and all later messages, into
   // dead letters. Consumer only.
@@ -229,9 +180,13 @@ class Context : public runtime::ActorCore {
   void handle(Envelope* env, bool urgent = false) noexcept;
   // A counted user message leaves the mailbox's count (bounded mailboxes only).
   void message_taken() noexcept {
-    if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]] limit->consumed();
+    if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]]
+      limit->consumed();
   }
   void handle_response(Envelope* env) noexcept;
+  void run_continuation(detail::Continuation& continuation, Envelope* env) noexcept;
+  void abandon_awaited() noexcept;
+  friend struct detail::Requests;
   void handle_message(Envelope* env, bool urgent) noexcept;
   void take_signals() noexcept;
   void handle_signal(Envelope* env) noexcept;
@@ -250,33 +205,5 @@ class Context : public runtime::ActorCore {
   detail::ActorExtras* extras_ = nullptr;  // allocated on first request, coroutine or quit
   detail::LiveLinks live_links_;
 };
-
-template <class R>
-bool RequestAwaitable<R>::await_suspend(std::coroutine_handle<> h) {
-  return self_.begin_request(target_, std::exchange(request_, nullptr), timeout_, h, &deliver, this);
-}
-
-// Awaits several requests at once (they run concurrently); gives a tuple of their Results.
-//   auto [a, b] = co_await troupe::all(self.request(x, Ask{}), self.request(y, Ask{}));
-template <class... R>
-class [[nodiscard]] AllAwaitable {
- public:
-  explicit AllAwaitable(RequestAwaitable<R>&&... requests) : requests_(std::move(requests)...) {}
-  bool await_ready() const noexcept { return sizeof...(R) == 0; }
-  bool await_suspend(std::coroutine_handle<> h) {
-    return std::apply([h](auto&... r) { return (0 + ... + static_cast<int>(r.start(h))) > 0; }, requests_);
-  }
-  std::tuple<Result<R>...> await_resume() {
-    return std::apply([](auto&... r) { return std::tuple<Result<R>...>(r.await_resume()...); }, requests_);
-  }
-
- private:
-  std::tuple<RequestAwaitable<R>...> requests_;
-};
-
-template <class... R>
-AllAwaitable<R...> all(RequestAwaitable<R>&&... requests) {
-  return AllAwaitable<R...>(std::move(requests)...);
-}
 
 }  // namespace troupe

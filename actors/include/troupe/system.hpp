@@ -189,6 +189,9 @@ class System {
   bool unregister_name(std::string_view name);
 
   std::uint64_t dead_letters() const noexcept;
+  // Requests neither awaited nor continued (see request.hpp) whose reply was an error (a timeout,
+  // a dead actor, a handler's Error): their replies are dropped, these are counted.
+  std::uint64_t dropped_request_errors() const noexcept;
   std::size_t live_actors() const noexcept;
   unsigned worker_count() const noexcept;  // 0 in deterministic mode
 
@@ -205,6 +208,7 @@ class System {
   // the error the reason maps to. Does not dispose of it.
   void dead_letter(const runtime::ActorCore& receiver, Envelope& env, DeadLetter::Reason reason) noexcept;
   void actor_exited(Context& actor, const ExitReason& reason) noexcept;
+  void count_dropped_request_error() noexcept;
 
  private:
   friend class Context;  // spawn_link
