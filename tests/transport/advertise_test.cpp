@@ -125,8 +125,9 @@ TEST_CASE("a node listening on 0.0.0.0 is reached by a third node through a hand
 
   auto got = std::make_shared<std::promise<Pong>>();
   auto answer = got->get_future();
-  troupe::Handle<void(Pong)> collector =
-      system.spawn([got](troupe::Context&) { return troupe::behavior([got](const Pong& p) { got->set_value(p); }); });
+  troupe::Handle<void(Pong)> collector = system.spawn([got](troupe::Context&) {
+    return troupe::behavior([got](const Pong& p) { got->set_value(p); });
+  });
   // b sends c the callback holding a's collector: c learns a's address from b, dials a, answers.
   REQUIRE(relay_b->send(Forward{*relay_c, Callback{collector, 7}}).ok());
   REQUIRE(answer.wait_for(10s) == std::future_status::ready);  // a bound for a failing test only

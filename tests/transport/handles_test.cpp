@@ -22,8 +22,9 @@ TEST_CASE("a handle sent inside a message lets the receiving node reply to the o
 
   auto got = std::make_shared<std::promise<Pong>>();
   auto answer = got->get_future();
-  troupe::Handle<void(Pong)> collector =
-      system.spawn([got](troupe::Context&) { return troupe::behavior([got](const Pong& p) { got->set_value(p); }); });
+  troupe::Handle<void(Pong)> collector = system.spawn([got](troupe::Context&) {
+    return troupe::behavior([got](const Pong& p) { got->set_value(p); });
+  });
   // b decodes a typed handle and sends through it with its typed send.
   REQUIRE(relay->send(Callback{collector, 41}).ok());
   REQUIRE(answer.wait_for(10s) == std::future_status::ready);  // a bound for a failing test only
@@ -75,5 +76,6 @@ TEST_CASE("a handle encodes only while a node sends it") {
   auto actor = system.spawn([](troupe::Context&) { return troupe::behavior([](const Pong&) {}); });
   std::string bytes;
   troupe::transport::WireWriter w(bytes);
-  CHECK_THROWS_AS(troupe::transport::WireCodec<troupe::DynamicHandle>::encode(w, actor), troupe::transport::WireError);
+  CHECK_THROWS_AS(troupe::transport::WireCodec<troupe::DynamicHandle>::encode(w, actor),
+                  troupe::transport::WireError);
 }
