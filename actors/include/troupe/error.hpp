@@ -48,10 +48,17 @@ inline constexpr Errc kLastErrc = Errc::unknown_category;
 
 std::string_view to_string(Errc code) noexcept;
 
-// Cheap to pass by value: a code, a pointer to a static category and a number, and the detail.
+// Cheap to pass by value: a code, a number and a pointer to a static category (packed beside the
+// code, ahead of the text), and the detail.
 class Error {
  public:
   Errc code{};
+
+ private:
+  std::int32_t value_ = 0;
+  const ErrorCategory* category_ = nullptr;
+
+ public:
   std::string what;  // detail, may be empty
 
   Error() noexcept = default;
@@ -60,9 +67,9 @@ class Error {
   template <ErrorEnum E>
   Error(E value, std::string what = {})  // NOLINT: implicit by design, as from Errc
       : code(Errc::application),
-        what(std::move(what)),
         value_(static_cast<std::int32_t>(value)),
-        category_(&troupe_error_category(value)) {}
+        category_(&troupe_error_category(value)),
+        what(std::move(what)) {}
   // An application error of `category` by its number (a decoder's way, not knowing the enum).
   static Error in_category(const ErrorCategory& category, std::int32_t value, std::string what = {}) noexcept {
     Error e(Errc::application, std::move(what));
@@ -93,11 +100,8 @@ class Error {
 
   // "timeout", "actor_failed: <what>", or for an application error "bank.insufficient_funds: <what>"
   std::string message() const;
-
- private:
-  std::int32_t value_ = 0;
-  const ErrorCategory* category_ = nullptr;
 };
+static_assert(sizeof(Error) == sizeof(std::string) + 16, "troupe: an application error adds no more than a word");
 
 // Thrown only by Result::value() on a failed result (a programming error, not an expected one).
 class BadResultAccess : public std::logic_error {
