@@ -43,13 +43,32 @@ std::string_view to_string(Errc code) noexcept {
       return "unknown_code";
     case Errc::message_too_large:
       return "message_too_large";
+    case Errc::application:
+      return "application";
+    case Errc::unknown_category:
+      return "unknown_category";
   }
   return "unknown";
 }
 
 std::string Error::message() const {
-  std::string text(to_string(code));
-  if (!what.empty()) text += ": " + what;
+  std::string text;
+  if (code == Errc::application && category_ != nullptr) {
+    text = category_->name();
+    text += '.';
+    const std::string_view name = category_->code_name(value_);
+    if (name.empty()) {
+      text += std::to_string(value_);
+    } else {
+      text += name;
+    }
+  } else {
+    text = to_string(code);
+  }
+  if (!what.empty()) {
+    text += ": ";
+    text += what;
+  }
   return text;
 }
 

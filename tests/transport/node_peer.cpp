@@ -21,6 +21,8 @@
 //   "hang": takes Hang requests and never answers them.
 //   "relay": answers Callback through the handle inside it, HandleProbe with whether its handle
 //            arrived valid, and Introduce with a handle to an actor on a third node;
+//   "bank": answers Withdraw from a balance of 10, or fails with BankError::insufficient_funds, and
+//           OpenVault with an error of the category "vault", which only node_peer registers;
 //   "evolution": echoes Versioned and ReadingMessage as this build's version of them sees them
 //            (node_peer_v1 is this program built with the older versions);
 // and the spawnable type "word-counter" (WordCounterArgs).
@@ -45,6 +47,12 @@
 #include <vector>
 
 using namespace transport_test;
+
+namespace node_peer_only {
+// An application error category the test process does not register.
+enum class VaultError { locked = 3 };
+TROUPE_ERROR_CATEGORY(VaultError, "vault", locked);
+}  // namespace node_peer_only
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -179,6 +187,18 @@ int main(int argc, char** argv) {
                               return out;
                             });
   });
+  auto bank = system.spawn([](troupe::Context&) {
+    return troupe::behavior(
+        [](const Withdraw& w) -> troupe::Result<std::int32_t> {
+          if (w.amount > 10) {
+            return troupe::Error(BankError::insufficient_funds, "balance 10, asked " + std::to_string(w.amount));
+          }
+          return 10 - w.amount;
+        },
+        [](const OpenVault&) -> troupe::Result<void> {
+          return troupe::Error(node_peer_only::VaultError::locked, "the vault is locked");
+        });
+  });
   node.register_spawnable<WordCounterArgs>("word-counter", [](troupe::System& sys, const WordCounterArgs& args) {
     return sys.spawn([ignore = args.ignore](troupe::Context&) {
       return troupe::behavior([ignore](const CountWords& c) {
@@ -192,7 +212,8 @@ int main(int argc, char** argv) {
   if (!system.register_name("echo", echo) || !system.register_name("sink", sink) ||
       !system.register_name("stats", stats) || !system.register_name("slow", slow) ||
       !system.register_name("victim", victim) || !system.register_name("hang", hang) ||
-      !system.register_name("relay", relay) || !system.register_name("evolution", evolution)) {
+      !system.register_name("relay", relay) || !system.register_name("evolution", evolution) ||
+      !system.register_name("bank", bank)) {
     return 1;
   }
   if (dial) {

@@ -89,6 +89,73 @@ TEST_CASE("an Error with a code this node does not know decodes as unknown_code,
   CHECK(troupe::to_string(troupe::Errc::unknown_code) == "unknown_code");
 }
 
+namespace fault {
+
+enum class Fault : std::int16_t { bent = 1, broken = -40000 / 2 };
+TROUPE_ERROR_CATEGORY(Fault, "fault", bent, broken);
+
+struct WithError {
+  troupe::Error error;
+  std::int32_t after = 0;
+};
+TROUPE_WIRE_MESSAGE(WithError, error, after);
+
+}  // namespace fault
+
+namespace {
+
+std::string encode_error(const troupe::Error& e) {
+  std::string encoded;
+  troupe::transport::WireWriter w(encoded);
+  WireCodec<troupe::Error>::encode(w, e);
+  CHECK(encoded.size() == WireCodec<troupe::Error>::size(e));
+  return encoded;
+}
+
+// An application error's bytes with `text` as its category, number and detail.
+std::string application_error_bytes(const std::string& text) {
+  return error_with_raw_code(static_cast<std::uint8_t>(troupe::Errc::application), text);
+}
+
+}  // namespace
+
+TEST_CASE("an application error decodes into its category by name, or as unknown_category naming it") {
+  const troupe::Error bent = decode_error(encode_error(troupe::Error(fault::Fault::bent, "the detail")));
+  CHECK(bent == fault::Fault::bent);
+  CHECK(bent.what == "the detail");
+  const troupe::Error broken = decode_error(encode_error(troupe::Error(fault::Fault::broken)));
+  CHECK(broken == fault::Fault::broken);
+  CHECK(broken.what.empty());
+  CHECK(broken.message() == "fault.broken");
+
+  const troupe::Error stranger = decode_error(application_error_bytes("elsewhere:5: their detail"));
+  CHECK(stranger.code == troupe::Errc::unknown_category);
+  CHECK(stranger.what == "category 'elsewhere' (not registered on this node), code 5: their detail");
+  CHECK(decode_error(application_error_bytes("elsewhere:-5")).what ==
+        "category 'elsewhere' (not registered on this node), code -5");
+
+  // Text that does not say its category and number is kept whole; the connection stays up.
+  for (const std::string text : {"", "fault", "fault:", "fault:x", "fault:1junk", "fault:1:x", "bad name:1", ":1"}) {
+    CAPTURE(text);
+    const troupe::Error e = decode_error(application_error_bytes(text));
+    CHECK(e.code == troupe::Errc::unknown_category);
+    CHECK(e.what == "an application error that does not say its category: " + text);
+  }
+}
+
+TEST_CASE("an Error field keeps its layout: the field after an application error decodes") {
+  std::string encoded;
+  troupe::transport::WireWriter w(encoded);
+  WireCodec<fault::WithError>::encode(w, fault::WithError{troupe::Error(fault::Fault::bent, "d"), 42});
+  CHECK(encoded.size() ==
+        WireCodec<fault::WithError>::size(fault::WithError{troupe::Error(fault::Fault::bent, "d"), 42}));
+  WireReader r(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size());
+  fault::WithError out;
+  WireCodec<fault::WithError>::decode(r, out);
+  CHECK(out.error == fault::Fault::bent);
+  CHECK(out.after == 42);
+}
+
 TEST_CASE("an ExitReason with a kind this node does not know decodes as error, naming the number") {
   std::string encoded;
   troupe::transport::WireWriter w(encoded);

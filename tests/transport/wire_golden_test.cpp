@@ -27,6 +27,9 @@ namespace golden {
 
 enum class Colour : std::uint8_t { red = 1, green = 2 };
 
+enum class Fault { bent = 1 };
+TROUPE_ERROR_CATEGORY(Fault, "golden", bent);
+
 struct Sample {
   std::int32_t a = 0;
   std::uint16_t b = 0;
@@ -143,6 +146,9 @@ TEST_SUITE("wire") {
 
   TEST_CASE("the built-in types: Error, ExitReason, Unit, float, strings") {
     CHECK(hex(encoded(troupe::Error{troupe::Errc::timeout, "late"})) == "01 04 00 00 00 6c 61 74 65");
+    // An application error: Errc::application (20), then "CATEGORY:NUMBER: DETAIL" as the text.
+    CHECK(hex(encoded(troupe::Error(golden::Fault::bent, "x"))) == "14 0b 00 00 00 67 6f 6c 64 65 6e 3a 31 3a 20 78");
+    CHECK(hex(encoded(troupe::Error(golden::Fault::bent))) == "14 08 00 00 00 67 6f 6c 64 65 6e 3a 31");
     std::string exit_error(1, static_cast<char>(troupe::ExitReason::Kind::error));
     exit_error.append("\x01\x00\x00\x00x", 5);
     CHECK(encoded(troupe::ExitReason::error("x")) == exit_error);

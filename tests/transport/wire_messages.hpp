@@ -152,6 +152,22 @@ TROUPE_WIRE_MESSAGE(NewerOnly, n);
 // A Cap'n Proto struct as a message (evolution_v1.capnp / evolution_v2.capnp).
 TROUPE_WIRE_CAPNP_MESSAGE(ReadingMessage, evo::Reading);
 
+// An application error category both sides register (app_error_test.cpp).
+enum class BankError { insufficient_funds = 1, no_account };
+TROUPE_ERROR_CATEGORY(BankError, "bank", insufficient_funds, no_account);
+
+// Asks node_peer's "bank" (holding 10) to pay out `amount`: answers what is left (std::int32_t),
+// or BankError::insufficient_funds.
+struct Withdraw {
+  std::int32_t amount = 0;
+};
+TROUPE_WIRE_MESSAGE(Withdraw, amount);
+
+// Asks node_peer's "bank" to open its vault: answers an error of a category only node_peer
+// registers ("vault").
+struct OpenVault {};
+TROUPE_WIRE_MESSAGE(OpenVault);
+
 // A type only the test process knows: sending it across must fail cleanly.
 struct NotOnTheWire {
   int x = 0;

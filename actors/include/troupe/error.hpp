@@ -1,11 +1,14 @@
 // Expected failures come back as values: an Error with a documented code, inside a Result<T>.
 #pragma once
 
+#include <troupe/error_category.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -33,21 +36,72 @@ enum class Errc : std::uint8_t {
   unknown_code,        // a code from a newer node that this node does not know; Error::what says
                        // which number and carries the sender's detail
   message_too_large,   // a message to a remote actor larger than its node accepts (never sent)
+  application,         // the application's own error: Error::category() and Error::value() say which
+                       // (an enum registered with TROUPE_ERROR_CATEGORY, error_category.hpp)
+  unknown_category,    // an application error from a node whose category this node has not
+                       // registered; Error::what names the category and code and keeps the detail
   // New codes go above this line, and kLastErrc names the last one. A node decoding an Error from
   // the wire reads a code past its own kLastErrc (or 0) as unknown_code, so a newer node's codes
   // reach an older one as that, and the connection stays up.
 };
-inline constexpr Errc kLastErrc = Errc::message_too_large;
+inline constexpr Errc kLastErrc = Errc::unknown_category;
 
 std::string_view to_string(Errc code) noexcept;
 
-struct Error {
-  Errc code;
+// Cheap to pass by value: a code, a number and a pointer to a static category (packed beside the
+// code, ahead of the text), and the detail.
+class Error {
+ public:
+  Errc code{};
+
+ private:
+  std::int32_t value_ = 0;
+  const ErrorCategory* category_ = nullptr;
+
+ public:
   std::string what;  // detail, may be empty
 
-  friend bool operator==(const Error& a, const Error& b) noexcept { return a.code == b.code; }
-  std::string message() const;  // "timeout", or "actor_failed: <what>"
+  Error() noexcept = default;
+  Error(Errc code, std::string what = {}) noexcept : code(code), what(std::move(what)) {}  // NOLINT: implicit
+  // An application error: code is Errc::application.
+  template <ErrorEnum E>
+  Error(E value, std::string what = {})  // NOLINT: implicit by design, as from Errc
+      : code(Errc::application),
+        value_(static_cast<std::int32_t>(value)),
+        category_(&troupe_error_category(value)),
+        what(std::move(what)) {}
+  // An application error of `category` by its number (a decoder's way, not knowing the enum).
+  static Error in_category(const ErrorCategory& category, std::int32_t value, std::string what = {}) noexcept {
+    Error e(Errc::application, std::move(what));
+    e.value_ = value;
+    e.category_ = &category;
+    return e;
+  }
+
+  // An application error's category and number (null and 0 for troupe's own codes).
+  const ErrorCategory* category() const noexcept { return category_; }
+  std::int32_t value() const noexcept { return value_; }
+
+  bool is(Errc c) const noexcept { return code == c; }
+  template <ErrorEnum E>
+  bool is(E e) const noexcept {
+    return category_ == &troupe_error_category(e) && value_ == static_cast<std::int32_t>(e);
+  }
+
+  // Equal codes (and for application errors, the same category and number); `what` is not compared.
+  friend bool operator==(const Error& a, const Error& b) noexcept {
+    return a.code == b.code && a.category_ == b.category_ && a.value_ == b.value_;
+  }
+  friend bool operator==(const Error& a, Errc c) noexcept { return a.code == c; }
+  template <ErrorEnum E>
+  friend bool operator==(const Error& a, E e) noexcept {
+    return a.is(e);
+  }
+
+  // "timeout", "actor_failed: <what>", or for an application error "bank.insufficient_funds: <what>"
+  std::string message() const;
 };
+static_assert(sizeof(Error) == sizeof(std::string) + 16, "troupe: an application error adds no more than a word");
 
 // Thrown only by Result::value() on a failed result (a programming error, not an expected one).
 class BadResultAccess : public std::logic_error {
@@ -63,6 +117,9 @@ class [[nodiscard]] Result {
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   Result(Errc code, std::string what = {}) : state_(std::in_place_index<1>, Error{code, std::move(what)}) {}
+  template <ErrorEnum E>
+  requires(!std::is_same_v<E, T>) Result(E value, std::string what = {})
+      : state_(std::in_place_index<1>, Error(value, std::move(what))) {}
 
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -105,6 +162,8 @@ class [[nodiscard]] Result<void> {
   Result() = default;
   Result(Error error) : error_(std::move(error)) {}  // NOLINT
   Result(Errc code, std::string what = {}) : error_(Error{code, std::move(what)}) {}
+  template <ErrorEnum E>
+  Result(E value, std::string what = {}) : error_(Error(value, std::move(what))) {}
 
   bool ok() const noexcept { return !error_.has_value(); }
   explicit operator bool() const noexcept { return ok(); }

@@ -4,6 +4,7 @@
 #include <troupe/error.hpp>
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/pool.hpp>
+#include <troupe/type_name.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -16,18 +17,6 @@ namespace troupe {
 
 // The reply of a request whose handler returns nothing.
 struct Unit {};
-
-namespace detail {
-
-template <class T>
-constexpr std::string_view type_name() noexcept {
-  std::string_view f = __PRETTY_FUNCTION__;  // "... type_name() [with T = X; ...]"
-  const auto start = f.find("T = ") + 4;
-  const auto end = f.find_first_of(";]", start);
-  return f.substr(start, end - start);
-}
-
-}  // namespace detail
 
 struct Envelope;
 
@@ -98,7 +87,8 @@ namespace detail {
 // Where the envelope starts in its block: after the reply header, keeping the message aligned.
 // sizeof(ReplyHeader) rounded up to a multiple of the message's alignment.
 template <class T>
-constexpr std::size_t reply_offset = (sizeof(ReplyHeader) + alignof(Message<T>) - 1) / alignof(Message<T>) * alignof(Message<T>);
+constexpr std::size_t reply_offset = (sizeof(ReplyHeader) + alignof(Message<T>) - 1) / alignof(Message<T>) *
+                                     alignof(Message<T>);
 template <class T>
 constexpr std::size_t block_bytes(EnvelopeKind kind) noexcept {
   return sizeof(Message<T>) + (has_reply_header(kind) ? reply_offset<T> : 0);
