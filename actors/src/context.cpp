@@ -193,9 +193,9 @@ void Context::run_handler(Envelope& env) {
 }
 
 // Stopping, in order: abandon a suspended coroutine (its requester gets an error), turn stashed
-// messages (the user's, then the coroutine's) into dead letters, drop the behaviors become() made, destroy the state,
-// tell the system, close the mailbox (everything left and everything later is a dead letter), and drop the actor's own
-// reference.
+// messages (the user's, then the coroutine's) into dead letters, drop the behaviors become()
+// made, destroy the state, tell the system, close the mailbox (everything left and everything
+// later is a dead letter), and drop the actor's own reference.
 void Context::terminate() noexcept {
   layer_flags_ |= kTerminated;
   ExitReason reason = ExitReason::normal();

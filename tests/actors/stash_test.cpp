@@ -105,111 +105,111 @@ auto gate(troupe::Context& self, troupe::DynamicHandle echo, std::shared_ptr<Tra
 }  // namespace
 
 TEST_SUITE("stash") {
-  TEST_CASE("stashed requests are answered when handled after unstash_all, in the order they came") {
-    troupe::System system(troupe::Config{.workers = 2});
-    troupe::ScopedActor me(system);
-    auto account = system.spawn<Account>(me.handle());
-    std::vector<troupe::DynamicHandle> clients;
-    const std::vector<int> amounts{1, 2, 4, 8};
-    for (int amount : amounts) {
-      auto c = system.spawn(client, me.handle());
-      c.send(Go{account, amount});
-      // One at a time: the account has stashed this one before the next is sent.
-      REQUIRE(me.receive<Stashed>(5s).value().count == static_cast<int>(clients.size()) + 1);
-      clients.push_back(c);
-    }
-    account.send(OpenAccount{});
-    std::vector<int> balance_for(9, 0);
-    for (std::size_t i = 0; i < amounts.size(); ++i) {
-      auto r = me.receive<Replied>(5s);
-      REQUIRE(r.ok());
-      balance_for[static_cast<std::size_t>(r->amount)] = r->balance;
-    }
-    // Handled in the order stashed: 1, then 2, then 4, then 8.
-    CHECK(balance_for[1] == 1);
-    CHECK(balance_for[2] == 3);
-    CHECK(balance_for[4] == 7);
-    CHECK(balance_for[8] == 15);
-    CHECK(me.request<int>(account, Deposit{16}).value() == 31);
-  }
 
-  TEST_CASE("stashed requests of an actor that stops get dead_actor, not silence") {
-    troupe::System system(troupe::Config{.workers = 2});
-    troupe::ScopedActor me(system);
-    auto holder = system.spawn([](troupe::Context& self) {
-      return troupe::behavior([&self](Deposit) {
-        self.stash();
-        self.quit();
+TEST_CASE("stashed requests are answered when handled after unstash_all, in the order they came") {
+  troupe::System system(troupe::Config{.workers = 2});
+  troupe::ScopedActor me(system);
+  auto account = system.spawn<Account>(me.handle());
+  std::vector<troupe::DynamicHandle> clients;
+  const std::vector<int> amounts{1, 2, 4, 8};
+  for (int amount : amounts) {
+    auto c = system.spawn(client, me.handle());
+    c.send(Go{account, amount});
+    // One at a time: the account has stashed this one before the next is sent.
+    REQUIRE(me.receive<Stashed>(5s).value().count == static_cast<int>(clients.size()) + 1);
+    clients.push_back(c);
+  }
+  account.send(OpenAccount{});
+  std::vector<int> balance_for(9, 0);
+  for (std::size_t i = 0; i < amounts.size(); ++i) {
+    auto r = me.receive<Replied>(5s);
+    REQUIRE(r.ok());
+    balance_for[static_cast<std::size_t>(r->amount)] = r->balance;
+  }
+  // Handled in the order stashed: 1, then 2, then 4, then 8.
+  CHECK(balance_for[1] == 1);
+  CHECK(balance_for[2] == 3);
+  CHECK(balance_for[4] == 7);
+  CHECK(balance_for[8] == 15);
+  CHECK(me.request<int>(account, Deposit{16}).value() == 31);
+}
+
+TEST_CASE("stashed requests of an actor that stops get dead_actor, not silence") {
+  troupe::System system(troupe::Config{.workers = 2});
+  troupe::ScopedActor me(system);
+  auto holder = system.spawn([](troupe::Context& self) {
+    return troupe::behavior([&self](Deposit) {
+      self.stash();
+      self.quit();
+    });
+  });
+  auto r = me.request(holder, Deposit{1}, 10s);
+  CHECK(r.code() == troupe::Errc::dead_actor);
+}
+
+TEST_CASE("stash in a coroutine handler fails the actor with a clear reason") {
+  troupe::System system(troupe::Config{.workers = 2});
+  troupe::ScopedActor me(system);
+  auto actor = system.spawn([](troupe::Context& self) {
+    return troupe::behavior([&self](Deposit) -> troupe::Task<int> {
+      self.stash();
+      co_return 0;
+    });
+  });
+  auto r = me.request(actor, Deposit{1});
+  CHECK(r.code() == troupe::Errc::actor_failed);
+  CHECK(r.error().message().find("stash() outside a handler of this actor, or in a coroutine") != std::string::npos);
+}
+
+TEST_CASE("stashed messages still count toward a bounded mailbox's capacity") {
+  troupe::System system(troupe::Config{.workers = 2});
+  troupe::ScopedActor me(system);
+  troupe::SpawnOptions options;
+  options.mailbox_capacity = 3;
+  options.overflow = troupe::Overflow::fail;
+  auto account = system.spawn<Account>(options, me.handle());
+  const troupe::runtime::MailboxLimit& limit = *account.core()->mailbox_limit();
+  for (int i = 1; i <= 2; ++i) {
+    CHECK(account.send(Deposit{i}).ok());
+    REQUIRE(me.receive<Stashed>(5s).value().count == i);
+  }
+  CHECK(limit.queued() == 2);  // both stashed, both counted
+  CHECK(account.send(OpenAccount{}).ok());
+  CHECK(account.send(Deposit{4}).code() == troupe::Errc::mailbox_full);  // 2 stashed + Open
+  // Open unstashes them; once handled they no longer count.
+  CHECK(eventually([&] { return limit.queued() == 0; }));
+  CHECK(me.request(account, Deposit{8}, 5s).value() == 11);
+  CHECK(limit.queued() == 0);  // all handled for good
+}
+
+TEST_CASE("deterministic: unstashed items go before those a coroutine's wait set aside, under every seed") {
+  const auto result = troupe::testing::explore(60, [](std::uint64_t seed) {
+    auto trace = std::make_shared<Trace>();
+    troupe::System system(troupe::testing::deterministic(seed));
+    auto echo = system.spawn([](troupe::Context&) { return troupe::behavior([](Ping p) { return p.n; }); });
+    auto g = system.spawn(gate, troupe::DynamicHandle(echo), trace);
+    auto b = system.spawn([g](troupe::Context&) {
+      return troupe::behavior([g](Ping) {
+        for (int i = 0; i < 4; ++i) g.send(Item{'b', i});
       });
     });
-    auto r = me.request(holder, Deposit{1}, 10s);
-    CHECK(r.code() == troupe::Errc::dead_actor);
-  }
-
-  TEST_CASE("stash in a coroutine handler fails the actor with a clear reason") {
-    troupe::System system(troupe::Config{.workers = 2});
-    troupe::ScopedActor me(system);
-    auto actor = system.spawn([](troupe::Context& self) {
-      return troupe::behavior([&self](Deposit) -> troupe::Task<int> {
-        self.stash();
-        co_return 0;
-      });
-    });
-    auto r = me.request(actor, Deposit{1});
-    CHECK(r.code() == troupe::Errc::actor_failed);
-    CHECK(r.error().message().find("stash() outside a handler of this actor, or in a coroutine") != std::string::npos);
-  }
-
-  TEST_CASE("stashed messages still count toward a bounded mailbox's capacity") {
-    troupe::System system(troupe::Config{.workers = 2});
-    troupe::ScopedActor me(system);
-    troupe::SpawnOptions options;
-    options.mailbox_capacity = 3;
-    options.overflow = troupe::Overflow::fail;
-    auto account = system.spawn<Account>(options, me.handle());
-    const troupe::runtime::MailboxLimit& limit = *account.core()->mailbox_limit();
-    for (int i = 1; i <= 2; ++i) {
-      CHECK(account.send(Deposit{i}).ok());
-      REQUIRE(me.receive<Stashed>(5s).value().count == i);
-    }
-    CHECK(limit.queued() == 2);  // both stashed, both counted
-    CHECK(account.send(OpenAccount{}).ok());
-    CHECK(account.send(Deposit{4}).code() == troupe::Errc::mailbox_full);  // 2 stashed + Open
-    // Open unstashes them; once handled they no longer count.
-    CHECK(eventually([&] { return limit.queued() == 0; }));
-    CHECK(me.request(account, Deposit{8}, 5s).value() == 11);
-    CHECK(limit.queued() == 0);  // all handled for good
-  }
-
-  TEST_CASE(
-      "deterministic: unstash_all puts stashed items before the ones a coroutine's wait set aside, under every seed") {
-    const auto result = troupe::testing::explore(60, [](std::uint64_t seed) {
-      auto trace = std::make_shared<Trace>();
-      troupe::System system(troupe::testing::deterministic(seed));
-      auto echo = system.spawn([](troupe::Context&) { return troupe::behavior([](Ping p) { return p.n; }); });
-      auto g = system.spawn(gate, troupe::DynamicHandle(echo), trace);
-      auto b = system.spawn([g](troupe::Context&) {
-        return troupe::behavior([g](Ping) {
-          for (int i = 0; i < 4; ++i) g.send(Item{'b', i});
-        });
-      });
-      // Nothing runs before wait_idle: a0 and a1 are stashed; a2, OpenGate, a3 arrive while Check
-      // awaits echo, so OpenGate is handled out of the coroutine's stash, with a3 still behind it.
-      // Then b's items come in wherever the seed puts them.
-      g.send(Item{'a', 0});
-      g.send(Item{'a', 1});
-      g.send(Check{});
-      b.send(Ping{0});
-      g.send(Item{'a', 2});
-      g.send(OpenGate{});
-      g.send(Item{'a', 3});
-      g.send(Check{});
-      g.send(Item{'a', 4});
-      troupe::testing::check(system.wait_idle(), "the system went idle");
-      troupe::testing::check(from(*trace, 'a') == std::vector<int>{0, 1, 2, 3, 4}, "a's items out of order");
-      troupe::testing::check(from(*trace, 'b') == std::vector<int>{0, 1, 2, 3}, "b's items out of order");
-    });
-    CHECK_MESSAGE(result, result.failure);
-  }
+    // Nothing runs before wait_idle: a0 and a1 are stashed; a2, OpenGate, a3 arrive while Check
+    // awaits echo, so OpenGate is handled out of the coroutine's stash, with a3 still behind it.
+    // Then b's items come in wherever the seed puts them.
+    g.send(Item{'a', 0});
+    g.send(Item{'a', 1});
+    g.send(Check{});
+    b.send(Ping{0});
+    g.send(Item{'a', 2});
+    g.send(OpenGate{});
+    g.send(Item{'a', 3});
+    g.send(Check{});
+    g.send(Item{'a', 4});
+    troupe::testing::check(system.wait_idle(), "the system went idle");
+    troupe::testing::check(from(*trace, 'a') == std::vector<int>{0, 1, 2, 3, 4}, "a's items out of order");
+    troupe::testing::check(from(*trace, 'b') == std::vector<int>{0, 1, 2, 3}, "b's items out of order");
+  });
+  CHECK_MESSAGE(result, result.failure);
+}
 
 }  // TEST_SUITE

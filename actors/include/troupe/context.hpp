@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <tuple>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -156,26 +156,26 @@ class Context : public runtime::ActorCore {
 
   // Spawns a sibling actor in this actor's system (see System::spawn).
   template <class F, class... A>
-  requires std::invocable < std::decay_t<F>
-  &, Context&, std::decay_t<A>&&... > auto spawn(F&& init, A&&... args);
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn(F&& init, A&&... args);
   template <class Impl, class... A>
-  requires requires(Impl& impl) { impl.behavior(); }
+    requires requires(Impl& impl) { impl.behavior(); }
   auto spawn(A&&... args);
 
   // Spawns an actor already linked to this one (Erlang's spawn_link): the link is in place on
   // both sides before the child's first turn, so even a child that fails at once is seen
   // failing (its reason, never noproc). Otherwise as spawn.
   template <class F, class... A>
-  requires std::invocable < std::decay_t<F>
-  &, Context&, std::decay_t<A>&&... > auto spawn_link(F&& init, A&&... args);
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn_link(F&& init, A&&... args);
   template <class F, class... A>
-  requires std::invocable < std::decay_t<F>
-  &, Context&, std::decay_t<A>&&... > auto spawn_link(SpawnOptions options, F&& init, A&&... args);
+    requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+  auto spawn_link(SpawnOptions options, F&& init, A&&... args);
   template <class Impl, class... A>
-  requires requires(Impl& impl) { impl.behavior(); }
+    requires requires(Impl& impl) { impl.behavior(); }
   auto spawn_link(A&&... args);
   template <class Impl, class... A>
-  requires requires(Impl& impl) { impl.behavior(); }
+    requires requires(Impl& impl) { impl.behavior(); }
   auto spawn_link(SpawnOptions options, A&&... args);
 
   // A supervisor (see supervisor.hpp) linked to this actor, as spawn_link: if this actor fails,

@@ -70,8 +70,8 @@ class ScopedActor {
   // return Task; an exception from a handler is rethrown here (a request gets actor_failed).
   //   me.receive(troupe::behavior([&](Ping p) { ... }, [&](Stop) { ... }), 2s);
   template <class B>
-  requires is_behavior<std::remove_cvref_t<B>>::value Result<void> receive(B&& behavior,
-                                                                           Duration timeout = default_request_timeout) {
+    requires is_behavior<std::remove_cvref_t<B>>::value
+  Result<void> receive(B&& behavior, Duration timeout = default_request_timeout) {
     static_assert(!std::remove_cvref_t<B>::has_task_handler,
                   "troupe: ScopedActor::receive runs handlers on the calling thread; a handler there cannot "
                   "return troupe::Task (use request() to wait for replies)");
