@@ -88,6 +88,9 @@ struct DeadLetters {
 
 TEST_SUITE("become") {
 
+// A behavior of no handlers is still one (it handles nothing).
+static_assert(std::is_same_v<decltype(troupe::behavior())::handle_type, troupe::Handle<>>);
+
 TEST_CASE("a door switches between locked and unlocked; its typed handle stays the initial behavior's") {
   troupe::System system(troupe::Config{.workers = 2});
   troupe::ScopedActor me(system);

@@ -120,6 +120,17 @@ constexpr bool returns_task() noexcept {
   }
 }
 
+// Whether the behavior has no catch-all, or one only, as its last handler.
+template <class... Fs>
+constexpr bool catch_all_last() noexcept {
+  constexpr std::size_t n = (std::size_t{0} + ... + std::size_t{is_others<Fs>::value});
+  if constexpr (n == 0) {
+    return true;
+  } else {
+    return n == 1 && is_others<std::tuple_element_t<sizeof...(Fs) - 1, std::tuple<Fs...>>>::value;
+  }
+}
+
 // Whether handler F takes messages of type `t` (a catch-all takes every type).
 template <class F>
 bool takes(const MessageType* t) noexcept {
@@ -170,10 +181,7 @@ class Behavior {
                 "a handler that uses co_await without declaring `-> troupe::Task<T>` (a coroutine's "
                 "return type cannot be deduced; see the first error above), or a generic (auto) "
                 "parameter (name the message type instead).");
-  static constexpr std::size_t kCatchAlls = (std::size_t{0} + ... + detail::is_others<Fs>::value);
-  static_assert(kCatchAlls == 0 ||
-                    (kCatchAlls == 1 &&
-                     detail::is_others<std::tuple_element_t<sizeof...(Fs) - 1, std::tuple<Fs...>>>::value),
+  static_assert(detail::catch_all_last<Fs...>(),
                 "troupe: troupe::others(...) must be the last handler of a behavior, and there may be only one");
 
  public:
