@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace troupe_test;
@@ -132,6 +133,39 @@ TEST_CASE("stashed requests are answered when handled after unstash_all, in the 
   CHECK(balance_for[4] == 7);
   CHECK(balance_for[8] == 15);
   CHECK(me.request<int>(account, Deposit{16}).value() == 31);
+}
+
+TEST_CASE("a catch-all may stash what the current behavior lacks; a stashed request is answered later, in order") {
+  troupe::System system(troupe::Config{.workers = 2});
+  troupe::ScopedActor me(system);
+  auto trace = std::make_shared<Trace>();
+  // Until OpenGate, the catch-all stashes everything (and says when it stashed a Ping); then
+  // Items are traced, and a Ping is answered with its n plus the items traced before it.
+  troupe::DynamicHandle observer = me.handle();
+  auto actor = system.spawn([trace, observer](troupe::Context& self) {
+    return troupe::behavior(
+        [&self, trace](OpenGate) {
+          self.become(troupe::behavior([trace](Item i) { trace->push_back(label(i)); },
+                                       [trace](Ping p) { return p.n + static_cast<int>(trace->size()); }));
+          self.unstash_all();
+        },
+        troupe::others([observer](troupe::AnyMessage& m) {
+          m.stash();
+          if (m.is<Ping>()) observer.send(Stashed{1});
+        }));
+  });
+  troupe::DynamicHandle any = actor;
+  for (int i = 0; i < 3; ++i) any.send(Item{'a', i});
+  troupe::Result<int> answer(troupe::Errc::timeout);
+  std::thread asker([&] {  // a thread of its own: its request blocks while stashed
+    troupe::ScopedActor other(system);
+    answer = other.request<int>(any, Ping{100}, 10s);
+  });
+  REQUIRE(me.receive<Stashed>(10s).ok());  // the Ping is stashed, behind the items
+  actor.send(OpenGate{});
+  asker.join();
+  CHECK(answer.value() == 103);
+  CHECK(*trace == Trace{"a0", "a1", "a2"});
 }
 
 TEST_CASE("stashed requests of an actor that stops get dead_actor, not silence") {
