@@ -4,6 +4,7 @@
 // state (a monitor that arrives late gets a Down with it).
 #pragma once
 
+#include <troupe/behavior.hpp>
 #include <troupe/context.hpp>
 #include <troupe/exit_reason.hpp>
 #include <troupe/signals.hpp>
@@ -19,6 +20,22 @@
 #include <vector>
 
 namespace troupe::detail {
+
+// become/unbecome and the user's stash (context_behavior.cpp): allocated on first use.
+struct BehaviorState {
+  // The become stack above the initial behavior (which the actor's state holds); top last.
+  std::vector<std::unique_ptr<BehaviorBase>> behaviors;
+  // Behaviors replaced or popped while one of their handlers may still run: freed when the next
+  // message is dispatched (no handler, and no handler's coroutine, runs then).
+  std::vector<std::unique_ptr<BehaviorBase>> retired;
+  // Messages stashed by the user, in order. A request's requester is kept here, not in its
+  // envelope, so that the handler that stashed it cannot answer it by returning.
+  struct Stashed {
+    Envelope* env;
+    runtime::ActorCore* reply_to;  // holds a reference; nullptr for a one-way message
+  };
+  std::vector<Stashed> stashed;
+};
 
 struct ActorExtras : runtime::Pooled {
   struct RunningTask {
@@ -51,6 +68,8 @@ struct ActorExtras : runtime::Pooled {
   std::vector<Monitor> monitors;
   std::vector<Watch> watching;
   std::uint64_t last_monitor_id = 0;
+
+  std::unique_ptr<BehaviorState> behavior;  // null until become() or stash()
 };
 
 }  // namespace troupe::detail

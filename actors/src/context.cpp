@@ -163,7 +163,7 @@ void Context::handle_message(Envelope* env, bool urgent) noexcept {
   if (!urgent) message_taken();  // a Down / Exit made here was never counted
   run_handler(*env);
   if ((layer_flags_ & kEnvelopeAdopted) != 0) {
-    layer_flags_ &= static_cast<std::uint8_t>(~kEnvelopeAdopted);  // the task disposes of it
+    layer_flags_ &= static_cast<std::uint8_t>(~kEnvelopeAdopted);  // the task or the user's stash has it
   } else {
     dispose(env);
   }
@@ -176,7 +176,11 @@ Context* Context::current_actor() noexcept { return tls_current_actor; }
 void Context::run_handler(Envelope& env) {
   tls_current_message = &env;
   try {
-    dispatch(env);
+    if ((layer_flags_ & kBecame) != 0) [[unlikely]] {
+      dispatch_became(env);
+    } else {
+      dispatch(env);
+    }
     tls_current_message = nullptr;
   } catch (...) {
     tls_current_message = nullptr;
@@ -189,9 +193,10 @@ void Context::run_handler(Envelope& env) {
 }
 
 // Stopping, in order: abandon a suspended coroutine (its requester gets an error) and the
-// requests on their way (continuations never run), turn stashed
-// messages into dead letters, destroy the state, tell the system, close the mailbox (everything
-// left and everything later is a dead letter), and drop the actor's own reference.
+// requests on their way (continuations never run), turn stashed messages (the user's, then the
+// coroutine's) into dead letters, drop the behaviors become() made, destroy the state, tell the
+// system, close the mailbox (everything left and everything later is a dead letter), and drop the
+// actor's own reference.
 void Context::terminate() noexcept {
   layer_flags_ |= kTerminated;
   ExitReason reason = ExitReason::normal();
@@ -214,6 +219,7 @@ void Context::terminate() noexcept {
       return true;
     });
     x.awaited = 0;
+    end_behaviors();  // the user's stash first: it came before the messages stashed meanwhile
     while (!x.stash.empty()) {
       Envelope* env = x.stash.front();
       x.stash.pop_front();

@@ -1,8 +1,11 @@
 #include <troupe/runtime/idle_spin.hpp>
 #include <troupe/scoped_actor.hpp>
 
+#include "describe.hpp"
+
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
 
 namespace troupe::detail {
@@ -34,14 +37,14 @@ class ScopedCore final : public Context, public runtime::Executor {
   }
 
   // Owner thread only.
-  Envelope* wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {
+  Envelope* wait_for(ReceiveFilter filter, std::uint64_t request_id, Duration timeout) {
     // The system's clock: steady_clock, or in deterministic mode the virtual one.
     const auto now = system().now();
     const auto deadline =
         timeout >= std::chrono::hours(24 * 365) ? std::chrono::steady_clock::time_point::max() : now + timeout;
     const bool deterministic = system().deterministic_seed().has_value();
     for (auto it = stash_.begin(); it != stash_.end(); ++it) {
-      if (matches(**it, type, request_id)) {
+      if (matches(**it, filter, request_id)) {
         Envelope* env = *it;
         stash_.erase(it);
         return env;
@@ -55,7 +58,7 @@ class ScopedCore final : public Context, public runtime::Executor {
         spin_.until([&] { return (env = static_cast<Envelope*>(mailbox_.pop())) != nullptr; });
       }
       if (env != nullptr) {
-        if (matches(*env, type, request_id)) return env;
+        if (matches(*env, filter, request_id)) return env;
         keep(env);
         continue;
       }
@@ -100,15 +103,16 @@ class ScopedCore final : public Context, public runtime::Executor {
   }
 
  private:
-  static bool matches(const Envelope& env, const MessageType* type, std::uint64_t request_id) noexcept {
+  static bool matches(const Envelope& env, const ReceiveFilter& filter, std::uint64_t request_id) noexcept {
     const EnvelopeKind kind = env.kind();
     if (request_id != 0) {
       return kind == EnvelopeKind::response && const_cast<Envelope&>(env).reply().request_id == request_id;
     }
     if (kind == EnvelopeKind::signal) {  // a Down travels as a signal (signals.hpp)
-      return type == &message_type<Down> && payload<Signal>(const_cast<Envelope&>(env)).kind == Signal::Kind::down;
+      return payload<Signal>(const_cast<Envelope&>(env)).kind == Signal::Kind::down &&
+             filter.takes(&message_type<Down>);
     }
-    return (kind == EnvelopeKind::message || kind == EnvelopeKind::request) && env.type() == type;
+    return (kind == EnvelopeKind::message || kind == EnvelopeKind::request) && filter.takes(env.type());
   }
 
   // What receive() reads: a matched Down signal becomes the Down message it carries (throws
@@ -178,7 +182,7 @@ Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, D
   core_->add_ref();  // held by the request's reply_to
   request->reply().reply_to = core_;
   detail::deliver(target, request);  // refused by a full mailbox: the error comes as the response
-  response = core_->wait_for(nullptr, id, timeout);
+  response = core_->wait_for(detail::ReceiveFilter{nullptr, nullptr, nullptr}, id, timeout);
   return Errc::timeout;
 }
 
@@ -192,9 +196,23 @@ MonitorRef ScopedActor::monitor(const DynamicHandle& target) {
   return ref;
 }
 
-Envelope* ScopedActor::wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout) {
-  Envelope* env = core_->wait_for(type, request_id, timeout);
+Envelope* ScopedActor::wait_for(detail::ReceiveFilter filter, std::uint64_t request_id, Duration timeout) {
+  Envelope* env = core_->wait_for(filter, request_id, timeout);
   return env != nullptr ? detail::ScopedCore::as_message(env) : nullptr;
+}
+
+void ScopedActor::run_scoped(Envelope* env, void (*run)(void*, Context&, Envelope&), void* context) {
+  try {
+    run(context, *core_, *env);
+  } catch (...) {
+    if (env->reply_to() != nullptr) {
+      detail::send_response_error(env->reply().reply_to, env->reply().request_id,
+                                  Error{Errc::actor_failed, detail::describe(std::current_exception())});
+    }
+    dispose(env);
+    throw;
+  }
+  dispose(env);
 }
 
 }  // namespace troupe

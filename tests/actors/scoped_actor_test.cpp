@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -156,6 +158,75 @@ TEST_CASE("scoped actors on many threads at once") {
   }
   for (auto& th : threads) th.join();
   CHECK(wrong.load() == 0);
+}
+
+TEST_CASE("receive with a behavior: the first message any handler takes, others stay queued in order") {
+  troupe::System system(troupe::Config{.workers = 1});
+  troupe::ScopedActor me(system);
+  auto h = me.handle();
+  h.send(std::string("x"));
+  h.send(B{1});
+  h.send(A{2});
+  h.send(std::string("y"));
+  std::vector<int> got;
+  auto ab = troupe::behavior([&](A a) { got.push_back(a.n); }, [&](B b) { got.push_back(-b.n); });
+  CHECK(me.receive(ab, 1s).ok());
+  CHECK(me.receive(ab, 1s).ok());
+  CHECK(got == std::vector<int>{-1, 2});
+  CHECK(me.queued() == 1);  // "x", set aside ("y" is still in the mailbox)
+  CHECK(me.receive(ab, 50ms).code() == troupe::Errc::timeout);
+  CHECK(me.queued() == 2);
+  // A message that arrives while it waits: sent by an actor.
+  auto sender = system.spawn([](troupe::Context&) { return troupe::behavior([](Tell t) { t.to.send(A{t.n}); }); });
+  sender.send(Tell{h, 3});
+  CHECK(me.receive(ab, 5s).ok());
+  CHECK(got == std::vector<int>{-1, 2, 3});
+  // The strings are still there, in order; a catch-all takes anything.
+  std::vector<std::string> names;
+  for (int i = 0; i < 2; ++i) {
+    CHECK(me.receive(troupe::behavior(
+                         troupe::others([&](troupe::AnyMessage& m) { names.push_back(*m.get<std::string>()); })),
+                     1s)
+              .ok());
+  }
+  CHECK(names == std::vector<std::string>{"x", "y"});
+  CHECK(me.queued() == 0);
+}
+
+TEST_CASE("receive with a behavior answers a request with the handler's value, or its Error") {
+  troupe::System system(troupe::Config{.workers = 2});
+  troupe::ScopedActor me(system);
+  // An actor asks us, from a coroutine, and tells us what it got back.
+  auto asker = system.spawn([](troupe::Context& self) {
+    return troupe::behavior([&self](Tell t) -> troupe::Task<void> {
+      troupe::Result<int> r = co_await self.request<int>(t.to, Ask{t.n}, 5s);
+      t.to.send(B{r ? *r : -static_cast<int>(r.code())});
+    });
+  });
+  asker.send(Tell{me.handle(), 20});
+  auto answer = troupe::behavior([](Ask a) -> troupe::Result<int> {
+    if (a.n < 0) return troupe::Error{troupe::Errc::actor_failed, "negative"};
+    return a.n + 1;
+  });
+  CHECK(me.receive(answer, 5s).ok());
+  CHECK(me.receive<B>(5s).value().n == 21);
+  asker.send(Tell{me.handle(), -1});
+  CHECK(me.receive(answer, 5s).ok());
+  CHECK(me.receive<B>(5s).value().n == -static_cast<int>(troupe::Errc::actor_failed));
+}
+
+TEST_CASE("receive with a behavior takes a Down, and a handler's exception reaches the caller") {
+  troupe::System system(troupe::Config{.workers = 1});
+  troupe::ScopedActor me(system);
+  auto worker = system.spawn([](troupe::Context& self) { return troupe::behavior([&self](A) { self.quit(); }); });
+  const troupe::MonitorRef ref = me.monitor(worker);
+  worker.send(A{0});
+  std::optional<troupe::MonitorRef> down;
+  CHECK(me.receive(troupe::behavior([&](B) {}, [&](const troupe::Down& d) { down = d.ref; }), 5s).ok());
+  CHECK(down == std::optional<troupe::MonitorRef>(ref));
+  me.handle().send(A{1});
+  CHECK_THROWS_AS(me.receive(troupe::behavior([](A) { throw std::runtime_error("no"); }), 1s), std::runtime_error);
+  CHECK(me.queued() == 0);  // the message was taken, and disposed of
 }
 
 }  // TEST_SUITE

@@ -17,7 +17,9 @@
 #include <chrono>
 #include <concepts>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -32,10 +34,19 @@ struct SpawnOptions;
 struct SupervisorSpec;
 struct ChildSpec;
 class SupervisorHandle;
+template <class... Fs>
+class Behavior;
 using Timer = runtime::TimerService::Handle;
+
+// become(keep_behavior, b): push b, keeping the current behavior for unbecome().
+struct KeepBehavior {
+  explicit KeepBehavior() = default;
+};
+inline constexpr KeepBehavior keep_behavior{};
 
 namespace detail {
 struct ActorExtras;
+struct BehaviorBase;
 struct LiveLinks {
   Context* prev = nullptr;
   Context* next = nullptr;
@@ -127,6 +138,34 @@ class Context : public runtime::ActorCore {
   // gets its exit (an Exit message, when trapping).
   SupervisorHandle spawn_supervisor(SupervisorSpec spec, std::vector<ChildSpec> children);
 
+  // Changing behavior (context_behavior.cpp; owner only, in its handlers). The behaviors become
+  // a stack whose bottom is the initial one (Akka's become/unbecome):
+  // - become(b) replaces the top with b (the initial behavior itself is never dropped: becoming
+  //   from it pushes b above it);
+  // - become(keep_behavior, b) pushes b, keeping the current one for unbecome();
+  // - unbecome() pops the top: back to the behavior below (nothing on the initial one).
+  // It takes effect from the next message on. The actor's typed handle stays its initial
+  // behavior's: a message the current behavior has no handler for goes the default way (dead
+  // letter; a request gets Errc::unexpected_message), or to its catch-all (troupe::others).
+  // Each become allocates the behavior; an actor that never calls it pays nothing.
+  template <class... Fs>
+  void become(Behavior<Fs...> next);
+  template <class... Fs>
+  void become(KeepBehavior, Behavior<Fs...> next);
+  void unbecome();
+  // stash(): sets the message being handled aside (in a handler that does not return Task; it
+  // throws std::logic_error elsewhere). A stashed request keeps its reply obligation: what the
+  // handler returns now is not sent; the reply goes when the message is handled again.
+  // unstash_all(): puts every stashed message back, in the order they came, before every
+  // message not yet handled (Downs and Exits made from signals still go first). A stashed
+  // message still counts toward a bounded mailbox's capacity until it is handled for good;
+  // when the actor stops, stashed messages become dead letters (requesters get dead_actor).
+  void stash();
+  void unstash_all();
+  std::size_t stashed() const noexcept;  // messages stashed now
+  // The behavior become() put on top, or nullptr while the initial behavior is current.
+  const detail::BehaviorBase* became() const noexcept;
+
   // The actor's type, for diagnostics.
   std::string_view name() const noexcept override = 0;
 
@@ -169,9 +208,10 @@ class Context : public runtime::ActorCore {
     kConstructed = 1,
     kExiting = 2,
     kTerminated = 4,
-    kEnvelopeAdopted = 8,  // the handler's coroutine keeps the current envelope until it ends
+    kEnvelopeAdopted = 8,  // the handler's coroutine, or the user's stash, keeps the current envelope
     kTrapExits = 16,
     kEndTurn = 32,  // a send of this turn muted the actor: handle no more messages this turn
+    kBecame = 64,   // become() was used: dispatch through dispatch_became (context_behavior.cpp)
   };
 
  private:
@@ -194,6 +234,10 @@ class Context : public runtime::ActorCore {
   void drop_stashed_down(MonitorRef ref) noexcept;
   void propagate_exit(const ExitReason& reason) noexcept;
   void run_handler(Envelope& env);
+  // Behavior changes and the user's stash (context_behavior.cpp).
+  void become_erased(std::unique_ptr<detail::BehaviorBase> next, bool keep);
+  void dispatch_became(Envelope& env);
+  void end_behaviors() noexcept;
   void start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env);
   void after_task_step() noexcept;
   void fail(std::string why) noexcept;

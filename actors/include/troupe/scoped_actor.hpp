@@ -2,6 +2,7 @@
 // mailbox and a handle, and its owner blocks on it to receive messages and replies, with a timeout.
 #pragma once
 
+#include <troupe/behavior.hpp>
 #include <troupe/context.hpp>
 #include <troupe/error.hpp>
 #include <troupe/handle.hpp>
@@ -16,7 +17,14 @@ namespace troupe {
 
 namespace detail {
 class ScopedCore;
-}
+// Which messages a receive takes: those of `type`, or, with `accepts`, those it accepts.
+struct ReceiveFilter {
+  const MessageType* type;
+  bool (*accepts)(const void* context, const MessageType* type) noexcept;
+  const void* context;
+  bool takes(const MessageType* t) const noexcept { return accepts != nullptr ? accepts(context, t) : t == type; }
+};
+}  // namespace detail
 
 class ScopedActor {
  public:
@@ -47,11 +55,36 @@ class ScopedActor {
   // types that arrive meanwhile stay queued, in order, for later calls.
   template <class T>
   Result<T> receive(Duration timeout = default_request_timeout) {
-    Envelope* env = wait_for(&message_type<T>, 0, timeout);
+    Envelope* env = wait_for(detail::ReceiveFilter{&message_type<T>, nullptr, nullptr}, 0, timeout);
     if (env == nullptr) return Result<T>(Errc::timeout);
     Result<T> result(std::move(payload<T>(*env)));
     dispose(env);
     return result;
+  }
+
+  // Blocks until a message that one of the behavior's handlers takes arrives (or the timeout:
+  // Errc::timeout), and runs that handler; the others stay queued, in order, for later calls.
+  // A request is answered as an actor's handler answers it: with what the handler returns (a
+  // value, Unit for void, or the Error of a Result). A troupe::others(...) catch-all takes any
+  // message (and a Down; stash() there throws: a ScopedActor has no stash). Handlers may not
+  // return Task; an exception from a handler is rethrown here (a request gets actor_failed).
+  //   me.receive(troupe::behavior([&](Ping p) { ... }, [&](Stop) { ... }), 2s);
+  template <class B>
+    requires is_behavior<std::remove_cvref_t<B>>::value
+  Result<void> receive(B&& behavior, Duration timeout = default_request_timeout) {
+    static_assert(!std::remove_cvref_t<B>::has_task_handler,
+                  "troupe: ScopedActor::receive runs handlers on the calling thread; a handler there cannot "
+                  "return troupe::Task (use request() to wait for replies)");
+    using Beh = std::remove_cvref_t<B>;
+    const auto accepts = [](const void* b, const MessageType* t) noexcept {
+      return static_cast<const Beh*>(b)->handles(t);
+    };
+    Envelope* env = wait_for(detail::ReceiveFilter{nullptr, accepts, &behavior}, 0, timeout);
+    if (env == nullptr) return Result<void>(Errc::timeout);
+    run_scoped(
+        env, [](void* b, Context& self, Envelope& e) { static_cast<Beh*>(b)->dispatch(self, e); },
+        const_cast<Beh*>(&behavior));
+    return Result<void>{};
   }
 
   // Number of messages received but not yet taken by receive().
@@ -64,8 +97,11 @@ class ScopedActor {
 
  private:
   Errc send_and_wait(runtime::ActorCore* target, Envelope* request, Duration timeout, Envelope*& response);
-  // The first queued or arriving one-way message of `type`, or the response to `request_id`.
-  Envelope* wait_for(const MessageType* type, std::uint64_t request_id, Duration timeout);
+  // The first queued or arriving message the filter takes, or the response to `request_id`.
+  Envelope* wait_for(detail::ReceiveFilter filter, std::uint64_t request_id, Duration timeout);
+  // Runs `run` on the envelope (a behavior's handler), then disposes of it; a request whose handler
+  // throws is answered with actor_failed before the exception goes on.
+  void run_scoped(Envelope* env, void (*run)(void*, Context&, Envelope&), void* context);
 
   detail::ScopedCore* core_;
 };
