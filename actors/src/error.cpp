@@ -43,6 +43,8 @@ std::string_view to_string(Errc code) noexcept {
       return "unknown_code";
     case Errc::message_too_large:
       return "message_too_large";
+    case Errc::interface_mismatch:
+      return "interface_mismatch";
   }
   return "unknown";
 }

@@ -128,6 +128,12 @@ class Behavior {
 
   explicit Behavior(Fs... handlers) : handlers_(std::move(handlers)...) {}
 
+  // Whether one of the handlers takes messages of `type` (a fold over the handlers' message
+  // types; static: it depends on the behavior's type only, so it may be asked from any thread).
+  static bool handles(const MessageType* type) noexcept {
+    return ((type == &message_type<typename detail::handler_traits<Fs>::message>) || ...);
+  }
+
   void dispatch(Context& self, Envelope& env) {
     if (!dispatch_to(self, env, std::index_sequence_for<Fs...>{})) detail::unexpected_message(self, env);
   }

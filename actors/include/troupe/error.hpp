@@ -33,11 +33,13 @@ enum class Errc : std::uint8_t {
   unknown_code,        // a code from a newer node that this node does not know; Error::what says
                        // which number and carries the sender's detail
   message_too_large,   // a message to a remote actor larger than its node accepts (never sent)
+  interface_mismatch,  // a typed lookup or spawn: the actor lacks a handler for a message type the
+                       // handle names; Error::what names the missing type(s)
   // New codes go above this line, and kLastErrc names the last one. A node decoding an Error from
   // the wire reads a code past its own kLastErrc (or 0) as unknown_code, so a newer node's codes
   // reach an older one as that, and the connection stays up.
 };
-inline constexpr Errc kLastErrc = Errc::message_too_large;
+inline constexpr Errc kLastErrc = Errc::interface_mismatch;
 
 std::string_view to_string(Errc code) noexcept;
 
