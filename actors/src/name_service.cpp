@@ -17,6 +17,11 @@
 
 #include "system_internals.hpp"
 
+#include <atomic>
+#include <chrono>
+#include <iterator>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>

@@ -6,6 +6,8 @@
 //   node.add_peer("b", "127.0.0.1", 7001);
 //   troupe::Result<troupe::DynamicHandle> echo = node.whereis("b", "echo");   // b's registry
 //   echo->send(Ping{1, "hi"});                                  // as to a local actor
+//   // Typed: b checks that its "echo" handles every message type named (Errc::interface_mismatch).
+//   troupe::Result<troupe::Handle<Pong(Ping)>> typed = node.whereis<troupe::Handle<Pong(Ping)>>("b", "echo");
 //
 // A remote actor stands behind the same handle types as a local one: send, requests (ScopedActor
 // and co_await self.request) and replies work across nodes, FIFO per sender→receiver pair. Only
