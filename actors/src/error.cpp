@@ -47,6 +47,8 @@ std::string_view to_string(Errc code) noexcept {
       return "application";
     case Errc::unknown_category:
       return "unknown_category";
+    case Errc::interface_mismatch:
+      return "interface_mismatch";
   }
   return "unknown";
 }

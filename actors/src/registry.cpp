@@ -211,7 +211,9 @@ Result<void> System::register_name(std::string name, const DynamicHandle& actor)
   if (context == nullptr || &context->system() != this) {
     return Error{Errc::dead_actor, "not an actor spawned by this system"};
   }
-  return internals_->registry.add(std::move(name), *context);
+  Result<void> added = internals_->registry.add(std::move(name), *context);
+  if (added) names_registered();  // after add() let go of the registry's locks
+  return added;
 }
 
 std::optional<DynamicHandle> System::whereis(std::string_view name) const { return internals_->registry.find(name); }

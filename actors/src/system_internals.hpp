@@ -45,6 +45,13 @@ struct System::Internals {
   std::vector<std::unique_ptr<runtime::DedicatedThread>> blocking_threads;
   std::mutex shutdown_mutex;
   bool shut_down = false;
+  // Waiting for names (name_service.cpp): the service, started on first use (guarded by the mutex),
+  // how many names it waits for (register_name pokes it while nonzero), and whether a poke is on
+  // its way (bursts of registrations send one).
+  std::mutex name_service_mutex;
+  DynamicHandle name_service;
+  alignas(64) std::atomic<std::size_t> awaited_names{0};
+  std::atomic<bool> name_poke_pending{false};
   // Last: destroyed first, while everything an actor's release may need is still there.
   Registry registry{live};
 };

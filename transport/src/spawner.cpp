@@ -3,6 +3,10 @@
 #include <troupe/transport/spawn.hpp>
 #include <troupe/troupe.hpp>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace troupe::transport {
 
 std::shared_ptr<Envelope> detail::share_envelope(Envelope* env) {
@@ -44,6 +48,32 @@ void WireCodec<detail::SpawnArgs>::decode(WireReader& r, detail::SpawnArgs& a) {
 namespace detail {
 namespace {
 
+// The names among `wanted` (wire names) of message types `actor` has no handler for, or that this
+// node does not know. An actor this node cannot inspect (not one of its system's: a proxy a
+// factory returned) passes.
+std::vector<std::string> missing_handlers(const DynamicHandle& actor, const std::vector<std::string>& wanted) {
+  std::vector<std::string> missing;
+  const auto* context = dynamic_cast<const Context*>(actor.core());
+  for (const std::string& name : wanted) {
+    const WireTypeInfo* info = find_wire_type(name);
+    if (info == nullptr) {
+      missing.push_back(name + " (not declared on this node)");
+    } else if (context != nullptr && !context->handles(info->type)) {
+      missing.push_back(name);
+    }
+  }
+  return missing;
+}
+
+Error mismatch(std::string what, const std::vector<std::string>& missing) {
+  what += " has no handler for ";
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    if (i > 0) what += ", ";
+    what += missing[i];
+  }
+  return Error{Errc::interface_mismatch, std::move(what)};
+}
+
 Result<DynamicHandle> spawn_registered(System& system, Spawnables& spawnables, const SpawnRequest& request) {
   std::function<DynamicHandle(System&, Envelope&)> make;
   {
@@ -75,10 +105,20 @@ Result<DynamicHandle> spawn_registered(System& system, Spawnables& spawnables, c
 DynamicHandle spawn_spawner(System& system, std::shared_ptr<Spawnables> spawnables) {
   return system.spawn([spawnables = std::move(spawnables)](Context& self) {
     return behavior(
-        [&self, spawnables](const SpawnRequest& r) { return spawn_registered(self.system(), *spawnables, r); },
+        [&self, spawnables](const SpawnRequest& r) -> Result<DynamicHandle> {
+          Result<DynamicHandle> spawned = spawn_registered(self.system(), *spawnables, r);
+          if (!spawned || r.handles.empty()) return spawned;
+          const std::vector<std::string> missing = missing_handlers(*spawned, r.handles);
+          if (missing.empty()) return spawned;
+          self.exit(*spawned, ExitReason::kill());  // no one holds it but us: it must not linger
+          return mismatch("a new '" + r.type + "'", missing);
+        },
         [&self](const WhereisRequest& r) -> Result<DynamicHandle> {
-          if (auto found = self.system().whereis(r.name)) return *found;
-          return Error{Errc::no_such_name, "no actor named '" + r.name + "'"};
+          std::optional<DynamicHandle> found = self.system().whereis(r.name);
+          if (!found) return Error{Errc::no_such_name, "no actor named '" + r.name + "'"};
+          const std::vector<std::string> missing = missing_handlers(*found, r.handles);
+          if (!missing.empty()) return mismatch("the actor named '" + r.name + "'", missing);
+          return *found;
         });
   });
 }

@@ -191,12 +191,13 @@ class Behavior {
 
   explicit Behavior(Fs... handlers) : handlers_(std::move(handlers)...) {}
 
+  // Whether a message of type `t` reaches a handler (always, with a catch-all). Static: it
+  // depends on the behavior's type only, so it may be asked from any thread.
+  static bool handles(const MessageType* t) noexcept { return (detail::takes<Fs>(t) || ...); }
+
   void dispatch(Context& self, Envelope& env) {
     if (!dispatch_to(self, env, std::index_sequence_for<Fs...>{})) detail::unexpected_message(self, env);
   }
-
-  // Whether a message of type `t` reaches a handler (always, with a catch-all).
-  bool handles(const MessageType* t) const noexcept { return (detail::takes<Fs>(t) || ...); }
 
  private:
   template <std::size_t... I>

@@ -168,6 +168,14 @@ class Context : public runtime::ActorCore {
 
   // The actor's type, for diagnostics.
   std::string_view name() const noexcept override = 0;
+  // Whether this actor has a handler for messages of `type`: what a typed lookup or spawn checks
+  // (Errc::interface_mismatch). Any thread, any time: an actor spawned from a behavior answers for
+  // the behavior it was spawned with (its type; spawn.hpp). A context built from no behavior (a
+  // ScopedActor) takes any type.
+  virtual bool handles(const MessageType* type) const noexcept {
+    (void)type;
+    return true;
+  }
 
   // Internals, used by the runtime and by System.
   runtime::TurnResult resume() noexcept final;

@@ -40,11 +40,13 @@ enum class Errc : std::uint8_t {
                        // (an enum registered with TROUPE_ERROR_CATEGORY, error_category.hpp)
   unknown_category,    // an application error from a node whose category this node has not
                        // registered; Error::what names the category and code and keeps the detail
+  interface_mismatch,  // a typed lookup or spawn: the actor lacks a handler for a message type the
+                       // handle names; Error::what names the missing type(s)
   // New codes go above this line, and kLastErrc names the last one. A node decoding an Error from
   // the wire reads a code past its own kLastErrc (or 0) as unknown_code, so a newer node's codes
   // reach an older one as that, and the connection stays up.
 };
-inline constexpr Errc kLastErrc = Errc::unknown_category;
+inline constexpr Errc kLastErrc = Errc::interface_mismatch;
 
 std::string_view to_string(Errc code) noexcept;
 

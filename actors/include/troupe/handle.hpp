@@ -8,6 +8,7 @@
 #include <troupe/message.hpp>
 #include <troupe/runtime/actor_core.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <type_traits>
@@ -123,6 +124,22 @@ template <class... Sigs>
 Handle<Sigs...> typed_base(const Handle<Sigs...>&);
 DynamicHandle typed_base(const DynamicHandle&);
 
+// The typed handle H (a Handle<...> or a class derived from one) for an actor someone already
+// checked handles H's message types (a typed lookup or spawn did): no check here.
+template <class H>
+H assume_typed(DynamicHandle actor) noexcept {
+  H typed;
+  static_cast<DynamicHandle&>(typed) = std::move(actor);
+  return typed;
+}
+
+}  // namespace detail
+
+// A typed handle: Handle<Sigs...>, or a class derived from one.
+template <class H>
+concept TypedHandle = !std::is_same_v<decltype(detail::typed_base(std::declval<const H&>())), DynamicHandle>;
+
+namespace detail {
 template <class H, class M>
 struct reply_through {
   using type = typename declared_reply<std::decay_t<M>>::type;

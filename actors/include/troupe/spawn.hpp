@@ -77,6 +77,10 @@ class ActorBlock final : public Context {
     new (storage_) Init(std::move(init));
   }
   std::string_view name() const noexcept override { return troupe::detail::type_name<Named>(); }
+  // From the behavior's type: safe from any thread, also before the first turn builds the state.
+  bool handles(const MessageType* type) const noexcept override {
+    return std::remove_cvref_t<decltype(std::declval<State&>().behavior())>::handles(type);
+  }
 
  private:
   // The state is built from a local copy of Init, since both live in the same storage.

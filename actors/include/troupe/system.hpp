@@ -28,6 +28,7 @@ class Executor;
 struct SupervisorSpec;
 struct ChildSpec;
 class SupervisorHandle;
+struct AwaitName;
 
 struct DeadLetter {
   enum class Reason : std::uint8_t {
@@ -187,6 +188,17 @@ class System {
   Result<void> register_name(std::string name, const DynamicHandle& actor);
   std::optional<DynamicHandle> whereis(std::string_view name) const;
   bool unregister_name(std::string_view name);
+  // Typed: the named actor as typed handle H, or Errc::no_such_name, or Errc::interface_mismatch
+  // naming the message types H names that the actor has no handler for (Context::handles).
+  template <TypedHandle H>
+  Result<H> whereis(std::string_view name) const;
+
+  // Waiting for a name (name_service.hpp). await_name blocks the calling thread (not an actor's)
+  // until an actor registers `name` (at once if one has): Errc::timeout after `timeout`,
+  // Errc::system_shutdown if the system stops first. name_service: the actor that answers
+  // AwaitName requests, started on first use; an empty handle once shutdown() has begun.
+  Result<DynamicHandle> await_name(std::string_view name, Duration timeout = default_request_timeout);
+  Handle<DynamicHandle(AwaitName)> name_service();
 
   std::uint64_t dead_letters() const noexcept;
   // Requests neither awaited nor continued (see request.hpp) whose reply was an error (a timeout,
@@ -221,6 +233,7 @@ class System {
   runtime::ActorCore* launch(SpawnOptions options, Context* link_to, Init&& init);
   runtime::Executor* executor_for(const SpawnOptions& options);
   void register_actor(Context* actor);
+  void names_registered() noexcept;  // pokes the name service if it waits for names
   Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);
 
   std::unique_ptr<Internals> internals_;
@@ -231,3 +244,39 @@ class System {
 }  // namespace troupe
 
 #include <troupe/spawn.hpp>
+
+namespace troupe {
+namespace detail {
+// The names of the message types among Sigs that `actor` has no handler for, joined by ", "
+// (empty: none). An actor that is not a Context (a remote proxy) cannot be asked: it passes.
+template <class... Sigs>
+std::string missing_handlers(const DynamicHandle& actor, const Handle<Sigs...>*) {
+  std::string missing;
+  const auto* context = dynamic_cast<const Context*>(actor.core());
+  if (context == nullptr) return missing;
+  auto check = [&](const MessageType& type) {
+    if (context->handles(&type)) return;
+    if (!missing.empty()) missing += ", ";
+    missing += type.name;
+  };
+  (check(message_type<typename signature<Sigs>::message>), ...);
+  return missing;
+}
+}  // namespace detail
+
+template <TypedHandle H>
+Result<H> System::whereis(std::string_view name) const {
+  std::optional<DynamicHandle> found = whereis(name);
+  if (!found) return Error{Errc::no_such_name, std::string(name)};
+  using Base = decltype(detail::typed_base(std::declval<const H&>()));
+  const std::string missing = detail::missing_handlers(*found, static_cast<const Base*>(nullptr));
+  if (!missing.empty()) {
+    std::string what("the actor named '");
+    what += name;
+    what += "' has no handler for ";
+    what += missing;
+    return Error{Errc::interface_mismatch, std::move(what)};
+  }
+  return detail::assume_typed<H>(std::move(*found));
+}
+}  // namespace troupe

@@ -8,6 +8,7 @@
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
+#include <troupe/name_service.hpp>
 #include <troupe/promise.hpp>
 #include <troupe/registry.hpp>
 #include <troupe/scoped_actor.hpp>

@@ -6,6 +6,8 @@
 //   node.add_peer("b", "127.0.0.1", 7001);
 //   troupe::Result<troupe::DynamicHandle> echo = node.whereis("b", "echo");   // b's registry
 //   echo->send(Ping{1, "hi"});                                  // as to a local actor
+//   // Typed: b checks that its "echo" handles every message type named (Errc::interface_mismatch).
+//   troupe::Result<troupe::Handle<Pong(Ping)>> typed = node.whereis<troupe::Handle<Pong(Ping)>>("b", "echo");
 //
 // A remote actor stands behind the same handle types as a local one: send, requests (ScopedActor
 // and co_await self.request) and replies work across nodes, FIFO per sender→receiver pair. Only
@@ -261,6 +263,18 @@ class Node {
   // Errors: no_such_name, node_unreachable (unknown peer, refused or failed connection), timeout.
   Result<DynamicHandle> whereis(std::string_view peer, std::string_view actor_name,
                                 Duration timeout = std::chrono::seconds(5));
+  // Typed: the actor as typed handle H (a Handle<R(M)...>), checked on the peer: if the actor
+  // lacks a handler for a message type H names, Errc::interface_mismatch, naming those types.
+  // Asks the peer's spawner (a WhereisRequest::expecting<H>); errors as above.
+  //   Result<Handle<int(Get), void(Add)>> counter = node.whereis<Handle<int(Get), void(Add)>>("b", "counter");
+  template <TypedHandle H>
+  Result<H> whereis(std::string_view peer, std::string_view actor_name, Duration timeout = std::chrono::seconds(5)) {
+    ScopedActor self(system());
+    Result<DynamicHandle> found =
+        self.request<DynamicHandle>(spawner(peer), WhereisRequest::expecting<H>(std::string(actor_name)), timeout);
+    if (!found) return found.error();
+    return troupe::detail::assume_typed<H>(std::move(*found));
+  }
 
   // Lets any node start actors of type `type` here (Node::spawn, or a SpawnRequest to this node's
   // spawner): `factory(system, args)` returns the new actor's handle (a DynamicHandle or a typed
@@ -282,6 +296,17 @@ class Node {
                               Duration timeout = std::chrono::seconds(5)) {
     ScopedActor self(system());
     return self.request<DynamicHandle>(spawner(peer), SpawnRequest::of(std::move(type), std::move(args)), timeout);
+  }
+  // Typed: the new actor as typed handle H, checked on the peer: if it lacks a handler for a
+  // message type H names, it is stopped there and the spawn fails with Errc::interface_mismatch,
+  // naming those types.
+  template <TypedHandle H, class Args>
+  Result<H> spawn(std::string_view peer, std::string type, Args args, Duration timeout = std::chrono::seconds(5)) {
+    ScopedActor self(system());
+    Result<DynamicHandle> spawned = self.request<DynamicHandle>(
+        spawner(peer), SpawnRequest::expecting<H>(std::move(type), std::move(args)), timeout);
+    if (!spawned) return spawned.error();
+    return troupe::detail::assume_typed<H>(std::move(*spawned));
   }
 
   // The built-in spawner of node `peer` (this node's own for its own name), for SpawnRequest and
