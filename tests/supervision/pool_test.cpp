@@ -229,8 +229,8 @@ TEST_SUITE("pools") {
         troupe::ScopedActor me(system);
         for (int j = 0; j < kJobs; ++j) {
           const int id = c * kJobs + j;
-          bool crash = id % 7 == 0;  // crashes the routee that takes it, once
-          for (;;) {
+          bool crash = id % 7 == 0;                          // crashes the routee that takes it, once
+          for (int attempt = 0; attempt < 100; ++attempt) {  // a pool that never recovers fails below
             auto done = me.request(pool, Job{id, crash}, 10s);
             if (!done.ok()) {  // actor_failed, or dead_actor (lost with a crashed routee): retry
               if (done.error().code == troupe::Errc::actor_failed) {
