@@ -51,6 +51,12 @@ struct Wait {
 struct Open {};
 struct Parked {};
 
+// Opens the gate when the test leaves its scope, failing or not, so no routee stays parked.
+struct OpenOnExit {
+  troupe::DynamicHandle gate;
+  ~OpenOnExit() { gate.send(Open{}); }
+};
+
 class Worker {
  public:
   explicit Worker(troupe::Context& self) : self_(self) {}
@@ -146,6 +152,7 @@ TEST_SUITE("pools") {
     REQUIRE(troupe::resize_pool(me, pool, 2).ok());  // answered once both are up
     const auto routees = info_of(me, pool).routees;
     auto g = system.spawn(gate, me.handle());
+    const OpenOnExit open{g};
     routees[0].send(Park{g});
     REQUIRE(me.receive<Parked>().ok());
     for (int i = 0; i < 50; ++i) routees[0].send(Job{-1});  // queued behind the parked handler
@@ -154,7 +161,6 @@ TEST_SUITE("pools") {
       REQUIRE(done.ok());
       CHECK(done.value().by == routees[1]);
     }
-    g.send(Open{});
   }
 
   TEST_CASE("consistent_hash: equal keys reach the same routee, and a resize moves few keys") {
@@ -221,8 +227,8 @@ TEST_SUITE("pools") {
     constexpr int kClients = 4;
     constexpr int kJobs = 100;
     std::mutex mutex;
-    std::map<int, int> answered;  // job -> successful replies
-    std::atomic<std::size_t> crashes{0};
+    std::map<int, int> answered;          // job -> successful replies
+    std::atomic<std::size_t> crashes{0};  // seq_cst increments; read after join(), which orders them
     std::vector<std::thread> clients;
     for (int c = 0; c < kClients; ++c) {
       clients.emplace_back([&, c] {
@@ -275,6 +281,7 @@ TEST_SUITE("pools") {
     const auto last = info.routees[4];
     me.monitor(last);
     auto g = system.spawn(gate, me.handle());
+    const OpenOnExit open{g};
     last.send(Park{g});
     REQUIRE(me.receive<Parked>().ok());
     for (int i = 0; i < 10; ++i) last.send(Tell{me.handle()});
