@@ -152,7 +152,8 @@ void PoolRouter::on_down(Down& down) {
     if (stopped_for_good(down.reason)) {  // quit on its own: the pool shrinks by one
       forget_child(s->serial);
       slots_.erase(s);
-    } else {  // the supervisor restarts it; until then routing skips it
+      flush_held();  // held for it alone, perhaps
+    } else {         // the supervisor restarts it; until then routing skips it
       s->routee = {};
       s->ref = {};
     }

@@ -67,6 +67,7 @@ class PoolRouter final : public Context {
   // it a dead letter.
   void route(Envelope* env) noexcept;
   void flush_held() noexcept;
+  void hold(Envelope* env) noexcept;
   std::optional<std::size_t> pick(Envelope& env);
   std::optional<std::size_t> next_running(std::size_t from) const noexcept;
   std::optional<std::size_t> smallest() noexcept;
@@ -79,7 +80,7 @@ class PoolRouter final : public Context {
   SupervisorHandle supervisor_;
   std::vector<Slot> slots_;  // in routing order: oldest first
   std::vector<Retiring> retiring_;
-  std::deque<Envelope*> held_;  // owned: waiting for the routees to start
+  std::deque<Envelope*> held_;  // owned: waiting for the routees to start (or one to restart)
   std::uint64_t next_serial_ = 0;
   std::size_t cursor_ = 0;  // round_robin, smallest_mailbox: where the next search starts
   std::size_t restarts_ = 0;

@@ -39,11 +39,7 @@ void PoolRouter::route(Envelope* env) noexcept {
   // Routees still starting: hold everything, in order, so the first messages reach all of them.
   const bool starting = std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return !s.started; });
   if (starting || !held_.empty()) {
-    try {
-      held_.push_back(env);
-    } catch (...) {  // no memory to hold it
-      reject(env, DeadLetter::Reason::receiver_stopped);
-    }
+    hold(env);
     return;
   }
   std::optional<std::size_t> at;
@@ -76,10 +72,23 @@ void PoolRouter::route(Envelope* env) noexcept {
       return;
   }
   if (!at) {
-    reject(env, DeadLetter::Reason::receiver_stopped);  // no routee running
+    hold(env);  // every routee is restarting: the first one back takes it
     return;
   }
   forward(env, slots_[*at].routee);
+}
+
+// Kept, in order, until a routee starts; a pool without routees (resized to 0) refuses at once.
+void PoolRouter::hold(Envelope* env) noexcept {
+  if (slots_.empty()) {
+    reject(env, DeadLetter::Reason::receiver_stopped);
+    return;
+  }
+  try {
+    held_.push_back(env);
+  } catch (...) {  // no memory to hold it
+    reject(env, DeadLetter::Reason::receiver_stopped);
+  }
 }
 
 void PoolRouter::flush_held() noexcept {
@@ -162,7 +171,7 @@ void PoolRouter::broadcast(Envelope* env) noexcept {
     last = s;
   }
   if (!last) {
-    reject(env, DeadLetter::Reason::receiver_stopped);
+    hold(env);
     return;
   }
   forward(env, slots_[*last].routee);

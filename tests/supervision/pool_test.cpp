@@ -265,6 +265,25 @@ TEST_SUITE("pools") {
     CHECK(info.running == 4);
   }
 
+  TEST_CASE("with every routee restarting, a request waits for the first one back rather than failing") {
+    const auto result = troupe::testing::explore(20, [](std::uint64_t seed) {
+      troupe::Config config = troupe::testing::deterministic(seed);
+      config.on_actor_exit = [](const troupe::ExitInfo&) {};
+      troupe::System system(config);
+      troupe::ScopedActor me(system);
+      auto pool = troupe::spawn_pool<Worker>(system, spec_of(1, troupe::Routing::round_robin));
+      const auto first = me.request(pool, Job{1}).value().by;
+      auto crashed = me.request(pool, Job{2, true});
+      troupe::testing::check(!crashed.ok() && crashed.error().code == troupe::Errc::actor_failed, "no crash");
+      // The Down reached the router before this request (the routee sent it in the turn that
+      // answered the crash), so the router has no routee running when it comes.
+      auto done = me.request(pool, Job{3});
+      troupe::testing::check(done.ok(), "refused while the routee restarted");
+      troupe::testing::check(done.value().by != first, "not answered by the new routee");
+    });
+    CHECK_MESSAGE(result, result.failure);
+  }
+
   TEST_CASE("resize: growing adds routees; shrinking lets a retired routee finish its mailbox, then stops it") {
     troupe::System system(troupe::testing::deterministic(3));
     troupe::ScopedActor me(system);

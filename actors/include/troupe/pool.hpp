@@ -40,7 +40,9 @@
 // Until the pool's routees have all started (after spawn_pool, and after a resize that grows
 // it), the router holds what it gets and forwards it, in order, once they have: the first
 // messages are spread over all of them. With no routee running at all (every one restarting),
-// a message is a dead letter (a request gets dead_actor).
+// messages wait, in order, for the first one back (a request's own timeout still runs), so
+// clients that retry do not spin. A pool resized to 0 refuses at once: a dead letter, and
+// dead_actor for a request; so does a stopped pool, and what was held when it stopped.
 //
 // Resizing (resize_pool): growing starts new routees; shrinking removes the youngest ones from
 // routing at once and stops each gracefully: it handles the messages already in its mailbox,
