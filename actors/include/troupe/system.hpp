@@ -109,6 +109,10 @@ struct SpawnOptions {
   Overflow overflow = Overflow::backpressure;
 };
 
+namespace detail {
+struct PoolAccess;  // pool.hpp: spawns routees and the router
+}  // namespace detail
+
 class System {
  public:
   explicit System(Config config = {});
@@ -224,6 +228,7 @@ class System {
 
  private:
   friend class Context;  // spawn_link
+  friend struct detail::PoolAccess;
   // `link_to`, when set, is the spawning actor (on its own thread): the child starts linked to it.
   template <class F, class... A>
   auto spawn_function(SpawnOptions options, Context* link_to, F&& init, A&&... args);

@@ -1,5 +1,5 @@
 // Everything a troupe program needs: System, spawn, handles, behaviors, requests, coroutines,
-// timers, scoped actors, names, links, monitors and supervisors.
+// timers, scoped actors, names, links, monitors, supervisors and pools.
 #pragma once
 
 #include <troupe/behavior.hpp>
@@ -9,6 +9,7 @@
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 #include <troupe/name_service.hpp>
+#include <troupe/pool.hpp>
 #include <troupe/promise.hpp>
 #include <troupe/registry.hpp>
 #include <troupe/scoped_actor.hpp>
