@@ -194,6 +194,10 @@ struct RouteeState {
   template <class... A>
   explicit RouteeState(A&&... args) : inner{std::forward<A>(args)...} {}
   RouteeState& behavior() noexcept { return *this; }
+  // As Behavior::handles: the routee's own behavior answers (a typed lookup of a routee).
+  static bool handles(const MessageType* type) noexcept {
+    return std::remove_cvref_t<decltype(std::declval<Inner&>().behavior())>::handles(type);
+  }
   void dispatch(Context& self, Envelope& env) {
     if (env.is(message_type<RetireRoutee>)) {
       self.quit(ExitReason::shutdown());
