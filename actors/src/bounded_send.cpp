@@ -10,10 +10,12 @@ namespace {
 // A message the full mailbox will not take: a dead letter (drop), or handed back as an error
 // (fail). A refused request's requester gets Errc::mailbox_full either way.
 SendResult refuse(runtime::ActorCore* target, Envelope* env, runtime::Overflow policy) noexcept {
-  if (policy == runtime::Overflow::drop) {
-    // Only actors spawned by a System have a limit: the target is a Context.
-    auto& receiver = *static_cast<Context*>(target);
-    receiver.system().dead_letter(receiver, *env, DeadLetter::Reason::mailbox_full);
+  // A bounded actor is a Context (spawned by a System) or a node's remote actor, which never has
+  // the drop policy (a node turns it into fail). Both paths below check which it is, the same way
+  // (dynamic_cast, on these rare paths only), rather than trust that invariant here.
+  auto* receiver = policy == runtime::Overflow::drop ? dynamic_cast<Context*>(target) : nullptr;
+  if (receiver != nullptr) {
+    receiver->system().dead_letter(*receiver, *env, DeadLetter::Reason::mailbox_full);
   } else if (env->kind() == EnvelopeKind::request) {
     send_response_error(env->reply().reply_to, env->reply().request_id, Error{Errc::mailbox_full, {}});
   }
@@ -39,7 +41,7 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   Context* sender = Context::current_actor();
   if (sender == nullptr && !runtime::on_runtime_thread()) {
     // Only a Context knows its System; other bounded actors (a node's remote actors, which share
-    // their peer's outbound limit) never run in deterministic mode.
+    // their peer's outbound limit) never run in deterministic mode. (Checked as in refuse().)
     auto* receiver = dynamic_cast<Context*>(target);
     if (receiver != nullptr && receiver->system().deterministic_seed()) {
       System& system = receiver->system();
