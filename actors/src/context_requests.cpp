@@ -31,6 +31,15 @@ class RequestTimeout final : public runtime::TimerTask {
   std::uint64_t id_;
 };
 
+// Calls take(response, nullptr) for a response, or take(nullptr, &timeout_error) for a timeout:
+// how an awaited request and a continuation both receive their outcome.
+template <class F>
+auto with_reply(Envelope* env, F&& take) {
+  if (env->kind() == EnvelopeKind::response) return take(env, nullptr);
+  Error timeout{Errc::timeout, {}};
+  return take(nullptr, &timeout);
+}
+
 }  // namespace
 
 // A response or a timeout, in a turn: delivered to the coroutine that awaits it, or run as the
@@ -67,12 +76,8 @@ void Context::handle_response(Envelope* env) noexcept {
   answered.timeout.cancel();
   bool resume_now = false;
   try {
-    if (env->kind() == EnvelopeKind::response) {
-      resume_now = answered.deliver(answered.awaitable, env, nullptr);
-    } else {
-      Error timeout{Errc::timeout, {}};
-      resume_now = answered.deliver(answered.awaitable, nullptr, &timeout);
-    }
+    resume_now = with_reply(
+        env, [&](Envelope* response, Error* error) { return answered.deliver(answered.awaitable, response, error); });
   } catch (...) {
     Error failed{Errc::unexpected_reply, detail::describe(std::current_exception())};
     answered.deliver(answered.awaitable, nullptr, &failed);
@@ -99,12 +104,7 @@ void Context::abandon_awaited() noexcept {
 
 void Context::run_continuation(detail::Continuation& continuation, Envelope* env) noexcept {
   try {
-    if (env->kind() == EnvelopeKind::response) {
-      continuation.run(env, nullptr);
-    } else {
-      Error timeout{Errc::timeout, {}};
-      continuation.run(nullptr, &timeout);
-    }
+    with_reply(env, [&](Envelope* response, Error* error) { continuation.run(response, error); });
   } catch (...) {
     fail(detail::describe(std::current_exception()));
   }
