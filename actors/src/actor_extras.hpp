@@ -1,20 +1,21 @@
-// The parts of an actor that most actors never need, allocated on first use: request ids, the
-// suspended coroutine and the response it awaits, messages stashed meanwhile, the exit reason,
-// links and monitors. It lives until the actor's block is freed, so the exit reason outlives the
-// state (a monitor that arrives late gets a Down with it).
+// The parts of an actor cell that most actors never need, allocated on first use: the request
+// table and the suspended coroutine, the messages set aside, the exit reason, the book of links
+// and monitors, and the behavior stack with the user's stash. It lives until the actor's block is
+// freed, so the exit reason outlives the state (a monitor that arrives late gets a Down with it).
 #pragma once
 
+#include <troupe/actor_cell.hpp>
 #include <troupe/behavior.hpp>
-#include <troupe/context.hpp>
 #include <troupe/exit_reason.hpp>
 #include <troupe/signals.hpp>
 #include <troupe/task.hpp>
 
+#include "link_book.hpp"
 #include "request_table.hpp"
+#include "set_aside.hpp"
 
 #include <coroutine>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -48,26 +49,11 @@ struct ActorExtras : runtime::Pooled {
   std::size_t awaited = 0;               // entries of `pending` the coroutine awaits; 0: not awaiting
   std::coroutine_handle<> resume_point;  // resumed when `awaited` drops to 0
   RunningTask task;
-  // Messages that arrived while a coroutine awaited, or that a signal overtook, in order. The
-  // first `urgent_in_stash` are Down / Exit messages made from signals: they go before the rest.
-  std::deque<Envelope*> stash;
-  std::size_t urgent_in_stash = 0;
+  SetAside set_aside;
   // Set when the actor starts stopping; final once it has stopped (read by the dead-letter path).
   std::optional<ExitReason> exit_reason;
 
-  // Links and monitors (owner only). A few entries at most, usually: vectors.
-  struct Monitor {  // another actor watches this one
-    DynamicHandle watcher;
-    MonitorRef ref;
-  };
-  struct Watch {  // this actor watches another
-    MonitorRef ref;
-    DynamicHandle target;  // empty when the monitor was of an empty handle
-  };
-  std::vector<DynamicHandle> links;
-  std::vector<Monitor> monitors;
-  std::vector<Watch> watching;
-  std::uint64_t last_monitor_id = 0;
+  LinkBook links;
 
   std::unique_ptr<BehaviorState> behavior;  // null until become() or stash()
 };

@@ -1,5 +1,5 @@
 // Sending to a bounded mailbox: the overflow policies (see SpawnOptions::mailbox_capacity).
-#include <troupe/context.hpp>
+#include <troupe/actor_cell.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/thread_role.hpp>
 #include <troupe/system.hpp>
@@ -10,10 +10,10 @@ namespace {
 // A message the full mailbox will not take: a dead letter (drop), or handed back as an error
 // (fail). A refused request's requester gets Errc::mailbox_full either way.
 SendResult refuse(runtime::ActorCore* target, Envelope* env, runtime::Overflow policy) noexcept {
-  // A bounded actor is a Context (spawned by a System) or a node's remote actor, which never has
+  // A bounded actor is an actor cell (spawned by a System) or a node's remote actor, which never has
   // the drop policy (a node turns it into fail). Both paths below check which it is, the same way
   // (dynamic_cast, on these rare paths only), rather than trust that invariant here.
-  auto* receiver = policy == runtime::Overflow::drop ? dynamic_cast<Context*>(target) : nullptr;
+  auto* receiver = policy == runtime::Overflow::drop ? dynamic_cast<ActorCell*>(target) : nullptr;
   if (receiver != nullptr) {
     receiver->system().dead_letter(*receiver, *env, DeadLetter::Reason::mailbox_full);
   } else if (env->kind() == EnvelopeKind::request) {
@@ -38,11 +38,11 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
     target->enqueue(env);
     return {};
   }
-  Context* sender = Context::current_actor();
+  ActorCell* sender = ActorCell::current_actor();
   if (sender == nullptr && !runtime::on_runtime_thread()) {
-    // Only a Context knows its System; other bounded actors (a node's remote actors, which share
+    // Only a cell knows its System; other bounded actors (a node's remote actors, which share
     // their peer's outbound limit) never run in deterministic mode. (Checked as in refuse().)
-    auto* receiver = dynamic_cast<Context*>(target);
+    auto* receiver = dynamic_cast<ActorCell*>(target);
     if (receiver != nullptr && receiver->system().deterministic_seed()) {
       System& system = receiver->system();
       // One thread runs every actor: run them until there is room. If nothing can run (the

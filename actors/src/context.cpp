@@ -1,279 +1,56 @@
-// Context, part 1: the turn loop, handling one envelope, stopping, dead letters. Requests and
-// coroutines are in context_requests.cpp; links, monitors and signals in context_signals.cpp.
+// The user's verbs on a Context (context.hpp): stopping, links and monitors. Each works on a
+// part of the actor cell (actor_cell.hpp): the book of links and monitors, the exit reason.
+// Behavior changes and the stash are in context_behavior.cpp; requests in actor_cell_requests.cpp.
 #include <troupe/context.hpp>
-#include <troupe/system.hpp>
 
 #include "actor_extras.hpp"
-#include "describe.hpp"
 
-#include <algorithm>
-#include <exception>
-#include <string>
-#include <thread>
 #include <utility>
 
 namespace troupe {
-namespace {
 
-// The executor of a stopped actor. The pusher that finds the mailbox empty drains it at once,
-// on its own thread, as dead letters: a stopped actor is never scheduled again, so nothing can
-// touch it after its last handle is gone.
-class DeadLetterExecutor final : public runtime::Executor {
- public:
-  void schedule(runtime::ActorCore* actor) noexcept override { static_cast<Context*>(actor)->drain_dead_letters(); }
-};
-DeadLetterExecutor dead_letter_executor;
+void Context::quit(ExitReason reason) { cell().begin_stopping(std::move(reason)); }
 
-// The message being handled on this thread, for Context::promise. Thread-local rather than a
-// member: it costs no memory per actor.
-thread_local Envelope* tls_current_message = nullptr;
-
-// The actor whose turn runs on this thread, for backpressure: a send to a full bounded mailbox
-// mutes the sending actor.
-thread_local Context* tls_current_actor = nullptr;
-
-// Sets tls_current_actor for the length of a turn.
-class TurnScope {
- public:
-  explicit TurnScope(Context* actor) noexcept : previous_(std::exchange(tls_current_actor, actor)) {}
-  ~TurnScope() { tls_current_actor = previous_; }
-  TurnScope(const TurnScope&) = delete;
-  TurnScope& operator=(const TurnScope&) = delete;
-
- private:
-  Context* previous_;
-};
-
-}  // namespace
-
-Context::Context(System& system, runtime::Executor* executor) noexcept
-    : runtime::ActorCore(executor), system_(&system) {}
-
-Context::~Context() { delete extras_; }
-
-detail::ActorExtras& Context::extras() {
-  if (extras_ == nullptr) extras_ = new detail::ActorExtras();
-  return *extras_;
+MonitorRef Context::monitor(const DynamicHandle& target) {
+  detail::ActorCell& c = cell();
+  return c.extras().links.monitor(c.self(), target);
 }
 
-bool Context::awaiting() const noexcept { return extras_ != nullptr && extras_->awaited > 0; }
-
-void Context::quit(ExitReason reason) {
-  if ((layer_flags_ & kExiting) == 0) extras().exit_reason = std::move(reason);
-  layer_flags_ |= kExiting;
+void Context::demonitor(MonitorRef ref) {
+  detail::ActorCell& c = cell();
+  if (c.extras_ == nullptr || c.extras_->links.demonitor(&c, ref)) return;
+  // Its Down may have come while a coroutine awaited: it waits among the messages set aside.
+  if (Envelope* down = c.extras_->set_aside.take_down(ref)) dispose(down);  // made from a signal: never counted
 }
 
-void Context::fail(std::string why) noexcept { stop_with(ExitReason::error(std::move(why))); }
-
-void Context::stop_with(ExitReason reason) noexcept {
-  try {
-    quit(std::move(reason));
-  } catch (...) {  // no memory to keep the reason: stop anyway
-    layer_flags_ |= kExiting;
-  }
-}
-
-// One turn: up to `budget` messages, then idle (mailbox marked empty) or more (re-queue).
-// The first turn starts by constructing the actor's state. Once the system is stopping, a turn
-// stops the actor before anything else.
-runtime::TurnResult Context::resume() noexcept {
-  const TurnScope scope(this);
-  if (system_->stopping() && (layer_flags_ & kExiting) == 0) stop_with(ExitReason::shutdown());
-  if ((layer_flags_ & (kConstructed | kExiting)) == 0) {
-    try {
-      construct();
-      layer_flags_ |= kConstructed;
-    } catch (...) {
-      fail(detail::describe(std::current_exception()));
-    }
-  }
-  // Overtaking: one relaxed load per turn. Set, the signals queued now go before the user
-  // messages queued ahead of them (a turn already under way ends first).
-  if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
-  // A send that mutes the actor ends its turn (kEndTurn): backpressure holds it back message by
-  // message, at no cost to the loop.
-  for (unsigned n = budget(); n > 0 && (layer_flags_ & (kExiting | kEndTurn)) == 0; --n) {
-    bool urgent = false;
-    Envelope* env = next_envelope(urgent);
-    if (env == nullptr) break;
-    handle(env, urgent);
-  }
-  if ((layer_flags_ & kExiting) != 0) {
-    terminate();
-    return runtime::TurnResult::terminated;
-  }
-  // Backpressure: a send in this turn found a full mailbox. Whoever unmutes us schedules us.
-  // (Still muted from an earlier turn, it could not park — it holds others back — and runs on.)
-  layer_flags_ &= static_cast<std::uint8_t>(~kEndTurn);
-  if (park_if_muted()) return runtime::TurnResult::parked;
-  if (extras_ != nullptr && !awaiting() && !extras_->stash.empty()) return runtime::TurnResult::more;
-  return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
-}
-
-Envelope* Context::next_envelope(bool& urgent) noexcept {
-  if (extras_ != nullptr && !awaiting() && !extras_->stash.empty()) {
-    Envelope* env = extras_->stash.front();
-    extras_->stash.pop_front();
-    urgent = extras_->urgent_in_stash > 0;
-    if (urgent) --extras_->urgent_in_stash;
-    return env;
-  }
-  return static_cast<Envelope*>(mailbox_.pop());
-}
-
-void Context::handle(Envelope* env, bool urgent) noexcept {
-  switch (env->kind()) {
-    case EnvelopeKind::stop:
-      stop_with(ExitReason::shutdown());
-      dispose(env);
-      return;
-    case EnvelopeKind::response:
-    case EnvelopeKind::timeout:
-      handle_response(env);
-      return;
-    case EnvelopeKind::signal:
-      handle_signal(env);
-      return;
-    case EnvelopeKind::message:
-    case EnvelopeKind::request:
-      handle_message(env, urgent);
-      return;
-  }
-  dispose(env);
-}
-
-// A user message, or (urgent) a Down / Exit made from a signal: runs its handler, or, while a
-// coroutine awaits, stashes it (an urgent one after the urgent ones already there, before the rest).
-void Context::handle_message(Envelope* env, bool urgent) noexcept {
-  if (awaiting()) {
-    try {
-      auto& x = *extras_;
-      if (urgent) {
-        x.stash.insert(x.stash.begin() + static_cast<std::ptrdiff_t>(x.urgent_in_stash), env);
-        ++x.urgent_in_stash;
-      } else {
-        x.stash.push_back(env);
-      }
-    } catch (...) {  // no memory to keep it: it becomes a dead letter
-      if (!urgent) message_taken();
-      dead_letter(env);
-    }
+void Context::link(const DynamicHandle& target) {
+  detail::ActorCell& c = cell();
+  if (!target.valid()) {  // an empty handle stands for no actor: noproc, at once
+    detail::send_signal(&c, detail::Signal::exit({}, ExitReason::noproc()));
     return;
   }
-  if (!urgent) message_taken();  // a Down / Exit made here was never counted
-  run_handler(*env);
-  if ((layer_flags_ & kEnvelopeAdopted) != 0) {
-    layer_flags_ &= static_cast<std::uint8_t>(~kEnvelopeAdopted);  // the task or the user's stash has it
+  if (target.core() == &c) return;
+  c.extras().links.link(c.self(), target);
+}
+
+void Context::unlink(const DynamicHandle& target) {
+  detail::ActorCell& c = cell();
+  if (c.extras_ == nullptr || !target.valid()) return;
+  c.extras_->links.unlink(c.self(), target);
+}
+
+void Context::trap_exits(bool on) noexcept {
+  detail::ActorCell& c = cell();
+  if (on) {
+    c.layer_flags_ |= detail::ActorCell::kTrapExits;
   } else {
-    dispose(env);
+    c.layer_flags_ &= static_cast<std::uint8_t>(~detail::ActorCell::kTrapExits);
   }
 }
 
-Envelope* Context::current_message() noexcept { return tls_current_message; }
-
-Context* Context::current_actor() noexcept { return tls_current_actor; }
-
-void Context::run_handler(Envelope& env) {
-  tls_current_message = &env;
-  try {
-    if ((layer_flags_ & kBecame) != 0) [[unlikely]] {
-      dispatch_became(env);
-    } else {
-      dispatch(env);
-    }
-    tls_current_message = nullptr;
-  } catch (...) {
-    tls_current_message = nullptr;
-    std::string why = detail::describe(std::current_exception());
-    if (env.kind() == EnvelopeKind::request) {
-      detail::send_response_error(env.reply().reply_to, env.reply().request_id, Error{Errc::actor_failed, why});
-    }
-    fail(std::move(why));
-  }
+void Context::exit(const DynamicHandle& target, ExitReason reason) {
+  if (!target.valid()) return;
+  detail::send_signal(target.core(), detail::Signal::exit(self(), std::move(reason)));
 }
-
-// Stopping, in order: abandon a suspended coroutine (its requester gets an error) and the
-// requests on their way (continuations never run), turn stashed messages (the user's, then the
-// coroutine's) into dead letters, drop the behaviors become() made, destroy the state, tell the
-// system, close the mailbox (everything left and everything later is a dead letter), and drop the
-// actor's own reference.
-void Context::terminate() noexcept {
-  layer_flags_ |= kTerminated;
-  ExitReason reason = ExitReason::normal();
-  if (extras_ != nullptr) {
-    auto& x = *extras_;
-    if (x.task.handle) {
-      const bool shutting_down = x.exit_reason && x.exit_reason->kind == ExitReason::Kind::shutdown;
-      detail::send_response_error(x.task.promise->reply_to, x.task.promise->request_id,
-                                  Error{shutting_down ? Errc::system_shutdown : Errc::dead_actor, {}});
-      if (x.task.promise->reply_to != nullptr) x.task.promise->reply_to->release();
-      x.resume_point = {};
-      x.task.handle.destroy();
-      dispose(x.task.message);
-      x.task = {};
-    }
-    // Requests on their way: their replies will find no entry. Continuations never run; what
-    // they captured is destroyed here, before the state.
-    x.pending.remove_if([](detail::PendingRequest& p) {
-      p.timeout.cancel();
-      return true;
-    });
-    x.awaited = 0;
-    end_behaviors();  // the user's stash first: it came before the messages stashed meanwhile
-    while (!x.stash.empty()) {
-      Envelope* env = x.stash.front();
-      x.stash.pop_front();
-      dead_letter(env);
-    }
-    x.urgent_in_stash = 0;
-    // Kept (not moved): the dead-letter path reads it after the state is gone.
-    if (x.exit_reason) reason = *x.exit_reason;
-  }
-  if ((layer_flags_ & kConstructed) != 0) destruct();
-  // No limit once stopped: what is still sent becomes a dead letter; muted senders and waiting
-  // threads go on now.
-  if (runtime::MailboxLimit* limit = mailbox_limit()) limit->close();
-  system_->actor_exited(*this, reason);
-  if (extras_ != nullptr) propagate_exit(reason);
-  close_mailbox();
-  release();
-}
-
-void Context::close_mailbox() noexcept {
-  layer_flags_ |= kTerminated;
-  // Before the mark: the pusher that takes the mark reads the executor (see Mailbox::push).
-  set_executor(&dead_letter_executor);
-  drain_dead_letters();
-}
-
-void Context::drain_dead_letters() noexcept {
-  for (;;) {
-    while (auto* env = static_cast<Envelope*>(mailbox_.pop())) dead_letter(env);
-    if (mailbox_.try_mark_empty()) return;
-    std::this_thread::yield();  // a producer is between its exchange and its link
-  }
-}
-
-void Context::dead_letter(Envelope* env) noexcept {
-  switch (env->kind()) {
-    case EnvelopeKind::message:
-    case EnvelopeKind::request:
-    case EnvelopeKind::response:
-      system_->dead_letter(*this, *env, DeadLetter::Reason::receiver_stopped);
-      break;
-    case EnvelopeKind::signal:
-      dead_signal(env);
-      break;
-    default:  // a stop or a timeout for a stopped actor means nothing
-      break;
-  }
-  dispose(env);
-}
-
-namespace detail {
-void unexpected_message(Context& self, Envelope& env) {
-  self.system().dead_letter(self, env, DeadLetter::Reason::unhandled);
-}
-}  // namespace detail
 
 }  // namespace troupe

@@ -2,7 +2,7 @@
 // address, each shard a short mutex-guarded intrusive list: spawn and stop touch one shard.
 #pragma once
 
-#include <troupe/context.hpp>
+#include <troupe/actor_cell.hpp>
 
 #include <array>
 #include <atomic>
@@ -14,7 +14,7 @@ namespace troupe::detail {
 
 class LiveSet {
  public:
-  void insert(Context* actor) {
+  void insert(ActorCell* actor) {
     Shard& s = shard_of(actor);
     std::lock_guard lock(s.mutex);
     LiveLinks& links = actor->live_links();
@@ -26,7 +26,7 @@ class LiveSet {
     s.count.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void erase(Context* actor) {
+  void erase(ActorCell* actor) {
     Shard& s = shard_of(actor);
     std::lock_guard lock(s.mutex);
     LiveLinks& links = actor->live_links();
@@ -43,11 +43,11 @@ class LiveSet {
   // Whether `actor` is in the set: spawned by this system and not yet stopped (actor_exited
   // erases it). The answer can go stale at once; the registry asks under a lock that
   // actor_exited takes after the erase (see registry.cpp).
-  bool contains(const Context* actor) {
+  bool contains(const ActorCell* actor) {
     Shard& s = shard_of(actor);
     std::lock_guard lock(s.mutex);
     // A member is the head of its shard's list or has a predecessor; erase() clears the links.
-    return s.head == actor || const_cast<Context*>(actor)->live_links().prev != nullptr;
+    return s.head == actor || const_cast<ActorCell*>(actor)->live_links().prev != nullptr;
   }
 
   // Calls f(actor) for every live actor, each under its shard's lock (so it cannot stop meanwhile).
@@ -55,7 +55,7 @@ class LiveSet {
   void for_each(F&& f) {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mutex);
-      for (Context* a = s.head; a != nullptr; a = a->live_links().next) f(a);
+      for (ActorCell* a = s.head; a != nullptr; a = a->live_links().next) f(a);
     }
   }
 
@@ -70,10 +70,10 @@ class LiveSet {
   static constexpr std::size_t kShards = 16;
   struct alignas(64) Shard {
     std::mutex mutex;
-    Context* head = nullptr;
+    ActorCell* head = nullptr;
     std::atomic<std::size_t> count{0};
   };
-  Shard& shard_of(const Context* actor) noexcept {
+  Shard& shard_of(const ActorCell* actor) noexcept {
     const auto bits = reinterpret_cast<std::uintptr_t>(actor);
     return shards_[(bits >> 6) % kShards];
   }

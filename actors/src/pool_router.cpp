@@ -28,7 +28,7 @@ runtime::ActorCore* launch_pool(System& system, PoolInit init) {
 }
 
 PoolRouter::PoolRouter(System& system, runtime::Executor* executor, PoolInit&& init)
-    : Context(system, executor), init_(std::move(init)), random_(init_.spec.seed) {}
+    : ActorCell(system, executor), init_(std::move(init)), random_(init_.spec.seed) {}
 
 void PoolRouter::destroy() noexcept {
   this->~PoolRouter();

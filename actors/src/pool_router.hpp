@@ -27,7 +27,7 @@ struct RouteeUp {
   DynamicHandle routee;
 };
 
-class PoolRouter final : public Context {
+class PoolRouter final : public ActorCell {
  public:
   PoolRouter(System& system, runtime::Executor* executor, PoolInit&& init);
   std::string_view name() const noexcept override { return "troupe::Pool"; }

@@ -85,7 +85,7 @@ Registry::~Registry() {
   }
 }
 
-Result<void> Registry::add(std::string name, Context& actor) {
+Result<void> Registry::add(std::string name, detail::ActorCell& actor) {
   Tables& t = *tables_;
   runtime::ActorCore* core = &actor;
   Tables::OwnerShard& os = t.owner_shard(core);
@@ -173,7 +173,7 @@ bool Registry::remove(std::string_view name) {
   }
 }
 
-void Registry::drop_all(Context& actor) noexcept {
+void Registry::drop_all(detail::ActorCell& actor) noexcept {
   Tables& t = *tables_;
   runtime::ActorCore* core = &actor;
   Tables::OwnerShard& os = t.owner_shard(core);
@@ -207,11 +207,11 @@ void Registry::drop_all(Context& actor) noexcept {
 
 Result<void> System::register_name(std::string name, const DynamicHandle& actor) {
   if (!actor.valid()) return Error{Errc::dead_actor, "empty handle"};
-  auto* context = dynamic_cast<Context*>(actor.core());
-  if (context == nullptr || &context->system() != this) {
+  auto* cell = dynamic_cast<detail::ActorCell*>(actor.core());
+  if (cell == nullptr || &cell->system() != this) {
     return Error{Errc::dead_actor, "not an actor spawned by this system"};
   }
-  Result<void> added = internals_->registry.add(std::move(name), *context);
+  Result<void> added = internals_->registry.add(std::move(name), *cell);
   if (added) names_registered();  // after add() let go of the registry's locks
   return added;
 }

@@ -10,11 +10,11 @@
 
 namespace troupe::detail {
 
-// The scoped actor's core: a Context no worker runs. Its executor is itself: a push that finds
+// The scoped actor's core: an actor cell no worker runs. Its executor is itself: a push that finds
 // the mailbox empty wakes the owning thread, which consumes the mailbox directly.
-class ScopedCore final : public Context, public runtime::Executor {
+class ScopedCore final : public ActorCell, public runtime::Executor {
  public:
-  explicit ScopedCore(System& system) : Context(system, nullptr), spin_(system.idle_spin(), system.adaptive_spin()) {
+  explicit ScopedCore(System& system) : ActorCell(system, nullptr), spin_(system.idle_spin(), system.adaptive_spin()) {
     set_executor(this);
     layer_flags_ |= kConstructed;
   }

@@ -21,12 +21,13 @@ SupervisorHandle as_supervisor(const H& handle) noexcept {
 }  // namespace
 
 SupervisorHandle System::spawn_supervisor(SupervisorSpec spec, std::vector<ChildSpec> children) {
-  return as_supervisor(spawn_class<detail::SupervisorActor>(SpawnOptions{}, nullptr, std::move(spec), std::move(children)));
+  return as_supervisor(
+      spawn_class<detail::SupervisorActor>(SpawnOptions{}, nullptr, std::move(spec), std::move(children)));
 }
 
 SupervisorHandle Context::spawn_supervisor(SupervisorSpec spec, std::vector<ChildSpec> children) {
   return as_supervisor(
-      system().spawn_class<detail::SupervisorActor>(SpawnOptions{}, this, std::move(spec), std::move(children)));
+      system().spawn_class<detail::SupervisorActor>(SpawnOptions{}, &cell(), std::move(spec), std::move(children)));
 }
 
 ChildSpec supervisor_child(std::string id, SupervisorSpec spec, std::vector<ChildSpec> children) {

@@ -93,7 +93,7 @@ runtime::Executor* System::executor_for(const SpawnOptions& options) {
   return threads.back().get();
 }
 
-void System::register_actor(Context* actor) {
+void System::register_actor(detail::ActorCell* actor) {
   internals_->live.insert(actor);
   runtime::Executor* executor = actor->executor();
   if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
@@ -143,7 +143,7 @@ void System::dead_letter(const runtime::ActorCore& receiver, Envelope& env, Dead
   }
 }
 
-void System::actor_exited(Context& actor, const ExitReason& reason) noexcept {
+void System::actor_exited(detail::ActorCell& actor, const ExitReason& reason) noexcept {
   internals_->live.erase(&actor);
   internals_->registry.drop_all(actor);  // after the erase: see registry.cpp; before the hook
   const auto& hook = internals_->config.on_actor_exit;
@@ -236,7 +236,7 @@ void System::shutdown() {
   in.timers->close();
   stopping_.store(true, std::memory_order_relaxed);  // relaxed: see stopping()
   while (in.live.size() > 0) {
-    in.live.for_each([](Context* actor) {
+    in.live.for_each([](detail::ActorCell* actor) {
       try {
         actor->enqueue(make_envelope<Unit>(EnvelopeKind::stop));
         actor->unmute();  // a muted actor stops now, not when its receiver drains

@@ -53,12 +53,12 @@ namespace {
 // factory returned) passes.
 std::vector<std::string> missing_handlers(const DynamicHandle& actor, const std::vector<std::string>& wanted) {
   std::vector<std::string> missing;
-  const auto* context = dynamic_cast<const Context*>(actor.core());
+  const auto* cell = dynamic_cast<const troupe::detail::ActorCell*>(actor.core());
   for (const std::string& name : wanted) {
     const WireTypeInfo* info = find_wire_type(name);
     if (info == nullptr) {
       missing.push_back(name + " (not declared on this node)");
-    } else if (context != nullptr && !context->handles(info->type)) {
+    } else if (cell != nullptr && !cell->handles(info->type)) {
       missing.push_back(name);
     }
   }

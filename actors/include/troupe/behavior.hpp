@@ -149,7 +149,7 @@ void invoke_handler(F& f, Context& self, Envelope& env) {
   auto& value = payload<typename Traits::message>(env);
   const bool wants_reply = env.kind() == EnvelopeKind::request;
   if constexpr (is_task<R>::value) {
-    self.start_task(f(static_cast<Param&&>(value)), env);
+    static_cast<ActorCell&>(self).start_task(f(static_cast<Param&&>(value)), env);
   } else if constexpr (is_promise<R>::value) {
     (void)f(static_cast<Param&&>(value));  // the promise's holders reply
   } else if constexpr (std::is_void_v<R>) {

@@ -1,5 +1,10 @@
-// Context: an actor as its own handlers see it, and the actors layer's part of every actor
-// (the turn loop, replies, awaiting a response, stopping).
+// Context: an actor as its own handlers see it. Only the user's verbs: sending requests, links and
+// monitors, timers, spawning, changing behavior, stopping.
+//
+// The runtime object behind it is the actor cell (actor_cell.hpp, an internal type): the turn
+// loop, the mailbox, replies, signals. Every actor is a cell, and every cell is a Context (as an
+// Akka ActorCell implements ActorContext); a Context has no data of its own, so a handler's
+// `self` costs nothing beyond the cell and shows none of its internals.
 #pragma once
 
 #include <troupe/error.hpp>
@@ -8,28 +13,20 @@
 #include <troupe/message.hpp>
 #include <troupe/promise.hpp>
 #include <troupe/request.hpp>
-#include <troupe/runtime/actor_core.hpp>
-#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/timer_service.hpp>
 #include <troupe/signals.hpp>
-#include <troupe/task.hpp>
 
-#include <chrono>
 #include <concepts>
-#include <coroutine>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
-#include <optional>
 #include <string_view>
-#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace troupe {
 
 class System;
-class Context;
 struct SpawnOptions;
 struct SupervisorSpec;
 struct ChildSpec;
@@ -45,19 +42,22 @@ struct KeepBehavior {
 inline constexpr KeepBehavior keep_behavior{};
 
 namespace detail {
-struct ActorExtras;
+class ActorCell;
 struct BehaviorBase;
-struct LiveLinks {
-  Context* prev = nullptr;
-  Context* next = nullptr;
-};
+// The message whose handler runs on this thread now (nullptr outside handlers).
+Envelope* current_message() noexcept;
 }  // namespace detail
 
-class Context : public runtime::ActorCore {
+class Context {
  public:
-  System& system() const noexcept { return *system_; }
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  System& system() const noexcept;
   // A handle to this actor, to hand to others.
-  DynamicHandle self() const noexcept { return DynamicHandle::share(const_cast<Context*>(this)); }
+  DynamicHandle self() const noexcept;
+  // The actor's type, for diagnostics.
+  std::string_view name() const noexcept;
 
   // Stops this actor once the current handler returns; its state is destroyed then and the
   // messages left in its mailbox become dead letters.
@@ -79,7 +79,7 @@ class Context : public runtime::ActorCore {
   // While trapping, exit signals (except an untrappable kill) arrive as troupe::Exit messages
   // instead of stopping this actor.
   void trap_exits(bool on = true) noexcept;
-  bool trapping_exits() const noexcept { return (layer_flags_ & kTrapExits) != 0; }
+  bool trapping_exits() const noexcept;
   // Sends `target` an exit signal (erlang:exit/2): unless it traps exits, it stops with `reason`
   // (a normal reason is ignored). ExitReason::kill stops it even if it traps exits.
   void exit(const DynamicHandle& target, ExitReason reason);
@@ -98,7 +98,7 @@ class Context : public runtime::ActorCore {
   // the handler). For a one-way message the promise is inert.
   template <class T>
   Promise<T> promise() {
-    Envelope* current = current_message();
+    Envelope* current = detail::current_message();
     if (current == nullptr || current->reply_to() == nullptr) return Promise<T>::adopt(nullptr, 0);
     return Promise<T>::adopt(std::exchange(current->reply().reply_to, nullptr), current->reply().request_id);
   }
@@ -163,99 +163,17 @@ class Context : public runtime::ActorCore {
   void stash();
   void unstash_all();
   std::size_t stashed() const noexcept;  // messages stashed now
-  // The behavior become() put on top, or nullptr while the initial behavior is current.
-  const detail::BehaviorBase* became() const noexcept;
-
-  // The actor's type, for diagnostics.
-  std::string_view name() const noexcept override = 0;
-  // Whether this actor has a handler for messages of `type`: what a typed lookup or spawn checks
-  // (Errc::interface_mismatch). Any thread, any time: an actor spawned from a behavior answers for
-  // the behavior it was spawned with (its type; spawn.hpp). A context built from no behavior (a
-  // ScopedActor) takes any type.
-  virtual bool handles(const MessageType* type) const noexcept {
-    (void)type;
-    return true;
-  }
-
-  // Internals, used by the runtime and by System.
-  runtime::TurnResult resume() noexcept final;
-  template <class T>
-  void start_task(Task<T> task, Envelope& env) {
-    auto h = task.release();
-    start_task_erased(h, h.promise(), env);
-  }
-  detail::LiveLinks& live_links() noexcept { return live_links_; }
-  // Links this actor (on its own thread) and `child`, which has not started yet, on both sides.
-  // Strong guarantee: throws (no memory) with neither side changed.
-  void link_unstarted(Context& child);
-  // The message whose handler runs on this thread now (nullptr outside handlers).
-  static Envelope* current_message() noexcept;
-  // The actor whose turn runs on this thread (nullptr outside turns).
-  static Context* current_actor() noexcept;
-  // Owner, in a turn: handle no more messages this turn (backpressure muted the actor).
-  void end_turn_early() noexcept { layer_flags_ |= kEndTurn; }
-  // Pusher side: drains a stopped actor's mailbox as dead letters.
-  void drain_dead_letters() noexcept;
-  // The reason the actor stopped (normal while it runs). Owner, or anyone after it stopped.
-  ExitReason exit_reason() const;
-
- protected:
-  Context(System& system, runtime::Executor* executor) noexcept;
-  ~Context() override;
-
-  // Implemented by each actor type (see spawn.hpp).
-  virtual void construct() = 0;              // builds the state (first turn)
-  virtual void dispatch(Envelope& env) = 0;  // runs the handler for env's type
-  virtual void destruct() noexcept = 0;      // destroys the state
-
-  // Marks the actor stopped and turns the rest of its mailbox, and all later messages, into
-  // dead letters. Consumer only.
-  void close_mailbox() noexcept;
-  void dead_letter(Envelope* env) noexcept;
-  enum LifecycleFlag : std::uint8_t {
-    kConstructed = 1,
-    kExiting = 2,
-    kTerminated = 4,
-    kEnvelopeAdopted = 8,  // the handler's coroutine, or the user's stash, keeps the current envelope
-    kTrapExits = 16,
-    kEndTurn = 32,  // a send of this turn muted the actor: handle no more messages this turn
-    kBecame = 64,   // become() was used: dispatch through dispatch_became (context_behavior.cpp)
-  };
 
  private:
-  bool awaiting() const noexcept;
-  Envelope* next_envelope(bool& urgent) noexcept;
-  void handle(Envelope* env, bool urgent = false) noexcept;
-  // A counted user message leaves the mailbox's count (bounded mailboxes only).
-  void message_taken() noexcept {
-    if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]]
-      limit->consumed();
-  }
-  void handle_response(Envelope* env) noexcept;
-  void run_continuation(detail::Continuation& continuation, Envelope* env) noexcept;
-  void abandon_awaited() noexcept;
-  friend struct detail::Requests;
-  void handle_message(Envelope* env, bool urgent) noexcept;
-  void take_signals() noexcept;
-  void handle_signal(Envelope* env) noexcept;
-  void dead_signal(Envelope* env) noexcept;
-  void drop_stashed_down(MonitorRef ref) noexcept;
-  void propagate_exit(const ExitReason& reason) noexcept;
-  void run_handler(Envelope& env);
-  // Behavior changes and the user's stash (context_behavior.cpp).
-  void become_erased(std::unique_ptr<detail::BehaviorBase> next, bool keep);
-  void dispatch_became(Envelope& env);
-  void end_behaviors() noexcept;
-  void start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env);
-  void after_task_step() noexcept;
-  void fail(std::string why) noexcept;
-  void stop_with(ExitReason reason) noexcept;
-  void terminate() noexcept;
-  detail::ActorExtras& extras();
+  friend class detail::ActorCell;  // the only class that derives from Context
+  Context() = default;
+  ~Context() = default;
 
-  System* system_;
-  detail::ActorExtras* extras_ = nullptr;  // allocated on first request, coroutine or quit
-  detail::LiveLinks live_links_;
+  detail::ActorCell& cell() noexcept;
+  const detail::ActorCell& cell() const noexcept;
+  void become_erased(std::unique_ptr<detail::BehaviorBase> next, bool keep);
 };
 
 }  // namespace troupe
+
+#include <troupe/actor_cell.hpp>  // the cell is complete wherever a Context is

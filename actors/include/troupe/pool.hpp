@@ -180,7 +180,7 @@ namespace detail {
 // Grants the pool the System's private spawning.
 struct PoolAccess {
   template <class Block, class Init>
-  static runtime::ActorCore* launch(System& system, SpawnOptions options, Context* link_to, Init&& init) {
+  static runtime::ActorCore* launch(System& system, SpawnOptions options, ActorCell* link_to, Init&& init) {
     return system.template launch<Block>(options, link_to, std::forward<Init>(init));
   }
 };
@@ -251,7 +251,8 @@ auto spawn_pool_of(System& system, PoolSpec spec, Args args) {
   SpawnRoutee spawn = [args = std::move(args)](Context& supervisor, SpawnOptions options) -> DynamicHandle {
     return std::apply(
         [&](const auto&... a) {
-          return DynamicHandle::adopt(PoolAccess::launch<Block>(supervisor.system(), options, &supervisor, Init{a...}));
+          return DynamicHandle::adopt(PoolAccess::launch<Block>(supervisor.system(), options,
+                                                                &static_cast<ActorCell&>(supervisor), Init{a...}));
         },
         args);
   };

@@ -28,10 +28,10 @@
 
 namespace troupe {
 
-class Context;
 namespace detail {
+class ActorCell;
 class LiveSet;
-}
+}  // namespace detail
 
 // The table itself, owned by a System. Internal: use the System members above.
 class Registry {
@@ -44,12 +44,12 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   // Precondition: `actor` belongs to the system that owns this registry.
-  Result<void> add(std::string name, Context& actor);
+  Result<void> add(std::string name, detail::ActorCell& actor);
   std::optional<DynamicHandle> find(std::string_view name) const;
   bool remove(std::string_view name);
   // Drops every name of `actor`. Called once per actor, by System::actor_exited, after the
   // actor has left the live set.
-  void drop_all(Context& actor) noexcept;
+  void drop_all(detail::ActorCell& actor) noexcept;
 
  private:
   struct Tables;

@@ -1,4 +1,4 @@
-// How System::spawn builds an actor: one pooled block holding the Context and, in the same
+// How System::spawn builds an actor: one pooled block holding the actor cell and, in the same
 // storage, first what the state is made from (the function or the constructor's arguments) and
 // then, from the actor's first turn on, the state itself. No message is needed to start it.
 #pragma once
@@ -71,9 +71,9 @@ struct ClassInit {
 };
 
 template <class State, class Init, class Named>
-class ActorBlock final : public Context {
+class ActorBlock final : public ActorCell {
  public:
-  ActorBlock(System& system, runtime::Executor* executor, Init&& init) : Context(system, executor) {
+  ActorBlock(System& system, runtime::Executor* executor, Init&& init) : ActorCell(system, executor) {
     new (storage_) Init(std::move(init));
   }
   std::string_view name() const noexcept override { return troupe::detail::type_name<Named>(); }
@@ -125,7 +125,7 @@ class SendTask final : public runtime::TimerTask {
 }  // namespace detail
 
 template <class Block, class Init>
-runtime::ActorCore* System::launch(SpawnOptions options, Context* link_to, Init&& init) {
+runtime::ActorCore* System::launch(SpawnOptions options, detail::ActorCell* link_to, Init&& init) {
   static_assert(alignof(Block) <= 64, "troupe: actor state aligned beyond 64 bytes is not supported");
   std::unique_ptr<runtime::MailboxLimit> limit;
   if (options.mailbox_capacity != 0) limit = std::make_unique<runtime::MailboxLimit>(options.mailbox_capacity, options.overflow);
@@ -155,7 +155,7 @@ runtime::ActorCore* System::launch(SpawnOptions options, Context* link_to, Init&
 }
 
 template <class F, class... A>
-auto System::spawn_function(SpawnOptions options, Context* link_to, F&& init, A&&... args) {
+auto System::spawn_function(SpawnOptions options, detail::ActorCell* link_to, F&& init, A&&... args) {
   using Beh = std::invoke_result_t<std::decay_t<F>&, Context&, std::decay_t<A>&&...>;
   static_assert(is_behavior<Beh>::value, "troupe: an actor function must return troupe::behavior(...)");
   using State = detail::FunctionState<Beh>;
@@ -166,7 +166,7 @@ auto System::spawn_function(SpawnOptions options, Context* link_to, F&& init, A&
 }
 
 template <class Impl, class... A>
-auto System::spawn_class(SpawnOptions options, Context* link_to, A&&... args) {
+auto System::spawn_class(SpawnOptions options, detail::ActorCell* link_to, A&&... args) {
   using Beh = detail::class_behavior_t<Impl>;
   static_assert(is_behavior<Beh>::value, "troupe: a class actor's behavior() must return troupe::behavior(...)");
   using State = detail::ClassState<Impl>;
@@ -213,25 +213,25 @@ auto Context::spawn(A&&... args) {
 template <class F, class... A>
   requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
 auto Context::spawn_link(F&& init, A&&... args) {
-  return system().spawn_function(SpawnOptions{}, this, std::forward<F>(init), std::forward<A>(args)...);
+  return system().spawn_function(SpawnOptions{}, &cell(), std::forward<F>(init), std::forward<A>(args)...);
 }
 
 template <class F, class... A>
   requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
 auto Context::spawn_link(SpawnOptions options, F&& init, A&&... args) {
-  return system().spawn_function(options, this, std::forward<F>(init), std::forward<A>(args)...);
+  return system().spawn_function(options, &cell(), std::forward<F>(init), std::forward<A>(args)...);
 }
 
 template <class Impl, class... A>
   requires requires(Impl& impl) { impl.behavior(); }
 auto Context::spawn_link(A&&... args) {
-  return system().template spawn_class<Impl>(SpawnOptions{}, this, std::forward<A>(args)...);
+  return system().template spawn_class<Impl>(SpawnOptions{}, &cell(), std::forward<A>(args)...);
 }
 
 template <class Impl, class... A>
   requires requires(Impl& impl) { impl.behavior(); }
 auto Context::spawn_link(SpawnOptions options, A&&... args) {
-  return system().template spawn_class<Impl>(options, this, std::forward<A>(args)...);
+  return system().template spawn_class<Impl>(options, &cell(), std::forward<A>(args)...);
 }
 
 }  // namespace troupe

@@ -211,7 +211,7 @@ class System {
   std::size_t live_actors() const noexcept;
   unsigned worker_count() const noexcept;  // 0 in deterministic mode
 
-  // Internals, for Context and spawn.
+  // Internals, for the actor cell and spawn.
   struct Internals;
   Internals& internals() noexcept { return *internals_; }
   runtime::TimerService& timers() noexcept;
@@ -223,7 +223,7 @@ class System {
   // Counts `env` as a dead letter, shows it to Config::on_dead_letter, and answers a request with
   // the error the reason maps to. Does not dispose of it.
   void dead_letter(const runtime::ActorCore& receiver, Envelope& env, DeadLetter::Reason reason) noexcept;
-  void actor_exited(Context& actor, const ExitReason& reason) noexcept;
+  void actor_exited(detail::ActorCell& actor, const ExitReason& reason) noexcept;
   void count_dropped_request_error() noexcept;
 
  private:
@@ -231,13 +231,13 @@ class System {
   friend struct detail::PoolAccess;
   // `link_to`, when set, is the spawning actor (on its own thread): the child starts linked to it.
   template <class F, class... A>
-  auto spawn_function(SpawnOptions options, Context* link_to, F&& init, A&&... args);
+  auto spawn_function(SpawnOptions options, detail::ActorCell* link_to, F&& init, A&&... args);
   template <class Impl, class... A>
-  auto spawn_class(SpawnOptions options, Context* link_to, A&&... args);
+  auto spawn_class(SpawnOptions options, detail::ActorCell* link_to, A&&... args);
   template <class Block, class Init>
-  runtime::ActorCore* launch(SpawnOptions options, Context* link_to, Init&& init);
+  runtime::ActorCore* launch(SpawnOptions options, detail::ActorCell* link_to, Init&& init);
   runtime::Executor* executor_for(const SpawnOptions& options);
-  void register_actor(Context* actor);
+  void register_actor(detail::ActorCell* actor);
   void names_registered() noexcept;  // pokes the name service if it waits for names
   Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);
 
@@ -253,14 +253,14 @@ class System {
 namespace troupe {
 namespace detail {
 // The names of the message types among Sigs that `actor` has no handler for, joined by ", "
-// (empty: none). An actor that is not a Context (a remote proxy) cannot be asked: it passes.
+// (empty: none). An actor that is not a cell (a remote proxy) cannot be asked: it passes.
 template <class... Sigs>
 std::string missing_handlers(const DynamicHandle& actor, const Handle<Sigs...>*) {
   std::string missing;
-  const auto* context = dynamic_cast<const Context*>(actor.core());
-  if (context == nullptr) return missing;
+  const auto* cell = dynamic_cast<const ActorCell*>(actor.core());
+  if (cell == nullptr) return missing;
   auto check = [&](const MessageType& type) {
-    if (context->handles(&type)) return;
+    if (cell->handles(&type)) return;
     if (!missing.empty()) missing += ", ";
     missing += type.name;
   };

@@ -1,6 +1,6 @@
-// Context, part 2: requests awaited by handler coroutines, and the coroutines' lifecycle.
-// (The turn loop is in context.cpp.)
-#include <troupe/context.hpp>
+// The actor cell's requests (awaited by handler coroutines, or continued with then), their
+// responses, and the coroutines' lifecycle. (The turn loop is in actor_cell.cpp.)
+#include <troupe/actor_cell.hpp>
 #include <troupe/system.hpp>
 
 #include "actor_extras.hpp"
@@ -45,7 +45,7 @@ auto with_reply(Envelope* env, F&& take) {
 // A response or a timeout, in a turn: delivered to the coroutine that awaits it, or run as the
 // continuation of a continued request. Late ones (the request was answered, or abandoned by
 // first_success, or its actor's coroutine is gone) are dropped.
-void Context::handle_response(Envelope* env) noexcept {
+void detail::ActorCell::handle_response(Envelope* env) noexcept {
   auto* x = extras_;
   if (x == nullptr) {
     dispose(env);
@@ -60,7 +60,7 @@ void Context::handle_response(Envelope* env) noexcept {
     if (awaiting()) {
       // A continuation is a turn: it waits, with the other messages, until the coroutine ends.
       try {
-        x->stash.push_back(env);
+        x->set_aside.push(env);
         return;
       } catch (...) {  // no memory to keep it: the continuation runs now
       }
@@ -92,7 +92,7 @@ void Context::handle_response(Envelope* env) noexcept {
 }
 
 // Forgets the requests the coroutine still awaits (their late replies find no entry).
-void Context::abandon_awaited() noexcept {
+void detail::ActorCell::abandon_awaited() noexcept {
   auto& x = *extras_;
   x.pending.remove_if([](detail::PendingRequest& p) {
     if (p.continuation != nullptr) return false;
@@ -102,7 +102,7 @@ void Context::abandon_awaited() noexcept {
   x.awaited = 0;
 }
 
-void Context::run_continuation(detail::Continuation& continuation, Envelope* env) noexcept {
+void detail::ActorCell::run_continuation(detail::Continuation& continuation, Envelope* env) noexcept {
   try {
     with_reply(env, [&](Envelope* response, Error* error) { continuation.run(response, error); });
   } catch (...) {
@@ -113,7 +113,7 @@ void Context::run_continuation(detail::Continuation& continuation, Envelope* env
 namespace detail {
 
 // Registers request `request` under a new id, with its timeout, and sends it.
-static void send_registered(Context& self, detail::ActorExtras& x, runtime::ActorCore* target, Envelope* request,
+static void send_registered(ActorCell& self, ActorExtras& x, runtime::ActorCore* target, Envelope* request,
                             Duration timeout, PendingRequest entry) {
   const std::uint64_t id = x.pending.add(std::move(entry));
   try {
@@ -130,8 +130,9 @@ static void send_registered(Context& self, detail::ActorExtras& x, runtime::Acto
   deliver(target, request);  // refused by a full mailbox: the error comes as the response
 }
 
-bool Requests::await(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout,
+bool Requests::await(Context& context, runtime::ActorCore* target, Envelope* request, Duration timeout,
                      std::coroutine_handle<> h, DeliverFn deliver, void* awaitable) {
+  ActorCell& self = static_cast<ActorCell&>(context);
   if (target == nullptr) {
     dispose(request);
     Error error{Errc::dead_actor, "request through an empty handle"};
@@ -150,8 +151,9 @@ bool Requests::await(Context& self, runtime::ActorCore* target, Envelope* reques
   return true;
 }
 
-void Requests::then(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout,
+void Requests::then(Context& context, runtime::ActorCore* target, Envelope* request, Duration timeout,
                     Continuation* continuation) noexcept {
+  ActorCell& self = static_cast<ActorCell&>(context);
   std::unique_ptr<Continuation> owned(continuation);
   try {
     auto& x = self.extras();
@@ -191,14 +193,15 @@ class DroppedReply final : public Continuation {
 };
 }  // namespace
 
-void Requests::unawaited(Context& self, runtime::ActorCore* target, Envelope* request, Duration timeout) noexcept {
+void Requests::unawaited(Context& context, runtime::ActorCore* target, Envelope* request, Duration timeout) noexcept {
+  ActorCell& self = static_cast<ActorCell&>(context);
   // A request made while the actor stops (its coroutine's frame destroyed) is not sent.
-  if ((self.layer_flags_ & (Context::kExiting | Context::kTerminated)) != 0) {
+  if ((self.layer_flags_ & (detail::ActorCell::kExiting | detail::ActorCell::kTerminated)) != 0) {
     dispose(request);
     return;
   }
   try {
-    then(self, target, request, timeout, new DroppedReply(self.system()));
+    then(context, target, request, timeout, new DroppedReply(self.system()));
   } catch (...) {  // no memory for the continuation
     dispose(request);
     self.system().count_dropped_request_error();
@@ -220,7 +223,7 @@ std::string describe_all_failed(const std::vector<const Error*>& errors) {
 
 }  // namespace detail
 
-void Context::start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env) {
+void detail::ActorCell::start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBase& promise, Envelope& env) {
   auto& x = extras();
   if (env.kind() == EnvelopeKind::request) {
     promise.reply_to = std::exchange(env.reply().reply_to, nullptr);
@@ -234,7 +237,7 @@ void Context::start_task_erased(std::coroutine_handle<> h, detail::TaskPromiseBa
 }
 
 // After the top-level task ran: if it finished, reply and free it.
-void Context::after_task_step() noexcept {
+void detail::ActorCell::after_task_step() noexcept {
   auto& task = extras_->task;
   if (!task.handle) return;
   if (!task.handle.done()) {

@@ -1,0 +1,148 @@
+// The actor cell: the runtime object behind every actor (an internal type; users see its Context).
+// It is the actors layer's part of an actor: the turn loop, replies and awaited responses,
+// signals, stopping. Its state is in small parts (actor_extras.hpp), allocated on first use:
+// the request table, the messages set aside, the book of links and monitors, the behavior stack.
+#pragma once
+
+#include <troupe/context.hpp>
+#include <troupe/error.hpp>
+#include <troupe/exit_reason.hpp>
+#include <troupe/handle.hpp>
+#include <troupe/message.hpp>
+#include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
+#include <troupe/task.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace troupe {
+
+class System;
+
+namespace detail {
+struct ActorExtras;
+struct Requests;
+struct LiveLinks {
+  ActorCell* prev = nullptr;
+  ActorCell* next = nullptr;
+};
+
+// Every actor is an ActorCell (spawn.hpp's ActorBlock, the scoped actor, the pool router), and
+// every ActorCell is the Context its handlers get. What is public here is for the runtime, the
+// System and the other internal parts; users reach none of it through a Context.
+class ActorCell : public runtime::ActorCore, public Context {
+ public:
+  System& system() const noexcept { return *system_; }
+  DynamicHandle self() const noexcept { return DynamicHandle::share(const_cast<ActorCell*>(this)); }
+
+  // The actor's type, for diagnostics.
+  std::string_view name() const noexcept override = 0;
+  // Whether this actor has a handler for messages of `type`: what a typed lookup or spawn checks
+  // (Errc::interface_mismatch). Any thread, any time: an actor spawned from a behavior answers for
+  // the behavior it was spawned with (its type; spawn.hpp). A cell built from no behavior (a
+  // ScopedActor) takes any type.
+  virtual bool handles(const MessageType* type) const noexcept {
+    (void)type;
+    return true;
+  }
+
+  runtime::TurnResult resume() noexcept final;
+  // Runs a handler's coroutine (behavior.hpp): it keeps `env` until it ends.
+  template <class T>
+  void start_task(Task<T> task, Envelope& env) {
+    auto h = task.release();
+    start_task_erased(h, h.promise(), env);
+  }
+  LiveLinks& live_links() noexcept { return live_links_; }
+  // Links this actor (on its own thread) and `child`, which has not started yet, on both sides.
+  // Strong guarantee: throws (no memory) with neither side changed.
+  void link_unstarted(ActorCell& child);
+  // The actor whose turn runs on this thread (nullptr outside turns).
+  static ActorCell* current_actor() noexcept;
+  // Owner, in a turn: handle no more messages this turn (backpressure muted the actor).
+  void end_turn_early() noexcept { layer_flags_ |= kEndTurn; }
+  // Pusher side: drains a stopped actor's mailbox as dead letters.
+  void drain_dead_letters() noexcept;
+  // The reason the actor stopped (normal while it runs). Owner, or anyone after it stopped.
+  ExitReason exit_reason() const;
+  // The behavior become() put on top, or nullptr while the initial behavior is current.
+  const BehaviorBase* became() const noexcept;
+
+ protected:
+  ActorCell(System& system, runtime::Executor* executor) noexcept;
+  ~ActorCell() override;
+
+  // Implemented by each actor type (see spawn.hpp).
+  virtual void construct() = 0;              // builds the state (first turn)
+  virtual void dispatch(Envelope& env) = 0;  // runs the handler for env's type
+  virtual void destruct() noexcept = 0;      // destroys the state
+
+  // Marks the actor stopped and turns the rest of its mailbox, and all later messages, into
+  // dead letters. Consumer only.
+  void close_mailbox() noexcept;
+  void dead_letter(Envelope* env) noexcept;
+  enum LifecycleFlag : std::uint8_t {
+    kConstructed = 1,
+    kExiting = 2,
+    kTerminated = 4,
+    kEnvelopeAdopted = 8,  // the handler's coroutine, or the user's stash, keeps the current envelope
+    kTrapExits = 16,
+    kEndTurn = 32,  // a send of this turn muted the actor: handle no more messages this turn
+    kBecame = 64,   // become() was used: dispatch through dispatch_became (context_behavior.cpp)
+  };
+
+ private:
+  friend class troupe::Context;  // the user's verbs work on the parts below
+  friend struct Requests;
+
+  bool awaiting() const noexcept;
+  Envelope* next_envelope(bool& urgent) noexcept;
+  void handle(Envelope* env, bool urgent = false) noexcept;
+  // A counted user message leaves the mailbox's count (bounded mailboxes only).
+  void message_taken() noexcept {
+    if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]]
+      limit->consumed();
+  }
+  void handle_response(Envelope* env) noexcept;
+  void run_continuation(Continuation& continuation, Envelope* env) noexcept;
+  void abandon_awaited() noexcept;
+  void handle_message(Envelope* env, bool urgent) noexcept;
+  void take_signals() noexcept;
+  void handle_signal(Envelope* env) noexcept;
+  void dead_signal(Envelope* env) noexcept;
+  void drop_stashed_down(MonitorRef ref) noexcept;
+  void propagate_exit(const ExitReason& reason) noexcept;
+  void run_handler(Envelope& env);
+  // The behavior stack (context_behavior.cpp).
+  void dispatch_became(Envelope& env);
+  void end_behaviors() noexcept;
+  void start_task_erased(std::coroutine_handle<> h, TaskPromiseBase& promise, Envelope& env);
+  void after_task_step() noexcept;
+  void begin_stopping(ExitReason reason);  // the first reason stands; may throw (no memory)
+  void fail(std::string why) noexcept;
+  void stop_with(ExitReason reason) noexcept;
+  void terminate() noexcept;
+  ActorExtras& extras();
+
+  System* system_;
+  ActorExtras* extras_ = nullptr;  // allocated on first request, coroutine, link or quit
+  LiveLinks live_links_;
+};
+
+}  // namespace detail
+
+// The facade's way to its cell: a Context is always the Context of an ActorCell.
+inline detail::ActorCell& Context::cell() noexcept { return static_cast<detail::ActorCell&>(*this); }
+inline const detail::ActorCell& Context::cell() const noexcept { return static_cast<const detail::ActorCell&>(*this); }
+inline System& Context::system() const noexcept { return cell().system(); }
+inline DynamicHandle Context::self() const noexcept { return cell().self(); }
+inline std::string_view Context::name() const noexcept { return cell().name(); }
+inline bool Context::trapping_exits() const noexcept {
+  return (cell().layer_flags_ & detail::ActorCell::kTrapExits) != 0;
+}
+
+}  // namespace troupe
