@@ -40,19 +40,10 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   }
   ActorCell* sender = ActorCell::current_actor();
   if (sender == nullptr && !runtime::on_runtime_thread()) {
-    // Only a cell knows its System; other bounded actors (a node's remote actors, which share
-    // their peer's outbound limit) never run in deterministic mode. (Checked as in refuse().)
-    auto* receiver = dynamic_cast<ActorCell*>(target);
-    if (receiver != nullptr && receiver->system().deterministic_seed()) {
-      System& system = receiver->system();
-      // One thread runs every actor: run them until there is room. If nothing can run (the
-      // receiver waits for something that never comes), the message goes over capacity.
-      system.run_until([&limit] { return limit.has_room(); }, runtime::TimerService::Clock::time_point::max());
-    } else {
-      // A thread of the caller's own may wait; an exception here (the wait's mutex) is fatal
-      // anyway under noexcept, as for any broken runtime invariant.
-      limit.wait_for_room();
-    }
+    // A thread of the caller's own may wait (in deterministic mode, by running the actors: the
+    // limit's RoomWaiter, chosen at spawn). An exception here (the wait's mutex) is fatal anyway
+    // under noexcept, as for any broken runtime invariant.
+    limit.wait_for_room();
     limit.reserve(bytes);
     target->enqueue(env);
     return {};

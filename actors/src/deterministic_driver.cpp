@@ -1,5 +1,7 @@
 #include "deterministic_driver.hpp"
 
+#include <troupe/system.hpp>
+
 namespace troupe::detail {
 
 DriveOutcome drive(runtime::DeterministicScheduler& scheduler, runtime::TimerService& timers,
@@ -16,6 +18,10 @@ DriveOutcome drive(runtime::DeterministicScheduler& scheduler, runtime::TimerSer
     // Fires the earliest pending timer: the counted one, or a periodic one due before it.
     timers.fire_next(*due);
   }
+}
+
+void RunUntilRoom::wait_for_room(runtime::MailboxLimit& limit) {
+  system_.run_until([&limit] { return limit.has_room(); }, runtime::TimerService::Clock::time_point::max());
 }
 
 }  // namespace troupe::detail

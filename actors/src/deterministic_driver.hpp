@@ -4,9 +4,14 @@
 #pragma once
 
 #include <troupe/runtime/deterministic_scheduler.hpp>
+#include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/timer_service.hpp>
 
 #include <functional>
+
+namespace troupe {
+class System;
+}
 
 namespace troupe::detail {
 
@@ -23,5 +28,18 @@ enum class DriveOutcome {
 DriveOutcome drive(runtime::DeterministicScheduler& scheduler, runtime::TimerService& timers,
                    const std::function<bool()>& done, runtime::TimerService::Clock::time_point deadline,
                    bool periodic_counts);
+
+// How a thread of the caller's own waits for room in a full bounded mailbox of a deterministic
+// system: that thread runs every actor, so it runs them until there is room. If nothing can run
+// (the receiver waits for something that never comes), it returns, and the message goes over
+// capacity. Given to each bounded mailbox at spawn (System::room_waiter).
+class RunUntilRoom final : public runtime::RoomWaiter {
+ public:
+  explicit RunUntilRoom(System& system) noexcept : system_(system) {}
+  void wait_for_room(runtime::MailboxLimit& limit) override;
+
+ private:
+  System& system_;
+};
 
 }  // namespace troupe::detail

@@ -37,7 +37,10 @@ System::System(Config config) : budget_(budget_of(config)) {
   }
   if (!config.trace_path.empty()) runtime::trace::enable(true);
   internals_ = std::make_unique<Internals>(std::move(config));
+  if (internals_->deterministic) internals_->room_waiter = std::make_unique<detail::RunUntilRoom>(*this);
 }
+
+runtime::RoomWaiter* System::room_waiter() const noexcept { return internals_->room_waiter.get(); }
 
 System::~System() {
   wait_idle();

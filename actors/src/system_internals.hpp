@@ -8,6 +8,7 @@
 #include <troupe/runtime/timer_service.hpp>
 #include <troupe/system.hpp>
 
+#include "deterministic_driver.hpp"
 #include "live_set.hpp"
 
 #include <atomic>
@@ -38,6 +39,8 @@ struct System::Internals {
   std::unique_ptr<runtime::DeterministicScheduler> deterministic;
   runtime::Executor* executor = nullptr;
   std::unique_ptr<runtime::TimerService> timers;
+  // Deterministic mode only: how a thread waits for room in a full mailbox (set by System).
+  std::unique_ptr<detail::RunUntilRoom> room_waiter;
   detail::LiveSet live;
   alignas(64) std::atomic<std::uint64_t> dead_letters{0};
   std::atomic<std::uint64_t> dropped_request_errors{0};  // rare: shares dead_letters' line

@@ -80,6 +80,10 @@ void MailboxLimit::release_muted() noexcept {
 }
 
 void MailboxLimit::wait_for_room() {
+  if (waiter_ != nullptr) {
+    waiter_->wait_for_room(*this);
+    return;
+  }
   // Seq_cst: pairs with the seq_cst load in consumed() (see there).
   waiting_threads_.fetch_add(1, std::memory_order_seq_cst);
   {

@@ -128,7 +128,9 @@ template <class Block, class Init>
 runtime::ActorCore* System::launch(SpawnOptions options, detail::ActorCell* link_to, Init&& init) {
   static_assert(alignof(Block) <= 64, "troupe: actor state aligned beyond 64 bytes is not supported");
   std::unique_ptr<runtime::MailboxLimit> limit;
-  if (options.mailbox_capacity != 0) limit = std::make_unique<runtime::MailboxLimit>(options.mailbox_capacity, options.overflow);
+  if (options.mailbox_capacity != 0) {
+    limit = std::make_unique<runtime::MailboxLimit>(options.mailbox_capacity, options.overflow, 0, room_waiter());
+  }
   void* memory = runtime::pool_allocate(sizeof(Block));
   Block* block;
   try {

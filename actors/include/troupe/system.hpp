@@ -23,6 +23,7 @@ namespace troupe {
 namespace runtime {
 class Scheduler;
 class Executor;
+class RoomWaiter;
 }  // namespace runtime
 
 struct SupervisorSpec;
@@ -237,6 +238,8 @@ class System {
   template <class Block, class Init>
   runtime::ActorCore* launch(SpawnOptions options, detail::ActorCell* link_to, Init&& init);
   runtime::Executor* executor_for(const SpawnOptions& options);
+  // How a thread waits for room in a bounded mailbox of this system (nullptr: it blocks).
+  runtime::RoomWaiter* room_waiter() const noexcept;
   void register_actor(detail::ActorCell* actor);
   void names_registered() noexcept;  // pokes the name service if it waits for names
   Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);

@@ -33,14 +33,31 @@ enum class Overflow : std::uint8_t {
   backpressure,  // the message is queued; the sending actor is muted, a sending thread waits
 };
 
+class MailboxLimit;
+
+// How a thread of the caller's own waits for room in a full mailbox, when the mailbox's system runs
+// its actors on that very thread (deterministic mode: it runs them until there is room). Chosen
+// once, when the bounded actor is spawned, so that sending never asks which mode it is in.
+class RoomWaiter {
+ public:
+  virtual void wait_for_room(MailboxLimit& limit) = 0;
+
+ protected:
+  ~RoomWaiter() = default;
+};
+
 class MailboxLimit {
  public:
-  MailboxLimit(std::uint32_t capacity, Overflow policy, std::uint64_t byte_capacity = 0) noexcept
+  // `waiter`: see RoomWaiter; nullptr (the usual case) blocks the waiting thread until the owner
+  // drains its mailbox. It must outlive the limit.
+  MailboxLimit(std::uint32_t capacity, Overflow policy, std::uint64_t byte_capacity = 0,
+               RoomWaiter* waiter = nullptr) noexcept
       : capacity_(capacity == 0 ? 1 : capacity),
         low_water_(capacity_ / 2),
         byte_capacity_(byte_capacity),
         byte_low_water_(byte_capacity / 2),
-        policy_(policy) {}
+        policy_(policy),
+        waiter_(waiter) {}
   ~MailboxLimit();
   MailboxLimit(const MailboxLimit&) = delete;
   MailboxLimit& operator=(const MailboxLimit&) = delete;
@@ -89,7 +106,8 @@ class MailboxLimit {
     return muted_.load(std::memory_order_seq_cst) != nullptr;
   }
 
-  // A thread that may block: waits until the mailbox is below capacity or closed.
+  // A thread that may block: waits until the mailbox is below capacity or closed (with a
+  // RoomWaiter: however it waits, and it may return while the mailbox is still full).
   void wait_for_room();
 
   // Owner, when it stops: no limit from now on; releases every muted sender and waiting thread.
@@ -112,6 +130,7 @@ class MailboxLimit {
   const std::uint64_t byte_capacity_;
   const std::uint64_t byte_low_water_;
   const Overflow policy_;
+  RoomWaiter* const waiter_;
   std::atomic<bool> closed_{false};
   // Written by every sender and by the owner: on a line of its own, apart from the constants.
   alignas(64) std::atomic<std::uint32_t> queued_{0};
