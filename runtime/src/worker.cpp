@@ -4,8 +4,7 @@
 #include <troupe/runtime/thread_role.hpp>
 #include <troupe/runtime/trace.hpp>
 
-#include "idle_workers.hpp"
-#include "scheduler_access.hpp"
+#include "scheduler_shared.hpp"
 
 #include <pthread.h>
 
@@ -15,11 +14,11 @@ namespace troupe::runtime::detail {
 
 thread_local Worker* tls_current_worker = nullptr;
 
-Worker::Worker(Scheduler& scheduler, unsigned index)
-    : scheduler_(scheduler),
+Worker::Worker(SchedulerShared& shared, unsigned index)
+    : shared_(shared),
       index_(index),
       rng_(0x9e3779b9u * (index + 1)),
-      spin_(SchedulerAccess::config(scheduler).idle_spin, SchedulerAccess::config(scheduler).adaptive_spin) {}
+      spin_(shared.config.idle_spin, shared.config.adaptive_spin) {}
 
 void Worker::start() {
   thread_ = std::thread([this] { run(); });
@@ -39,7 +38,7 @@ void Worker::schedule_local(ActorCore* actor) noexcept {
   // The slot's previous occupant becomes stealable: let a parked worker come and help.
   push_or_inject(lifo_slot_);
   lifo_slot_ = actor;
-  SchedulerAccess::idle(scheduler_).notify_one();
+  shared_.idle.notify_one();
 }
 
 // The run loop, in named steps: take local work; otherwise search the injection queue and the
@@ -51,7 +50,7 @@ void Worker::run() noexcept {
     trace::name_this_thread("worker " + std::to_string(index_));
   } catch (...) {  // a trace without the worker's name is still a trace
   }
-  while (!SchedulerAccess::stopping(scheduler_)) {
+  while (!shared_.is_stopping()) {
     ActorCore* actor = searching_ ? nullptr : next_actor();
     if (actor == nullptr) actor = search();
     if (actor == nullptr) actor = spin_for_work();
@@ -68,9 +67,9 @@ void Worker::run() noexcept {
 // starve behind a busy worker); the LIFO slot, at most `lifo_limit` times in a row (so two actors
 // waking each other cannot starve the deque); then the front of the deque.
 ActorCore* Worker::next_actor() noexcept {
-  const SchedulerConfig& config = SchedulerAccess::config(scheduler_);
+  const SchedulerConfig& config = shared_.config;
   if (++tick_ % config.inject_interval == 0) {
-    if (ActorCore* actor = SchedulerAccess::inject(scheduler_).pop()) return actor;
+    if (ActorCore* actor = shared_.inject.pop()) return actor;
   }
   if (lifo_slot_ != nullptr) {
     ActorCore* actor = lifo_slot_;
@@ -89,10 +88,10 @@ ActorCore* Worker::next_actor() noexcept {
 // needs waking per notify; the last searcher to find work wakes another if more is visible (a
 // burst); after a lone message that wake-up would only find nothing and park again.
 ActorCore* Worker::search() noexcept {
-  IdleWorkers& idle = SchedulerAccess::idle(scheduler_);
+  IdleWorkers& idle = shared_.idle;
   if (!searching_) idle.begin_search();
   searching_ = false;
-  ActorCore* actor = SchedulerAccess::inject(scheduler_).pop();
+  ActorCore* actor = shared_.inject.pop();
   if (actor == nullptr) actor = steal();
   const bool last_searcher = idle.end_search();
   if (actor != nullptr && last_searcher && more_work_visible()) idle.notify_one();
@@ -103,14 +102,14 @@ ActorCore* Worker::search() noexcept {
 // a searcher, so whoever brings work meanwhile finds a searcher and wakes nobody. Only one
 // worker spins at a time: more would only take CPU from the threads that make the work.
 ActorCore* Worker::spin_for_work() noexcept {
-  IdleWorkers& idle = SchedulerAccess::idle(scheduler_);
+  IdleWorkers& idle = shared_.idle;
   if (!idle.try_claim_spinner()) return nullptr;
   idle.begin_search();
   ActorCore* actor = nullptr;
   spin_.until([&] {
-    actor = SchedulerAccess::inject(scheduler_).pop();
+    actor = shared_.inject.pop();
     if (actor == nullptr) actor = steal();
-    return actor != nullptr || SchedulerAccess::stopping(scheduler_);
+    return actor != nullptr || shared_.is_stopping();
   });
   const bool last_searcher = idle.end_search();
   idle.release_spinner();
@@ -119,7 +118,7 @@ ActorCore* Worker::spin_for_work() noexcept {
 }
 
 ActorCore* Worker::steal() noexcept {
-  auto& workers = SchedulerAccess::workers(scheduler_);
+  auto& workers = shared_.workers;
   const auto n = static_cast<unsigned>(workers.size());
   if (n < 2) return nullptr;
   const unsigned start = next_random() % n;
@@ -141,8 +140,8 @@ bool Worker::more_work_visible() const noexcept {
 }
 
 bool Worker::any_work_visible() const noexcept {
-  if (SchedulerAccess::inject(scheduler_).maybe_nonempty()) return true;
-  for (auto& worker : SchedulerAccess::workers(scheduler_)) {
+  if (shared_.inject.maybe_nonempty()) return true;
+  for (auto& worker : shared_.workers) {
     if (worker->deque().maybe_nonempty()) return true;
   }
   return false;
@@ -151,11 +150,11 @@ bool Worker::any_work_visible() const noexcept {
 // Register as a sleeper, fence, re-check every queue (see idle_workers.hpp for why this cannot
 // lose a wake-up), then sleep until a notifier picks us.
 void Worker::park() noexcept {
-  IdleWorkers& idle = SchedulerAccess::idle(scheduler_);
+  IdleWorkers& idle = shared_.idle;
   idle.register_sleeper(index_);
   // Seq_cst: the parker's fence; pairs with the fence in IdleWorkers::notify_one.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (any_work_visible() || SchedulerAccess::stopping(scheduler_)) {
+  if (any_work_visible() || shared_.is_stopping()) {
     if (!idle.unregister_sleeper(index_)) {
       idle.sleep(index_);  // a waker took us off the list: consume its wake-up at once
       searching_ = true;
@@ -163,7 +162,7 @@ void Worker::park() noexcept {
     return;
   }
   idle.commit_sleep(index_);
-  SchedulerAccess::on_worker_committed_sleep(scheduler_);
+  shared_.notify_quiescence_waiters();  // the last worker to park may make the pool quiescent
   {
     const trace::Span span(trace::SpanKind::park, "parked");
     idle.sleep(index_);
@@ -190,8 +189,8 @@ void Worker::run_traced_turn(ActorCore* actor) noexcept {
 
 void Worker::push_or_inject(ActorCore* actor) noexcept {
   if (deque_.push(actor)) return;
-  SchedulerAccess::inject(scheduler_).push(actor);
-  SchedulerAccess::idle(scheduler_).notify_one();
+  shared_.inject.push(actor);
+  shared_.idle.notify_one();
 }
 
 std::uint32_t Worker::next_random() noexcept {

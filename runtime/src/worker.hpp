@@ -10,15 +10,13 @@
 #include <cstdint>
 #include <thread>
 
-namespace troupe::runtime {
-class Scheduler;
-}
-
 namespace troupe::runtime::detail {
+
+struct SchedulerShared;
 
 class Worker {
  public:
-  Worker(Scheduler& scheduler, unsigned index);
+  Worker(SchedulerShared& shared, unsigned index);
   void start();
   void join();
 
@@ -26,7 +24,7 @@ class Worker {
   void schedule_local(ActorCore* actor) noexcept;
 
   WorkStealingDeque& deque() noexcept { return deque_; }
-  Scheduler& scheduler() noexcept { return scheduler_; }
+  SchedulerShared& shared() noexcept { return shared_; }
   unsigned index() const noexcept { return index_; }
 
  private:
@@ -44,7 +42,7 @@ class Worker {
   void push_or_inject(ActorCore* actor) noexcept;
   std::uint32_t next_random() noexcept;
 
-  Scheduler& scheduler_;
+  SchedulerShared& shared_;  // of this worker's pool: what it shares with the others
   const unsigned index_;
   WorkStealingDeque deque_;
   ActorCore* lifo_slot_ = nullptr;

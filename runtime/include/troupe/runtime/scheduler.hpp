@@ -5,13 +5,8 @@
 
 #include <troupe/runtime/actor_core.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <vector>
 
 namespace troupe::runtime {
 
@@ -28,10 +23,7 @@ struct SchedulerConfig {
 };
 
 namespace detail {
-class Worker;
-struct SchedulerAccess;
-class InjectionQueue;
-class IdleWorkers;
+struct SchedulerShared;
 }  // namespace detail
 
 class Scheduler final : public Executor {
@@ -45,7 +37,7 @@ class Scheduler final : public Executor {
   // injection queue, waking a parked worker.
   void schedule(ActorCore* actor) noexcept override;
 
-  unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  unsigned worker_count() const noexcept;
 
   // Work that lives outside the pool's queues but keeps the system busy (a blocking actor in a
   // turn, a pending one-shot timer) holds the pool out of quiescence while it lasts.
@@ -64,18 +56,9 @@ class Scheduler final : public Executor {
   static int current_worker_index() noexcept;
 
  private:
-  friend struct detail::SchedulerAccess;
-  void on_worker_committed_sleep() noexcept;
-  void notify_quiescence_waiters() noexcept;
-
-  SchedulerConfig config_;
-  std::unique_ptr<detail::InjectionQueue> inject_;
-  std::unique_ptr<detail::IdleWorkers> idle_;
-  std::vector<std::unique_ptr<detail::Worker>> workers_;
-  alignas(64) std::atomic<std::int64_t> holds_{0};
-  alignas(64) std::atomic<bool> stopping_{false};
-  std::mutex quiescence_mutex_;
-  std::condition_variable quiescence_cv_;
+  // Everything the workers share with the scheduler (runtime/src/scheduler_shared.hpp). Its
+  // address is fixed for the pool's life: the workers hold a reference to it.
+  const std::unique_ptr<detail::SchedulerShared> shared_;
 };
 
 }  // namespace troupe::runtime
