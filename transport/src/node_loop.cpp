@@ -16,8 +16,9 @@
 //     fails (the loop drains again); or the mark, and the push takes it and writes the eventfd.
 //     No wake-up is lost. The eventfd is written once per mark taken, and by the loop itself when
 //     a mark fails while it sleeps between drains; every read resets it (no overflow).
-//  4. While the loop polls it leaves the list unmarked, so hand-overs write no eventfd; it drains
-//     whenever the list holds something (maybe_nonempty, consumer side).
+//  4. While the loop polls the list is unmarked, so hand-overs write no eventfd: it takes the mark
+//     back as it starts (try_unmark; if a push took it first, that push writes the eventfd, which
+//     the polling reads), and drains whenever the list holds something (maybe_nonempty).
 //  5. post() and stop() take mutex_ and put posted_link_ on the list, once until the loop pops it:
 //     the same wake-up. The drain that pops it takes posted_ under mutex_, or sees stopped_.
 //  6. Stop: stop() raises stopped_ and queues posted_link_ if it is not queued already. What is
@@ -281,6 +282,7 @@ void NodeLoop::run_events(kj::Promise<void> stopped) {
 }
 
 void NodeLoop::poll_while_busy() {
+  ready_.try_unmark();  // 4; false: a push took the mark (and writes the eventfd), or no one had it
   for (;;) {
     const std::uint64_t seen = activity_count_;
     const bool active = loop_spin_.until([&] {

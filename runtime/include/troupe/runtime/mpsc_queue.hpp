@@ -89,6 +89,17 @@ class MpscQueue {
     return expected == mark(&stub_);
   }
 
+  // Consumer only: takes the empty mark back, so that pushes report nothing until the next
+  // try_mark_empty (a consumer that polls, and wants no wake-up meanwhile). False if a push took
+  // it first, or it was not marked. Relaxed: nothing is published; head_ goes back to the stub
+  // that try_mark_empty left there, whose next is null.
+  bool try_unmark() noexcept
+    requires kMarksEmpty
+  {
+    Link* expected = mark(&stub_);
+    return head_.compare_exchange_strong(expected, &stub_, std::memory_order_relaxed, std::memory_order_relaxed);
+  }
+
   // Takes the empty mark of a queue nobody else can see yet, so its consumer can be scheduled
   // without a node (a new actor's first turn). Relaxed: the actor is published to other threads
   // only later, through the run queue's own release.
