@@ -33,7 +33,7 @@ NodeCore::NodeCore(System& system, NodeConfig config)
       config_(std::move(config)),
       incarnation_(random_incarnation()),
       log_(config_, counters_),
-      loop_(config_, *this, log_),
+      loop_(config_, *this, log_, [this](runtime::ActorCore* actor) { never_run(actor); }),
       peers_(config_),
       dialler_(*this),
       listener_(*this),
@@ -75,10 +75,11 @@ NodeStats NodeCore::stats() const noexcept {
                    connections_.open_count()};
 }
 
-void NodeCore::schedule(runtime::ActorCore* actor) noexcept {
-  if (loop_.hand_over(actor)) return;
-  // Stopped. A remote actor's messages stay in its mailbox, disposed when its last handle goes.
-  // The export watcher's Downs are dropped now: each holds its actor, which may hold the watcher.
+void NodeCore::schedule(runtime::ActorCore* actor) noexcept { loop_.hand_over(actor); }
+
+void NodeCore::never_run(runtime::ActorCore* actor) noexcept {
+  // A remote actor's messages stay in its mailbox, disposed when its last handle goes. The export
+  // watcher's Downs are dropped now: each holds its actor, which may hold the watcher.
   if (actor == exports_.watcher()) exports_.watcher()->discard_all();
 }
 
@@ -105,9 +106,10 @@ void NodeCore::start() {
 
 // The shutdown protocol: what Node::~Node (and a Node whose start failed) does through stop().
 //  1. Only the first call stops: the loop's stopped flag is raised under its mutex, and later
-//     calls return at once. From then on no hand-over is taken: a remote actor scheduled now
-//     keeps its messages in its mailbox, the export watcher's Downs are discarded at once
-//     (schedule), and posted tasks are dropped.
+//     calls return at once. From then on nothing handed over runs (node_loop.cpp, 6): a remote
+//     actor scheduled now keeps its messages in its mailbox, the export watcher's Downs are
+//     discarded (never_run, in step 5 or at the hand-over once step 5 has run), and posted tasks
+//     are dropped.
 //  2. The loop is woken; its next drain sees the flag, runs nothing more that was handed over,
 //     and ends the event loop.
 //  3. The transport thread takes kj down, in order (run): every connection is closed (its reads
@@ -115,8 +117,9 @@ void NodeCore::start() {
 //     connections themselves (their tasks referred to them), then the listeners (removing the
 //     Unix socket file), then kj's I/O. Nothing then runs on the transport thread again.
 //  4. Join the transport thread. Its parts are now this thread's to take apart.
-//  5. Release the ready list: each actor on it gives back the list's reference; the export
-//     watcher's Downs are discarded (as in 1).
+//  5. Close the ready list: each actor on it goes to never_run (the export watcher's Downs are
+//     discarded, as in 1) and gives back the list's reference; a later hand-over does the same
+//     at once. The tasks posted and never run are dropped.
 //  6. Close every peer's outbound limit: nothing will drain the outbound queues any more, so
 //     senders waiting for room are released.
 //  7. Drop the proxies and the exports, and the export watcher's handle: the watcher holds this
@@ -124,18 +127,15 @@ void NodeCore::start() {
 //     in their mailboxes until the last handle goes (RemoteActor::destroy), and a request among
 //     them is answered then (Errc::dead_actor).
 //  8. Fail the lookups still waiting (Errc::node_unreachable, "node stopped").
-// Why in this order: hand-overs are refused (1) before the loop is woken (2), so whatever was
-// handed over is either drained by the loop or left on the list that step 5 empties, never lost.
+// Why in this order: the flag is raised (1) before the loop is woken (2), so whatever was handed
+// over is either drained by the loop or left on the list that step 5 empties, never lost.
 // Steps 5 to 8 touch what only the transport thread touched before, so they come after the join
 // (4). The handles of step 7 go only once nothing can use them; the watcher's is the one that
 // keeps this core alive, so the core goes with the Node rather than leak.
 void NodeCore::stop() {
-  if (!loop_.stop()) return;                              // 1, 2
-  if (thread_.joinable()) thread_.join();                 // 3, 4
-  for (runtime::ActorCore* actor : loop_.take_ready()) {  // 5
-    if (actor == exports_.watcher()) exports_.watcher()->discard_all();
-    actor->release();
-  }
+  if (!loop_.stop()) return;                                   // 1, 2
+  if (thread_.joinable()) thread_.join();                      // 3, 4
+  loop_.close_ready();                                         // 5
   peers_.for_each([](Peer& p) { p.outbox.limit().close(); });  // 6
   proxies_.clear();                                            // 7
   exports_.clear();

@@ -90,6 +90,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
 
  private:
   void run(std::promise<void>& listening);  // the transport thread
+  // Any thread, once stopped: a handed-over actor that will never run (NodeLoop::NeverRun).
+  void never_run(runtime::ActorCore* actor) noexcept;
 
   System& system_;
   NodeConfig config_;

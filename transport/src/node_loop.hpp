@@ -1,17 +1,19 @@
 // The transport thread's event loop, and how other threads hand it work: remote actors with
-// messages to send (hand_over) and tasks (post) go on lists under mutex_, with one coalesced
-// eventfd wake-up while the loop sleeps and none while it polls (NodeConfig::idle_spin).
+// messages to send (hand_over) go on the ready list, an MpscQueue whose empty mark makes the one
+// hand-over that finds the loop asleep write the eventfd, as a mailbox schedules its actor once;
+// tasks (post) and stop() take a small mutex and wake the loop through the same list. The
+// protocol, and how stop and late hand-overs meet: the top of node_loop.cpp.
 #pragma once
 
 #include "node_log.hpp"
 
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/idle_spin.hpp>
+#include <troupe/runtime/mpsc_queue.hpp>
 #include <troupe/transport/node.hpp>
 
 #include <kj/async-io.h>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -21,24 +23,30 @@ namespace troupe::transport::detail {
 
 class NodeLoop {
  public:
+  // What the owner does with a handed-over actor that will never run here (the node stopped),
+  // before the ready list gives back its reference. Any thread; never under the loop's mutex.
+  using NeverRun = std::function<void(runtime::ActorCore*)>;
+
   // `executor`: what the actors handed over belong to (the node); a drained one with more to do
   // is scheduled there again. Opens the eventfd (throws if it cannot).
-  NodeLoop(const NodeConfig& config, runtime::Executor& executor, NodeLog& log);
+  NodeLoop(const NodeConfig& config, runtime::Executor& executor, NodeLog& log, NeverRun never_run);
   ~NodeLoop();
   NodeLoop(const NodeLoop&) = delete;
   NodeLoop& operator=(const NodeLoop&) = delete;
 
-  // Any thread: `actor` has messages to send; the ready list takes a reference. False once
-  // stopped: nothing is taken, and the caller disposes of what it handed.
-  bool hand_over(runtime::ActorCore* actor) noexcept;
+  // Any thread: `actor` has messages to send; the ready list takes a reference. Once stop() has
+  // been called the actor does not run here any more: it goes to never_run, and the reference is
+  // given back, in close_ready() or (after that) in this call.
+  void hand_over(runtime::ActorCore* actor) noexcept;
   // Any thread: runs `task` on the transport thread; dropped once stopped.
   void post(std::function<void()> task);
-  // Any thread: refuses every later hand-over and wakes the loop, whose next drain ends
-  // run(). True for the first call only.
+  // Any thread: wakes the loop, whose next drain ends run(); nothing handed over after this runs.
+  // True for the first call only.
   bool stop();
-  // Once the transport thread has been joined: the actors still on the ready list, newest first,
-  // each with the reference the list held.
-  std::vector<runtime::ActorCore*> take_ready();
+  // Once the transport thread has been joined: every actor still on the ready list goes to
+  // never_run and gives back the list's reference, and the tasks never run are dropped. Later
+  // hand-overs dispose of themselves.
+  void close_ready() noexcept;
 
   // Transport thread. open() sets up kj (I/O, the task set, the eventfd's stream); run() runs the
   // loop until stop(); drop_tasks() then close() take it down again, in that order.
@@ -70,25 +78,32 @@ class NodeLoop {
   void drain_handovers();  // runs what other threads handed over (posted tasks, ready remote actors)
   void run_events(kj::Promise<void> stopped);  // the loop: sleep until activity, then poll a while
   void poll_while_busy();                      // the polling half of run_events
-  void wake_locked();                          // under mutex_: makes the loop look at what was handed over
+  void wake() noexcept;                        // writes the eventfd
+  struct Chain;                                // popped actors, linked through their RunLink
+  // The ready list's consumer once closed (under mutex_): pops everything onto `popped` (actors
+  // only), and leaves the list marked empty.
+  void empty_closed_list(Chain& popped) noexcept;
+  void dispose(runtime::RunLink* popped) noexcept;  // never_run and release each; not under mutex_
 
   const NodeConfig& config_;
   runtime::Executor& executor_;
   LogErrors errors_;  // the task set's: logs a failed task
+  NeverRun never_run_;
 
-  // Shared with other threads, under mutex_.
-  std::mutex mutex_;
-  runtime::RunLink* ready_head_ = nullptr;  // remote actors with messages to send (intrusive, LIFO)
-  std::vector<std::function<void()>> posted_;
-  bool wake_pending_ = false;  // an eventfd write is unread: later hand-overs need not write again
-  bool loop_polling_ = false;  // the loop polls (poll_while_busy): hand-overs set handed_over_ instead
-  bool stopped_ = false;
-  int wake_fd_ = -1;  // eventfd the loop reads: one coalesced wake-up per batch of hand-overs
-  // Set (under mutex_) by a hand-over while the loop polls; the loop then drains under mutex_,
-  // which orders what was handed over: relaxed is enough for the flag itself.
-  std::atomic<bool> handed_over_{false};
+  // Shared with other threads. The consumer: the transport thread until joined, then
+  // close_ready() and the late hand-overs, under mutex_.
+  runtime::MpscQueue<runtime::RunLink, true> ready_;
+  // On ready_ while posted_queued_: tells the loop to look at posted_ and stopped_.
+  runtime::RunLink posted_link_;
+  int wake_fd_ = -1;  // eventfd the loop reads: written once per mark taken (and by the loop itself)
+  std::mutex mutex_;  // the rare paths: posted tasks, stop, and hand-overs once closed
+  std::vector<std::function<void()>> posted_;  // under mutex_
+  bool posted_queued_ = false;                 // under mutex_: posted_link_ is on ready_
+  bool stopped_ = false;                       // under mutex_
+  bool closed_ = false;                        // under mutex_: close_ready() has run
 
-  // Transport thread only.
+  // Transport thread only (then, once joined, close_ready's).
+  runtime::RunLink* unrun_ = nullptr;  // what the last drain popped and did not run (stopped)
   kj::Own<kj::AsyncIoContext> io_;
   kj::Own<kj::TaskSet> tasks_;
   kj::Own<kj::AsyncInputStream> wake_stream_;                // wake_fd_, read by pump()

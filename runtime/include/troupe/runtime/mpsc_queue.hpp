@@ -1,5 +1,5 @@
-// The one intrusive many-producer / one-consumer FIFO of the runtime: every mailbox, and the
-// pool's injection queue, are this queue.
+// The one intrusive many-producer / one-consumer FIFO of the runtime: every mailbox, the pool's
+// injection queue and a node's ready list (transport's node_loop) are this queue.
 //
 // Producers push with one atomic exchange (Vyukov's node-based queue, as in Pony's messageq.c);
 // `Link` is the node type, with a `std::atomic<Link*> next` field that queued objects derive
@@ -71,17 +71,33 @@ class MpscQueue {
   }
 
   // Consumer only, when pop() returned nullptr and the consumer is about to stop running.
-  // Returns true if the queue is now marked empty (the next push reports it); false if a node
-  // arrived meanwhile, in which case the consumer must stay scheduled.
+  // Returns true if the queue is now marked empty (the next push reports it), by this call or
+  // already (a consumer that also looks without being scheduled, as the node's loop does, may
+  // find it so); false if a node arrived meanwhile, in which case the consumer must stay
+  // scheduled.
   bool try_mark_empty() noexcept
     requires kMarksEmpty
   {
     if (tail_ != &stub_ || stub_.next.load(std::memory_order_acquire) != nullptr) return false;
     Link* expected = &stub_;
     // Release: publishes the consumer's last turn to the pusher that takes the mark (pairs with
-    // the acquire half of push's exchange). Relaxed on failure: we only learn that we must go on.
-    return head_.compare_exchange_strong(expected, mark(&stub_), std::memory_order_release,
-                                         std::memory_order_relaxed);
+    // the acquire half of push's exchange). Relaxed on failure: we only learn what head_ holds
+    // (an RMW reads the latest value): still marked, or a push came.
+    if (head_.compare_exchange_strong(expected, mark(&stub_), std::memory_order_release,
+                                      std::memory_order_relaxed))
+      return true;
+    return expected == mark(&stub_);
+  }
+
+  // Consumer only: takes the empty mark back, so that pushes report nothing until the next
+  // try_mark_empty (a consumer that polls, and wants no wake-up meanwhile). False if a push took
+  // it first, or it was not marked. Relaxed: nothing is published; head_ goes back to the stub
+  // that try_mark_empty left there, whose next is null.
+  bool try_unmark() noexcept
+    requires kMarksEmpty
+  {
+    Link* expected = mark(&stub_);
+    return head_.compare_exchange_strong(expected, &stub_, std::memory_order_relaxed, std::memory_order_relaxed);
   }
 
   // Takes the empty mark of a queue nobody else can see yet, so its consumer can be scheduled

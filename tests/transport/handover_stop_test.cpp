@@ -1,0 +1,127 @@
+// Hand-overs to a node's transport thread racing with the node's stop (node_loop.cpp's protocol):
+// every request sent to a remote actor is answered, however its hand-over meets the stop (drained
+// before it, left on the ready list at the join, or handed over once the list is closed), and
+// none by its own timeout. An actor stranded on the list would keep the list's reference, so it
+// would outlive its last handle and its requests would wait for that timeout.
+#include "test_support.hpp"
+#include "transport_test_support.hpp"
+#include "wire_messages.hpp"
+
+#include <troupe/transport/node.hpp>
+#include <troupe/troupe.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace transport_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Far beyond what an answered request takes: only a stranded one waits for it.
+constexpr auto kRequestTimeout = 60s;
+
+struct Fire {
+  bool last = false;  // then drop the remote handles
+};
+struct Done {
+  std::uint64_t answered = 0;
+  std::uint64_t timed_out = 0;
+};
+
+// Each Fire sends `per_fire` requests round robin over `targets`; once the requests of both
+// Fires are answered, the requester tells `report`.
+troupe::DynamicHandle spawn_requester(troupe::System& system, std::vector<troupe::DynamicHandle> targets,
+                                      std::uint64_t per_fire, troupe::DynamicHandle report) {
+  struct State {
+    std::vector<troupe::DynamicHandle> targets;
+    std::uint64_t answered = 0;
+    std::uint64_t timed_out = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->targets = std::move(targets);
+  return system.spawn([state, per_fire, report](troupe::Context& self) {
+    return troupe::behavior([&self, state, per_fire, report](const Fire& fire) {
+      for (std::uint64_t i = 0; i < per_fire; ++i) {
+        const troupe::DynamicHandle& target = state->targets[i % state->targets.size()];
+        self.request<Pong>(target, Ping{static_cast<std::int32_t>(i), "", {}}, kRequestTimeout)
+            .then([state, per_fire, report](troupe::Result<Pong> r) {
+              ++state->answered;
+              if (!r && r.code() == troupe::Errc::timeout) ++state->timed_out;
+              if (state->answered == 2 * per_fire) report.send(Done{state->answered, state->timed_out});
+            });
+      }
+      if (fire.last) state->targets.clear();
+    });
+  });
+}
+
+}  // namespace
+
+TEST_CASE("requests to remote actors racing with their node's stop are all answered, none by its timeout") {
+  constexpr int kTargets = 6;
+  constexpr int kRequesters = 6;
+  troupe::System system_a(troupe::Config{.workers = 4});
+  troupe::System system_b;
+  for (int i = 0; i < kTargets; ++i) {
+    auto echo = system_b.spawn([](troupe::Context&) {
+      return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
+    });
+    REQUIRE(system_b.register_name("echo" + std::to_string(i), echo).ok());
+  }
+  // Node a's transport thread either polls a while after each hand-over (the ready list then
+  // stays unmarked) or sleeps after each drain (it marks the list every time).
+  std::chrono::microseconds idle_spin = troupe::transport::NodeConfig{}.idle_spin;
+  SUBCASE("polling") {}
+  SUBCASE("never polling") { idle_spin = std::chrono::microseconds(0); }
+  const std::uint64_t per_fire = troupe_test::scaled(200) < 20 ? 20 : troupe_test::scaled(200);
+  const std::uint64_t rounds = troupe_test::scaled(10) < 3 ? 3 : troupe_test::scaled(10);
+  for (std::uint64_t round = 0; round < rounds; ++round) {
+    CAPTURE(round);
+    // b goes first: once a has seen it down, its remote actors answer every request at once
+    // (node_down), so no request waits on the wire and only a stranded one can time out.
+    std::promise<void> down;
+    std::atomic<bool> told{false};
+    auto config_a = quiet_node("a");
+    config_a.idle_spin = idle_spin;
+    config_a.on_node_down = [&](std::string_view) {
+      // acq_rel: only the first node-down keeps the promise (a redial may fail again).
+      if (!told.exchange(true, std::memory_order_acq_rel)) down.set_value();
+    };
+    auto a = std::make_unique<troupe::transport::Node>(system_a, std::move(config_a));
+    auto b = std::make_unique<troupe::transport::Node>(system_b, quiet_node("b"));
+    a->add_peer("b", "127.0.0.1", b->port());
+    std::vector<troupe::DynamicHandle> targets;
+    for (int i = 0; i < kTargets; ++i) {
+      auto target = a->whereis("b", "echo" + std::to_string(i), 10s);
+      REQUIRE(target.ok());
+      targets.push_back(*target);
+    }
+    b.reset();
+    REQUIRE(down.get_future().wait_for(troupe_test::heartbeat_wait) == std::future_status::ready);
+
+    troupe::ScopedActor me(system_a);
+    std::vector<troupe::DynamicHandle> requesters;
+    for (int i = 0; i < kRequesters; ++i)
+      requesters.push_back(spawn_requester(system_a, targets, per_fire, me.handle()));
+    // The first requests race with a's stop; the second come once it is stopped: their
+    // hand-overs find the ready list closed.
+    for (const auto& r : requesters) r.send(Fire{false});
+    a.reset();
+    for (const auto& r : requesters) r.send(Fire{true});
+    targets.clear();  // the requesters' handles are the last: once they go, every request is answered
+    for (int i = 0; i < kRequesters; ++i) {
+      auto done = me.receive<Done>(2 * kRequestTimeout);
+      REQUIRE(done.ok());
+      CHECK(done->answered == 2 * per_fire);
+      CHECK(done->timed_out == 0);
+    }
+  }
+}
