@@ -26,7 +26,7 @@ class DeadLetterExecutor final : public runtime::Executor {
 };
 DeadLetterExecutor dead_letter_executor;
 
-// The message being handled on this thread, for detail::ActorCell::promise. Thread-local rather than a
+// The message being handled on this thread, for Context::promise and stash. Thread-local rather than a
 // member: it costs no memory per actor.
 thread_local Envelope* tls_current_message = nullptr;
 

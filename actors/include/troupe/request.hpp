@@ -85,7 +85,7 @@ class ResultContinuation final : public Continuation {
   F f_;
 };
 
-// The actor's table of requests on their way (context_requests.cpp). Each takes `request` in
+// The actor's table of requests on their way (actor_cell_requests.cpp). Each takes `request` in
 // every case.
 struct Requests {
   // For co_await: sends and registers `awaitable`; false (do not suspend; the result is already
