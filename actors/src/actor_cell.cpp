@@ -60,7 +60,7 @@ detail::ActorExtras& detail::ActorCell::extras() {
 
 bool detail::ActorCell::awaiting() const noexcept { return extras_ != nullptr && extras_->awaited > 0; }
 
-void detail::ActorCell::begin_stopping(ExitReason reason) {
+void detail::ActorCell::begin_stopping(ExitReason&& reason) {
   if ((layer_flags_ & kExiting) == 0) extras().exit_reason = std::move(reason);
   layer_flags_ |= kExiting;
 }
@@ -113,7 +113,10 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
 }
 
 Envelope* detail::ActorCell::next_envelope(bool& urgent) noexcept {
-  if (extras_ != nullptr && !awaiting() && !extras_->set_aside.empty()) return extras_->set_aside.pop(urgent);
+  // Most actors never set anything aside (no extras): straight to the mailbox.
+  if (extras_ != nullptr && extras_->awaited == 0 && !extras_->set_aside.empty()) [[unlikely]] {
+    return extras_->set_aside.pop(urgent);
+  }
   return static_cast<Envelope*>(mailbox_.pop());
 }
 
@@ -224,7 +227,7 @@ void detail::ActorCell::terminate() noexcept {
   // threads go on now.
   if (runtime::MailboxLimit* limit = mailbox_limit()) limit->close();
   system_->actor_exited(*this, reason);
-  if (extras_ != nullptr) extras_->links.tell_exit(self(), reason);
+  if (extras_ != nullptr && !extras_->links.empty()) extras_->links.tell_exit(self(), reason);
   close_mailbox();
   release();
 }

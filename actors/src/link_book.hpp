@@ -43,6 +43,9 @@ class LinkBook {
   // A Down: true if this actor still watched with `ref` (the monitor is gone now).
   bool take_watch(MonitorRef ref) noexcept;
 
+  // Whether nobody is linked, watching or watched (then stopping tells no one).
+  bool empty() const noexcept { return links_.empty() && watchers_.empty() && watching_.empty(); }
+
   // --- Stopping: links get an exit signal, watchers a Down, watched actors a demonitor (their
   // books shrink); then this book is empty. A signal that cannot be allocated is not sent.
   void tell_exit(const DynamicHandle& me, const ExitReason& reason) noexcept;

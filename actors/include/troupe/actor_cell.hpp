@@ -122,7 +122,7 @@ class ActorCell : public runtime::ActorCore, public Context {
   void end_behaviors() noexcept;
   void start_task_erased(std::coroutine_handle<> h, TaskPromiseBase& promise, Envelope& env);
   void after_task_step() noexcept;
-  void begin_stopping(ExitReason reason);  // the first reason stands; may throw (no memory)
+  void begin_stopping(ExitReason&& reason);  // the first reason stands; may throw (no memory)
   void fail(std::string why) noexcept;
   void stop_with(ExitReason reason) noexcept;
   void terminate() noexcept;
