@@ -1,42 +1,52 @@
 #!/usr/bin/env bash
-# Runs troupe's micro-benchmarks next to their CAF 0.17 counterparts and
-# prints one comparison line per workload:
+# Runs troupe's micro-benchmarks next to the same workloads on its peers (CAF 0.17, Go, Erlang;
+# bench/peers/README.md) and prints one comparison line per workload:
 #
-#   workload=pingpong-1 unit=msgs/s troupe=15200000 caf017=3010000 ratio=5.05
+#   workload=fanin unit=msgs/s troupe=... caf017=... go=... erlang=... best_peer=go ratio_best=1.62 ratio_caf=11.20 rss_troupe=... rss_caf017=... rss_go=... rss_erlang=...
+#
+# then a plain-text table of the same, and writes RESULTS_DIR/micro.txt (the lines) and, with
+# gnuplot, RESULTS_DIR/micro.png and micro.svg: every system relative to troupe per workload.
 #
 # Usage: bench/run-micro.sh BUILD_DIR [WORKLOAD...] [--runs N] [--scale S]
-#                           [--timeout SECS]
+#                           [--timeout SECS] [--results DIR]
 #
-#   BUILD_DIR   CMake build directory holding bench/troupe-micro and
-#               (optionally) bench/caf-micro.
-#   WORKLOAD    any of: pingpong-1 pingpong-4 fanin skynet ring idle-footprint
+#   BUILD_DIR   CMake build directory holding bench/troupe-micro and (each optional)
+#               bench/caf-micro, bench/go-micro, bench/erlang-micro.
+#   WORKLOAD    any of: pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout
 #               (default: all, in that order).
-#   --runs N    runs per program and workload (default 5); troupe and CAF
-#               runs alternate. The median of each side is reported.
-#   --scale S   passed to both programs as the SCALE argument (for quick smoke
-#               runs, e.g. 0.01); omitted by default.
-#   --timeout SECS  kill a single run after SECS seconds (default 600); a
-#               killed run counts as failed.
+#   --runs N    runs per system and workload (default 5); the systems' runs alternate
+#               (troupe, caf017, go, erlang, troupe, ...). The median of each is reported.
+#   --scale S   passed to every program as the SCALE argument (for quick smoke runs, e.g. 0.01);
+#               omitted by default.
+#   --timeout SECS  kill a single run after SECS seconds (default 600); a killed run counts as
+#               failed.
+#   --results DIR   where micro.txt and the chart go (default bench-results, created if missing).
 #
-# ratio is troupe/caf for msgs/s (higher is better for troupe) and caf/troupe
-# for s and bytes (so again higher is better for troupe). If caf-micro is
-# missing, caf017=n/a ratio=n/a is printed. Results go to stdout, progress and
-# errors to stderr. Any failed run (non-zero exit, timeout, unparsable output)
-# is reported and makes the script exit with status 1 after all workloads.
+# Values: msgs/s, s (skynet) or bytes per idle actor (idle-footprint). ratio_caf is troupe/CAF for
+# msgs/s (higher is better for troupe) and CAF/troupe for s and bytes (so again higher is better
+# for troupe); ratio_best is the same against best_peer, the peer with the best median. rss_* is
+# each system's peak resident set size in bytes (GNU time's %M, the median over its runs): the
+# whole process, runtime included. A system whose program is missing shows n/a, as do rss_* when
+# GNU time (Debian package `time`) is missing. Results go to stdout, progress and errors to stderr.
+# Any failed run (non-zero exit, timeout, unparsable output) is reported and makes the script exit
+# with status 1 after all workloads.
 
 set -u -o pipefail
 
-all_workloads=(pingpong-1 pingpong-4 fanin skynet ring idle-footprint)
+all_workloads=(pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout)
+systems=(troupe caf017 go erlang)
+peers=(caf017 go erlang)
+declare -A program=([troupe]=troupe-micro [caf017]=caf-micro [go]=go-micro [erlang]=erlang-micro)
 
 usage() {
-  echo "usage: $0 BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS]" >&2
+  echo "usage: $0 BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS] [--results DIR]" >&2
   echo "workloads: ${all_workloads[*]}" >&2
   exit 2
 }
 
 expected_unit() {
   case "$1" in
-    pingpong-1 | pingpong-4 | fanin | ring) echo "msgs/s" ;;
+    pingpong-1 | pingpong-4 | fanin | ring | fanout) echo "msgs/s" ;;
     skynet) echo "s" ;;
     idle-footprint) echo "bytes" ;;
     *) return 1 ;;
@@ -52,6 +62,7 @@ build_dir=""
 runs=5
 scale=""
 run_timeout=600
+results_dir="bench-results"
 workloads=()
 
 while (($# > 0)); do
@@ -62,6 +73,8 @@ while (($# > 0)); do
     --scale=*) scale="${1#--scale=}"; shift ;;
     --timeout) (($# >= 2)) || usage; run_timeout="$2"; shift 2 ;;
     --timeout=*) run_timeout="${1#--timeout=}"; shift ;;
+    --results) (($# >= 2)) || usage; results_dir="$2"; shift 2 ;;
+    --results=*) results_dir="${1#--results=}"; shift ;;
     -h | --help) usage ;;
     -*) echo "run-micro: unknown option '$1'" >&2; usage ;;
     *)
@@ -92,41 +105,59 @@ if ! is_uint "$run_timeout" || ((run_timeout < 1)); then
   echo "run-micro: --timeout must be a positive integer, got '$run_timeout'" >&2
   exit 2
 fi
+[[ -n "$results_dir" ]] || usage
 ((${#workloads[@]} > 0)) || workloads=("${all_workloads[@]}")
 
-troupe_bin="$build_dir/bench/troupe-micro"
-caf_bin="$build_dir/bench/caf-micro"
+declare -A bin=()
+present=()
+for sys in "${systems[@]}"; do
+  bin[$sys]="$build_dir/bench/${program[$sys]}"
+  if [[ -x "${bin[$sys]}" ]]; then
+    present+=("$sys")
+  elif [[ "$sys" == troupe ]]; then
+    echo "run-micro: ${bin[$sys]} not found or not executable" >&2
+    exit 2
+  else
+    echo "run-micro: ${bin[$sys]} not found; $sys columns will be n/a" >&2
+  fi
+done
 
-if [[ ! -x "$troupe_bin" ]]; then
-  echo "run-micro: $troupe_bin not found or not executable" >&2
-  exit 2
-fi
-have_caf=1
-if [[ ! -x "$caf_bin" ]]; then
-  have_caf=0
-  echo "run-micro: $caf_bin not found; CAF columns will be n/a" >&2
+# GNU time (not the shell keyword) measures every run's peak RSS, the same way for every system.
+gnu_time=""
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%M' -o /dev/null true 2> /dev/null; then
+  gnu_time=/usr/bin/time
+else
+  echo "run-micro: GNU time not found (Debian package 'time'); rss_* will be n/a" >&2
 fi
 
 scale_args=()
 [[ -n "$scale" ]] && scale_args=("$scale")
 
 tmp_err="$(mktemp "${TMPDIR:-/tmp}/run-micro.XXXXXX")"
-trap 'rm -f "$tmp_err"' EXIT
+tmp_rss="$(mktemp "${TMPDIR:-/tmp}/run-micro-rss.XXXXXX")"
+trap 'rm -f "$tmp_err" "$tmp_rss"' EXIT
 
 failed=0
 
-# run_one BIN WORKLOAD: runs one benchmark program; on success prints the
-# value on stdout and returns 0, otherwise reports to stderr and returns 1.
+# run_one SYSTEM WORKLOAD: runs one benchmark program; on success prints "VALUE RSS_BYTES" (RSS
+# n/a without GNU time) on stdout and returns 0, otherwise reports to stderr and returns 1.
 run_one() {
-  local bin="$1" workload="$2" out rc line unit value want
+  local sys="$1" workload="$2" out rc line unit value want rss="n/a" what
+  local cmd=("${bin[$sys]}" "$workload" ${scale_args[@]+"${scale_args[@]}"})
+  what="${cmd[*]}"
   want="$(expected_unit "$workload")"
-  out="$(timeout "$run_timeout" "$bin" "$workload" "${scale_args[@]}" 2> "$tmp_err")"
+  : > "$tmp_rss"
+  if [[ -n "$gnu_time" ]]; then
+    out="$(timeout "$run_timeout" "$gnu_time" -f '%M' -o "$tmp_rss" "${cmd[@]}" 2> "$tmp_err")"
+  else
+    out="$(timeout "$run_timeout" "${cmd[@]}" 2> "$tmp_err")"
+  fi
   rc=$?
   if ((rc != 0)); then
     if ((rc == 124)); then
-      echo "run-micro: ERROR: '$bin $workload${scale:+ $scale}' timed out after ${run_timeout}s" >&2
+      echo "run-micro: ERROR: '$what' timed out after ${run_timeout}s" >&2
     else
-      echo "run-micro: ERROR: '$bin $workload${scale:+ $scale}' exited with status $rc" >&2
+      echo "run-micro: ERROR: '$what' exited with status $rc" >&2
     fi
     [[ -s "$tmp_err" ]] && sed 's/^/  | /' "$tmp_err" >&2
     [[ -n "$out" ]] && printf '%s\n' "$out" | sed 's/^/  > /' >&2
@@ -136,16 +167,25 @@ run_one() {
   unit="$(printf '%s\n' "$line" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^unit=/) { sub(/^unit=/, "", $i); print $i; exit } }')"
   value="$(printf '%s\n' "$line" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^value=/) { sub(/^value=/, "", $i); print $i; exit } }')"
   if [[ -z "$line" ]] || ! is_number "$value"; then
-    echo "run-micro: ERROR: '$bin $workload${scale:+ $scale}' printed no valid 'workload=$workload ... value=NUMBER' line" >&2
+    echo "run-micro: ERROR: '$what' printed no valid 'workload=$workload ... value=NUMBER' line" >&2
     [[ -n "$out" ]] && printf '%s\n' "$out" | sed 's/^/  > /' >&2
     [[ -s "$tmp_err" ]] && sed 's/^/  | /' "$tmp_err" >&2
     return 1
   fi
   if [[ "$unit" != "$want" ]]; then
-    echo "run-micro: ERROR: '$bin $workload' reported unit '$unit', expected '$want'" >&2
+    echo "run-micro: ERROR: '$what' reported unit '$unit', expected '$want'" >&2
     return 1
   fi
-  printf '%s\n' "$value"
+  if [[ -n "$gnu_time" ]]; then
+    rss="$(tail -n 1 "$tmp_rss")"  # %M: KiB
+    if is_uint "$rss"; then
+      rss=$((rss * 1024))
+    else
+      echo "run-micro: warning: no peak RSS from GNU time for '$what'" >&2
+      rss="n/a"
+    fi
+  fi
+  printf '%s %s\n' "$value" "$rss"
 }
 
 # median V...: prints the median (mean of the two middle values if even).
@@ -159,53 +199,135 @@ median() {
     }'
 }
 
-# fmt UNIT VALUE: integers for msgs/s and bytes, 3 decimals for seconds.
+# fmt UNIT VALUE: integers for msgs/s and bytes, 3 decimals for seconds; n/a stays n/a.
 fmt() {
-  if [[ "$1" == "s" ]]; then
+  if [[ "$2" == "n/a" ]]; then
+    echo "n/a"
+  elif [[ "$1" == "s" ]]; then
     awk -v x="$2" 'BEGIN { printf "%.3f", x }'
   else
     awk -v x="$2" 'BEGIN { printf "%.0f", x }'
   fi
 }
 
+# advantage UNIT TROUPE PEER: how many times better troupe is (troupe/peer for msgs/s, peer/troupe
+# for s and bytes), 2 decimals; n/a if either is missing or the divisor is 0.
+advantage() {
+  [[ "$2" == "n/a" || "$3" == "n/a" ]] && { echo "n/a"; return; }
+  awk -v u="$1" -v t="$2" -v p="$3" 'BEGIN {
+    if (u == "msgs/s") { num = t; den = p } else { num = p; den = t }
+    if (den + 0 == 0) print "n/a"; else printf "%.2f\n", num / den
+  }'
+}
+
+# relative UNIT TROUPE OTHER: OTHER relative to troupe for the chart (higher is better; troupe = 1).
+relative() {
+  [[ "$2" == "n/a" || "$3" == "n/a" ]] && { echo "nan"; return; }
+  awk -v u="$1" -v t="$2" -v o="$3" 'BEGIN {
+    if (u == "msgs/s") { num = o; den = t } else { num = t; den = o }
+    if (den + 0 == 0 || num + 0 == 0) print "nan"; else printf "%.4f\n", num / den
+  }'
+}
+
+lines=()
+table_rows=()
+chart_rows=()
 for workload in "${workloads[@]}"; do
   unit="$(expected_unit "$workload")"
-  troupe_vals=()
-  caf_vals=()
+  declare -A vals=() rsss=() med=() rss_med=()
   for ((r = 1; r <= runs; r++)); do
-    if v="$(run_one "$troupe_bin" "$workload")"; then
-      troupe_vals+=("$v")
-      echo "[$workload] run $r/$runs troupe: $v $unit" >&2
-    else
-      failed=1
-    fi
-    if ((have_caf)); then
-      if v="$(run_one "$caf_bin" "$workload")"; then
-        caf_vals+=("$v")
-        echo "[$workload] run $r/$runs caf017: $v $unit" >&2
+    for sys in "${present[@]}"; do
+      if result="$(run_one "$sys" "$workload")"; then
+        read -r v rss <<< "$result"
+        vals[$sys]="${vals[$sys]:-} $v"
+        [[ "$rss" != "n/a" ]] && rsss[$sys]="${rsss[$sys]:-} $rss"
+        echo "[$workload] run $r/$runs $sys: $v $unit, peak RSS $rss bytes" >&2
       else
         failed=1
       fi
-    fi
+    done
   done
 
-  troupe_med="n/a"
-  caf_med="n/a"
-  ratio="n/a"
-  ((${#troupe_vals[@]} > 0)) && troupe_med="$(median "${troupe_vals[@]}")"
-  ((${#caf_vals[@]} > 0)) && caf_med="$(median "${caf_vals[@]}")"
-  if [[ "$troupe_med" != "n/a" && "$caf_med" != "n/a" ]]; then
-    ratio="$(awk -v t="$troupe_med" -v c="$caf_med" -v u="$unit" 'BEGIN {
-      if (u == "msgs/s") { num = t; den = c } else { num = c; den = t }
-      if (den + 0 == 0) print "n/a"; else printf "%.2f\n", num / den
-    }')"
-  fi
-  troupe_out="n/a"
-  caf_out="n/a"
-  [[ "$troupe_med" != "n/a" ]] && troupe_out="$(fmt "$unit" "$troupe_med")"
-  [[ "$caf_med" != "n/a" ]] && caf_out="$(fmt "$unit" "$caf_med")"
-  echo "workload=$workload unit=$unit troupe=$troupe_out caf017=$caf_out ratio=$ratio"
+  for sys in "${systems[@]}"; do
+    med[$sys]="n/a"
+    rss_med[$sys]="n/a"
+    # shellcheck disable=SC2086  # the lists are space-separated numbers
+    [[ -n "${vals[$sys]:-}" ]] && med[$sys]="$(median ${vals[$sys]})"
+    # shellcheck disable=SC2086
+    [[ -n "${rsss[$sys]:-}" ]] && rss_med[$sys]="$(fmt bytes "$(median ${rsss[$sys]})")"
+  done
+
+  best_peer="n/a"
+  for sys in "${peers[@]}"; do
+    [[ "${med[$sys]}" == "n/a" ]] && continue
+    if [[ "$best_peer" == "n/a" ]] || awk -v u="$unit" -v a="${med[$sys]}" -v b="${med[$best_peer]}" \
+      'BEGIN { exit !(u == "msgs/s" ? a > b : a < b) }'; then
+      best_peer="$sys"
+    fi
+  done
+  ratio_best="n/a"
+  [[ "$best_peer" != "n/a" ]] && ratio_best="$(advantage "$unit" "${med[troupe]}" "${med[$best_peer]}")"
+  ratio_caf="$(advantage "$unit" "${med[troupe]}" "${med[caf017]}")"
+
+  line="workload=$workload unit=$unit"
+  for sys in "${systems[@]}"; do line+=" $sys=$(fmt "$unit" "${med[$sys]}")"; done
+  line+=" best_peer=$best_peer ratio_best=$ratio_best ratio_caf=$ratio_caf"
+  for sys in "${systems[@]}"; do line+=" rss_$sys=${rss_med[$sys]}"; done
+  echo "$line"
+  lines+=("$line")
+
+  row=("$workload" "$unit")
+  for sys in "${systems[@]}"; do row+=("$(fmt "$unit" "${med[$sys]}")"); done
+  row+=("$best_peer" "$ratio_best" "$ratio_caf")
+  for sys in "${systems[@]}"; do
+    if [[ "${rss_med[$sys]}" == "n/a" ]]; then
+      row+=("n/a")
+    else
+      row+=("$(awk -v b="${rss_med[$sys]}" 'BEGIN { printf "%.1f", b / 1048576 }')")
+    fi
+  done
+  table_rows+=("${row[*]}")
+  chart_row="$workload"
+  for sys in "${systems[@]}"; do chart_row+=" $(relative "$unit" "${med[troupe]}" "${med[$sys]}")"; done
+  chart_rows+=("$chart_row")
+  unset vals rsss med rss_med
 done
+
+# -- the table -----------------------------------------------------------------
+
+echo
+{
+  echo "workload unit troupe caf017 go erlang best_peer vs_best vs_caf017 MiB:troupe MiB:caf017 MiB:go MiB:erlang"
+  printf '%s\n' "${table_rows[@]}"
+} | awk '{ printf "%-15s %-7s %13s %13s %13s %13s %-10s %8s %10s %11s %11s %7s %11s\n",
+           $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
+echo "(vs_*: how many times better troupe is; MiB: peak resident memory of the whole process)"
+
+# -- bench-results/: the lines and the chart -------------------------------------
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if mkdir -p "$results_dir" && printf '%s\n' "${lines[@]}" > "$results_dir/micro.txt"; then
+  # The chart's data; a system with no result at all (not built, or every run failed) is left out.
+  {
+    echo "workload ${systems[*]}"
+    printf '%s\n' "${chart_rows[@]}"
+  } | awk '{ for (i = 1; i <= NF; i++) cell[NR, i] = $i; if (NR > 1) for (i = 2; i <= NF; i++) if ($i != "nan") keep[i] = 1 }
+           END { for (r = 1; r <= NR; r++) { out = cell[r, 1]; for (i = 2; (r, i) in cell; i++) if (i in keep) out = out " " cell[r, i]; print out } }' \
+    > "$results_dir/micro-relative.dat"
+  if command -v gnuplot > /dev/null 2>&1; then
+    if gnuplot -e "datafile='$results_dir/micro-relative.dat'; outbase='$results_dir/micro'" "$here/micro.gp"; then
+      echo "run-micro: wrote $results_dir/micro.txt, micro.png and micro.svg" >&2
+    else
+      echo "run-micro: ERROR: gnuplot failed; no chart" >&2
+      failed=1
+    fi
+  else
+    echo "run-micro: wrote $results_dir/micro.txt; gnuplot not found, no chart (install gnuplot-nox)" >&2
+  fi
+else
+  echo "run-micro: ERROR: cannot write $results_dir/micro.txt" >&2
+  failed=1
+fi
 
 if ((failed)); then
   echo "run-micro: some runs failed (see errors above)" >&2

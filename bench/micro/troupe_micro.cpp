@@ -1,5 +1,6 @@
-// troupe-micro: the troupe side of the micro-benchmark suite (bench/caf/caf_micro.cpp is the
-// same workloads on CAF 0.17; bench/run-micro.sh runs both and prints medians and ratios).
+// troupe-micro: the troupe side of the micro-benchmark suite (bench/caf/ is the same workloads on
+// CAF 0.17, bench/peers/ on Go and Erlang; bench/run-micro.sh runs them all and prints medians and
+// ratios).
 //
 // Usage: troupe-micro WORKLOAD [SCALE]
 // Prints exactly one line: `workload=NAME unit=UNIT value=NUMBER`. Timing starts just before the
@@ -176,6 +177,7 @@ class Skynet {
     const std::int64_t child = size / 10;
     for (std::int64_t i = 0; i < 10; ++i) self.spawn<Skynet>(self.self(), num + i * child, child);
   }
+
  private:
   Context& self_;
   DynamicHandle parent_;
@@ -244,6 +246,56 @@ Line ring(troupe::System& sys, double scale) {
   return {"msgs/s", static_cast<double>(hops) / secs};
 }
 
+// -- fan-out: one producer sends M messages to each of 60 workers, all in one turn ------------
+// f(i): 200 rounds of a 27-bit linear congruential generator (every intermediate is below 2^58),
+// a few hundred nanoseconds of arithmetic per message (bench/peers/README.md, fanout).
+std::int64_t fanout_work(std::int64_t i) {
+  constexpr std::int64_t mask = (std::int64_t{1} << 27) - 1;
+  std::int64_t x = i & mask;
+  for (int r = 0; r < 200; ++r) x = (x * 1103515245 + 12345) & mask;
+  return x;
+}
+
+Line fanout(troupe::System& sys, double scale) {
+  constexpr int workers = 60;
+  const std::int64_t per_worker = scaled(40000, scale);
+  std::int64_t s = 0;  // the sum of f(i) for i in 0..M-1, before the clock starts
+  for (std::int64_t i = 0; i < per_worker; ++i) s += fanout_work(i);
+  troupe::ScopedActor me(sys);
+  std::vector<DynamicHandle> mailboxes;
+  for (int w = 0; w < workers; ++w) {
+    mailboxes.push_back(sys.spawn(
+        [per_worker](Context& self, DynamicHandle collector) {
+          auto count = std::make_shared<std::int64_t>(0);
+          auto sum = std::make_shared<std::int64_t>(0);
+          return troupe::behavior([&self, collector, count, sum, per_worker](std::int64_t i) {
+            *sum += fanout_work(i);
+            if (++*count == per_worker) {
+              collector.send(Sum{*sum});
+              self.quit();
+            }
+          });
+        },
+        me.handle()));
+  }
+  auto producer = sys.spawn([mailboxes, per_worker](Context& self) {
+    return troupe::behavior([&self, mailboxes, per_worker](Start) {
+      for (std::int64_t i = 0; i < per_worker; ++i) {
+        for (const auto& mailbox : mailboxes) mailbox.send(i);
+      }
+      self.quit();
+    });
+  });
+  sys.wait_idle();  // every worker and the producer started before the clock starts
+  const auto start = Clock::now();
+  producer.send(Start{});
+  std::int64_t total = 0;
+  for (int w = 0; w < workers; ++w) total += await<Sum>(me, "fan-out").value;
+  const double secs = seconds_since(start);
+  if (total != workers * s) die("fanout: total " + std::to_string(total) + ", expected " + std::to_string(workers * s));
+  return {"msgs/s", static_cast<double>(workers * per_worker) / secs};
+}
+
 // -- idle footprint: RSS growth per idle actor ------------------------------------------------
 Line idle_footprint(troupe::System& sys, double scale) {
   const std::int64_t n = scaled(1000000, scale);
@@ -268,7 +320,9 @@ Line idle_footprint(troupe::System& sys, double scale) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: troupe-micro WORKLOAD [SCALE]\nworkloads: pingpong-1 pingpong-4 fanin skynet ring idle-footprint\n");
+    std::fprintf(stderr,
+                 "usage: troupe-micro WORKLOAD [SCALE]\nworkloads: pingpong-1 pingpong-4 fanin skynet ring "
+                 "idle-footprint fanout\n");
     return 2;
   }
   const std::string workload = argv[1];
@@ -289,6 +343,8 @@ int main(int argc, char** argv) {
       line = ring(sys, scale);
     } else if (workload == "idle-footprint") {
       line = idle_footprint(sys, scale);
+    } else if (workload == "fanout") {
+      line = fanout(sys, scale);
     } else {
       std::fprintf(stderr, "troupe-micro: unknown workload %s\n", workload.c_str());
       return 2;

@@ -1,0 +1,3 @@
+module troupe.invalid/bench/peers/go
+
+go 1.19
