@@ -114,8 +114,6 @@ class ActorCell : public runtime::ActorCore, public Context {
   void take_signals() noexcept;
   void handle_signal(Envelope* env) noexcept;
   void dead_signal(Envelope* env) noexcept;
-  void drop_stashed_down(MonitorRef ref) noexcept;
-  void propagate_exit(const ExitReason& reason) noexcept;
   void run_handler(Envelope& env);
   // The behavior stack (context_behavior.cpp).
   void dispatch_became(Envelope& env);
