@@ -21,6 +21,9 @@
 #   --timeout SECS  kill a single run after SECS seconds (default 600); a killed run counts as
 #               failed.
 #   --results DIR   where micro.txt and the chart go (default bench-results, created if missing).
+#   --load N    run N busy processes (each a shell loop that never sleeps) beside every run, to see
+#               how each system fares on a busy machine (as bench/run-remote.sh --load). The
+#               lines then end with load=N. Default 0.
 #
 # Values: msgs/s, s (skynet) or bytes per idle actor (idle-footprint). ratio_caf is troupe/CAF for
 # msgs/s (higher is better for troupe) and CAF/troupe for s and bytes (so again higher is better
@@ -39,7 +42,7 @@ peers=(caf017 go erlang)
 declare -A program=([troupe]=troupe-micro [caf017]=caf-micro [go]=go-micro [erlang]=erlang-micro)
 
 usage() {
-  echo "usage: $0 BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS] [--results DIR]" >&2
+  echo "usage: $0 BUILD_DIR [WORKLOAD...] [--runs N] [--scale S] [--timeout SECS] [--results DIR] [--load N]" >&2
   echo "workloads: ${all_workloads[*]}" >&2
   exit 2
 }
@@ -63,6 +66,7 @@ runs=5
 scale=""
 run_timeout=600
 results_dir="bench-results"
+load=0
 workloads=()
 
 while (($# > 0)); do
@@ -71,6 +75,8 @@ while (($# > 0)); do
     --runs=*) runs="${1#--runs=}"; shift ;;
     --scale) (($# >= 2)) || usage; scale="$2"; shift 2 ;;
     --scale=*) scale="${1#--scale=}"; shift ;;
+    --load) (($# >= 2)) || usage; load="$2"; shift 2 ;;
+    --load=*) load="${1#--load=}"; shift ;;
     --timeout) (($# >= 2)) || usage; run_timeout="$2"; shift 2 ;;
     --timeout=*) run_timeout="${1#--timeout=}"; shift ;;
     --results) (($# >= 2)) || usage; results_dir="$2"; shift 2 ;;
@@ -99,6 +105,10 @@ if ! is_uint "$runs" || ((runs < 1)); then
 fi
 if [[ -n "$scale" ]] && { ! is_number "$scale" || ! awk -v s="$scale" 'BEGIN { exit !(s > 0) }'; }; then
   echo "run-micro: --scale must be a positive number, got '$scale'" >&2
+  exit 2
+fi
+if ! is_uint "$load"; then
+  echo "run-micro: --load must be a whole number, got '$load'" >&2
   exit 2
 fi
 if ! is_uint "$run_timeout" || ((run_timeout < 1)); then
@@ -135,7 +145,27 @@ scale_args=()
 
 tmp_err="$(mktemp "${TMPDIR:-/tmp}/run-micro.XXXXXX")"
 tmp_rss="$(mktemp "${TMPDIR:-/tmp}/run-micro-rss.XXXXXX")"
-trap 'rm -f "$tmp_err" "$tmp_rss"' EXIT
+load_pids=()
+# shellcheck disable=SC2317  # called from the EXIT trap
+stop_load() {
+  ((${#load_pids[@]} > 0)) && kill "${load_pids[@]}" 2> /dev/null
+  wait "${load_pids[@]}" 2> /dev/null
+  load_pids=()
+}
+trap 'stop_load; rm -f "$tmp_err" "$tmp_rss"' EXIT
+trap 'exit 130' INT TERM
+
+# The busy processes, as in bench/run-remote.sh: each spins until the script ends (the EXIT trap
+# kills them; if the script is killed outright, PR_SET_PDEATHSIG through setpriv does, and the
+# loop's shell first checks that its parent is still this script).
+# shellcheck disable=SC2016  # $PPID and $0 are the busy shell's
+busy=(bash -c '[[ "$PPID" == "$0" ]] || exit 1; while :; do :; done' "$$")
+command -v setpriv > /dev/null 2>&1 && busy=(setpriv --pdeathsig KILL -- "${busy[@]}")
+for ((i = 0; i < load; i++)); do
+  "${busy[@]}" &
+  load_pids+=("$!")
+done
+((load > 0)) && echo "run-micro: $load busy processes running beside every run" >&2
 
 failed=0
 
@@ -273,6 +303,7 @@ for workload in "${workloads[@]}"; do
   for sys in "${systems[@]}"; do line+=" $sys=$(fmt "$unit" "${med[$sys]}")"; done
   line+=" best_peer=$best_peer ratio_best=$ratio_best ratio_caf=$ratio_caf"
   for sys in "${systems[@]}"; do line+=" rss_$sys=${rss_med[$sys]}"; done
+  ((load > 0)) && line+=" load=$load"
   echo "$line"
   lines+=("$line")
 
