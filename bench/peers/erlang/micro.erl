@@ -115,7 +115,7 @@ pingpong(Pairs, RoundTrips) ->
     await_ready(Pairs),  % every pong knows its ping before the clock starts
     Start = now_native(),
     [Ping ! start || Ping <- Pings],
-    Total = collect_done(Pairs, 0),
+    Total = collect(done, Pairs, 0, "ping-pong"),
     Secs = seconds_since(Start),
     Total =:= RoundTrips * Pairs orelse die("ping-pong: round trips mismatch"),
     {"msgs/s", 2 * Total / Secs}.
@@ -152,11 +152,13 @@ ping_loop(Pong, Main, RoundTrips, Next) ->
             end
     end.
 
-collect_done(0, Total) -> Total;
-collect_done(N, Total) ->
+%% Adds up N messages {Tag, Value} (each worker's report), starting from Total; What names the
+%% workload if they do not all come.
+collect(_Tag, 0, Total, _What) -> Total;
+collect(Tag, N, Total, What) ->
     receive
-        {done, Count} -> collect_done(N - 1, Total + Count)
-    after ?TIMEOUT_MS -> timed_out("ping-pong")
+        {Tag, Value} -> collect(Tag, N - 1, Total + Value, What)
+    after ?TIMEOUT_MS -> timed_out(What)
     end.
 
 %% -- fan-in: 20 senders, one receiver ------------------------------------------------------------
@@ -259,7 +261,7 @@ ring(Scale) ->
     Secs = seconds_since(Start),
     Index =:= Hops rem ?RING orelse die("ring: token ended at the wrong node"),
     [element(I + 1, Nodes) ! report || I <- lists:seq(0, ?RING - 1), I =/= Index],
-    Tokens = collect_counts(?RING - 1, Handled),
+    Tokens = collect(count, ?RING - 1, Handled, "ring counts"),
     Tokens =:= Hops + 1 orelse die("ring: token count mismatch " ++ integer_to_list(Tokens)),
     {"msgs/s", Hops / Secs}.
 
@@ -281,13 +283,6 @@ ring_loop(Index, Main, Next, Handled) ->
         report ->
             Main ! {count, Handled},
             ring_loop(Index, Main, Next, Handled)
-    end.
-
-collect_counts(0, Total) -> Total;
-collect_counts(N, Total) ->
-    receive
-        {count, C} -> collect_counts(N - 1, Total + C)
-    after ?TIMEOUT_MS -> timed_out("ring counts")
     end.
 
 %% -- idle footprint: RSS growth per idle process ----------------------------------------------
@@ -363,7 +358,7 @@ fanout(Scale) ->
     await_ready(?WORKERS),
     Start = now_native(),
     produce(0, M, Workers),
-    Total = collect_sums(?WORKERS, 0),
+    Total = collect(sum, ?WORKERS, 0, "fanout"),
     Secs = seconds_since(Start),
     Total =:= ?WORKERS * S orelse die("fanout: wrong total " ++ integer_to_list(Total)),
     {"msgs/s", ?WORKERS * M / Secs}.
@@ -385,13 +380,6 @@ fanout_worker(Collector, Left, Sum) ->
                 1 -> Collector ! {sum, Sum + f(I)};
                 _ -> fanout_worker(Collector, Left - 1, Sum + f(I))
             end
-    end.
-
-collect_sums(0, Total) -> Total;
-collect_sums(N, Total) ->
-    receive
-        {sum, S} -> collect_sums(N - 1, Total + S)
-    after ?TIMEOUT_MS -> timed_out("fanout")
     end.
 
 %% f(i): 200 steps of x = (x * 1103515245 + 12345) mod 2^27 from i mod 2^27. Every intermediate
