@@ -145,26 +145,12 @@ scale_args=()
 
 tmp_err="$(mktemp "${TMPDIR:-/tmp}/run-micro.XXXXXX")"
 tmp_rss="$(mktemp "${TMPDIR:-/tmp}/run-micro-rss.XXXXXX")"
-load_pids=()
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_load() {
-  ((${#load_pids[@]} > 0)) && kill "${load_pids[@]}" 2> /dev/null
-  wait "${load_pids[@]}" 2> /dev/null
-  load_pids=()
-}
+# shellcheck source=bench/busy_load.sh
+source "$(dirname "${BASH_SOURCE[0]}")/busy_load.sh"
 trap 'stop_load; rm -f "$tmp_err" "$tmp_rss"' EXIT
 trap 'exit 130' INT TERM
 
-# The busy processes, as in bench/run-remote.sh: each spins until the script ends (the EXIT trap
-# kills them; if the script is killed outright, PR_SET_PDEATHSIG through setpriv does, and the
-# loop's shell first checks that its parent is still this script).
-# shellcheck disable=SC2016  # $PPID and $0 are the busy shell's
-busy=(bash -c '[[ "$PPID" == "$0" ]] || exit 1; while :; do :; done' "$$")
-command -v setpriv > /dev/null 2>&1 && busy=(setpriv --pdeathsig KILL -- "${busy[@]}")
-for ((i = 0; i < load; i++)); do
-  "${busy[@]}" &
-  load_pids+=("$!")
-done
+start_load "$load"
 ((load > 0)) && echo "run-micro: $load busy processes running beside every run" >&2
 
 failed=0

@@ -112,26 +112,13 @@ fi
 scale_args=()
 [[ -n "$scale" ]] && scale_args=("$scale")
 tmp_err="$(mktemp "${TMPDIR:-/tmp}/run-remote.XXXXXX")"
-load_pids=()
-stop_load() {
-  ((${#load_pids[@]} > 0)) && kill "${load_pids[@]}" 2> /dev/null
-  wait "${load_pids[@]}" 2> /dev/null
-  load_pids=()
-}
+# shellcheck source=bench/busy_load.sh
+source "$(dirname "${BASH_SOURCE[0]}")/busy_load.sh"
 trap 'stop_load; rm -f "$tmp_err"' EXIT
 trap 'exit 130' INT TERM
 failed=0
 
-# The busy processes: each spins in a shell loop until the script ends (the EXIT trap kills them;
-# if the script is killed outright, the kernel does: PR_SET_PDEATHSIG through setpriv, and the
-# loop's shell first checks that its parent is still this script, which may have died before).
-# shellcheck disable=SC2016  # $PPID and $0 are the busy shell's
-busy=(bash -c '[[ "$PPID" == "$0" ]] || exit 1; while :; do :; done' "$$")
-command -v setpriv > /dev/null 2>&1 && busy=(setpriv --pdeathsig KILL -- "${busy[@]}")
-for ((i = 0; i < load; i++)); do
-  "${busy[@]}" &
-  load_pids+=("$!")
-done
+start_load "$load"
 ((load > 0)) && echo "run-remote: $load busy processes running beside every run" >&2
 
 # run_one BIN WORKLOAD: prints the value on success, reports to stderr and returns 1 otherwise.
