@@ -60,6 +60,12 @@ detail::ActorExtras& detail::ActorCell::extras() {
 
 bool detail::ActorCell::awaiting() const noexcept { return extras_ != nullptr && extras_->awaited > 0; }
 
+// Messages wait in the set-aside queue and may be handled now (no coroutine awaits). Most actors
+// never set anything aside (no extras): one test, then straight to the mailbox.
+inline bool detail::ActorCell::set_aside_ready() const noexcept {
+  return extras_ != nullptr && extras_->awaited == 0 && !extras_->set_aside.empty();
+}
+
 void detail::ActorCell::begin_stopping(ExitReason&& reason) {
   if ((layer_flags_ & kExiting) == 0) extras().exit_reason = std::move(reason);
   layer_flags_ |= kExiting;
@@ -108,15 +114,13 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   // (Still muted from an earlier turn, it could not park — it holds others back — and runs on.)
   layer_flags_ &= static_cast<std::uint8_t>(~kEndTurn);
   if (park_if_muted()) return runtime::TurnResult::parked;
-  if (extras_ != nullptr && !awaiting() && !extras_->set_aside.empty()) return runtime::TurnResult::more;
+  if (set_aside_ready()) return runtime::TurnResult::more;
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
 }
 
 Envelope* detail::ActorCell::next_envelope(bool& urgent) noexcept {
-  // Most actors never set anything aside (no extras): straight to the mailbox.
-  if (extras_ != nullptr && extras_->awaited == 0 && !extras_->set_aside.empty()) [[unlikely]] {
+  if (set_aside_ready()) [[unlikely]]
     return extras_->set_aside.pop(urgent);
-  }
   return static_cast<Envelope*>(mailbox_.pop());
 }
 

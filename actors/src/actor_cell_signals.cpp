@@ -2,6 +2,7 @@
 // messages queued ahead of them. (The turn loop is in actor_cell.cpp; the book that the signals
 // keep is link_book.hpp.)
 #include <troupe/actor_cell.hpp>
+#include <troupe/runtime/link_chain.hpp>
 #include <troupe/system.hpp>
 
 #include "actor_extras.hpp"
@@ -19,8 +20,7 @@ namespace troupe {
 // links (no allocation), then handles that list in order.
 void detail::ActorCell::take_signals() noexcept {
   take_signal_flag();
-  Envelope* first = nullptr;
-  Envelope* last = nullptr;
+  runtime::LinkChain<runtime::MailboxLink> rest;
   while (auto* env = static_cast<Envelope*>(mailbox_.pop())) {
     const EnvelopeKind kind = env->kind();
     if (kind == EnvelopeKind::message || kind == EnvelopeKind::request) {
@@ -32,18 +32,11 @@ void detail::ActorCell::take_signals() noexcept {
       }
       continue;
     }
-    // Relaxed: the list is private to this thread now.
-    env->next.store(nullptr, std::memory_order_relaxed);
-    if (last == nullptr) {
-      first = env;
-    } else {
-      last->next.store(env, std::memory_order_relaxed);
-    }
-    last = env;
+    rest.append(env);
   }
-  while (first != nullptr) {
-    Envelope* env = first;
-    first = static_cast<Envelope*>(env->next.load(std::memory_order_relaxed));
+  for (runtime::MailboxLink* at = rest.head; at != nullptr;) {
+    auto* env = static_cast<Envelope*>(at);
+    at = at->next.load(std::memory_order_relaxed);  // this thread's chain; before env is handled
     if (env->kind() == EnvelopeKind::signal) {
       handle_signal(env);  // once stopping, bookkeeping only: links and monitors still count
     } else if ((layer_flags_ & kExiting) == 0) {

@@ -56,22 +56,6 @@
 
 namespace troupe::transport::detail {
 
-// Popped actors, oldest first, linked through the RunLink they are out of (no allocation).
-// Relaxed: one thread only builds and walks a chain.
-struct NodeLoop::Chain {
-  runtime::RunLink* head = nullptr;
-  runtime::RunLink* tail = nullptr;
-  void append(runtime::RunLink* link) noexcept {
-    link->next.store(nullptr, std::memory_order_relaxed);
-    if (tail == nullptr) {
-      head = link;
-    } else {
-      tail->next.store(link, std::memory_order_relaxed);
-    }
-    tail = link;
-  }
-};
-
 void NodeLoop::wake() noexcept {
   const std::uint64_t one = 1;
   // An eventfd write of 8 bytes only fails on counter overflow: see 3 above. The write follows

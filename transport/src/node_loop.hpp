@@ -9,6 +9,7 @@
 
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/idle_spin.hpp>
+#include <troupe/runtime/link_chain.hpp>
 #include <troupe/runtime/mpsc_queue.hpp>
 #include <troupe/transport/node.hpp>
 
@@ -76,10 +77,10 @@ class NodeLoop {
 
   kj::Promise<void> pump();
   void drain_handovers();  // runs what other threads handed over (posted tasks, ready remote actors)
-  void run_events(kj::Promise<void> stopped);  // the loop: sleep until activity, then poll a while
-  void poll_while_busy();                      // the polling half of run_events
-  void wake() noexcept;                        // writes the eventfd
-  struct Chain;                                // popped actors, linked through their RunLink
+  void run_events(kj::Promise<void> stopped);          // the loop: sleep until activity, then poll a while
+  void poll_while_busy();                              // the polling half of run_events
+  void wake() noexcept;                                // writes the eventfd
+  using Chain = runtime::LinkChain<runtime::RunLink>;  // popped actors, oldest first
   // The ready list's consumer once closed (under mutex_): pops everything onto `popped` (actors
   // only), and leaves the list marked empty.
   void empty_closed_list(Chain& popped) noexcept;

@@ -100,6 +100,7 @@ class ActorCell : public runtime::ActorCore, public Context {
   friend struct Requests;
 
   bool awaiting() const noexcept;
+  bool set_aside_ready() const noexcept;  // actor_cell.cpp only
   Envelope* next_envelope(bool& urgent) noexcept;
   void handle(Envelope* env, bool urgent = false) noexcept;
   // A counted user message leaves the mailbox's count (bounded mailboxes only).
