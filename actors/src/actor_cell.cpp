@@ -34,10 +34,17 @@ thread_local Envelope* tls_current_message = nullptr;
 // mutes the sending actor.
 thread_local detail::ActorCell* tls_current_actor = nullptr;
 
+// Context::pace() calls that went on at once in this thread's current turn: after
+// kPacesPerTurn, a pace lets the other actors run.
+thread_local unsigned tls_paces = 0;
+constexpr unsigned kPacesPerTurn = 100;
+
 // Sets tls_current_actor for the length of a turn.
 class TurnScope {
  public:
-  explicit TurnScope(detail::ActorCell* actor) noexcept : previous_(std::exchange(tls_current_actor, actor)) {}
+  explicit TurnScope(detail::ActorCell* actor) noexcept : previous_(std::exchange(tls_current_actor, actor)) {
+    tls_paces = 0;
+  }
   ~TurnScope() { tls_current_actor = previous_; }
   TurnScope(const TurnScope&) = delete;
   TurnScope& operator=(const TurnScope&) = delete;
@@ -100,7 +107,8 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
   // A send that mutes the actor ends its turn (kEndTurn): backpressure holds it back message by
   // message, at no cost to the loop.
-  for (unsigned n = budget(); n > 0 && (layer_flags_ & (kExiting | kEndTurn)) == 0; --n) {
+  unsigned n = budget();
+  for (; n > 0 && (layer_flags_ & (kExiting | kEndTurn)) == 0; --n) {
     bool urgent = false;
     Envelope* env = next_envelope(urgent);
     if (env == nullptr) break;
@@ -110,12 +118,18 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
     terminate();
     return runtime::TurnResult::terminated;
   }
-  // Backpressure: a send in this turn found a full mailbox. Whoever unmutes us schedules us.
-  // (Still muted from an earlier turn, it could not park — it holds others back — and runs on.)
+  // Backpressure: a send in this turn found a full mailbox or an overloaded actor. Whoever unmutes
+  // us schedules us. (Still muted from an earlier turn, it could not park — it holds others back
+  // — and runs on.)
   layer_flags_ &= static_cast<std::uint8_t>(~kEndTurn);
   if (park_if_muted()) return runtime::TurnResult::parked;
   if (set_aside_ready()) return runtime::TurnResult::more;
-  return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
+  // Drained: no longer overloaded. Before the empty mark, while the turn is still ours.
+  if (!mailbox_.maybe_nonempty()) relieve_overload();
+  if (mailbox_.try_mark_empty()) return runtime::TurnResult::idle;
+  // The whole budget went and messages wait: overloaded, so its senders slow down (actor_core.hpp).
+  if (n == 0) mark_overloaded();
+  return runtime::TurnResult::more;
 }
 
 Envelope* detail::ActorCell::next_envelope(bool& urgent) noexcept {
@@ -230,6 +244,7 @@ void detail::ActorCell::terminate() noexcept {
   // No limit once stopped: what is still sent becomes a dead letter; muted senders and waiting
   // threads go on now.
   if (runtime::MailboxLimit* limit = mailbox_limit()) limit->close();
+  relieve_overload();
   system_->actor_exited(*this, reason);
   if (extras_ != nullptr && !extras_->links.empty()) extras_->links.tell_exit(self(), reason);
   close_mailbox();
@@ -266,6 +281,32 @@ void detail::ActorCell::dead_letter(Envelope* env) noexcept {
   }
   dispose(env);
 }
+
+bool detail::ActorCell::pace_ready() noexcept { return !muted() && ++tls_paces < kPacesPerTurn; }
+
+// Suspends the coroutine until this actor's next turn: a response to itself resumes it, and the
+// turn ends now. A muted actor is parked at the end of this turn, so that next turn comes once
+// the receiver has drained; otherwise the actor only goes to the back of the run queue.
+void detail::ActorCell::pause(std::coroutine_handle<> h) {
+  auto* wake = make_envelope<Unit>(EnvelopeKind::response);
+  auto& x = extras();
+  std::uint64_t id = 0;
+  try {
+    id = x.pending.add({0, [](void*, Envelope*, Error*) { return true; }, nullptr, nullptr, {}});
+  } catch (...) {
+    dispose(wake);
+    throw;
+  }
+  wake->reply().request_id = id;
+  ++x.awaited;
+  x.resume_point = h;
+  enqueue(wake);
+  end_turn_early();
+}
+
+bool PaceAwaitable::await_ready() const noexcept { return static_cast<detail::ActorCell&>(*self_).pace_ready(); }
+
+void PaceAwaitable::await_suspend(std::coroutine_handle<> h) const { static_cast<detail::ActorCell&>(*self_).pause(h); }
 
 namespace detail {
 void unexpected_message(Context& self, Envelope& env) {

@@ -112,7 +112,7 @@ Line pingpong(troupe::System& sys, int pairs, std::int64_t round_trips) {
 }
 
 // -- fan-in: 20 senders, one receiver ---------------------------------------------------------
-Line fanin(troupe::System& sys, double scale) {
+Line fanin(troupe::System& sys, double scale, bool paced) {
   constexpr int senders = 20;
   const std::int64_t per_sender = scaled(200000, scale);
   const std::int64_t expected = per_sender * senders;
@@ -132,14 +132,32 @@ Line fanin(troupe::System& sys, double scale) {
       me.handle());
   sys.wait_idle();
   const auto start = Clock::now();
-  for (int s = 0; s < senders; ++s) {
-    sys.spawn(
-        [per_sender](Context& self, DynamicHandle to) {
-          for (std::int64_t i = 0; i < per_sender; ++i) to.send(i);
-          self.quit();
-          return troupe::behavior([](Start) {});
-        },
-        DynamicHandle(sink));
+  if (!paced) {
+    for (int s = 0; s < senders; ++s) {
+      sys.spawn(
+          [per_sender](Context& self, DynamicHandle to) {
+            for (std::int64_t i = 0; i < per_sender; ++i) to.send(i);
+            self.quit();
+            return troupe::behavior([](Start) {});
+          },
+          DynamicHandle(sink));
+    }
+  } else {
+    // fanin-paced: each sender paces its sends (Context::pace), waiting while the sink is behind.
+    for (int s = 0; s < senders; ++s) {
+      sys.spawn(
+             [per_sender](Context& self, DynamicHandle to) {
+               return troupe::behavior([&self, to, per_sender](Start) -> troupe::Task<void> {
+                 for (std::int64_t i = 0; i < per_sender; ++i) {
+                   to.send(i);
+                   co_await self.pace();
+                 }
+                 self.quit();
+               });
+             },
+             DynamicHandle(sink))
+          .send(Start{});
+    }
   }
   const Done done = await<Done>(me, "fan-in");
   const double secs = seconds_since(start);
@@ -256,7 +274,34 @@ std::int64_t fanout_work(std::int64_t i) {
   return x;
 }
 
-Line fanout(troupe::System& sys, double scale) {
+// The fan-out producer: one turn of plain sends, or (fanout-paced) a coroutine that paces its
+// sends (Context::pace), waiting while the worker it sent to is behind.
+DynamicHandle spawn_fanout_producer(troupe::System& sys, std::vector<DynamicHandle> mailboxes, std::int64_t per_worker,
+                                    bool paced) {
+  if (paced) {
+    return sys.spawn([mailboxes, per_worker](Context& self) {
+      return troupe::behavior([&self, mailboxes, per_worker](Start) -> troupe::Task<void> {
+        for (std::int64_t i = 0; i < per_worker; ++i) {
+          for (const auto& mailbox : mailboxes) {
+            mailbox.send(i);
+            co_await self.pace();
+          }
+        }
+        self.quit();
+      });
+    });
+  }
+  return sys.spawn([mailboxes, per_worker](Context& self) {
+    return troupe::behavior([&self, mailboxes, per_worker](Start) {
+      for (std::int64_t i = 0; i < per_worker; ++i) {
+        for (const auto& mailbox : mailboxes) mailbox.send(i);
+      }
+      self.quit();
+    });
+  });
+}
+
+Line fanout(troupe::System& sys, double scale, bool paced) {
   constexpr int workers = 60;
   const std::int64_t per_worker = scaled(40000, scale);
   std::int64_t s = 0;  // the sum of f(i) for i in 0..M-1, before the clock starts
@@ -278,14 +323,7 @@ Line fanout(troupe::System& sys, double scale) {
         },
         me.handle()));
   }
-  auto producer = sys.spawn([mailboxes, per_worker](Context& self) {
-    return troupe::behavior([&self, mailboxes, per_worker](Start) {
-      for (std::int64_t i = 0; i < per_worker; ++i) {
-        for (const auto& mailbox : mailboxes) mailbox.send(i);
-      }
-      self.quit();
-    });
-  });
+  auto producer = spawn_fanout_producer(sys, mailboxes, per_worker, paced);
   sys.wait_idle();  // every worker and the producer started before the clock starts
   const auto start = Clock::now();
   producer.send(Start{});
@@ -322,7 +360,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: troupe-micro WORKLOAD [SCALE]\nworkloads: pingpong-1 pingpong-4 fanin skynet ring "
-                 "idle-footprint fanout\n");
+                 "idle-footprint fanout fanin-paced fanout-paced\n");
     return 2;
   }
   const std::string workload = argv[1];
@@ -336,7 +374,9 @@ int main(int argc, char** argv) {
     } else if (workload == "pingpong-4") {
       line = pingpong(sys, 4, scaled(500000, scale));
     } else if (workload == "fanin") {
-      line = fanin(sys, scale);
+      line = fanin(sys, scale, false);
+    } else if (workload == "fanin-paced") {
+      line = fanin(sys, scale, true);
     } else if (workload == "skynet") {
       line = skynet(sys, scale);
     } else if (workload == "ring") {
@@ -344,7 +384,9 @@ int main(int argc, char** argv) {
     } else if (workload == "idle-footprint") {
       line = idle_footprint(sys, scale);
     } else if (workload == "fanout") {
-      line = fanout(sys, scale);
+      line = fanout(sys, scale, false);
+    } else if (workload == "fanout-paced") {
+      line = fanout(sys, scale, true);
     } else {
       std::fprintf(stderr, "troupe-micro: unknown workload %s\n", workload.c_str());
       return 2;

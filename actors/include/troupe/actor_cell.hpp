@@ -65,6 +65,10 @@ class ActorCell : public runtime::ActorCore, public Context {
   static ActorCell* current_actor() noexcept;
   // Owner, in a turn: handle no more messages this turn (backpressure muted the actor).
   void end_turn_early() noexcept { layer_flags_ |= kEndTurn; }
+  // Context::pace (actor_cell.cpp): whether the coroutine may go on now; else, suspends it
+  // until this actor's next turn (after its mute, if muted).
+  bool pace_ready() noexcept;
+  void pause(std::coroutine_handle<> h);
   // Pusher side: drains a stopped actor's mailbox as dead letters.
   void drain_dead_letters() noexcept;
   // The reason the actor stopped (normal while it runs). Owner, or anyone after it stopped.

@@ -17,6 +17,7 @@
 #include <troupe/signals.hpp>
 
 #include <concepts>
+#include <coroutine>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -47,6 +48,19 @@ struct BehaviorBase;
 // The message whose handler runs on this thread now (nullptr outside handlers).
 Envelope* current_message() noexcept;
 }  // namespace detail
+
+// What Context::pace() gives: co_await it, in a handler that returns Task<...>.
+class [[nodiscard]] PaceAwaitable {
+ public:
+  bool await_ready() const noexcept;
+  void await_suspend(std::coroutine_handle<> h) const;
+  void await_resume() const noexcept {}
+
+ private:
+  friend class Context;
+  explicit PaceAwaitable(Context& self) noexcept : self_(&self) {}
+  Context* self_;
+};
 
 class Context {
  public:
@@ -93,6 +107,16 @@ class Context {
     auto* envelope = make_envelope<std::decay_t<M>>(EnvelopeKind::request, std::forward<M>(message));
     return RequestAwaitable<Reply>(*this, target.core(), envelope, timeout);
   }
+
+  // Flow control for a handler that sends many messages in one go: `co_await self.pace();` after
+  // each send (the handler returns Task<...>). A send to an actor that is behind (overloaded:
+  // its last turn used its whole budget) or to a full bounded mailbox mutes this actor; a plain
+  // handler is held back only once it returns, but pace() waits right there until the receiver
+  // has drained, as a send on a full Go channel would. Otherwise it returns at once, except that
+  // after every 1024 paces in one turn it lets the other actors run (even on one thread, the
+  // receivers get their turns). Other messages to this actor wait while it waits, as they do
+  // while it awaits a request.
+  PaceAwaitable pace() noexcept { return PaceAwaitable(*this); }
 
   // Inside a request's handler: take over its reply, to give it later (return the promise from
   // the handler). For a one-way message the promise is inert.

@@ -139,12 +139,17 @@ T& payload(Envelope& envelope) noexcept {
 namespace detail {
 
 SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept;
+// `target` is overloaded (runtime::ActorCore::overloaded): mutes the sending actor, if any.
+void mute_sender_on(runtime::ActorCore* target) noexcept;
 
 // Puts a user message or request into `target`'s mailbox: every one-way message and request
-// goes through here, so a bounded mailbox counts them all. Takes the envelope in every case.
+// goes through here, so a bounded mailbox counts them all, and a sender to an overloaded actor is
+// muted. Takes the envelope in every case.
 inline SendResult deliver(runtime::ActorCore* target, Envelope* env) noexcept {
   if (target->mailbox_limit() == nullptr) [[likely]] {
     target->enqueue(env);
+    if (target->overloaded()) [[unlikely]]
+      mute_sender_on(target);
     return {};
   }
   return deliver_bounded(target, env);

@@ -12,6 +12,11 @@ namespace troupe::runtime {
 
 class ActorCore;
 class MailboxLimit;
+namespace overload {
+void add_muted(ActorCore* receiver, ActorCore* sender);
+bool withdraw(ActorCore* receiver, ActorCore* sender) noexcept;
+void release_all(ActorCore* receiver) noexcept;
+}  // namespace overload
 
 // Whatever runs actors: the worker pool, a dedicated thread for a blocking actor, the thread of
 // a scoped actor, or (later) a connection that serializes for a remote peer. One call: `schedule`
@@ -122,6 +127,33 @@ class ActorCore : public RunLink {
   bool park_muted() noexcept;
   // Any thread: ends a mute; if the actor was parked, schedules it.
   void unmute() noexcept;
+  // Whether the actor is muted now (the owner, in its turn: a send of this turn muted it).
+  // Relaxed: a releaser may clear it meanwhile; a stale answer only delays by one turn.
+  bool muted() const noexcept { return (flags_.load(std::memory_order_relaxed) & kMuteMask) != 0; }
+
+  // Overload, for every actor, bounded or not (Pony's default backpressure). An actor whose turn
+  // used its whole budget with messages still waiting marks itself overloaded; until it next
+  // finds its mailbox empty, an actor that sends to it is muted at the end of the message it is
+  // handling, as for a full bounded mailbox. Senders pay one load of a flag on a line the send
+  // touches anyway; the list of muted senders is kept outside the actor (overload_registry.hpp).
+  // A bounded mailbox slows its senders by its capacity instead (the layer above checks this
+  // flag only for unbounded actors).
+  // Any thread: a hint. Relaxed: the muting protocol orders itself (overload_registry.hpp).
+  bool overloaded() const noexcept { return (flags_.load(std::memory_order_relaxed) & kOverloaded) != 0; }
+  // Owner, at the end of a turn that used its budget with messages left.
+  void mark_overloaded() noexcept {
+    // Relaxed: a hint for senders; only the owner writes this bit.
+    if (!overloaded()) flags_.fetch_or(kOverloaded, std::memory_order_relaxed);
+  }
+  // Owner, having found its mailbox empty (or stopping): no longer overloaded; unmutes the
+  // senders muted on it.
+  void relieve_overload() noexcept {
+    if (overloaded()) [[unlikely]]
+      relieve_overload_slow();
+  }
+  // Sender (the owner of this actor, in its turn), after it sent to an overloaded `receiver`:
+  // mutes this actor until the receiver drains. True if it is muted now (its turn should end).
+  bool mute_on(ActorCore* receiver) noexcept;
 
   std::uint16_t budget() const noexcept { return budget_; }
   void set_budget(std::uint16_t budget) noexcept { budget_ = budget == 0 ? 1 : budget; }
@@ -157,11 +189,22 @@ class ActorCore : public RunLink {
   // Bit 0: a signal waits (set by its sender in flag_signal, cleared by the owner in
   // take_signal_flag). Bits 1-2: the mute state, none → muted (owner, in a turn) → parked (owner,
   // at the turn's end) → none (unmute, by the releaser, who then schedules a parked actor).
+  // Bits 3-4: overload (below).
   // Shares the word with refs_, budget_ and layer_flags_: no extra bytes per actor.
   static constexpr std::uint8_t kSignalFlag = 1;
   static constexpr std::uint8_t kMuteMask = 6;
   static constexpr std::uint8_t kMuted = 2;
   static constexpr std::uint8_t kParked = 4;
+  // Bit 3: overloaded (set and cleared by the owner at its turns' ends; read by senders).
+  static constexpr std::uint8_t kOverloaded = 8;
+  // Bit 4: some sender is muted on this overloaded actor, which therefore must not park (see
+  // park_muted). Set and cleared under the registry's lock, so that it is set exactly while the
+  // registry holds an entry for this actor (overload_registry.cpp).
+  static constexpr std::uint8_t kHoldsSenders = 16;
+  friend void overload::add_muted(ActorCore* receiver, ActorCore* sender);
+  friend bool overload::withdraw(ActorCore* receiver, ActorCore* sender) noexcept;
+  friend void overload::release_all(ActorCore* receiver) noexcept;
+  void relieve_overload_slow() noexcept;
   std::atomic<std::uint8_t> flags_{0};
   Executor* executor_;
   MailboxLimit* limit_ = nullptr;  // owned; set before start()
