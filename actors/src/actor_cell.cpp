@@ -34,17 +34,13 @@ thread_local Envelope* tls_current_message = nullptr;
 // mutes the sending actor.
 thread_local detail::ActorCell* tls_current_actor = nullptr;
 
-// Context::pace() calls that went on at once in this thread's current turn: after
-// kPacesPerTurn, a pace lets the other actors run.
-thread_local unsigned tls_paces = 0;
-constexpr unsigned kPacesPerTurn = 100;
+// Context::pace() calls that go on at once before one lets the other actors run.
+constexpr unsigned kPacesPerYield = 100;
 
 // Sets tls_current_actor for the length of a turn.
 class TurnScope {
  public:
-  explicit TurnScope(detail::ActorCell* actor) noexcept : previous_(std::exchange(tls_current_actor, actor)) {
-    tls_paces = 0;
-  }
+  explicit TurnScope(detail::ActorCell* actor) noexcept : previous_(std::exchange(tls_current_actor, actor)) {}
   ~TurnScope() { tls_current_actor = previous_; }
   TurnScope(const TurnScope&) = delete;
   TurnScope& operator=(const TurnScope&) = delete;
@@ -125,7 +121,8 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   if (park_if_muted()) return runtime::TurnResult::parked;
   if (set_aside_ready()) return runtime::TurnResult::more;
   // Drained: no longer overloaded. Before the empty mark, while the turn is still ours.
-  if (!mailbox_.maybe_nonempty()) relieve_overload();
+  if (overloaded() && !mailbox_.maybe_nonempty()) [[unlikely]]
+    relieve_overload();
   if (mailbox_.try_mark_empty()) return runtime::TurnResult::idle;
   // The whole budget went and messages wait: overloaded, so its senders slow down (actor_core.hpp).
   if (n == 0) mark_overloaded();
@@ -282,7 +279,18 @@ void detail::ActorCell::dead_letter(Envelope* env) noexcept {
   dispose(env);
 }
 
-bool detail::ActorCell::pace_ready() noexcept { return !muted() && ++tls_paces < kPacesPerTurn; }
+// Here rather than beside the bounded mailboxes' sends: a loop that floods an overloaded actor
+// calls it on every send, and here the turn's actor is one thread-local load away.
+void detail::mute_sender_on(runtime::ActorCore* target) noexcept {
+  ActorCell* sender = tls_current_actor;
+  // Threads of the caller's own are not slowed by an unbounded actor; an actor is never muted
+  // by its own mailbox; and once muted, a sender's turn ends already.
+  if (sender == nullptr || sender == target || sender->muted()) return;
+  if (sender->mute_on(target)) sender->end_turn_early();
+}
+
+// Only a coroutine paces, and a coroutine's actor has its extras.
+bool detail::ActorCell::pace_ready() noexcept { return !muted() && ++extras_->paces < kPacesPerYield; }
 
 // Suspends the coroutine until this actor's next turn: a response to itself resumes it, and the
 // turn ends now. A muted actor is parked at the end of this turn, so that next turn comes once
@@ -298,6 +306,7 @@ void detail::ActorCell::pause(std::coroutine_handle<> h) {
     throw;
   }
   wake->reply().request_id = id;
+  x.paces = 0;
   ++x.awaited;
   x.resume_point = h;
   enqueue(wake);

@@ -48,6 +48,7 @@ struct ActorExtras : runtime::Pooled {
   RequestTable pending;
   std::size_t awaited = 0;               // entries of `pending` the coroutine awaits; 0: not awaiting
   std::coroutine_handle<> resume_point;  // resumed when `awaited` drops to 0
+  unsigned paces = 0;                    // Context::pace() calls since the coroutine last waited
   RunningTask task;
   SetAside set_aside;
   // Set when the actor starts stopping; final once it has stopped (read by the dead-letter path).

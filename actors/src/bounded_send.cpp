@@ -1,5 +1,4 @@
-// Sending with backpressure: to a bounded mailbox, its overflow policies (see
-// SpawnOptions::mailbox_capacity); to an overloaded actor, muting (runtime/actor_core.hpp).
+// Sending to a bounded mailbox: the overflow policies (see SpawnOptions::mailbox_capacity).
 #include <troupe/actor_cell.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/thread_role.hpp>
@@ -64,14 +63,6 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
     }
   }
   return {};
-}
-
-void mute_sender_on(runtime::ActorCore* target) noexcept {
-  ActorCell* sender = ActorCell::current_actor();
-  // Threads of the caller's own are not slowed by an unbounded actor; an actor is never muted
-  // by its own mailbox.
-  if (sender == nullptr || sender == target) return;
-  if (sender->mute_on(target)) sender->end_turn_early();
 }
 
 }  // namespace troupe::detail
