@@ -35,13 +35,16 @@ thread_local Envelope* tls_current_message = nullptr;
 thread_local detail::ActorCell* tls_current_actor = nullptr;
 
 // Context::pace() calls that go on at once before one lets the other actors run.
-constexpr unsigned kPacesPerYield = 100;
+constexpr unsigned kPacesPerYield = 1024;
 
 // Sets tls_current_actor for the length of a turn.
 class TurnScope {
  public:
   explicit TurnScope(detail::ActorCell* actor) noexcept : previous_(std::exchange(tls_current_actor, actor)) {}
-  ~TurnScope() { tls_current_actor = previous_; }
+  ~TurnScope() {
+    tls_current_actor = previous_;
+    detail::settle_send_credits();
+  }
   TurnScope(const TurnScope&) = delete;
   TurnScope& operator=(const TurnScope&) = delete;
 

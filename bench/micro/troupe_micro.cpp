@@ -112,12 +112,20 @@ Line pingpong(troupe::System& sys, int pairs, std::int64_t round_trips) {
 }
 
 // -- fan-in: 20 senders, one receiver ---------------------------------------------------------
+// The paced workloads give each receiver a bounded mailbox of this many messages (Go's peer gives
+// its channels 1,024 slots), and each sender paces its sends (Context::pace): it waits while the
+// receiver is full, as a Go sender waits on a full channel.
+constexpr std::uint32_t kPacedCapacity = 1024;
+
 Line fanin(troupe::System& sys, double scale, bool paced) {
   constexpr int senders = 20;
   const std::int64_t per_sender = scaled(200000, scale);
   const std::int64_t expected = per_sender * senders;
   troupe::ScopedActor me(sys);
+  troupe::SpawnOptions options;
+  if (paced) options.mailbox_capacity = kPacedCapacity;
   auto sink = sys.spawn(
+      options,
       [expected](Context& self, DynamicHandle done) {
         auto count = std::make_shared<std::int64_t>(0);
         auto sum = std::make_shared<std::int64_t>(0);
@@ -308,8 +316,11 @@ Line fanout(troupe::System& sys, double scale, bool paced) {
   for (std::int64_t i = 0; i < per_worker; ++i) s += fanout_work(i);
   troupe::ScopedActor me(sys);
   std::vector<DynamicHandle> mailboxes;
+  troupe::SpawnOptions options;
+  if (paced) options.mailbox_capacity = kPacedCapacity;
   for (int w = 0; w < workers; ++w) {
     mailboxes.push_back(sys.spawn(
+        options,
         [per_worker](Context& self, DynamicHandle collector) {
           auto count = std::make_shared<std::int64_t>(0);
           auto sum = std::make_shared<std::int64_t>(0);

@@ -37,6 +37,12 @@ bool MailboxLimit::reserve(std::uint64_t bytes) noexcept {
   return full(n, b) && !closed_.load(std::memory_order_relaxed);
 }
 
+bool MailboxLimit::reserve_many(std::uint32_t count) noexcept {
+  // Relaxed: as in reserve().
+  const std::uint32_t n = queued_.fetch_add(count, std::memory_order_relaxed) + count;
+  return full(n, 0) && !closed_.load(std::memory_order_relaxed);
+}
+
 void MailboxLimit::consumed(std::uint64_t bytes) noexcept {
   // Seq_cst: the owner's half of two Dekker pairs. Against add_muted (push, then load the counts)
   // and wait_for_room (count the waiter, then load the counts): either they see the drained
@@ -48,6 +54,16 @@ void MailboxLimit::consumed(std::uint64_t bytes) noexcept {
   if (byte_capacity_ != 0) b_before = queued_bytes_.fetch_sub(bytes, std::memory_order_seq_cst);
   const std::uint64_t b_after = b_before - (byte_capacity_ != 0 ? bytes : 0);
   if (!drained(n_before - 1, b_after) || drained(n_before, b_before)) return;
+  release_muted();
+  // Seq_cst: pairs with the seq_cst increment in wait_for_room.
+  if (waiting_threads_.load(std::memory_order_seq_cst) != 0) wake_waiters();
+}
+
+void MailboxLimit::consumed_many(std::uint32_t count) noexcept {
+  // Seq_cst: as in consumed(), whose release rule this follows for `count` messages at once.
+  const std::uint32_t n_before = queued_.fetch_sub(count, std::memory_order_seq_cst);
+  const std::uint64_t bytes = byte_capacity_ != 0 ? queued_bytes_.load(std::memory_order_seq_cst) : 0;
+  if (!drained(n_before - count, bytes) || drained(n_before, bytes)) return;
   release_muted();
   // Seq_cst: pairs with the seq_cst increment in wait_for_room.
   if (waiting_threads_.load(std::memory_order_seq_cst) != 0) wake_waiters();

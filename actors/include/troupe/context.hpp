@@ -113,7 +113,7 @@ class Context {
   // its last turn used its whole budget) or to a full bounded mailbox mutes this actor; a plain
   // handler is held back only once it returns, but pace() waits right there until the receiver
   // has drained, as a send on a full Go channel would. Otherwise it returns at once, except that
-  // after 100 paces in a row that did not wait it lets the other actors run (even on one thread, the
+  // after 1,024 paces in a row that did not wait it lets the other actors run (even on one thread, the
   // receivers get their turns). Other messages to this actor wait while it waits, as they do
   // while it awaits a request.
   PaceAwaitable pace() noexcept { return PaceAwaitable(*this); }

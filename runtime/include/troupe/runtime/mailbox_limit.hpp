@@ -92,9 +92,15 @@ class MailboxLimit {
   // Any sender, backpressure: counts one message of `bytes`, room or not; true if the mailbox is
   // now full (the sender should slow down).
   bool reserve(std::uint64_t bytes = 0) noexcept;
+  // Any sender, backpressure, no byte bound: counts `count` messages at once (room reserved ahead
+  // by an actor's turn); true if the mailbox is now full.
+  bool reserve_many(std::uint32_t count) noexcept;
   // Owner, once per counted message handled, with the bytes it was counted with: once drained to
   // the low water marks, releases the muted senders and wakes the waiting threads.
   void consumed(std::uint64_t bytes = 0) noexcept;
+  // Owner: `count` messages handled at once, counted without bytes (an actor cell settles its
+  // turn's messages in one call, so that it touches the counts once per turn).
+  void consumed_many(std::uint32_t count) noexcept;
 
   // A sending actor (in its turn) registers itself as muted on this mailbox; the limit keeps a
   // reference to it until it releases it. Returns true if the mailbox has already drained to its
