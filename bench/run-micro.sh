@@ -12,7 +12,8 @@
 #
 #   BUILD_DIR   CMake build directory holding bench/troupe-micro and (each optional)
 #               bench/caf-micro, bench/go-micro, bench/erlang-micro.
-#   WORKLOAD    any of: pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout
+#   WORKLOAD    any of: pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout fanin-paced
+#               fanout-paced (troupe with a bounded mailbox and pace(); the peers run fanin, fanout)
 #               (default: all, in that order).
 #   --runs N    runs per system and workload (default 5); the systems' runs alternate
 #               (troupe, caf017, go, erlang, troupe, ...). The median of each is reported.
@@ -36,7 +37,7 @@
 
 set -u -o pipefail
 
-all_workloads=(pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout)
+all_workloads=(pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout fanin-paced fanout-paced)
 systems=(troupe caf017 go erlang)
 peers=(caf017 go erlang)
 declare -A program=([troupe]=troupe-micro [caf017]=caf-micro [go]=go-micro [erlang]=erlang-micro)
@@ -49,11 +50,24 @@ usage() {
 
 expected_unit() {
   case "$1" in
-    pingpong-1 | pingpong-4 | fanin | ring | fanout) echo "msgs/s" ;;
+    pingpong-1 | pingpong-4 | fanin | ring | fanout | fanin-paced | fanout-paced) echo "msgs/s" ;;
     skynet) echo "s" ;;
     idle-footprint) echo "bytes" ;;
     *) return 1 ;;
   esac
+}
+
+# The program a system runs for a workload. troupe's paced workloads (a bounded mailbox and
+# Context::pace, as Go bounds its channels) are the peers' own fanin and fanout programs.
+program_workload() {
+  local sys="$1" workload="$2"
+  if [[ "$sys" != troupe ]]; then
+    case "$workload" in
+      fanin-paced) echo fanin; return ;;
+      fanout-paced) echo fanout; return ;;
+    esac
+  fi
+  echo "$workload"
 }
 
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
@@ -158,8 +172,9 @@ failed=0
 # run_one SYSTEM WORKLOAD: runs one benchmark program; on success prints "VALUE RSS_BYTES" (RSS
 # n/a without GNU time) on stdout and returns 0, otherwise reports to stderr and returns 1.
 run_one() {
-  local sys="$1" workload="$2" out rc line unit value want rss="n/a" what
-  local cmd=("${bin[$sys]}" "$workload" ${scale_args[@]+"${scale_args[@]}"})
+  local sys="$1" workload="$2" out rc line unit value want rss="n/a" what ran
+  ran="$(program_workload "$sys" "$workload")"
+  local cmd=("${bin[$sys]}" "$ran" ${scale_args[@]+"${scale_args[@]}"})
   what="${cmd[*]}"
   want="$(expected_unit "$workload")"
   : > "$tmp_rss"
@@ -179,11 +194,11 @@ run_one() {
     [[ -n "$out" ]] && printf '%s\n' "$out" | sed 's/^/  > /' >&2
     return 1
   fi
-  line="$(printf '%s\n' "$out" | awk -v w="$workload" '$1 == "workload=" w { print; exit }')"
+  line="$(printf '%s\n' "$out" | awk -v w="$ran" '$1 == "workload=" w { print; exit }')"
   unit="$(printf '%s\n' "$line" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^unit=/) { sub(/^unit=/, "", $i); print $i; exit } }')"
   value="$(printf '%s\n' "$line" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^value=/) { sub(/^value=/, "", $i); print $i; exit } }')"
   if [[ -z "$line" ]] || ! is_number "$value"; then
-    echo "run-micro: ERROR: '$what' printed no valid 'workload=$workload ... value=NUMBER' line" >&2
+    echo "run-micro: ERROR: '$what' printed no valid 'workload=$ran ... value=NUMBER' line" >&2
     [[ -n "$out" ]] && printf '%s\n' "$out" | sed 's/^/  > /' >&2
     [[ -s "$tmp_err" ]] && sed 's/^/  | /' "$tmp_err" >&2
     return 1

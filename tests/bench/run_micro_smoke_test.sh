@@ -27,7 +27,7 @@ num='[0-9]+(\.[0-9]+)?'
 ratio='([0-9]+\.[0-9]{2}|n/a)'
 rss='([0-9]+|n/a)'
 lines="$(grep '^workload=' "$out/stdout")"
-for workload in pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout; do
+for workload in pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout fanin-paced fanout-paced; do
   case "$workload" in
     skynet) unit=s ;;
     idle-footprint) unit=bytes ;;
