@@ -67,13 +67,12 @@ std::int64_t SpinningBoard::now_ms() noexcept {
 SpinningBoard::SpinningBoard(const std::string& name) noexcept {
   const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return;
-  struct stat st {};
+  struct stat st{};
   // Another user's board (whoever could create it first under this name) is not read.
   const bool ours = ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077) == 0;
   constexpr auto kBytes = sizeof(Slot) * kSlots;
   // Every opener sets the size before mapping, so no process maps past the end of an empty file.
-  void* map = ours && ::ftruncate(fd, kBytes) == 0 ? ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-                                                   : MAP_FAILED;
+  void* map = ours && ::ftruncate(fd, kBytes) == 0 ? ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
   ::close(fd);
   if (map == MAP_FAILED) return;
   slots_ = static_cast<Slot*>(map);  // a fresh file is zeros: every slot free
@@ -103,8 +102,7 @@ long SpinningBoard::spinning_now() noexcept {
   long total = 0;
   for (int i = 0; i < kSlots; ++i) {
     const Slot& s = slots_[i];
-    if (s.pid.load(std::memory_order_relaxed) == 0 || now - s.seen_ms.load(std::memory_order_relaxed) > kStaleMs)
-      continue;
+    if (s.pid.load(std::memory_order_relaxed) == 0 || now - s.seen_ms.load(std::memory_order_relaxed) > kStaleMs) continue;
     const std::int32_t n = s.spinning.load(std::memory_order_relaxed);
     if (n > 0) total += n;  // a slot reclaimed under a live spinner can go below zero for a moment
   }
@@ -128,8 +126,7 @@ bool machine_oversubscribed() noexcept {
   if (s.fd < 0 || s.cpus < 1) return false;
   const std::int64_t now = coarse_now_ns();
   std::int64_t next = s.next_sample_ns.load(std::memory_order_relaxed);
-  if (now >= next &&
-      s.next_sample_ns.compare_exchange_strong(next, now + kSampleIntervalNs, std::memory_order_relaxed)) {
+  if (now >= next && s.next_sample_ns.compare_exchange_strong(next, now + kSampleIntervalNs, std::memory_order_relaxed)) {
     char line[128];
     const ssize_t n = ::pread(s.fd, line, sizeof line - 1, 0);
     if (n > 0) {

@@ -30,14 +30,14 @@ constexpr std::size_t alignment_for(std::size_t bytes) noexcept {
 void* allocate_unpooled(std::size_t bytes) {
   const std::size_t align = alignment_for(bytes);
   if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(bytes);
-  return ::operator new (bytes, std::align_val_t{align});
+  return ::operator new(bytes, std::align_val_t{align});
 }
 void free_unpooled(void* p, std::size_t bytes) noexcept {
   const std::size_t align = alignment_for(bytes);
   if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
     ::operator delete(p, bytes);
   } else {
-    ::operator delete (p, bytes, std::align_val_t{align});
+    ::operator delete(p, bytes, std::align_val_t{align});
   }
 }
 

@@ -1,5 +1,5 @@
-#include <troupe/runtime/thread_role.hpp>
 #include <troupe/runtime/timer_service.hpp>
+#include <troupe/runtime/thread_role.hpp>
 
 #include <troupe/runtime/scheduler.hpp>
 
@@ -108,7 +108,8 @@ TimerService::Handle TimerService::run_every(Clock::duration period, std::unique
   return add(now() + period, period, std::move(task));
 }
 
-TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration period, std::unique_ptr<TimerTask> task) {
+TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration period,
+                                       std::unique_ptr<TimerTask> task) {
   auto entry = std::make_shared<Handle::Entry>();
   entry->cancelled_in_heap = &cancelled_in_heap_;
   {
