@@ -123,9 +123,13 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   layer_flags_ &= static_cast<std::uint8_t>(~kEndTurn);
   if (park_if_muted()) return runtime::TurnResult::parked;
   if (set_aside_ready()) return runtime::TurnResult::more;
-  // Drained: no longer overloaded. Before the empty mark, while the turn is still ours.
+  // Drained: no longer overloaded, and nobody stays muted on this mailbox (its limit releases
+  // them one at a time while it runs: MailboxLimit::release_one_at_a_time). Before the empty
+  // mark, while the turn is still ours.
   if (overloaded() && !mailbox_.maybe_nonempty()) [[unlikely]]
     relieve_overload();
+  if (runtime::MailboxLimit* limit = mailbox_limit(); limit != nullptr && !mailbox_.maybe_nonempty()) [[unlikely]]
+    limit->release_all_muted();
   if (mailbox_.try_mark_empty()) return runtime::TurnResult::idle;
   // The whole budget went and messages wait: overloaded, so its senders slow down (actor_core.hpp).
   if (n == 0) mark_overloaded();

@@ -33,6 +33,10 @@ struct SendCredits {
   std::uint32_t left = 0;
 };
 thread_local SendCredits tls_credits;
+// The bounded mailbox this thread's last counted send went to (compared only, never followed): a
+// batch is reserved only for a second send in a row to the same one, so that a producer that
+// goes round many receivers (a fan-out) counts each message once rather than a batch per message.
+thread_local const runtime::ActorCore* tls_last_counted = nullptr;
 
 // At most this many messages reserved at once; an eighth of the capacity for small mailboxes, so
 // that they stay close to exact. A worker's sends may go over the capacity by at most one batch.
@@ -86,6 +90,9 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   if (sender == nullptr || limit.byte_capacity() != 0) {
     // A worker outside any turn (it never waits: its message goes over capacity), or a mailbox
     // that weighs each message: counted one by one.
+    full = limit.reserve(bytes);
+  } else if (tls_last_counted != target) {
+    tls_last_counted = target;
     full = limit.reserve(bytes);
   } else {
     settle_send_credits();

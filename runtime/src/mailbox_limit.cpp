@@ -2,6 +2,8 @@
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/pool.hpp>
 
+#include <utility>
+
 namespace troupe::runtime {
 
 struct MailboxLimit::MutedSender : Pooled {
@@ -53,10 +55,56 @@ void MailboxLimit::consumed(std::uint64_t bytes) noexcept {
   std::uint64_t b_before = 0;
   if (byte_capacity_ != 0) b_before = queued_bytes_.fetch_sub(bytes, std::memory_order_seq_cst);
   const std::uint64_t b_after = b_before - (byte_capacity_ != 0 ? bytes : 0);
-  if (!drained(n_before - 1, b_after) || drained(n_before, b_before)) return;
-  release_muted();
+  if (!drained(n_before - 1, b_after)) return;
+  on_drained(!drained(n_before, b_before));
+}
+
+// Owner: a consumed message left the counts at or below the low water marks; `crossed`: this one
+// brought them there.
+void MailboxLimit::on_drained(bool crossed) noexcept {
+  if (!one_at_a_time_) {
+    if (!crossed) return;
+    release_muted();
+  } else {
+    // The next sender goes only after a quarter of the low water mark more has been handled: the
+    // one released last needs a moment to be scheduled and fill the room.
+    if (!crossed && ++handled_since_release_ < low_water_ / 4) return;
+    // Seq_cst: as has_muted(); the crossing call always looks, so the Dekker pair holds.
+    if (!crossed && released_one_by_one_.head == nullptr && muted_.load(std::memory_order_seq_cst) == nullptr) return;
+    take_registered();
+    handled_since_release_ = 0;
+    if (MutedSender* node = released_one_by_one_.head) {
+      released_one_by_one_.head = node->next;
+      if (node->next == nullptr) released_one_by_one_.tail = nullptr;
+      node->sender->unmute();
+      node->sender->release();
+      delete node;
+    }
+  }
   // Seq_cst: pairs with the seq_cst increment in wait_for_room.
-  if (waiting_threads_.load(std::memory_order_seq_cst) != 0) wake_waiters();
+  if (crossed && waiting_threads_.load(std::memory_order_seq_cst) != 0) wake_waiters();
+}
+
+// Owner: moves the senders registered since the last look behind those already queued, oldest
+// first (the stack holds them newest first).
+void MailboxLimit::take_registered() noexcept {
+  // Acquire: pairs with the push in add_muted, so we see each node's fields.
+  MutedSender* node = muted_.exchange(nullptr, std::memory_order_acquire);
+  if (node == nullptr) return;
+  MutedSender* oldest_first = nullptr;
+  MutedSender* last = node;
+  while (node != nullptr) {
+    MutedSender* next = node->next;
+    node->next = oldest_first;
+    oldest_first = node;
+    node = next;
+  }
+  if (released_one_by_one_.tail != nullptr) {
+    released_one_by_one_.tail->next = oldest_first;
+  } else {
+    released_one_by_one_.head = oldest_first;
+  }
+  released_one_by_one_.tail = last;
 }
 
 void MailboxLimit::consumed_many(std::uint32_t count) noexcept {
@@ -83,9 +131,20 @@ bool MailboxLimit::add_muted(ActorCore* sender) {
          closed_.load(std::memory_order_seq_cst);
 }
 
+// Any thread: lets every registered sender go (not those the owner queued to go one at a time).
 void MailboxLimit::release_muted() noexcept {
   // Acquire: pairs with the push in add_muted, so we see each node's fields.
-  MutedSender* node = muted_.exchange(nullptr, std::memory_order_acquire);
+  release_list(muted_.exchange(nullptr, std::memory_order_acquire));
+}
+
+// Owner: lets every muted sender go, queued or registered.
+void MailboxLimit::release_owned() noexcept {
+  take_registered();
+  released_one_by_one_.tail = nullptr;
+  release_list(std::exchange(released_one_by_one_.head, nullptr));
+}
+
+void MailboxLimit::release_list(MutedSender* node) noexcept {
   while (node != nullptr) {
     MutedSender* next = node->next;
     node->sender->unmute();
@@ -119,7 +178,7 @@ void MailboxLimit::wake_waiters() noexcept {
 void MailboxLimit::close() noexcept {
   // Seq_cst: pairs with the loads in add_muted and wait_for_room.
   closed_.store(true, std::memory_order_seq_cst);
-  release_muted();
+  release_owned();
   wake_waiters();
 }
 

@@ -326,6 +326,32 @@ TEST_SUITE("bounded mailboxes") {
     CHECK(limit_of(receiver).queued() == 0);
   }
 
+  TEST_CASE("backpressure: muted senders are let go one at a time, and every one of them once the receiver drains") {
+    // Six actors each fill the mailbox once and are muted; then they only report. The receiver
+    // lets one go at its low water mark and the rest as it drains, so all six report.
+    troupe::System system(troupe::testing::deterministic(3));
+    troupe::ScopedActor me(system);
+    auto receiver = system.spawn(bounded(16, troupe::Overflow::backpressure),
+                                 [](troupe::Context&) { return troupe::behavior([](Item) {}); });
+    struct Flood {};
+    struct Report {};
+    struct Reported {};
+    constexpr int senders = 6;
+    for (int s = 0; s < senders; ++s) {
+      auto sender = system.spawn([to = troupe::DynamicHandle(receiver), done = me.handle()](troupe::Context&) {
+        return troupe::behavior(
+            [to](Flood) {
+              for (std::uint64_t i = 1; i <= 16; ++i) to.send(Item{i});
+            },
+            [done](Report) { done.send(Reported{}); });
+      });
+      sender.send(Flood{});
+      sender.send(Report{});
+    }
+    for (int s = 0; s < senders; ++s) CHECK(me.receive<Reported>(10s));
+    CHECK(limit_of(receiver).queued() == 0);
+  }
+
   TEST_CASE("deterministic mode: backpressure between a flooding actor, the driving thread and a bounded actor") {
     // Over many interleavings: every message handled once, in order per sender, the backlog
     // never beyond capacity plus one batch, and the driving thread's sends never deadlock.

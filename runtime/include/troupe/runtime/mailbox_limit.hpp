@@ -96,20 +96,38 @@ class MailboxLimit {
   // by an actor's turn); true if the mailbox is now full.
   bool reserve_many(std::uint32_t count) noexcept;
   // Owner, once per counted message handled, with the bytes it was counted with: once drained to
-  // the low water marks, releases the muted senders and wakes the waiting threads.
+  // the low water marks, releases the muted senders (all, or one per message: see
+  // release_one_at_a_time) and wakes the waiting threads.
   void consumed(std::uint64_t bytes = 0) noexcept;
-  // Owner: `count` messages handled at once, counted without bytes (an actor cell settles its
-  // turn's messages in one call, so that it touches the counts once per turn).
+  // Any sender: gives back `count` messages of room it reserved ahead (reserve_many) and did not
+  // use, as if they had been handled; counted without bytes.
   void consumed_many(std::uint32_t count) noexcept;
 
   // A sending actor (in its turn) registers itself as muted on this mailbox; the limit keeps a
   // reference to it until it releases it. Returns true if the mailbox has already drained to its
   // low water mark, in which case the sender must not park (ActorCore::cancel_mute).
   bool add_muted(ActorCore* sender);
-  // Whether some sender is registered as muted here (the owner then must not park itself).
+  // Owner: whether some sender is muted here (the owner then must not park itself).
   bool has_muted() const noexcept {
     // Seq_cst: pairs with the seq_cst push in add_muted; see the note on cycles at the top.
-    return muted_.load(std::memory_order_seq_cst) != nullptr;
+    return released_one_by_one_.head != nullptr || muted_.load(std::memory_order_seq_cst) != nullptr;
+  }
+
+  // Owner, before it starts: release muted senders one at a time instead of all at once. Once the
+  // mailbox has drained to its low water mark, the oldest muted sender goes, and another after
+  // each further quarter of the low water mark handled below it; so a released sender has room
+  // for many messages, instead
+  // of all of them waking to find room for a few each. The owner promises to call
+  // release_all_muted() whenever its mailbox is empty (an actor cell, at the end of a turn that
+  // drained it), so that nobody stays muted on an idle, drained actor.
+  void release_one_at_a_time() noexcept { one_at_a_time_ = true; }
+  // Owner, its mailbox empty: lets every muted sender go, if the counts are at or below the low
+  // water marks (messages set aside or stashed still count, and hold senders back).
+  void release_all_muted() noexcept {
+    // Relaxed: the owner's own counts, but for senders' reservations, which only hold back more.
+    if (has_muted() && drained(queued_.load(std::memory_order_relaxed), queued_bytes_.load(std::memory_order_relaxed)))
+        [[unlikely]]
+      release_owned();
   }
 
   // A thread that may block: waits until the mailbox is below capacity or closed (with a
@@ -122,6 +140,10 @@ class MailboxLimit {
  private:
   struct MutedSender;
   void release_muted() noexcept;
+  void release_owned() noexcept;
+  void release_list(MutedSender* node) noexcept;
+  void on_drained(bool crossed) noexcept;
+  void take_registered() noexcept;
   void wake_waiters() noexcept;
 
   bool drained(std::uint32_t count, std::uint64_t bytes) const noexcept {
@@ -143,6 +165,13 @@ class MailboxLimit {
   std::atomic<std::uint64_t> queued_bytes_{0};  // only with a byte bound
   std::atomic<std::uint32_t> waiting_threads_{0};
   std::atomic<MutedSender*> muted_{nullptr};  // a stack: senders push, the owner takes all
+  // Owner only: the senders taken from muted_, oldest first, to release one at a time.
+  struct Queue {
+    MutedSender* head = nullptr;
+    MutedSender* tail = nullptr;
+  } released_one_by_one_;
+  bool one_at_a_time_ = false;
+  std::uint32_t handled_since_release_ = 0;  // owner only
   std::mutex wait_mutex_;
   std::condition_variable room_;
 };
