@@ -178,7 +178,13 @@ void MailboxLimit::wake_waiters() noexcept {
 void MailboxLimit::close() noexcept {
   // Seq_cst: pairs with the loads in add_muted and wait_for_room.
   closed_.store(true, std::memory_order_seq_cst);
-  release_owned();
+  // Only an owner that releases one at a time has a queue of its own to empty; another limit's
+  // close may run beside its owner's consumed() (a node's outbox), so it touches only the stack.
+  if (one_at_a_time_) {
+    release_owned();
+  } else {
+    release_muted();
+  }
   wake_waiters();
 }
 

@@ -104,8 +104,10 @@ struct SpawnOptions {
   //    muted when its current turn ends: it runs again once the receiver has drained to half
   //    its capacity (or stopped). A thread of the caller's own waits in send() until there is
   //    room. A worker thread outside any actor, or the timer thread, never waits: its message
-  //    goes over capacity. An actor's sends reserve room a batch at a time (32, or an eighth of
-  //    a smaller capacity; bounded_send.cpp): the mailbox may hold one batch per worker more.
+  //    goes over capacity. An actor's second send in a row to one mailbox reserves room for a
+  //    batch (32, or an eighth of a smaller capacity; bounded_send.cpp): the mailbox may hold
+  //    one batch per worker more. Muted senders go one at a time, oldest first
+  //    (MailboxLimit::release_one_at_a_time).
   // With drop and fail, a refused request's requester gets Errc::mailbox_full as its reply.
   std::uint32_t mailbox_capacity = 0;
   Overflow overflow = Overflow::backpressure;
