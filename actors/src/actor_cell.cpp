@@ -5,6 +5,7 @@
 
 #include "actor_extras.hpp"
 #include "describe.hpp"
+#include "send_credits.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -125,11 +126,11 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   if (set_aside_ready()) return runtime::TurnResult::more;
   // Drained: no longer overloaded, and nobody stays muted on this mailbox (its limit releases
   // them one at a time while it runs: MailboxLimit::release_one_at_a_time). Before the empty
-  // mark, while the turn is still ours.
-  if (overloaded() && !mailbox_.maybe_nonempty()) [[unlikely]]
+  // mark, while the turn is still ours. Most actors hold nobody back: two flag tests.
+  if ((overloaded() || mailbox_limit() != nullptr) && !mailbox_.maybe_nonempty()) [[unlikely]] {
     relieve_overload();
-  if (runtime::MailboxLimit* limit = mailbox_limit(); limit != nullptr && !mailbox_.maybe_nonempty()) [[unlikely]]
-    limit->release_all_muted();
+    if (runtime::MailboxLimit* limit = mailbox_limit()) limit->release_all_muted();
+  }
   if (mailbox_.try_mark_empty()) return runtime::TurnResult::idle;
   // The whole budget went and messages wait: overloaded, so its senders slow down (actor_core.hpp).
   if (n == 0) mark_overloaded();

@@ -4,6 +4,8 @@
 #include <troupe/runtime/thread_role.hpp>
 #include <troupe/system.hpp>
 
+#include "send_credits.hpp"
+
 namespace troupe::detail {
 namespace {
 
@@ -23,21 +25,6 @@ SendResult refuse(runtime::ActorCore* target, Envelope* env, runtime::Overflow p
   return Errc::mailbox_full;
 }
 
-// Room an actor's turn reserved ahead in one bounded (backpressure) mailbox: a flood from one
-// actor adds to the mailbox's count once per batch, not once per message, so the count's cache
-// line stays with the receiver, which takes one off per message. Per thread, for the length of a
-// turn: settle_send_credits gives back what is left when the turn ends, as if it were handled,
-// so no room stays reserved by an actor that no longer runs.
-struct SendCredits {
-  runtime::ActorCore* target = nullptr;  // holds a reference while credits are held
-  std::uint32_t left = 0;
-};
-thread_local SendCredits tls_credits;
-// The bounded mailbox this thread's last counted send went to (compared only, never followed): a
-// batch is reserved only for a second send in a row to the same one, so that a producer that
-// goes round many receivers (a fan-out) counts each message once rather than a batch per message.
-thread_local const runtime::ActorCore* tls_last_counted = nullptr;
-
 // At most this many messages reserved at once; an eighth of the capacity for small mailboxes, so
 // that they stay close to exact. A worker's sends may go over the capacity by at most one batch.
 constexpr std::uint32_t kCreditBatch = 32;
@@ -48,19 +35,21 @@ std::uint32_t credit_batch(const runtime::MailboxLimit& limit) noexcept {
 
 }  // namespace
 
-void settle_send_credits() noexcept {
-  runtime::ActorCore* target = tls_credits.target;
-  if (target == nullptr) return;
-  if (tls_credits.left != 0) target->mailbox_limit()->consumed_many(tls_credits.left);
-  tls_credits = {};
+constinit thread_local SendCredits tls_send_credits;
+
+void settle_send_credits_held() noexcept {
+  runtime::ActorCore* target = tls_send_credits.target;
+  if (tls_send_credits.left != 0) target->mailbox_limit()->consumed_many(tls_send_credits.left);
+  tls_send_credits.target = nullptr;
+  tls_send_credits.left = 0;
   target->release();
 }
 
 SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
   // Room this turn reserved already: only an actor's turn, sending to an actor cell's unweighed
   // backpressure mailbox, reserves ahead (below), so nothing else needs asking.
-  if (tls_credits.target == target && tls_credits.left != 0) {
-    --tls_credits.left;
+  if (tls_send_credits.target == target && tls_send_credits.left != 0) {
+    --tls_send_credits.left;
     target->enqueue(env);
     return {};
   }
@@ -91,15 +80,16 @@ SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept {
     // A worker outside any turn (it never waits: its message goes over capacity), or a mailbox
     // that weighs each message: counted one by one.
     full = limit.reserve(bytes);
-  } else if (tls_last_counted != target) {
-    tls_last_counted = target;
+  } else if (tls_send_credits.last_counted != target) {
+    tls_send_credits.last_counted = target;
     full = limit.reserve(bytes);
   } else {
     settle_send_credits();
     const std::uint32_t batch = credit_batch(limit);
     full = limit.reserve_many(batch);
     target->add_ref();
-    tls_credits = {target, batch - 1};
+    tls_send_credits.target = target;
+    tls_send_credits.left = batch - 1;
   }
   target->enqueue(env);
   // An actor is never muted by its own mailbox: it alone drains it.

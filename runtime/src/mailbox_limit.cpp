@@ -76,9 +76,7 @@ void MailboxLimit::on_drained(bool crossed) noexcept {
     if (MutedSender* node = released_one_by_one_.head) {
       released_one_by_one_.head = node->next;
       if (node->next == nullptr) released_one_by_one_.tail = nullptr;
-      node->sender->unmute();
-      node->sender->release();
-      delete node;
+      let_go(node);
     }
   }
   // Seq_cst: pairs with the seq_cst increment in wait_for_room.
@@ -147,11 +145,16 @@ void MailboxLimit::release_owned() noexcept {
 void MailboxLimit::release_list(MutedSender* node) noexcept {
   while (node != nullptr) {
     MutedSender* next = node->next;
-    node->sender->unmute();
-    node->sender->release();
-    delete node;
+    let_go(node);
     node = next;
   }
+}
+
+// Unmutes one sender (scheduling it, if it parked) and drops the registration's reference.
+void MailboxLimit::let_go(MutedSender* node) noexcept {
+  node->sender->unmute();
+  node->sender->release();
+  delete node;
 }
 
 void MailboxLimit::wait_for_room() {

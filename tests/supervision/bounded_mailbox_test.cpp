@@ -115,8 +115,7 @@ TEST_SUITE("bounded mailboxes") {
     auto shared = std::make_shared<Shared>();
 
     auto receiver = system.spawn(
-        bounded(capacity, troupe::Overflow::backpressure),
-        [](troupe::Context&, std::shared_ptr<Shared> s) {
+        bounded(capacity, troupe::Overflow::backpressure), [](troupe::Context&, std::shared_ptr<Shared> s) {
           return troupe::behavior([s, last = std::uint64_t{0}](Item item) mutable {
             if (item.seq != last + 1) s->out_of_order.store(true);
             last = item.seq;
@@ -310,8 +309,9 @@ TEST_SUITE("bounded mailboxes") {
   }
 
   TEST_CASE("backpressure: room an actor reserved ahead and did not use is given back when its turn ends") {
-    // An actor's send reserves room for a batch (an eighth of this capacity: 8). A turn that sends
-    // only three gives the other five back, so once they are handled the count is zero again.
+    // An actor's second send in a row to one mailbox reserves room for a batch (an eighth of this
+    // capacity: 8). A turn that sends only three gives the rest back, so once they are handled
+    // the count is zero again.
     troupe::System system(troupe::testing::deterministic(1));
     auto receiver = system.spawn(bounded(64, troupe::Overflow::backpressure),
                                  [](troupe::Context&) { return troupe::behavior([](Item) {}); });

@@ -139,9 +139,6 @@ T& payload(Envelope& envelope) noexcept {
 namespace detail {
 
 SendResult deliver_bounded(runtime::ActorCore* target, Envelope* env) noexcept;
-// At the end of every turn: gives back the room this thread reserved ahead in a bounded mailbox
-// and did not use (bounded_send.cpp).
-void settle_send_credits() noexcept;
 // `target` is overloaded (runtime::ActorCore::overloaded): mutes the sending actor, if any.
 void mute_sender_on(runtime::ActorCore* target) noexcept;
 

@@ -5,8 +5,8 @@
 
 #include <troupe/behavior.hpp>
 #include <troupe/context.hpp>
-#include <troupe/runtime/pool.hpp>
 #include <troupe/system.hpp>
+#include <troupe/runtime/pool.hpp>
 
 #include <concepts>
 #include <memory>
@@ -181,12 +181,14 @@ auto System::spawn_class(SpawnOptions options, detail::ActorCell* link_to, A&&..
 
 template <class M>
 Timer System::send_after(const DynamicHandle& target, Duration delay, M&& message) {
-  return add_timer(delay, false, std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
+  return add_timer(delay, false,
+                   std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
 }
 
 template <class M>
 Timer System::send_every(const DynamicHandle& target, Duration period, M&& message) {
-  return add_timer(period, true, std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
+  return add_timer(period, true,
+                   std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
 }
 
 template <class M>
@@ -200,35 +202,37 @@ Timer Context::send_every(const DynamicHandle& target, Duration period, M&& mess
 }
 
 template <class F, class... A>
-requires std::invocable < std::decay_t<F>
-&, Context&, std::decay_t<A>&&... > auto Context::spawn(F&& init, A&&... args) {
+  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+auto Context::spawn(F&& init, A&&... args) {
   return system().spawn(std::forward<F>(init), std::forward<A>(args)...);
 }
 
 template <class Impl, class... A>
-requires requires(Impl& impl) { impl.behavior(); }
-auto Context::spawn(A&&... args) { return system().template spawn<Impl>(std::forward<A>(args)...); }
+  requires requires(Impl& impl) { impl.behavior(); }
+auto Context::spawn(A&&... args) {
+  return system().template spawn<Impl>(std::forward<A>(args)...);
+}
 
 template <class F, class... A>
-requires std::invocable < std::decay_t<F>
-&, Context&, std::decay_t<A>&&... > auto Context::spawn_link(F&& init, A&&... args) {
+  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+auto Context::spawn_link(F&& init, A&&... args) {
   return system().spawn_function(SpawnOptions{}, &cell(), std::forward<F>(init), std::forward<A>(args)...);
 }
 
 template <class F, class... A>
-requires std::invocable < std::decay_t<F>
-&, Context&, std::decay_t<A>&&... > auto Context::spawn_link(SpawnOptions options, F&& init, A&&... args) {
+  requires std::invocable<std::decay_t<F>&, Context&, std::decay_t<A>&&...>
+auto Context::spawn_link(SpawnOptions options, F&& init, A&&... args) {
   return system().spawn_function(options, &cell(), std::forward<F>(init), std::forward<A>(args)...);
 }
 
 template <class Impl, class... A>
-requires requires(Impl& impl) { impl.behavior(); }
+  requires requires(Impl& impl) { impl.behavior(); }
 auto Context::spawn_link(A&&... args) {
   return system().template spawn_class<Impl>(SpawnOptions{}, &cell(), std::forward<A>(args)...);
 }
 
 template <class Impl, class... A>
-requires requires(Impl& impl) { impl.behavior(); }
+  requires requires(Impl& impl) { impl.behavior(); }
 auto Context::spawn_link(SpawnOptions options, A&&... args) {
   return system().template spawn_class<Impl>(options, &cell(), std::forward<A>(args)...);
 }

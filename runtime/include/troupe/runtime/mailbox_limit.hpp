@@ -116,8 +116,8 @@ class MailboxLimit {
   // Owner, before it starts: release muted senders one at a time instead of all at once. Once the
   // mailbox has drained to its low water mark, the oldest muted sender goes, and another after
   // each further quarter of the low water mark handled below it; so a released sender has room
-  // for many messages, instead
-  // of all of them waking to find room for a few each. The owner promises to call
+  // for many messages, instead of all of them waking to find room for a few each. The owner
+  // promises to call
   // release_all_muted() whenever its mailbox is empty (an actor cell, at the end of a turn that
   // drained it), so that nobody stays muted on an idle, drained actor.
   void release_one_at_a_time() noexcept { one_at_a_time_ = true; }
@@ -141,7 +141,8 @@ class MailboxLimit {
   struct MutedSender;
   void release_muted() noexcept;
   void release_owned() noexcept;
-  void release_list(MutedSender* node) noexcept;
+  static void release_list(MutedSender* node) noexcept;
+  static void let_go(MutedSender* node) noexcept;
   void on_drained(bool crossed) noexcept;
   void take_registered() noexcept;
   void wake_waiters() noexcept;
