@@ -42,6 +42,8 @@ class Connection {
   void close();  // stops reading and writing (the node removes it afterwards)
 
   Peer* peer() const noexcept { return handshake_.peer(); }
+  Peer* seed() const noexcept { return handshake_.seed(); }  // ConnectionHandshake::seed
+  bool name_refused() const noexcept { return handshake_.name_refused(); }
   bool authenticated() const noexcept { return authenticated_; }
   bool dialled() const noexcept { return handshake_.dialled(); }
   bool duplicate() const noexcept { return handshake_.duplicate(); }  // ConnectionHandshake::duplicate

@@ -109,6 +109,7 @@ kj::Promise<void> ConnectionHandshake::exchange_incarnations() {
     return next_frame(kHandshakeLimits).then([this](kj::Own<capnp::MessageReader> frame) {
       auto root = frame->getRoot<wire::Frame>();
       if (root.isDuplicateName() && role_ == Role::dialer) {
+        name_refused_ = true;
         refuse("duplicate node name '" + node_.config().name + "': node '" + peer_->name +
                "' is connected to another live node of this name");
       }
@@ -171,7 +172,10 @@ kj::Promise<void> ConnectionHandshake::dialer_handshake() {
         auto hello = root.getHello();
         check_version(hello);
         const std::string_view listener_name(hello.getNodeName().cStr(), hello.getNodeName().size());
-        if (listener_name != peer_->name) refuse("it answered as node '" + printable(listener_name) + "'");
+        if (listener_name != peer_->name) {
+          if (!peer_->seed) refuse("it answered as node '" + printable(listener_name) + "'");
+          adopt_seed_name(std::string(listener_name));
+        }
         const Nonce theirs = nonce_of(hello);
         const Mac mac =
             handshake_mac(node_.config().secret, Role::dialer, node_.config().name, peer_->name, mine, theirs);
@@ -187,6 +191,25 @@ kj::Promise<void> ConnectionHandshake::dialer_handshake() {
           });
         });
       });
+}
+
+void ConnectionHandshake::adopt_seed_name(std::string name) {
+  if (name.empty() || name.size() > kMaxNodeName) refuse("its hello has no valid node name");
+  if (name == node_.config().name) refuse("it is this node itself");
+  Peer& named = node_.peers().peer(name);
+  if (named.connection != nullptr || node_.dialler().dialing(named)) {
+    // Connected already (under another address), or about to be: no second connection, which
+    // would replace the first. The seed's answer is that node all the same.
+    node_.seeds().found(*peer_, named);
+    refuse("node '" + name + "' answers there, and this node is already connected to it");
+  }
+  seed_ = peer_;
+  node_.dialler().dial_ended(*seed_);
+  peer_ = &named;
+  // From here on a dial of that peer, as far as everyone can tell: the listener's rule for two
+  // connections that cross applies, and a dial of it started elsewhere waits for this one.
+  named.dial.dialing = true;
+  if (!named.address) named.address = seed_->address;
 }
 
 void ConnectionHandshake::check_version(wire::Hello::Reader hello) {

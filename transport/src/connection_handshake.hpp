@@ -35,6 +35,11 @@ class ConnectionHandshake {
 
   // The peer: the one dialled, or, for a listener, the one whose proof matched (else null).
   Peer* peer() const noexcept { return peer_; }
+  // The seed placeholder dialled, when this dial was to a seed (then peer() is the node that
+  // answered there, once its hello came); else null.
+  Peer* seed() const noexcept { return seed_; }
+  // The listener refused this node's name: another live node has it.
+  bool name_refused() const noexcept { return name_refused_; }
   bool dialled() const noexcept { return role_ == Role::dialer; }
   // One of the two connections of a pair that dialled each other at once, closed during the
   // handshake (ConnectionSet::Incoming::duplicate_connection): by the listener, or, dialled by
@@ -58,6 +63,8 @@ class ConnectionHandshake {
   // node's; its frame limit is recorded), and its nonce (refused unless of a nonce's size).
   void check_version(wire::Hello::Reader hello);
   Nonce nonce_of(wire::Hello::Reader hello);
+  // A dial of a seed placeholder reached node `name`: from here on, a dial of that peer.
+  void adopt_seed_name(std::string name);
   // What a refused handshake rejected with: counted and logged once, unless it was the second
   // connection of a pair that dialled each other at once (duplicate_).
   kj::Promise<void> not_authenticated(kj::Exception&& e);
@@ -66,12 +73,14 @@ class ConnectionHandshake {
   NodeCore& node_;
   Connection& connection_;  // reads and writes its frames
   Peer* peer_;
+  Peer* seed_ = nullptr;  // see seed()
   const Role role_;
   const std::string local_host_;  // this node's address on the connection (local_host_of), or ""
   const PeerAddress from_;
   std::string refusal_;      // see refusal()
   bool proof_sent_ = false;  // this side sent its proof (a dialer, before the listener's came)
   bool duplicate_ = false;
+  bool name_refused_ = false;
   std::uint64_t peer_incarnation_ = 0;
   std::uint64_t peer_max_frame_ = 0;
 };

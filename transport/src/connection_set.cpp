@@ -66,6 +66,7 @@ void ConnectionSet::on_authenticated(Connection& c, Peer& p, std::uint64_t incar
   p.incarnation = incarnation;
   node_.dialler().reset_backoff(p);
   p.connection->write_pending();
+  if (Peer* seed = c.seed()) node_.seeds().found(*seed, p);
 }
 
 // What was queued for the peer when a new connection replaces its old one (of the same run, but
@@ -133,6 +134,10 @@ void ConnectionSet::on_closed(Connection& c) {
       dialler.back_off(*p);
       node_.dead_letters().unreachable(*p, "the handshake with node '" + p->name + "' failed: " + c.refusal());
     }
+  }
+  if (Peer* seed = c.seed(); seed != nullptr && !c.authenticated()) {
+    // A seed's dial that reached a named node, then failed: the seed's answer is why.
+    node_.seeds().failed(*seed, Error{c.name_refused() ? Errc::name_taken : Errc::node_unreachable, c.refusal()});
   }
   // Destroyed after the current continuation (it may be the connection's own).
   node_.loop().tasks().add(kj::evalLater(

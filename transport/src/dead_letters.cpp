@@ -25,6 +25,7 @@ void DeadLetters::drop_unsendable(Peer& p, const OutEnvelope& e) {
 }
 
 void DeadLetters::unreachable(Peer& p, const std::string& why) {
+  if (p.seed) node_.seeds().failed(p, Error{Errc::node_unreachable, why});
   node_.lookups().fail(p, why);
   // Requests that never left get their answer now rather than at their timeout.
   for (const OutEnvelope& e : p.outbox.clear()) drop(p, e, Error{Errc::node_unreachable, why});

@@ -40,6 +40,7 @@ PeerAddress dialled_address(const Peer& p) {
   } else {
     where.append(host).append(1, ':').append(std::to_string(port));
   }
+  if (p.seed) return {"the seed at " + where, where};
   return {"node '" + p.name + "' at " + where, where};
 }
 
@@ -113,11 +114,12 @@ void Dialler::dial(Peer& p) {
       },
       [this, &p](kj::Exception&& e) {
         const bool refused_by_tls = e.getDescription() == kTlsRefused;  // secure_dialled logged it
-        if (!refused_by_tls) node_.log().line("cannot connect to node '" + p.name + "': " + e.getDescription().cStr());
+        const std::string who = p.seed ? p.name : "node '" + p.name + "'";
+        if (!refused_by_tls) node_.log().line("cannot connect to " + who + ": " + e.getDescription().cStr());
         p.dial.dialing = false;
         back_off(p);
-        node_.dead_letters().unreachable(p, refused_by_tls ? "node '" + p.name + "' refused the TLS handshake"
-                                                           : "cannot connect to node '" + p.name + "'");
+        node_.dead_letters().unreachable(p, refused_by_tls ? who + " refused the TLS handshake"
+                                                           : "cannot connect to " + who);
       }));
 }
 

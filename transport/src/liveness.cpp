@@ -6,12 +6,15 @@
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
 
+#include <utility>
+
 namespace troupe::transport::detail {
 
 using troupe::detail::Signal;
 
 void Liveness::node_down(Peer& p, const std::string& why) {
-  node_.log().line("node '" + p.name + "' is down: " + why);
+  const bool left = std::exchange(p.left, false);  // it said goodbye: not a failure to report
+  node_.log().line(left ? "node '" + p.name + "' left the cluster; " + why : "node '" + p.name + "' is down: " + why);
   node_.dialler().dial_ended(p);
   p.outbox.forget_credit();  // the next connection starts from the window its peer grants it
   node_.dialler().back_off(p);
@@ -50,7 +53,7 @@ void Liveness::node_down(Peer& p, const std::string& why) {
   p.ties.clear();
   // Handles to the peer's actors die with the connection: a restarted peer reuses actor ids.
   node_.proxies().kill(p);
-  if (node_.config().on_node_down) node_.config().on_node_down(p.name);
+  if (node_.config().on_node_down && !left) node_.config().on_node_down(p.name);
 }
 
 // The one switch of the receiving side: a wire signal becomes a signal to a local actor, and the

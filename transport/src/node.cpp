@@ -1,5 +1,7 @@
 // The node: its owner (NodeCore), which builds the parts and runs the transport thread, the
 // shutdown protocol, and the public Node. What each part does: node_core.hpp.
+#include "cluster/membership.hpp"
+#include "cluster/membership_messages.hpp"
 #include "connection.hpp"
 #include "export_watcher.hpp"
 #include "node_core.hpp"
@@ -42,7 +44,8 @@ NodeCore::NodeCore(System& system, NodeConfig config)
       proxies_(*this),
       lookups_(*this),
       liveness_(*this),
-      dead_letters_(*this) {
+      dead_letters_(*this),
+      seed_resolver_(*this) {
   if (config_.secret.empty()) throw std::runtime_error("troupe: a node needs a shared secret");
   if (const double bits = secret_strength_bits(config_.secret); bits < kMinSecretBits && !config_.accept_weak_secret) {
     throw std::runtime_error("troupe: the node's secret is too weak: about " + std::to_string(std::lround(bits)) +
@@ -60,6 +63,17 @@ NodeCore::NodeCore(System& system, NodeConfig config)
   config_.receive_window_bytes = std::max<std::uint64_t>(config_.receive_window_bytes, 2 * config_.max_frame_bytes);
   // A dropped message would need a Context to count its dead letter; a remote actor is none.
   if (config_.outbound_overflow == runtime::Overflow::drop) config_.outbound_overflow = runtime::Overflow::fail;
+  if (const auto* seeds = std::get_if<SeedDiscovery>(&config_.discovery)) {
+    for (const std::string& text : seeds->seeds) {
+      SeedAddress seed = parse_seed(text);  // throws, saying what is wrong with it
+      if (tls_ && seed.name.empty()) {
+        throw std::invalid_argument("troupe: seed '" + text + "' needs its node's name with TLS, as NAME@" + text +
+                                    " (a dialer checks the certificate's name before it proves itself)");
+      }
+      seeds_.push_back(std::move(seed));
+    }
+    if (seeds->retry_interval <= Duration::zero()) throw std::invalid_argument("troupe: a seed retry interval must be > 0");
+  }
 }
 
 NodeCore::~NodeCore() = default;
@@ -91,6 +105,15 @@ void NodeCore::start() {
   if (exports_.export_actor(spawner_.core()) != kSpawnerId) {
     throw std::logic_error("troupe: the spawner must be the node's first export");
   }
+  const auto* seeds = std::get_if<SeedDiscovery>(&config_.discovery);
+  MembershipSetup membership{
+      Member{config_.name, config_.advertise_host.empty() ? config_.listen_host : config_.advertise_host, 0,
+             incarnation_, MemberState::joining},
+      seeds_, seeds != nullptr ? seeds->retry_interval : SeedDiscovery{}.retry_interval, weak_from_this()};
+  membership_ = spawn_membership(system_, std::move(membership));
+  if (exports_.export_actor(membership_.core()) != kMembershipId) {
+    throw std::logic_error("troupe: the membership actor must be the node's second export");
+  }
   std::promise<void> listening;
   auto ready = listening.get_future();
   thread_ = std::thread([this, &listening] { run(listening); });
@@ -102,6 +125,7 @@ void NodeCore::start() {
     thread_.join();
     throw;
   }
+  membership_.send(StartMembership{listener_.port()});
 }
 
 // The shutdown protocol: what Node::~Node (and a Node whose start failed) does through stop().
@@ -134,11 +158,13 @@ void NodeCore::start() {
 // keeps this core alive, so the core goes with the Node rather than leak.
 void NodeCore::stop() {
   if (!loop_.stop()) return;                                   // 1, 2
+  membership_.send(StopMembership{});  // its peers see it stop (or this node go) as a node-down
   if (thread_.joinable()) thread_.join();                      // 3, 4
   loop_.close_ready();                                         // 5
   peers_.for_each([](Peer& p) { p.outbox.limit().close(); });  // 6
   proxies_.clear();                                            // 7
   exports_.clear();
+  membership_ = DynamicHandle();
   lookups_.stop();  // 8
 }
 
@@ -195,7 +221,8 @@ DynamicHandle NodeCore::spawner(std::string_view peer_name) {
 
 }  // namespace detail
 
-Node::Node(System& system, NodeConfig config) : core_(std::make_shared<detail::NodeCore>(system, std::move(config))) {
+Node::Node(System& system, NodeConfig config)
+    : core_(std::make_shared<detail::NodeCore>(system, std::move(config))), cluster_(core_) {
   try {
     core_->start();
   } catch (...) {

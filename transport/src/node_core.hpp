@@ -15,8 +15,11 @@
 //   Liveness        node-down, and the signals peers send
 //   DeadLetters     what is queued for a peer and will not be sent
 //   NodeLog         log lines and refusals; NodeCounters: the statistics
+//   SeedResolver    which node answers at a seed's address (the membership actor asks)
 #pragma once
 
+#include "cluster/membership.hpp"
+#include "cluster/seed_resolver.hpp"
 #include "connection_set.hpp"
 #include "dead_letters.hpp"
 #include "dialler.hpp"
@@ -87,6 +90,9 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   PendingRequests& requests() noexcept { return requests_; }
   Liveness& liveness() noexcept { return liveness_; }
   DeadLetters& dead_letters() noexcept { return dead_letters_; }
+  SeedResolver& seeds() noexcept { return seed_resolver_; }
+  // The membership actor (cluster/membership.hpp), exported as kMembershipId; empty once stopped.
+  const DynamicHandle& membership() const noexcept { return membership_; }
 
  private:
   void run(std::promise<void>& listening);  // the transport thread
@@ -98,7 +104,9 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   const std::uint64_t incarnation_;  // random, chosen at start: tells this run from a restarted one
   std::unique_ptr<NodeTls> tls_;     // built from config_.tls; used by the transport thread only
   std::shared_ptr<Spawnables> spawnables_ = std::make_shared<Spawnables>();
-  DynamicHandle spawner_;  // exported as kSpawnerId
+  DynamicHandle spawner_;     // exported as kSpawnerId
+  std::vector<SeedAddress> seeds_;  // SeedDiscovery's, parsed
+  DynamicHandle membership_;  // exported as kMembershipId
   std::thread thread_;
 
   NodeCounters counters_;
@@ -114,6 +122,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   Lookups lookups_;
   Liveness liveness_;
   DeadLetters dead_letters_;
+  SeedResolver seed_resolver_;
 };
 
 }  // namespace troupe::transport::detail

@@ -31,6 +31,12 @@ struct Peer {
   // the peer, and the peer's run, from that connection (0: none yet).
   Connection* connection = nullptr;
   std::uint64_t incarnation = 0;
+  // A placeholder for a seed's address, dialled to learn which node listens there (SeedResolver):
+  // never connected itself; its dial becomes a dial of the node that answers.
+  bool seed = false;
+  // It left the cluster gracefully (LeftCluster): its connection closing next is no node-down
+  // to report (logged as a leave; NodeConfig::on_node_down is not called). Cleared then.
+  bool left = false;
   DialState dial;
   Outbox outbox;
   Ties ties;

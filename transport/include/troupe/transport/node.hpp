@@ -103,6 +103,7 @@
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/scoped_actor.hpp>
 #include <troupe/system.hpp>
+#include <troupe/transport/cluster.hpp>
 #include <troupe/transport/spawn.hpp>
 
 #include <chrono>
@@ -112,6 +113,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace troupe::transport {
 
@@ -194,6 +196,9 @@ struct NodeConfig {
   std::function<void(std::string_view)> log{};
   // TLS on every connection of this node; none: plaintext (then only the HMAC handshake).
   std::optional<TlsConfig> tls{};
+  // How this node finds the members of its cluster (cluster.hpp): the peers it is given
+  // (StaticDiscovery, the default), or a join through seeds (SeedDiscovery).
+  std::variant<StaticDiscovery, SeedDiscovery> discovery{};
 };
 
 struct NodeStats {
@@ -316,12 +321,16 @@ class Node {
 
   NodeStats stats() const noexcept;
 
+  // Membership: the members, their events, a graceful leave (cluster.hpp).
+  Cluster& cluster() noexcept { return cluster_; }
+
  private:
   System& system() noexcept;
   void register_spawnable(std::string type, const MessageType* args_type,
                           std::function<DynamicHandle(System&, Envelope&)> make);
 
   std::shared_ptr<detail::NodeCore> core_;
+  Cluster cluster_;
 };
 
 }  // namespace troupe::transport

@@ -1,0 +1,97 @@
+// What the cluster tests share: nodes that join through seeds, each in its own System, and a
+// subscriber that reads member events as short lines ("up b", "down c", ...).
+#pragma once
+
+#include "transport/transport_test_support.hpp"
+
+#include <troupe/transport/node.hpp>
+#include <troupe/troupe.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cluster_test {
+
+using namespace std::chrono_literals;
+
+inline std::string seed_of(const troupe::transport::Node& node) { return "127.0.0.1:" + std::to_string(node.port()); }
+
+// A node of its own System, joining through `seeds` (none: the first member).
+struct ClusterNode {
+  explicit ClusterNode(std::string name, std::vector<std::string> seeds = {}, troupe::transport::NodeConfig config = {})
+      : system(troupe::Config{.workers = 2}),
+        node(system, configure(std::move(name), std::move(seeds), std::move(config))) {}
+
+  static troupe::transport::NodeConfig configure(std::string name, std::vector<std::string> seeds,
+                                                 troupe::transport::NodeConfig config) {
+    if (config.name.empty()) config = transport_test::quiet_node(std::move(name));
+    config.heartbeat_interval = 100ms;  // a lost node is down within half a second
+    config.heartbeat_timeout = 400ms;
+    troupe::transport::SeedDiscovery discovery;
+    discovery.seeds = std::move(seeds);
+    discovery.retry_interval = 100ms;
+    config.discovery = std::move(discovery);
+    return config;
+  }
+
+  troupe::System system;
+  troupe::transport::Node node;
+};
+
+// The names of the members `node` sees up or leaving, sorted.
+inline std::vector<std::string> member_names(troupe::transport::Node& node) {
+  std::vector<std::string> names;
+  for (const auto& m : node.cluster().members()) names.push_back(m.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Waits (bounded) until `node` sees exactly `expected` (sorted names) as members.
+inline bool sees(troupe::transport::Node& node, const std::vector<std::string>& expected,
+                 std::chrono::milliseconds within = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (member_names(node) == expected) return true;
+    std::this_thread::sleep_for(10ms);  // polling a view: there is no event for "these exactly"
+  }
+  return member_names(node) == expected;
+}
+
+// A subscriber: each event as a line, "members a,b", "up c", "leaving c", "left c", "down c".
+class Watcher {
+ public:
+  explicit Watcher(troupe::transport::Node& node, troupe::System& system) : self_(system) {
+    node.cluster().subscribe(self_.handle());
+  }
+
+  std::string next(troupe::Duration timeout = 10s) {
+    std::string line = "(nothing)";
+    (void)self_.receive(troupe::behavior(  // a timeout leaves "(nothing)"
+
+                            [&](const troupe::transport::ClusterMembers& m) {
+                              std::vector<std::string> names;
+                              for (const auto& member : m.members) names.push_back(member.name);
+                              std::sort(names.begin(), names.end());
+                              line = "members";
+                              for (std::size_t i = 0; i < names.size(); ++i) line += (i == 0 ? " " : ",") + names[i];
+                            },
+                            [&](const troupe::transport::MemberUp& e) { line = "up " + e.member.name; },
+                            [&](const troupe::transport::MemberLeaving& e) { line = "leaving " + e.member.name; },
+                            [&](const troupe::transport::MemberLeft& e) { line = "left " + e.member.name; },
+                            [&](const troupe::transport::MemberDown& e) { line = "down " + e.member.name; }),
+                        timeout);
+    return line;
+  }
+
+  troupe::ScopedActor& self() { return self_; }
+
+ private:
+  troupe::ScopedActor self_;
+};
+
+}  // namespace cluster_test

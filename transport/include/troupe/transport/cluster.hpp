@@ -1,0 +1,125 @@
+// Cluster membership: which nodes are members, and what happens to them.
+//
+//   troupe::transport::NodeConfig config{.name = "c", .secret = *secret};
+//   config.discovery = troupe::transport::SeedDiscovery{{"127.0.0.1:7001"}};   // any member
+//   troupe::transport::Node node(system, config);
+//   node.cluster().wait_up();                          // joined, or why not (a duplicate name, ...)
+//   node.cluster().subscribe(watcher);                 // ClusterMembers, then MemberUp, ...
+//   node.cluster().leave();                            // graceful: peers see leaving, then left
+//
+// With seeds, a node joins by asking any member it is given (a seed) for the members it knows;
+// it then connects to each of them and asks each in turn, so every member learns the newcomer
+// and the newcomer learns every member, also those that joined through another seed at the same
+// moment (each member answers joins one at a time: of two concurrent joiners, the later one to
+// reach a member it shares with the other learns of the other there). The result is a full mesh:
+// every member connected to every other, as Erlang's nodes are.
+//
+// Member states and their events (each watcher gets them in order, after a snapshot):
+//   joining  this node, until a seed accepted it (or all seeds are unreachable)
+//   up       MemberUp: it joined and this node is connected to it
+//   leaving  MemberLeaving: it announced a graceful leave (Cluster::leave, troupe-node on SIGTERM)
+//   removed  MemberLeft: it left gracefully; no node-down is reported for it
+//   down     MemberDown: its connection was lost (a crash, kill -9, a partition), detected
+//            within NodeConfig::heartbeat_timeout, or its node stopped without leaving
+// A member that is down or left is forgotten; if it comes back (a restart, or the end of a
+// partition, when it reaches a seed again) it is up again: a restarted node is a new
+// incarnation, and handles to the old run's actors stay dead.
+//
+// What every node sees: each member's view is its own, built from the joins and leaves it was
+// told and from its own connections. Views agree once the joins have spread (one round trip to
+// each member), except during a partition, when each side sees the other down. A node that finds
+// a seed not up (at start, after a partition, after the seed restarted) asks it again every
+// SeedDiscovery::retry_interval, so a healed partition rejoins within about that long.
+//
+// One name, one node: a node that joins under a name a live member already has is refused, with
+// the reason in wait_up()'s error (Errc::name_taken) and in the log.
+#pragma once
+
+#include <troupe/error.hpp>
+#include <troupe/handle.hpp>
+#include <troupe/request.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace troupe::transport {
+
+enum class MemberState : std::uint8_t { joining, up, leaving, removed, down };
+
+// "joining", "up", ...
+const char* to_string(MemberState state) noexcept;
+
+struct Member {
+  std::string name;
+  std::string host;  // where it listens (as it advertises itself)
+  std::uint16_t port = 0;
+  std::uint64_t incarnation = 0;  // its run: a restarted node has a new one
+  MemberState state = MemberState::joining;
+};
+
+// The events a subscriber receives, in this order: one ClusterMembers (the members up or
+// leaving now, this node included), then one message per change.
+struct ClusterMembers {
+  std::vector<Member> members;
+};
+struct MemberUp {
+  Member member;
+};
+struct MemberLeaving {
+  Member member;
+};
+struct MemberLeft {
+  Member member;
+};
+struct MemberDown {
+  Member member;
+  std::string reason;  // why, in plain words ("node 'b' is down: its connection closed", ...)
+};
+
+// Discovery providers (NodeConfig::discovery).
+// Static: no membership protocol; the node talks to the peers it is given (Node::add_peer) and
+// to nodes that dial it. Cluster::members() is this node alone; events report only this node.
+struct StaticDiscovery {};
+// Seeds: join through any of these members. Each is "HOST:PORT", or "NAME@HOST:PORT" when its
+// name is known; TLS needs the name (a dialer checks that the certificate names the node it
+// dials before it proves anything), so with NodeConfig::tls every seed must name its node. A seed
+// that is this node's own address is skipped: the first node of a cluster may list itself.
+struct SeedDiscovery {
+  std::vector<std::string> seeds;
+  // How often a node asks a seed again that is not up for it (unreachable, down, or refusing).
+  Duration retry_interval = std::chrono::seconds(1);
+};
+
+namespace detail {
+class NodeCore;
+}
+
+// A node's view of its cluster (Node::cluster()). Any thread, but the blocking calls (members,
+// wait_up, leave) not inside actor handlers.
+class Cluster {
+ public:
+  explicit Cluster(std::shared_ptr<detail::NodeCore> core) noexcept : core_(std::move(core)) {}
+
+  // The members up or leaving now, as this node sees them, this node included (blocking).
+  std::vector<Member> members(Duration timeout = std::chrono::seconds(5));
+  // Waits until this node has joined: Errc::name_taken if a live member has its name,
+  // Errc::timeout if no seed accepted it in time (the last reason is in the error's text).
+  // Static discovery: at once.
+  Result<void> wait_up(Duration timeout = std::chrono::seconds(10));
+  // `watcher` gets ClusterMembers now, then every change (MemberUp, MemberLeaving, MemberLeft,
+  // MemberDown), until it stops or unsubscribes. An actor, or a ScopedActor's handle().
+  void subscribe(const DynamicHandle& watcher);
+  void unsubscribe(const DynamicHandle& watcher);
+  // A graceful leave: every member is told this node is leaving (and answers), then that it
+  // left; they report MemberLeaving then MemberLeft, and no node-down. Blocks until all answered
+  // or `timeout`; afterwards this node joins nothing again (destroy the Node). Idempotent.
+  Result<void> leave(Duration timeout = std::chrono::seconds(5));
+
+ private:
+  std::shared_ptr<detail::NodeCore> core_;
+};
+
+}  // namespace troupe::transport
