@@ -1,12 +1,13 @@
 // A node in its own process, for the transport tests:
 //   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--window-bytes N] [--max-frame N] [--tls CERT KEY CA]
-//             [--dial NODE PORT] [--no-spin]
+//             [--dial NODE PORT] [--seed HOST:PORT] [--no-spin]
 //             [--unix PATH]
 // (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
 // NodeConfig::receive_window; --tls: the node uses TLS
 // with these PEM files, NodeConfig::tls; --dial: connects to node NODE on 127.0.0.1:PORT before
 // it reports its port, trying again for up to 10 s while it is refused; --unix: also listens on that Unix-domain
-// socket, NodeConfig::listen_unix;
+// socket, NodeConfig::listen_unix; --seed: joins a cluster through that member (SeedDiscovery,
+// asking again every 100 ms);
 // --no-spin: neither its workers nor its transport thread
 // spin before sleeping, Config::idle_spin and NodeConfig::idle_spin zero). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
@@ -57,7 +58,7 @@ TROUPE_ERROR_CATEGORY(VaultError, "vault", locked);
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--window-bytes N] [--max-frame N] "
-                 "[--tls CERT KEY CA] [--dial NODE PORT] "
+                 "[--tls CERT KEY CA] [--dial NODE PORT] [--seed HOST:PORT] "
                  "[--no-spin] [--unix PATH]\n";
     return 2;
   }
@@ -87,6 +88,11 @@ int main(int argc, char** argv) {
     } else if (flag == "--tls" && i + 3 < argc) {
       config.tls = troupe::transport::TlsConfig{argv[i + 1], argv[i + 2], argv[i + 3]};
       i += 3;
+    } else if (flag == "--seed" && i + 1 < argc) {
+      troupe::transport::SeedDiscovery discovery;
+      discovery.seeds.push_back(argv[++i]);
+      discovery.retry_interval = std::chrono::milliseconds(100);
+      config.discovery = std::move(discovery);
     } else if (flag == "--dial" && i + 2 < argc) {
       dial = std::make_pair(std::string(argv[i + 1]), static_cast<std::uint16_t>(std::atoi(argv[i + 2])));
       i += 2;
