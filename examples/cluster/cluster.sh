@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Starts a 3-node troupe cluster on 127.0.0.1 as separate processes and runs the distributed word
-# count: nodes b and c host word counters; node a spawns counters on them by remote spawn, hands
-# out the chunks and verifies the merged counts. Exits 0 only when node a printed "cluster: OK".
+# count: node a starts first and coordinates; nodes b and c join the cluster through a (--seed,
+# no peer lists) and host word counters; node a recruits them from the cluster's member events
+# (a remote spawn on each node as it comes up), hands out the chunks and verifies the merged
+# counts. Exits 0 only when node a printed "cluster: OK".
 #
-#   cluster.sh TROUPE_NODE [--kill-one] [--unix] [troupe-node word-count options...]
+#   cluster.sh TROUPE_NODE [--kill-one | --leave-one | --join-late] [--unix] [troupe-node word-count options...]
 #
 # --kill-one: node c is killed with SIGKILL once a tenth of the chunks are counted; node a must
 # see it go down, hand its chunks to node b, and still verify the result.
-# --unix: nodes b and c also listen on Unix-domain sockets, and node a reaches them through those.
+# --leave-one: node c gets SIGTERM then, and leaves the cluster gracefully; node a stops giving
+# it chunks and still verifies the result.
+# --join-late: a fourth node, d, is started then, with --seed only; node a must recruit it, and d
+# must count chunks, for the run to verify.
+# --unix: a static cluster instead: nodes b and c also listen on Unix-domain sockets, and node a
+# is given them as its peers (--peer NAME=unix:PATH).
 #
 # The nodes never outlive the script, whatever ends it: on exit, SIGINT, SIGTERM or SIGHUP the
 # script stops them (the traps below), and if the script is killed outright (SIGKILL runs no trap)
@@ -18,11 +25,17 @@ set -euo pipefail
 node_program="$1"
 shift
 kill_one=0
+leave_one=0
+join_late=0
 unix=0
 coordinator_args=()
 for arg in "$@"; do
   if [[ "$arg" == --kill-one ]]; then
     kill_one=1
+  elif [[ "$arg" == --leave-one ]]; then
+    leave_one=1
+  elif [[ "$arg" == --join-late ]]; then
+    join_late=1
   elif [[ "$arg" == --unix ]]; then
     unix=1
   else
@@ -37,6 +50,9 @@ if ((kill_one)); then
   # came after the last chunk was handed out would fail the run (no chunk to reassign).
   coordinator_args=(--pace-ms 100 --expect-node-down "${coordinator_args[@]}")
 fi
+# The same timing for a leave or a late join mid-run.
+if ((leave_one)); then coordinator_args=(--pace-ms 100 --expect-leave "${coordinator_args[@]}"); fi
+if ((join_late)); then coordinator_args=(--pace-ms 100 --expect-counted-by d "${coordinator_args[@]}"); fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/troupe-cluster.XXXXXX")"
 pids=()
@@ -100,38 +116,46 @@ if ((unix)); then
   start_node b --listen-unix "$work/b.sock"
   start_node c --listen-unix "$work/c.sock"
   pid_c="${pids[-1]}"
-  peer_args=(--peer "b=unix:$work/b.sock" --peer "c=unix:$work/c.sock")
-  echo "cluster: nodes b ($work/b.sock) and c ($work/c.sock) started; node a coordinates"
+  echo "cluster: nodes b ($work/b.sock) and c ($work/c.sock) started; node a coordinates them"
+  start_node a --peer "b=unix:$work/b.sock" --peer "c=unix:$work/c.sock" --word-count "${coordinator_args[@]}"
+  pid_a="${pids[-1]}"
 else
-  start_node b
-  port_b="$port"
-  start_node c
-  port_c="$port"
+  # a first: the cluster's first member, and the seed the others join through.
+  start_node a --word-count "${coordinator_args[@]}"
+  pid_a="${pids[-1]}"
+  seed="127.0.0.1:$port"
+  start_node b --seed "$seed"
+  start_node c --seed "$seed"
   pid_c="${pids[-1]}"
-  peer_args=(--peer "b=127.0.0.1:$port_b" --peer "c=127.0.0.1:$port_c")
-  echo "cluster: nodes b (port $port_b) and c (port $port_c) started; node a coordinates"
+  echo "cluster: node a (port ${seed##*:}) coordinates; nodes b and c joined through it (--seed $seed)"
+fi
+if ((unix)); then
+  echo "cluster: pids b=${pids[0]} c=${pids[1]} a=${pids[2]}"
+else
+  echo "cluster: pids a=${pids[0]} b=${pids[1]} c=${pids[2]}"
 fi
 
-in_cluster "$node_program" --name a --listen 127.0.0.1:0 --secret-file "$work/secret" \
-  "${peer_args[@]}" --word-count "${coordinator_args[@]}" \
-  > "$work/a.log" 2>&1 &
-pid_a=$!
-pids+=("$pid_a")
-echo "cluster: pids b=${pids[0]} c=${pids[1]} a=$pid_a"
-
-if ((kill_one)); then
+if ((kill_one || leave_one || join_late)); then
   while kill -0 "$pid_a" 2> /dev/null && ! grep -q '^progress: ' "$work/a.log"; do sleep 0.02; done
-  if kill -9 "$pid_c" 2> /dev/null; then
-    wait "$pid_c" 2> /dev/null || true  # reaped here, so bash reports no "Killed" job
-    echo "cluster: killed node c (SIGKILL) mid-run"
-  fi
+fi
+if ((kill_one)) && kill -9 "$pid_c" 2> /dev/null; then
+  wait "$pid_c" 2> /dev/null || true  # reaped here, so bash reports no "Killed" job
+  echo "cluster: killed node c (SIGKILL) mid-run"
+fi
+if ((leave_one)) && kill -TERM "$pid_c" 2> /dev/null; then
+  echo "cluster: node c told to leave (SIGTERM) mid-run"
+fi
+if ((join_late)); then
+  start_node d --seed "$seed"
+  echo "cluster: node d started mid-run (--seed $seed)"
 fi
 status=0
 wait "$pid_a" || status=$?
 cat "$work/a.log"
 if ((status != 0)) || ! grep -q '^cluster: OK$' "$work/a.log"; then
   echo "cluster: node a exited with status $status; node logs follow" >&2
-  for name in b c; do
+  for name in b c d; do
+    [[ -f "$work/$name.log" ]] || continue
     echo "--- node $name" >&2
     cat "$work/$name.log" >&2
   done

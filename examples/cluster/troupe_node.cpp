@@ -1,14 +1,18 @@
 // troupe-node: one node of a troupe cluster, in a process of its own.
 //
 //   troupe-node --generate-secret cluster.secret                       (once, for the whole cluster)
-//   troupe-node --name b --listen 127.0.0.1:7002 --secret-file cluster.secret
-//   troupe-node --name a --listen 127.0.0.1:7001 --secret-file cluster.secret
-//               --peer b=127.0.0.1:7002 --peer c=127.0.0.1:7003 --word-count     (one line)
+//   troupe-node --name a --listen 127.0.0.1:7001 --secret-file cluster.secret --word-count
+//   troupe-node --name b --secret-file cluster.secret --seed 127.0.0.1:7001
+//   troupe-node --name c --secret-file cluster.secret --seed 127.0.0.1:7001
 //
-// Every node hosts the example actor types (the word counter, spawnable by name from other
-// nodes). A node without --word-count serves until SIGINT or SIGTERM; with it, the node
-// coordinates the distributed word count over its peers and exits with its result (0 when the
-// count was verified, printing "cluster: OK").
+// With --seed, a node joins the cluster through that member (cluster.hpp) and learns every other
+// member from it; without, it is the cluster's first member, or, with --peer NAME=HOST:PORT, a
+// node of a static list. Every node hosts the example actor types (the word counter, spawnable by
+// name from other nodes). A node without --word-count serves until SIGINT or SIGTERM, then
+// leaves the cluster gracefully (its peers see it leave, not go down); with it, the node
+// coordinates the distributed word count and exits with its result (0 when the count was
+// verified, printing "cluster: OK"): over the members, recruited as they join (seeds), or over
+// its --peer list.
 #include "word_count.hpp"
 
 #include <troupe/troupe.hpp>
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
   std::string secret_file;
   std::string generate_secret;
   std::vector<std::string> peers;
+  std::vector<std::string> seeds;
   bool word_count = false;
   word_count::RunOptions run;
   unsigned workers = 0;
@@ -75,14 +80,18 @@ int main(int argc, char** argv) {
   troupe::transport::TlsConfig tls;
   auto* tls_cert = app.add_option("--tls-cert", tls.certificate_chain_file, "TLS: this node's certificate chain (PEM)")
                        ->check(CLI::ExistingFile);
-  auto* tls_key = app.add_option("--tls-key", tls.private_key_file, "TLS: this node's private key (PEM)")
-                      ->check(CLI::ExistingFile);
-  auto* tls_ca = app.add_option("--tls-ca", tls.trusted_ca_file, "TLS: the CA that signs every node's certificate (PEM)")
-                     ->check(CLI::ExistingFile);
+  auto* tls_key =
+      app.add_option("--tls-key", tls.private_key_file, "TLS: this node's private key (PEM)")->check(CLI::ExistingFile);
+  auto* tls_ca =
+      app.add_option("--tls-ca", tls.trusted_ca_file, "TLS: the CA that signs every node's certificate (PEM)")
+          ->check(CLI::ExistingFile);
   tls_cert->needs(tls_key, tls_ca);
   tls_key->needs(tls_cert, tls_ca);
   tls_ca->needs(tls_cert, tls_key);
   app.add_option("--peer", peers, "NAME=HOST:PORT or NAME=unix:PATH of another node (repeatable)");
+  app.add_option("--seed", seeds,
+                 "HOST:PORT (or NAME@HOST:PORT) of any member of the cluster to join (repeatable); without "
+                 "--seed or --peer, this node is the cluster's first member");
   app.add_option("--workers", workers, "troupe worker threads (default: one per core)");
   app.add_flag("--word-count", word_count, "coordinate the distributed word count over the peers, then exit");
   app.add_option("--counters-per-node", run.counters_per_node, "word counters spawned on each peer")
@@ -91,9 +100,12 @@ int main(int argc, char** argv) {
   app.add_option("--words-per-chunk", run.words_per_chunk, "words per chunk")->capture_default_str();
   app.add_option("--pace-ms", run.pace_ms, "each chunk takes a counter at least this long (to watch a run)")
       ->capture_default_str();
-  app.add_option("--seed", run.seed, "the corpus's seed")->capture_default_str();
+  app.add_option("--corpus-seed", run.seed, "the random seed of the generated corpus")->capture_default_str();
   app.add_flag("--expect-node-down", run.expect_node_down,
                "verified only if a node went down mid-run and its chunks were counted elsewhere");
+  app.add_flag("--expect-leave", run.expect_leave, "verified only if a worker node left the cluster mid-run");
+  app.add_option("--expect-counted-by", run.expect_counted_by,
+                 "verified only if this node (one that joins later) counted chunks (repeatable)");
   CLI11_PARSE(app, argc, argv);
   if (!generate_secret.empty()) {
     if (auto made = troupe::transport::generate_secret_file(generate_secret); !made) {
@@ -138,11 +150,18 @@ int main(int argc, char** argv) {
   node_config.listen_unix = listen_unix;
   node_config.secret = *secret;
   if (!tls.certificate_chain_file.empty()) node_config.tls = tls;
+  if (!peers.empty() && !seeds.empty()) {
+    std::fprintf(stderr, "troupe-node: give --seed (a cluster) or --peer (a static list), not both\n");
+    return 2;
+  }
+  // No --peer: a cluster, joined through the seeds (none: this node is its first member).
+  const bool clustered = peers.empty();
+  if (clustered) node_config.discovery = troupe::transport::SeedDiscovery{seeds};
   // A node that cannot start (a weak secret, a port in use, a bad TLS file) says why and exits.
   std::unique_ptr<troupe::transport::Node> started;
   try {
     started = std::make_unique<troupe::transport::Node>(system, node_config);
-  } catch (const std::runtime_error& e) {
+  } catch (const std::exception& e) {  // runtime_error, or invalid_argument for a malformed seed
     std::fprintf(stderr, "troupe-node: %s\n", e.what());
     return 2;
   }
@@ -166,9 +185,28 @@ int main(int argc, char** argv) {
   std::printf("node %s listening on %s:%u\n", name.c_str(), address.host.c_str(), static_cast<unsigned>(node.port()));
   std::fflush(stdout);
 
-  if (word_count) return word_count::coordinate(system, node, run);
+  if (clustered) {
+    // A duplicate name is refused at join; say so and stop rather than serve outside the cluster.
+    if (troupe::Result<void> up = node.cluster().wait_up(); !up && up.error().code == troupe::Errc::name_taken) {
+      std::fprintf(stderr, "troupe-node: cannot join the cluster: %s\n", up.error().what.c_str());
+      return 1;
+    }
+  }
+  // A graceful leave: every member hears this node is leaving, then that it left (no node-down).
+  auto leave = [&node, clustered] {
+    if (clustered) (void)node.cluster().leave();
+  };
+  if (word_count) {
+    run.recruit = clustered;
+    const int status = word_count::coordinate(system, node, run);
+    leave();
+    return status;
+  }
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  std::printf("node %s stopping (%s)\n", name.c_str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
+  std::printf("node %s stopping (%s)%s\n", name.c_str(), signal == SIGINT ? "SIGINT" : "SIGTERM",
+              clustered ? ": leaving the cluster" : "");
+  std::fflush(stdout);
+  leave();
   return 0;
 }

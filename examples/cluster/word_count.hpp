@@ -7,6 +7,11 @@
 //   │   └── Done/Failed ── worker)  │           │  name)               │
 //   └──────────────────────────────┘           └──────────────────────┘
 //
+// The worker nodes join the cluster through a seed; the coordinator subscribes to the cluster's
+// member events and recruits each worker node as it comes up (also one that joins mid-run). A node
+// that leaves gracefully gets no more chunks; those it had are counted elsewhere. (With a static
+// list of peers instead, the coordinator spawns on those before the run.)
+//
 // The coordinator generates a corpus, spawns word counters on the worker nodes by remote spawn,
 // and gives each counter a local Lane actor that sends it one chunk at a time (a request, awaited
 // in a coroutine so a slow counter holds up only its own lane). The coordinator monitors every
@@ -45,7 +50,7 @@ struct ChunkCounts {  // counter → coordinator (the reply)
 };
 TROUPE_WIRE_MESSAGE(ChunkCounts, chunk, counts);
 
-struct CounterArgs {       // the remote spawn's arguments
+struct CounterArgs {          // the remote spawn's arguments
   std::uint32_t pace_ms = 0;  // each chunk takes at least this long (a slower machine; to watch a run)
 };
 TROUPE_WIRE_MESSAGE(CounterArgs, pace_ms);
@@ -74,6 +79,11 @@ struct RunOptions {
   // A node is expected to fail mid-run (`./run cluster --kill-one`): the run counts as verified
   // only if a node was seen down and its chunks were counted elsewhere.
   bool expect_node_down = false;
+  // Workers come from the cluster's member events (seeds): counters are spawned on each node as
+  // it comes up, and a node that leaves gets no more chunks. Else worker_nodes is the list.
+  bool recruit = false;
+  bool expect_leave = false;                   // a worker node is to leave gracefully mid-run
+  std::vector<std::string> expect_counted_by;  // nodes that must have counted at least one chunk
 };
 
 // Runs the word count from this node; prints progress, node-down events and the result, and ends
