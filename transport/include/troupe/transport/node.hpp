@@ -211,7 +211,7 @@ struct NodeStats {
   std::uint64_t dead_letters = 0;  // undeclared types, unknown receivers
   // Local actors peers can reach by id now (requesters, watchers, linkers, lookup results, ...);
   // each is dropped when it stops.
-  std::uint64_t exported_actors = 0;  // local actors peers can name, the node's own spawner included
+  std::uint64_t exported_actors = 0;  // local actors peers can name, the node's spawner and membership actor included
   // Requests to remote actors whose requester awaits a response (failed with node_down if the
   // peer goes first); a requester that stops takes its entries with it.
   std::uint64_t pending_requests = 0;
