@@ -74,4 +74,38 @@ Result<void> Cluster::leave(Duration timeout) {
   return {};
 }
 
+Result<void> Cluster::register_name(std::string name, const DynamicHandle& actor, Duration timeout) {
+  const DynamicHandle& membership = core_->membership();
+  if (!membership.valid()) return node_stopped();
+  ScopedActor self(core_->system());
+  detail::RegisterClusterName r{std::move(name), actor};
+  Result<Unit> done = self.request<Unit>(membership, std::move(r), timeout);
+  if (!done) return done.error();
+  return {};
+}
+
+bool Cluster::unregister_name(std::string_view name, Duration timeout) {
+  const DynamicHandle& membership = core_->membership();
+  if (!membership.valid()) return false;
+  ScopedActor self(core_->system());
+  Result<bool> done = self.request<bool>(membership, detail::UnregisterClusterName{std::string(name)}, timeout);
+  return done && *done;
+}
+
+Result<DynamicHandle> Cluster::whereis(std::string_view name, Duration timeout) {
+  const DynamicHandle& membership = core_->membership();
+  if (!membership.valid()) return node_stopped();
+  ScopedActor self(core_->system());
+  return self.request<DynamicHandle>(membership, WhereisName{std::string(name), Duration::zero()}, timeout);
+}
+
+Result<DynamicHandle> Cluster::await_name(std::string_view name, Duration timeout) {
+  const DynamicHandle& membership = core_->membership();
+  if (!membership.valid()) return node_stopped();
+  ScopedActor self(core_->system());
+  return self.request<DynamicHandle>(membership, WhereisName{std::string(name), timeout}, timeout + kAnswerSlack);
+}
+
+DynamicHandle Cluster::registry() const { return core_->membership(); }
+
 }  // namespace troupe::transport

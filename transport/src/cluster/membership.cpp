@@ -2,6 +2,7 @@
 
 #include "../node_core.hpp"
 #include "../remote_actor.hpp"
+#include "cluster_names.hpp"
 #include "membership_messages.hpp"
 #include "seed_resolver.hpp"
 
@@ -18,8 +19,13 @@ namespace {
 
 class Membership {
  public:
-  Membership(Context& self, MembershipSetup setup) : self_(self), setup_(std::move(setup)), me_(setup_.self) {
+  Membership(Context& self, MembershipSetup setup)
+      : self_(self),
+        setup_(std::move(setup)),
+        me_(setup_.self),
+        names_(self, [this](const std::string& line) { log(line); }) {
     me_.state = MemberState::joining;
+    names_.set_self(me_.name, me_.incarnation);
   }
 
   auto behavior() {
@@ -38,7 +44,17 @@ class Membership {
         [this](const Subscribe& s) { subscribe(s.watcher); }, [this](const Unsubscribe& s) { unsubscribe(s.watcher); },
         [this](GetMembers) { return current_members(); }, [this](const WaitUp& w) { return wait_up(w.timeout); },
         [this](const WaitUpExpired& e) { wait_up_expired(e.id); }, [this](const Leave& l) { return leave(l.timeout); },
-        [this](const Down& d) { down(d); },
+        [this](const Down& d) {
+          if (!names_.down(d)) down(d);
+        },
+        // Cluster-wide names (cluster_names.hpp).
+        [this](const RegisterClusterName& r) { return names_.register_name(r); },
+        [this](const UnregisterClusterName& u) { return names_.unregister_name(u.name); },
+        [this](const WhereisName& w) { return names_.whereis(w); },
+        [this](const AwaitNameExpired& e) { names_.await_expired(e.id); },
+        [this](const ClaimName& c) { return names_.claim(c.entry); },
+        [this](const NamesAdded& a) { names_.added(a.entries); }, [this](const NameRemoved& r) { names_.removed(r); },
+        [this](const AskName& a) { return names_.ask(a.name); },
         [this](StopMembership) {
           retry_timer_.cancel();
           self_.quit();
@@ -212,6 +228,7 @@ class Membership {
   void admit(const WireMember& w) {
     if (w.name == me_.name || members_.contains(w.name) || !w.membership.valid()) return;
     Record r{Member{w.name, w.host, w.port, w.incarnation, MemberState::up}, w.membership, self_.monitor(w.membership)};
+    names_.member_up(w.name, w.membership);
     publish(MemberUp{r.member});
     members_.emplace(w.name, std::move(r));
   }
@@ -224,6 +241,7 @@ class Membership {
       r->member.state = MemberState::removed;
       publish(MemberLeft{r->member});
       members_.erase(name);
+      names_.member_gone(name);
     }
     mark_left(name, promise);
     return promise;
@@ -251,6 +269,7 @@ class Membership {
       if (it->second.monitor != d.ref) continue;
       Member gone = std::move(it->second.member);
       members_.erase(it);
+      names_.member_gone(gone.name);
       if (gone.state == MemberState::leaving) {
         gone.state = MemberState::removed;  // it said it was leaving: its going is no failure
         publish(MemberLeft{gone});
@@ -360,6 +379,7 @@ class Membership {
   void finish_leave() {
     if (me_.state != MemberState::removed) {
       me_.state = MemberState::removed;
+      for (const auto& [name, r] : members_) names_.member_gone(name);
       members_.clear();
       publish(MemberLeft{me_});
     }
@@ -386,6 +406,7 @@ class Membership {
   Duration leave_timeout_{};
   bool joined_ = false;  // a seed (or a member it named) admitted this node
   Timer retry_timer_;
+  ClusterNames names_;  // last: it refers to self_ and log()
 };
 
 }  // namespace

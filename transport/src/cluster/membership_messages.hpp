@@ -70,6 +70,51 @@ inline const bool troupe_wire_declared_JoinCluster = declare_wire_type<JoinClust
 inline const bool troupe_wire_declared_LeavingCluster = declare_wire_type<LeavingCluster>("troupe.cluster.Leaving");
 inline const bool troupe_wire_declared_LeftCluster = declare_wire_type<LeftCluster>("troupe.cluster.Left");
 
+// Cluster-wide names (cluster_names.hpp), between the membership actors.
+// A name as every member keeps it: the actor, and the node that registered it (its owner).
+struct NameEntry {
+  std::string name;
+  std::string owner;
+  std::uint64_t owner_incarnation = 0;
+  DynamicHandle actor;
+};
+inline constexpr auto troupe_wire_fields(const NameEntry*) {
+  return std::make_tuple(&NameEntry::name, &NameEntry::owner, &NameEntry::owner_incarnation, &NameEntry::actor);
+}
+// To the name's home member: "give this name to this actor" (Errc::name_taken if it is held).
+struct ClaimName {
+  using reply_type = Unit;
+  NameEntry entry;
+};
+inline constexpr auto troupe_wire_fields(const ClaimName*) { return std::make_tuple(&ClaimName::entry); }
+// To every member: names registered (by the home, as it grants them; by an owner, to a member
+// that just came up: its own names).
+struct NamesAdded {
+  std::vector<NameEntry> entries;
+};
+inline constexpr auto troupe_wire_fields(const NamesAdded*) { return std::make_tuple(&NamesAdded::entries); }
+// To every member, from the owner: the name's actor stopped, or the name was unregistered.
+struct NameRemoved {
+  std::string name;
+  std::string owner;
+  std::uint64_t owner_incarnation = 0;
+};
+inline constexpr auto troupe_wire_fields(const NameRemoved*) {
+  return std::make_tuple(&NameRemoved::name, &NameRemoved::owner, &NameRemoved::owner_incarnation);
+}
+// To the name's home: its entry, for a member that has not heard of it yet (Errc::no_such_name).
+struct AskName {
+  using reply_type = NameEntry;
+  std::string name;
+};
+inline constexpr auto troupe_wire_fields(const AskName*) { return std::make_tuple(&AskName::name); }
+
+inline const bool troupe_wire_declared_NameEntry = declare_wire_type<NameEntry>("troupe.cluster.NameEntry");
+inline const bool troupe_wire_declared_ClaimName = declare_wire_type<ClaimName>("troupe.cluster.ClaimName");
+inline const bool troupe_wire_declared_NamesAdded = declare_wire_type<NamesAdded>("troupe.cluster.NamesAdded");
+inline const bool troupe_wire_declared_NameRemoved = declare_wire_type<NameRemoved>("troupe.cluster.NameRemoved");
+inline const bool troupe_wire_declared_AskName = declare_wire_type<AskName>("troupe.cluster.AskName");
+
 // Local messages: from Cluster's API and from the transport thread.
 struct Subscribe {
   DynamicHandle watcher;
@@ -99,6 +144,18 @@ struct SeedAnswer {
   Error error;
 };
 struct RetrySeeds {};
+struct RegisterClusterName {
+  using reply_type = Unit;
+  std::string name;
+  DynamicHandle actor;
+};
+struct UnregisterClusterName {
+  using reply_type = bool;
+  std::string name;
+};
+struct AwaitNameExpired {
+  std::uint64_t id = 0;
+};
 // From NodeCore::start, once the transport thread listens: this node's port, and start asking
 // the seeds.
 struct StartMembership {

@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace troupe::transport {
@@ -77,6 +78,16 @@ struct MemberLeft {
 struct MemberDown {
   Member member;
   std::string reason;  // why, in plain words ("node 'b' is down: its connection closed", ...)
+};
+
+// A request for Cluster::registry(), from an actor: the actor registered cluster-wide as `name`
+// (reply: a DynamicHandle; Errc::no_such_name). With `wait` above zero, the answer waits up to
+// that long for the name to be registered (anywhere in the cluster).
+//   self.request<DynamicHandle>(registry, WhereisName{"accounts", 2s})
+struct WhereisName {
+  using reply_type = DynamicHandle;
+  std::string name;
+  Duration wait{};
 };
 
 // Discovery providers (NodeConfig::discovery).
@@ -117,6 +128,18 @@ class Cluster {
   // left; they report MemberLeaving then MemberLeft, and no node-down. Blocks until all answered
   // or `timeout`; afterwards this node joins nothing again (destroy the Node). Idempotent.
   Result<void> leave(Duration timeout = std::chrono::seconds(5));
+
+  // Cluster-wide names (see "Names" above). register_name: `actor` (one of this node's) is
+  // `name` for every member, until it stops, this node leaves or goes down, or unregister_name;
+  // Errc::name_taken if another actor holds the name anywhere in the cluster. whereis: the actor
+  // registered as `name`, from any member (a proxy to it on another node); Errc::no_such_name.
+  // await_name: whereis that waits up to `timeout` for the name to be registered.
+  Result<void> register_name(std::string name, const DynamicHandle& actor, Duration timeout = std::chrono::seconds(5));
+  bool unregister_name(std::string_view name, Duration timeout = std::chrono::seconds(5));
+  Result<DynamicHandle> whereis(std::string_view name, Duration timeout = std::chrono::seconds(5));
+  Result<DynamicHandle> await_name(std::string_view name, Duration timeout = std::chrono::seconds(5));
+  // For actors: the member's registry, which answers WhereisName (never blocks a worker).
+  DynamicHandle registry() const;
 
  private:
   std::shared_ptr<detail::NodeCore> core_;
