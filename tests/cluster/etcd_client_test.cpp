@@ -250,7 +250,8 @@ TEST_CASE("a watch fails when its etcd stops") {
   EtcdClient client(loop.timer(), loop.network(), etcd.endpoint());
   Watcher watcher(client, "/s/", 0, [](const auto& events) { return !events.empty(); });
   loop.wait(watcher.until_done().exclusiveJoin(keep_putting(loop, client, "/s/k")));  // it streams
-  etcd.stop();
+  SUBCASE("stopped") { etcd.stop(); }
+  SUBCASE("killed") { etcd.kill(); }
   const std::string error = loop.failure(watcher.watch.addBranch());
   INFO(error);
   CHECK(contains(error, "etcd at " + etcd.endpoint() + ": watch prefix /s/ failed: the watch stream ended"));

@@ -48,6 +48,7 @@ std::string plain_words(const kj::Exception& e) {
   if (has("ECONNRESET") || has("Connection reset")) return "the connection was reset";
   if (has("EHOSTUNREACH") || has("ENETUNREACH")) return "the host cannot be reached";
   if (has("ETIMEDOUT")) return "the connection timed out";
+  if (has("disconnected prematurely") || has("premature EOF")) return "the connection closed early";
   return std::string(d);
 }
 
@@ -96,20 +97,39 @@ struct WatchStream {
   kj::Array<char> buffer = kj::heapArray<char>(kWatchReadSize);
 };
 
+// The end of a watch stream, which should last: why it ended. The gateway ends a stream it fails
+// with an error object and no "\n" ("grpc: the client connection is closing" when etcd stops).
+[[noreturn]] void watch_ended(WatchStream& w) {
+  const std::string rest = w.lines.take_rest();
+  if (rest.find_first_not_of(" \t\r\n") == std::string::npos) {
+    fail("the watch stream ended (etcd stopped, or the connection closed)");
+  }
+  std::vector<EtcdWatchEvent> events;
+  try {
+    events = etcd_json::read_watch_message(rest);
+  } catch (const kj::Exception& e) {
+    fail(std::string("the watch stream ended: ") + e.getDescription().cStr());
+  }
+  if (!events.empty()) w.on_events(std::move(events));
+  fail("the watch stream ended (etcd stopped, or the connection closed)");
+}
+
 // Reads the stream until it fails: each complete line is one message, handed on in order.
 kj::Promise<void> read_watch(WatchStream& w) {
-  return w.body->tryRead(w.buffer.begin(), 1, w.buffer.size()).then([&w](std::size_t n) -> kj::Promise<void> {
-    if (n == 0) {
-      fail(w.lines.pending() == 0 ? "the watch stream ended (etcd stopped, or the connection closed)"
-                                  : "the watch stream ended in the middle of a message");
-    }
-    w.lines.append(w.buffer.begin(), n);
-    while (auto line = w.lines.next()) {
-      auto events = etcd_json::read_watch_message(*line);
-      if (!events.empty()) w.on_events(std::move(events));
-    }
-    return read_watch(w);
-  });
+  return w.body->tryRead(w.buffer.begin(), 1, w.buffer.size())
+      .then(
+          [&w](std::size_t n) -> kj::Promise<void> {
+            if (n == 0) watch_ended(w);
+            w.lines.append(w.buffer.begin(), n);
+            while (auto line = w.lines.next()) {
+              auto events = etcd_json::read_watch_message(*line);
+              if (!events.empty()) w.on_events(std::move(events));
+            }
+            return read_watch(w);
+          },
+          [](kj::Exception&& e) -> kj::Promise<void> {  // the read failed, not what the stream held
+            fail("the watch stream ended: " + plain_words(e));
+          });
 }
 
 }  // namespace

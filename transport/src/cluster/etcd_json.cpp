@@ -265,4 +265,12 @@ std::optional<std::string> JsonLines::next() {
   return std::nullopt;
 }
 
+std::string JsonLines::take_rest() {
+  std::string rest = buffer_.substr(start_);
+  buffer_.clear();
+  start_ = 0;
+  unfinished_from_ = 0;
+  return rest;
+}
+
 }  // namespace troupe::transport::detail::etcd_json

@@ -65,6 +65,8 @@ class JsonLines {
   std::optional<std::string> next();
   // Bytes of an unfinished line held (a stream that ends here ended mid-object).
   std::size_t pending() const noexcept { return buffer_.size() - start_; }
+  // The unfinished line, taken out: at the stream's end, the last object if its "\n" never came.
+  std::string take_rest();
 
  private:
   std::size_t limit_;
