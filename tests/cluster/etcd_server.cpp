@@ -38,22 +38,6 @@ constexpr auto kPollInterval = 50ms;
 // Tries with fresh ports when etcd exits at once because a port was taken after our probe.
 constexpr int kStartTries = 5;
 
-// A port the kernel has free now on 127.0.0.1 (bound to port 0, then released: etcd binds it an
-// instant later; start() tries again in the rare case that another process took it in between).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("could not find a free port on 127.0.0.1");
-  return ntohs(address.sin_port);
-}
-
 // One GET of http://ENDPOINT/health: whether etcd says {"health": "true"}. On a thread of its
 // own, so that its kj event loop is never the test's (a thread has at most one).
 bool healthy(const std::string& endpoint) {
@@ -95,6 +79,22 @@ std::string log_tail(const std::string& folder) {
 }
 
 }  // namespace
+
+// Bound to port 0, then released: etcd binds it an instant later (EtcdServer::start tries again
+// with new ports in the rare case that another process took one in between).
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("could not find a free port on 127.0.0.1");
+  return ntohs(address.sin_port);
+}
 
 EtcdServer::EtcdServer(std::vector<std::string> extra_flags) : extra_flags_(std::move(extra_flags)) {
   if (::access(kEtcd, X_OK) != 0) {

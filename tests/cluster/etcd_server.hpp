@@ -21,6 +21,10 @@
 
 namespace cluster_test {
 
+// A TCP port free on 127.0.0.1 now (the kernel's pick for port 0): for a server a test starts, or
+// an endpoint where nothing listens.
+std::uint16_t free_port();
+
 class EtcdServer {
  public:
   // extra_flags go to etcd after the fixture's own (e.g. "--max-request-bytes=8388608").

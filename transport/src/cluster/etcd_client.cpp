@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 
 namespace troupe::transport::detail {

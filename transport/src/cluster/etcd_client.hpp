@@ -92,7 +92,8 @@ class EtcdClient {
   // never resolves: dropping it cancels the watch; it rejects when the stream fails (the
   // connection broke or etcd stopped, etcd cancelled the watch, e.g. because start_revision was
   // compacted away, or an object longer than kMaxWatchMessage). on_events runs on the event
-  // loop; an exception from it fails the watch.
+  // loop; an exception from it fails the watch. It must not drop the watch's own promise (that
+  // would free the watch while it runs): defer that, e.g. with kj::evalLater.
   kj::Promise<void> watch_prefix(std::string prefix, std::int64_t start_revision,
                                  kj::Function<void(std::vector<EtcdWatchEvent>)> on_events);
 
