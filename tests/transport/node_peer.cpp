@@ -1,13 +1,14 @@
 // A node in its own process, for the transport tests:
 //   node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--window-bytes N] [--max-frame N] [--tls CERT KEY CA]
-//             [--dial NODE PORT] [--seed HOST:PORT] [--no-spin]
+//             [--dial NODE PORT] [--seed HOST:PORT] [--etcd HOST:PORT] [--no-spin]
 //             [--unix PATH]
 // (--heartbeat-ms: the heartbeat interval, the timeout four times it; --window: its
 // NodeConfig::receive_window; --tls: the node uses TLS
 // with these PEM files, NodeConfig::tls; --dial: connects to node NODE on 127.0.0.1:PORT before
 // it reports its port, trying again for up to 10 s while it is refused; --unix: also listens on that Unix-domain
 // socket, NodeConfig::listen_unix; --seed: joins a cluster through that member (SeedDiscovery,
-// asking again every 100 ms);
+// asking again every 100 ms); --etcd: joins the cluster kept in the etcd at HOST:PORT
+// (EtcdDiscovery, a lease of 2 s);
 // --no-spin: neither its workers nor its transport thread
 // spin before sleeping, Config::idle_spin and NodeConfig::idle_spin zero). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
@@ -58,7 +59,7 @@ TROUPE_ERROR_CATEGORY(VaultError, "vault", locked);
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::cerr << "usage: node_peer NAME SECRET [--heartbeat-ms N] [--window N] [--window-bytes N] [--max-frame N] "
-                 "[--tls CERT KEY CA] [--dial NODE PORT] [--seed HOST:PORT] "
+                 "[--tls CERT KEY CA] [--dial NODE PORT] [--seed HOST:PORT] [--etcd HOST:PORT] "
                  "[--no-spin] [--unix PATH]\n";
     return 2;
   }
@@ -91,6 +92,12 @@ int main(int argc, char** argv) {
     } else if (flag == "--seed" && i + 1 < argc) {
       troupe::transport::SeedDiscovery discovery;
       discovery.seeds.push_back(argv[++i]);
+      discovery.retry_interval = std::chrono::milliseconds(100);
+      config.discovery = std::move(discovery);
+    } else if (flag == "--etcd" && i + 1 < argc) {
+      troupe::transport::EtcdDiscovery discovery;
+      discovery.endpoint = argv[++i];
+      discovery.lease_ttl = std::chrono::seconds(2);
       discovery.retry_interval = std::chrono::milliseconds(100);
       config.discovery = std::move(discovery);
     } else if (flag == "--dial" && i + 2 < argc) {

@@ -74,6 +74,13 @@ NodeCore::NodeCore(System& system, NodeConfig config)
     }
     if (seeds->retry_interval <= Duration::zero()) throw std::invalid_argument("troupe: a seed retry interval must be > 0");
   }
+  if (const auto* etcd = std::get_if<EtcdDiscovery>(&config_.discovery)) {
+    if (etcd->endpoint.empty()) throw std::invalid_argument("troupe: EtcdDiscovery needs etcd's endpoint, HOST:PORT");
+    if (etcd->prefix.empty()) throw std::invalid_argument("troupe: EtcdDiscovery needs a key prefix");
+    if (etcd->lease_ttl < std::chrono::seconds(1) || etcd->retry_interval <= Duration::zero()) {
+      throw std::invalid_argument("troupe: EtcdDiscovery needs a lease TTL of at least 1 s and a retry interval > 0");
+    }
+  }
 }
 
 NodeCore::~NodeCore() = default;
@@ -109,7 +116,11 @@ void NodeCore::start() {
   MembershipSetup membership{
       Member{config_.name, config_.advertise_host.empty() ? config_.listen_host : config_.advertise_host, 0,
              incarnation_, MemberState::joining},
-      seeds_, seeds != nullptr ? seeds->retry_interval : SeedDiscovery{}.retry_interval, weak_from_this()};
+      seeds_,
+      seeds != nullptr                                         ? seeds->retry_interval
+      : std::holds_alternative<EtcdDiscovery>(config_.discovery) ? std::get<EtcdDiscovery>(config_.discovery).retry_interval
+                                                               : SeedDiscovery{}.retry_interval,
+      std::holds_alternative<EtcdDiscovery>(config_.discovery), weak_from_this()};
   membership_ = spawn_membership(system_, std::move(membership));
   if (exports_.export_actor(membership_.core()) != kMembershipId) {
     throw std::logic_error("troupe: the membership actor must be the node's second export");
@@ -174,17 +185,25 @@ void NodeCore::run(std::promise<void>& listening) {
     loop_.open();
     listener_.open();
     loop_.tasks().add(requests_.sweep(loop_.timer()));
+    if (const auto* etcd = std::get_if<EtcdDiscovery>(&config_.discovery)) {
+      Member self{config_.name, config_.advertise_host.empty() ? config_.listen_host : config_.advertise_host,
+                  listener_.port(), incarnation_, MemberState::joining};
+      etcd_ = std::make_unique<EtcdMembership>(*this, *etcd, std::move(self), membership_);
+      etcd_->start();
+    }
     listening.set_value();
     announced = true;
     loop_.run();
     // Teardown, in order: connections (they use the task set), then the tasks, then kj.
     connections_.close_all();
     loop_.drop_tasks();
+    etcd_.reset();  // after the tasks that use it
     connections_.clear();
     listener_.close();
     loop_.close();
   } catch (const kj::Exception& e) {
     loop_.drop_tasks();
+    etcd_.reset();
     connections_.clear();
     listener_.close();
     loop_.close();

@@ -16,8 +16,10 @@
 //   DeadLetters     what is queued for a peer and will not be sent
 //   NodeLog         log lines and refusals; NodeCounters: the statistics
 //   SeedResolver    which node answers at a seed's address (the membership actor asks)
+//   EtcdMembership  this node's key in etcd, and the members etcd lists (EtcdDiscovery only)
 #pragma once
 
+#include "cluster/etcd_membership.hpp"
 #include "cluster/membership.hpp"
 #include "cluster/seed_resolver.hpp"
 #include "connection_set.hpp"
@@ -93,6 +95,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   SeedResolver& seeds() noexcept { return seed_resolver_; }
   // The membership actor (cluster/membership.hpp), exported as kMembershipId; empty once stopped.
   const DynamicHandle& membership() const noexcept { return membership_; }
+  // The etcd provider (EtcdDiscovery), on the transport thread while it runs; else null.
+  EtcdMembership* etcd() noexcept { return etcd_.get(); }
 
  private:
   void run(std::promise<void>& listening);  // the transport thread
@@ -107,6 +111,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   DynamicHandle spawner_;     // exported as kSpawnerId
   std::vector<SeedAddress> seeds_;  // SeedDiscovery's, parsed
   DynamicHandle membership_;  // exported as kMembershipId
+  std::unique_ptr<EtcdMembership> etcd_;  // made and dropped by the transport thread (run)
   std::thread thread_;
 
   NodeCounters counters_;

@@ -31,7 +31,12 @@ class Membership {
   auto behavior() {
     return troupe::behavior(
         [this](const StartMembership& s) { start(s.port); }, [this](RetrySeeds) { ask_seeds(); },
-        [this](const SeedAnswer& a) { seed_answered(a); },
+        [this](const EtcdSeen& e) { etcd_seen(e); }, [this](const EtcdGone& e) { etcd_gone(e.name); },
+        [this](EtcdRegistered) {
+          joined_ = true;
+          up_if_joined();
+        },
+        [this](const EtcdTrouble& t) { not_joined(t.error); }, [this](const SeedAnswer& a) { seed_answered(a); },
         [this](const JoinCluster& j) -> Result<MemberList> { return admit_joiner(j.joiner); },
         [this](const LeavingCluster& l) {
           if (Record* r = find(l.name, l.incarnation); r != nullptr && r->member.state == MemberState::up) {
@@ -82,6 +87,10 @@ class Membership {
     for (const SeedAddress& s : setup_.seeds) {
       const bool own = !s.name.empty() ? s.name == me_.name : s.host == me_.host && s.port == me_.port;
       if (!own) seeds_.push_back(Seed{s, false});
+    }
+    if (setup_.etcd) {
+      retry_timer_ = self_.send_every(self_.self(), setup_.retry_interval, RetrySeeds{});
+      return;  // the seeds come from etcd
     }
     if (seeds_.empty()) {
       become_up();  // the first member: up, alone until others join it
@@ -185,7 +194,41 @@ class Membership {
   // Up once a seed admitted this node and every member it learnt of has answered (admitted it,
   // or failed): wait_up() then returns with this node connected to all the members it knows.
   void up_if_joined() {
-    if (me_.state == MemberState::joining && joined_ && asking_.empty()) become_up();
+    if (me_.state != MemberState::joining || !joined_ || !asking_.empty()) return;
+    // With etcd, the members it listed at registration have answered too (or failed to).
+    if (setup_.etcd && std::any_of(seeds_.begin(), seeds_.end(), [](const Seed& s) { return s.asking; })) return;
+    become_up();
+  }
+
+  // etcd lists member `e`: a named seed, asked now (and again while it is not up here).
+  void etcd_seen(const EtcdSeen& e) {
+    if (e.name == me_.name) return;
+    auto it = std::find_if(seeds_.begin(), seeds_.end(), [&e](const Seed& s) { return s.address.name == e.name; });
+    if (it == seeds_.end()) {
+      seeds_.push_back(Seed{SeedAddress{e.name, e.host, e.port}, false});
+    } else if (!it->asking) {
+      it->address = SeedAddress{e.name, e.host, e.port};
+    }
+    ask_seeds();
+  }
+
+  // Member `name`'s key went from etcd: it left, or its lease expired. Down for every node at once,
+  // even one still connected to it.
+  void etcd_gone(const std::string& name) {
+    std::erase_if(seeds_, [&name](const Seed& s) { return s.address.name == name && !s.asking; });
+    auto it = members_.find(name);
+    if (it == members_.end()) return;
+    self_.demonitor(it->second.monitor);
+    Member gone = std::move(it->second.member);
+    members_.erase(it);
+    names_.member_gone(name);
+    if (gone.state == MemberState::leaving) {
+      gone.state = MemberState::removed;
+      publish(MemberLeft{gone});
+      return;
+    }
+    gone.state = MemberState::down;
+    publish(MemberDown{std::move(gone), "node '" + name + "' is down: its key in etcd went (its lease expired)"});
   }
 
   // A join was refused, or no seed could be reached: why, for wait_up and the log.
@@ -383,8 +426,18 @@ class Membership {
       members_.clear();
       publish(MemberLeft{me_});
     }
-    for (Promise<Unit>& p : leave_promises_) p.deliver(Unit{});
+    std::vector<Promise<Unit>> promises = std::move(leave_promises_);
     leave_promises_.clear();
+    auto answer = [promises]() mutable {
+      for (Promise<Unit>& p : promises) p.deliver(Unit{});
+    };
+    std::shared_ptr<NodeCore> node = setup_.node.lock();
+    if (!setup_.etcd || !node) return answer();
+    // With etcd, the leave ends with this node's key deleted, so no one sees it expire later.
+    node->post([core = node.get(), answer]() mutable {
+      if (EtcdMembership* etcd = core->etcd()) return etcd->leave(answer);
+      answer();
+    });
   }
 
   void log(const std::string& line) {

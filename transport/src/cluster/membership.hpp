@@ -12,6 +12,8 @@
 //          MemberLeaving, then MemberLeft, and expect its connection to close.
 //   retry: every SeedDiscovery::retry_interval, a seed whose node is not up here is asked again
 //          (a seed that was unreachable, a partition that healed, a seed that restarted).
+//   etcd:  the members etcd lists are the seeds (etcd_membership.hpp); one whose key goes is
+//          down (or left) for this node as for every other.
 #pragma once
 
 #include <troupe/system.hpp>
@@ -38,6 +40,9 @@ struct MembershipSetup {
   Member self;                     // this node, joining
   std::vector<SeedAddress> seeds;  // empty: this node is up at once, alone until others join it
   Duration retry_interval = std::chrono::seconds(1);
+  // EtcdDiscovery: the seeds are the members etcd lists (EtcdSeen), and this node is up once its
+  // key is registered and they answered.
+  bool etcd = false;
   std::weak_ptr<NodeCore> node;  // to resolve seeds and mark peers that left (transport thread)
 };
 

@@ -144,6 +144,21 @@ struct SeedAnswer {
   Error error;
 };
 struct RetrySeeds {};
+// From the etcd provider (etcd_membership.hpp): a member's key appeared, or went; this node's
+// own key is registered; a call failed (why, for wait_up).
+struct EtcdSeen {
+  std::string name;
+  std::string host;
+  std::uint16_t port = 0;
+  std::uint64_t incarnation = 0;
+};
+struct EtcdGone {
+  std::string name;
+};
+struct EtcdRegistered {};
+struct EtcdTrouble {
+  Error error;
+};
 struct RegisterClusterName {
   using reply_type = Unit;
   std::string name;

@@ -104,6 +104,21 @@ struct SeedDiscovery {
   Duration retry_interval = std::chrono::seconds(1);
 };
 
+// etcd: membership kept in a real etcd v3 server (or cluster) the operators already run. Each
+// node registers itself under PREFIX "members/NAME" with a lease it keeps alive (lease_ttl), and
+// watches the prefix: a key that appears is a member to connect to, one that goes (its node left,
+// or its lease expired: a crash, a partition from etcd) is a member gone, for every node at once.
+// The registration is a compare-and-create, so a second node of a name is refused while the first
+// one's key lives. etcd is reached through its JSON gateway (HTTP, the client URL's host:port).
+struct EtcdDiscovery {
+  std::string endpoint;             // "HOST:PORT" of etcd's client URL
+  std::string prefix = "/troupe/";  // this cluster's keys; several clusters may share one etcd
+  Duration lease_ttl = std::chrono::seconds(5);  // a node whose lease expires is down (etcd's minimum: about 2 s)
+  // How often a failed etcd call (or a refused registration) is tried again, and an unreachable
+  // member asked again.
+  Duration retry_interval = std::chrono::seconds(1);
+};
+
 namespace detail {
 class NodeCore;
 }

@@ -197,8 +197,8 @@ struct NodeConfig {
   // TLS on every connection of this node; none: plaintext (then only the HMAC handshake).
   std::optional<TlsConfig> tls{};
   // How this node finds the members of its cluster (cluster.hpp): the peers it is given
-  // (StaticDiscovery, the default), or a join through seeds (SeedDiscovery).
-  std::variant<StaticDiscovery, SeedDiscovery> discovery{};
+  // (StaticDiscovery, the default), a join through seeds (SeedDiscovery), or etcd (EtcdDiscovery).
+  std::variant<StaticDiscovery, SeedDiscovery, EtcdDiscovery> discovery{};
 };
 
 struct NodeStats {

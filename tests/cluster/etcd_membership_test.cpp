@@ -1,0 +1,110 @@
+// Membership kept in a real etcd (EtcdDiscovery): joins with no seeds, a duplicate name refused by
+// the compare-and-create, a graceful leave, and a node whose lease expires down for everyone.
+#include "cluster/cluster_support.hpp"
+#include "cluster/etcd_server.hpp"
+#include "transport/peer_process.hpp"
+
+#include <signal.h>
+
+using namespace cluster_test;
+using troupe::Errc;
+
+namespace {
+
+// A node of its own System whose cluster is kept in `etcd`.
+struct EtcdNode {
+  EtcdNode(std::string name, const EtcdServer& etcd, std::string prefix = "/troupe/")
+      : system(troupe::Config{.workers = 2}), node(system, configure(std::move(name), etcd, std::move(prefix))) {}
+
+  static troupe::transport::NodeConfig configure(std::string name, const EtcdServer& etcd, std::string prefix) {
+    troupe::transport::NodeConfig config = transport_test::quiet_node(std::move(name));
+    config.heartbeat_interval = 100ms;
+    config.heartbeat_timeout = 400ms;
+    troupe::transport::EtcdDiscovery discovery;
+    discovery.endpoint = etcd.endpoint();
+    discovery.prefix = std::move(prefix);
+    discovery.lease_ttl = 2s;
+    discovery.retry_interval = 100ms;
+    config.discovery = std::move(discovery);
+    return config;
+  }
+
+  troupe::System system;
+  troupe::transport::Node node;
+};
+
+}  // namespace
+
+TEST_CASE("etcd: nodes find each other through etcd alone, a late one too") {
+  EtcdServer etcd;
+  EtcdNode a("a", etcd);
+  REQUIRE(a.node.cluster().wait_up());
+  Watcher on_a(a.node, a.system);
+  CHECK(on_a.next() == "members a");
+  EtcdNode b("b", etcd);
+  EtcdNode c("c", etcd);
+  REQUIRE(b.node.cluster().wait_up());
+  REQUIRE(c.node.cluster().wait_up());
+  const std::vector<std::string> all{"a", "b", "c"};
+  CHECK(sees(a.node, all));
+  CHECK(sees(b.node, all));
+  CHECK(sees(c.node, all));
+  std::vector<std::string> events{on_a.next(), on_a.next()};
+  std::sort(events.begin(), events.end());
+  CHECK(events == std::vector<std::string>{"up b", "up c"});
+  // Another cluster under another prefix of the same etcd stays apart.
+  EtcdNode other("x", etcd, "/another-cluster/");
+  REQUIRE(other.node.cluster().wait_up());
+  CHECK(sees(other.node, {"x"}));
+  CHECK(sees(a.node, all));
+}
+
+TEST_CASE("etcd: a second node of a live member's name is refused by etcd") {
+  EtcdServer etcd;
+  EtcdNode a("a", etcd);
+  REQUIRE(a.node.cluster().wait_up());
+  EtcdNode impostor("a", etcd);
+  const troupe::Result<void> up = impostor.node.cluster().wait_up(1s);
+  REQUIRE_FALSE(up);
+  CHECK(up.error().code == Errc::name_taken);
+  CHECK(up.error().what.find("etcd") != std::string::npos);
+  CHECK(sees(a.node, {"a"}));
+}
+
+TEST_CASE("etcd: a graceful leave deletes the node's key; members see leaving then left") {
+  EtcdServer etcd;
+  EtcdNode a("a", etcd);
+  REQUIRE(a.node.cluster().wait_up());
+  auto b = std::make_unique<EtcdNode>("b", etcd);
+  REQUIRE(b->node.cluster().wait_up());
+  REQUIRE(sees(a.node, {"a", "b"}));
+  Watcher on_a(a.node, a.system);
+  CHECK(on_a.next() == "members a,b");
+  REQUIRE(b->node.cluster().leave());
+  CHECK(on_a.next() == "leaving b");
+  CHECK(on_a.next() == "left b");
+  b.reset();
+  CHECK(on_a.next(1s) == "(nothing)");
+  // Its key is gone at once (not at its lease's expiry): the name is free for a new node.
+  EtcdNode again("b", etcd);
+  REQUIRE(again.node.cluster().wait_up(1s));
+  CHECK(on_a.next() == "up b");
+}
+
+TEST_CASE("etcd: a node whose lease expires is down for every member, though still connected") {
+  EtcdServer etcd;
+  EtcdNode a("a", etcd);
+  REQUIRE(a.node.cluster().wait_up());
+  // A node that stops answering (SIGSTOP): its connections stay open and its heartbeats time out
+  // only after 40 s, but its 2 s lease in etcd expires first.
+  transport_test::PeerProcess frozen("frozen", transport_test::kTestSecret,
+                                     {"--etcd", etcd.endpoint(), "--heartbeat-ms", "10000"});
+  Watcher on_a(a.node, a.system);
+  CHECK(on_a.next() == "members a");
+  CHECK(on_a.next() == "up frozen");
+  frozen.signal(SIGSTOP);
+  CHECK(on_a.next(10s) == "down frozen");
+  CHECK(sees(a.node, {"a"}));
+  frozen.signal(SIGCONT);  // it finds its lease lost, registers again, and is up again
+  CHECK(on_a.next(10s) == "up frozen");
+}

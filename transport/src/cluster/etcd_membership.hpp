@@ -1,0 +1,58 @@
+// The etcd discovery provider (EtcdDiscovery in cluster.hpp), on the transport thread: this
+// node's key under PREFIX "members/", kept alive by its lease, and a watch of the prefix, told to
+// the membership actor as EtcdSeen / EtcdGone (the actor connects to each member it sees, as to a
+// named seed, and reports MemberDown for one whose key went).
+//
+// The loop: grant a lease; create this node's key (a compare-and-create: while another live node
+// of this name holds the key, EtcdTrouble(name_taken) and try again after retry_interval, as its
+// lease may be about to expire); read the prefix; watch it from the next revision, while renewing
+// the lease every third of its TTL. Any failure (etcd unreachable, the lease lost, the watch
+// ended) starts the loop over after retry_interval; members are not dropped for etcd's own
+// failure, only for their keys going.
+#pragma once
+
+#include "etcd_client.hpp"
+
+#include <troupe/handle.hpp>
+#include <troupe/transport/cluster.hpp>
+
+#include <kj/async.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace troupe::transport::detail {
+
+class NodeCore;
+
+class EtcdMembership {
+ public:
+  EtcdMembership(NodeCore& node, EtcdDiscovery config, Member self, DynamicHandle membership);
+  ~EtcdMembership();
+
+  // Starts the loop (on the node's task set).
+  void start();
+  // A graceful leave: this node's key is deleted (its lease revoked), then `done` runs; the loop
+  // stops. `done` also runs if etcd cannot be reached.
+  void leave(std::function<void()> done);
+
+ private:
+  kj::Promise<void> run();
+  kj::Promise<void> register_self();
+  kj::Promise<void> renew();
+  void seen(const EtcdKeyValue& kv);
+  kj::Promise<void> retry_later();
+  std::string member_key(const std::string& name) const { return config_.prefix + "members/" + name; }
+
+  NodeCore& node_;
+  const EtcdDiscovery config_;
+  const Member self_;
+  const DynamicHandle membership_;
+  std::unique_ptr<EtcdClient> client_;
+  std::int64_t lease_ = 0;
+  kj::Canceler canceler_;  // the loop, stopped by leave()
+};
+
+}  // namespace troupe::transport::detail
