@@ -146,9 +146,9 @@ struct Groups::State {
     if (system.stopping()) return;
     for (std::size_t i = 0; i < e.to.size(); ++i) {
       const bool last = i + 1 == e.to.size();
-      std::vector<DynamicHandle> who = last ? std::move(e.who) : e.who;
-      std::string group = last ? std::move(e.group) : e.group;
       try {
+        std::vector<DynamicHandle> who = last ? std::move(e.who) : e.who;
+        std::string group = last ? std::move(e.group) : e.group;
         switch (e.kind) {
           case Event::Kind::snapshot:
             e.to[i].send(GroupMembers{std::move(group), std::move(who)});
@@ -168,7 +168,7 @@ struct Groups::State {
   System& system;
   detail::LiveSet& live;
   std::mutex mutex;  // guards everything below but the counts
-  std::unordered_map<std::string, Group, detail::group_table::NameHash, std::equal_to<>> table;
+  Table table;
   std::unordered_map<runtime::ActorCore*, Owned> owned;  // this system's actors with entries
   std::vector<Event> outbox;
   bool delivering = false;
