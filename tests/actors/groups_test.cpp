@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -241,10 +242,21 @@ TEST_CASE("a watcher gets the snapshot first, then every change in order, stops 
   CHECK(next_event(me, names) == "joined g: a");  // and nothing of "quiet" before it
 }
 
+namespace {
+// Gives up the CPU at every call: widens the window between a deliverer taking the queued events
+// and sending them, where another thread's later change could overtake them.
+struct YieldingObserver final : troupe::detail::GroupObserver {
+  void local_joined(std::string_view, const troupe::DynamicHandle&) override { std::this_thread::yield(); }
+  void local_left(std::string_view, const troupe::DynamicHandle&) override { std::this_thread::yield(); }
+};
+}  // namespace
+
 TEST_CASE("concurrent changes reach a watcher in the order the table made them") {
   troupe::System system(troupe::Config{.workers = 2});
   troupe::ScopedActor me(system);
   troupe::Groups& groups = system.groups();
+  YieldingObserver observer;
+  troupe::detail::GroupOrigins::set_observer(groups, &observer);
   auto w = system.spawn(relay, me.handle());
   auto marker = system.spawn(member);
   std::vector<troupe::DynamicHandle> actors;
@@ -293,6 +305,63 @@ TEST_CASE("concurrent changes reach a watcher in the order the table made them")
     REQUIRE(got.ok());
   }
   for (const troupe::DynamicHandle& a : actors) CHECK(seen[a] == expected);
+  troupe::detail::GroupOrigins::set_observer(groups, nullptr);
+}
+
+TEST_CASE("a change made on another thread after a first one reaches a watcher after it") {
+  troupe::System system(troupe::Config{.workers = 2});
+  troupe::ScopedActor me(system);
+  troupe::Groups& groups = system.groups();
+  YieldingObserver observer;
+  troupe::detail::GroupOrigins::set_observer(groups, &observer);
+  auto w = system.spawn(relay, me.handle());
+  auto marker = system.spawn(member);
+  std::vector<troupe::DynamicHandle> actors{system.spawn(member), system.spawn(member)};
+  REQUIRE(groups.monitor("g", w).ok());
+  REQUIRE(me.receive<troupe::GroupMembers>(10s).ok());
+
+  // Per actor, one thread joins it whenever it is not a member, and another leaves it whenever it
+  // is: each change follows the one before it in the table, made on another thread, which may
+  // still be delivering it.
+  const int rounds = static_cast<int>(scaled(1000));
+  std::vector<std::thread> threads;
+  for (const troupe::DynamicHandle& a : actors) {
+    for (bool leaver : {false, true}) {
+      threads.emplace_back([&groups, a, leaver, rounds] {
+        for (int i = 0; i < rounds; ++i) {
+          for (;;) {
+            std::vector<troupe::DynamicHandle> now = groups.members("g");
+            if ((std::find(now.begin(), now.end(), a) != now.end()) == leaver) break;
+            std::this_thread::yield();
+          }
+          CHECK((leaver ? groups.leave("g", a) : groups.join("g", a)).ok());
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  REQUIRE(groups.join("g", marker).ok());
+
+  std::string expected;
+  for (int i = 0; i < rounds; ++i) expected += "JL";
+  std::map<troupe::DynamicHandle, std::string> seen;
+  bool marker_seen = false;
+  while (!marker_seen) {
+    troupe::Result<void> got = me.receive(troupe::behavior(
+                                              [&](const troupe::GroupJoined& j) {
+                                                for (const troupe::DynamicHandle& h : j.members) {
+                                                  seen[h] += 'J';
+                                                  if (h == marker) marker_seen = true;
+                                                }
+                                              },
+                                              [&](const troupe::GroupLeft& l) {
+                                                for (const troupe::DynamicHandle& h : l.members) seen[h] += 'L';
+                                              }),
+                                          10s);
+    REQUIRE(got.ok());
+  }
+  for (const troupe::DynamicHandle& a : actors) CHECK(seen[a] == expected);
+  troupe::detail::GroupOrigins::set_observer(groups, nullptr);
 }
 
 TEST_CASE("a watcher that stops is forgotten") {
