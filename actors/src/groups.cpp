@@ -14,7 +14,7 @@
 // address) counts its actors' entries, so an actor that never used a group pays one relaxed load
 // at its exit and no lock. (The registry itself cannot hold groups: a name has one actor.)
 //
-// Ordering of events. A change is made, and its events queued (outbox_), under the mutex, so the
+// Ordering of events. A change is made, and its events queued (the outbox), under the mutex, so the
 // queue holds every group's changes in the order they happened. The sends happen outside the
 // mutex, by one thread at a time: whoever finds no one delivering becomes the deliverer and sends
 // the queue's events in order until it is empty (the others leave theirs to it). One deliverer
