@@ -36,7 +36,7 @@ System::System(Config config) : budget_(budget_of(config)) {
     if (const char* path = std::getenv("TROUPE_TRACE"); path != nullptr) config.trace_path = path;
   }
   if (!config.trace_path.empty()) runtime::trace::enable(true);
-  internals_ = std::make_unique<Internals>(std::move(config));
+  internals_ = std::make_unique<Internals>(std::move(config), *this);
   if (internals_->deterministic) internals_->room_waiter = std::make_unique<detail::RunUntilRoom>(*this);
 }
 
@@ -149,6 +149,7 @@ void System::dead_letter(const runtime::ActorCore& receiver, Envelope& env, Dead
 void System::actor_exited(detail::ActorCell& actor, const ExitReason& reason) noexcept {
   internals_->live.erase(&actor);
   internals_->registry.drop_all(actor);  // after the erase: see registry.cpp; before the hook
+  internals_->groups.drop_all(actor);    // the same (groups.cpp)
   const auto& hook = internals_->config.on_actor_exit;
   try {
     if (hook) {

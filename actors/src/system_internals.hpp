@@ -1,6 +1,7 @@
 // What a System owns.
 #pragma once
 
+#include <troupe/groups.hpp>
 #include <troupe/registry.hpp>
 #include <troupe/runtime/dedicated_thread.hpp>
 #include <troupe/runtime/deterministic_scheduler.hpp>
@@ -19,7 +20,7 @@
 namespace troupe {
 
 struct System::Internals {
-  explicit Internals(Config c) : config(std::move(c)) {
+  Internals(Config c, System& system) : config(std::move(c)), groups(system, live) {
     if (config.deterministic) {
       deterministic = std::make_unique<runtime::DeterministicScheduler>(config.deterministic->seed);
       executor = deterministic.get();
@@ -55,6 +56,8 @@ struct System::Internals {
   DynamicHandle name_service;
   alignas(64) std::atomic<std::size_t> awaited_names{0};
   std::atomic<bool> name_poke_pending{false};
+  // Process groups (groups.cpp): after what an actor's release may need, as the registry.
+  Groups groups;
   // Last: destroyed first, while everything an actor's release may need is still there.
   Registry registry{live};
 };

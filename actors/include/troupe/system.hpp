@@ -30,6 +30,7 @@ struct SupervisorSpec;
 struct ChildSpec;
 class SupervisorHandle;
 struct AwaitName;
+class Groups;
 
 struct DeadLetter {
   enum class Reason : std::uint8_t {
@@ -207,6 +208,9 @@ class System {
   // AwaitName requests, started on first use; an empty handle once shutdown() has begun.
   Result<DynamicHandle> await_name(std::string_view name, Duration timeout = default_request_timeout);
   Handle<DynamicHandle(AwaitName)> name_service();
+
+  // Process groups (groups.hpp): join, leave, members, broadcast, monitor. Thread-safe.
+  Groups& groups() noexcept;
 
   std::uint64_t dead_letters() const noexcept;
   // Requests neither awaited nor continued (see request.hpp) whose reply was an error (a timeout,

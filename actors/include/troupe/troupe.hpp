@@ -1,11 +1,12 @@
 // Everything a troupe program needs: System, spawn, handles, behaviors, requests, coroutines,
-// timers, scoped actors, names, links, monitors, supervisors and pools.
+// timers, scoped actors, names, process groups, links, monitors, supervisors and pools.
 #pragma once
 
 #include <troupe/behavior.hpp>
 #include <troupe/context.hpp>
 #include <troupe/error.hpp>
 #include <troupe/exit_reason.hpp>
+#include <troupe/groups.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/message.hpp>
 #include <troupe/name_service.hpp>
