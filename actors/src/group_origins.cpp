@@ -11,8 +11,11 @@ namespace detail {
 
 void GroupOrigins::set_observer(Groups& groups, GroupObserver* observer) noexcept {
   Groups::State& s = *groups.state_;
-  std::lock_guard lock(s.mutex);
+  std::unique_lock lock(s.mutex);
   s.observer = observer;
+  // A deliverer read the old observer before the change and may be calling it: wait until it is
+  // done, so that the old observer may be destroyed once this returns.
+  s.delivered.wait(lock, [&s] { return !s.delivering; });
 }
 
 void GroupOrigins::add(Groups& groups, std::string_view origin, std::string_view group, const DynamicHandle& member) {

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -129,6 +130,7 @@ struct Groups::State {
     }
     delivering = false;
     lock.unlock();
+    delivered.notify_all();  // GroupOrigins::set_observer may wait for the old observer's last call
   }
 
   void send(Event& e, detail::GroupObserver* obs) noexcept {
@@ -172,6 +174,7 @@ struct Groups::State {
   std::unordered_map<runtime::ActorCore*, Owned> owned;  // this system's actors with entries
   std::vector<Event> outbox;
   bool delivering = false;
+  std::condition_variable delivered;  // signalled when a deliverer is done (delivering false)
   detail::GroupObserver* observer = nullptr;
   std::array<Count, detail::group_table::kShards> counts;
 };

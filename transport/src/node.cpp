@@ -125,6 +125,8 @@ void NodeCore::start() {
   if (exports_.export_actor(membership_.core()) != kMembershipId) {
     throw std::logic_error("troupe: the membership actor must be the node's second export");
   }
+  group_forwarder_ = std::make_unique<GroupForwarder>(membership_);
+  troupe::detail::GroupOrigins::set_observer(system_.groups(), group_forwarder_.get());
   std::promise<void> listening;
   auto ready = listening.get_future();
   thread_ = std::thread([this, &listening] { run(listening); });
@@ -168,7 +170,12 @@ void NodeCore::start() {
 // (4). The handles of step 7 go only once nothing can use them; the watcher's is the one that
 // keeps this core alive, so the core goes with the Node rather than leak.
 void NodeCore::stop() {
-  if (!loop_.stop()) return;                                   // 1, 2
+  if (!loop_.stop()) return;  // 1, 2
+  if (group_forwarder_) {
+    // The System's groups stop telling this node (and then no call to the forwarder is under way).
+    troupe::detail::GroupOrigins::set_observer(system_.groups(), nullptr);
+    group_forwarder_.reset();
+  }
   membership_.send(StopMembership{});  // its peers see it stop (or this node go) as a node-down
   if (thread_.joinable()) thread_.join();                      // 3, 4
   loop_.close_ready();                                         // 5

@@ -19,6 +19,7 @@
 //   EtcdMembership  this node's key in etcd, and the members etcd lists (EtcdDiscovery only)
 #pragma once
 
+#include "cluster/cluster_groups.hpp"
 #include "cluster/etcd_membership.hpp"
 #include "cluster/membership.hpp"
 #include "cluster/seed_resolver.hpp"
@@ -112,6 +113,8 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   std::vector<SeedAddress> seeds_;  // SeedDiscovery's, parsed
   DynamicHandle membership_;  // exported as kMembershipId
   std::unique_ptr<EtcdMembership> etcd_;  // made and dropped by the transport thread (run)
+  // Tells the membership actor of the System's group changes while the node runs.
+  std::unique_ptr<GroupForwarder> group_forwarder_;
   std::thread thread_;
 
   NodeCounters counters_;

@@ -27,8 +27,9 @@ class GroupObserver {
 };
 
 struct GroupOrigins {
-  // Sets (or, with nullptr, clears) the observer. The observer must outlive the Groups, or be
-  // cleared first; calls already being delivered may still reach the old one.
+  // Sets (or, with nullptr, clears) the observer, and returns once no call to the old one is
+  // under way: the old one may then be destroyed. Not from inside an observer's call (it would
+  // wait for itself).
   static void set_observer(Groups& groups, GroupObserver* observer) noexcept;
   // One membership of `member`, from `origin` (not empty). The handle must be valid.
   static void add(Groups& groups, std::string_view origin, std::string_view group, const DynamicHandle& member);

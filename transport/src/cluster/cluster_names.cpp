@@ -49,8 +49,7 @@ const std::string& ClusterNames::home(const std::string& name) const {
   return *best;
 }
 
-void ClusterNames::member_up(const std::string& name, const DynamicHandle& membership) {
-  peers_.insert_or_assign(name, membership);
+void ClusterNames::member_up(const DynamicHandle& membership) {
   NamesAdded own;
   for (const auto& [n, entry] : names_) {
     if (entry.owner == me_) own.entries.push_back(entry);
@@ -59,7 +58,6 @@ void ClusterNames::member_up(const std::string& name, const DynamicHandle& membe
 }
 
 void ClusterNames::member_gone(const std::string& name) {
-  peers_.erase(name);
   std::erase_if(names_, [&name](const auto& kv) { return kv.second.owner == name; });
 }
 

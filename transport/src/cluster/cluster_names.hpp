@@ -35,7 +35,9 @@ namespace troupe::transport::detail {
 class ClusterNames {
  public:
   using Log = std::function<void(const std::string&)>;
-  ClusterNames(Context& self, Log log) : self_(self), log_(std::move(log)) {}
+  using Peers = std::map<std::string, DynamicHandle, std::less<>>;  // the others up: their membership actors
+  // `peers`: the membership actor's, kept up to date by it (member_up / member_gone follow).
+  ClusterNames(Context& self, const Peers& peers, Log log) : self_(self), peers_(peers), log_(std::move(log)) {}
 
   // This node's identity, once it is known (at start).
   void set_self(std::string name, std::uint64_t incarnation) {
@@ -43,8 +45,8 @@ class ClusterNames {
     incarnation_ = incarnation;
   }
 
-  // The membership actor's view: `name` is up (its membership actor), or went down or left.
-  void member_up(const std::string& name, const DynamicHandle& membership);
+  // The membership actor's view changed: `name` is up (its membership actor), or went down or left.
+  void member_up(const DynamicHandle& membership);  // it is sent this node's own names
   void member_gone(const std::string& name);
 
   // The API's requests (through the membership actor) and the protocol's messages.
@@ -79,10 +81,10 @@ class ClusterNames {
   void answer_waiters(const std::string& name);
 
   Context& self_;
+  const Peers& peers_;
   Log log_;
   std::string me_;
   std::uint64_t incarnation_ = 0;
-  std::map<std::string, DynamicHandle, std::less<>> peers_;  // the others up: their membership actors
   std::map<std::string, NameEntry, std::less<>> names_;
   std::map<std::string, Owned, std::less<>> owned_;  // the names of this node's actors
   std::vector<Waiting> waiting_;                     // await_name calls

@@ -2,6 +2,7 @@
 
 #include "../node_core.hpp"
 #include "../remote_actor.hpp"
+#include "cluster_groups.hpp"
 #include "cluster_names.hpp"
 #include "membership_messages.hpp"
 #include "seed_resolver.hpp"
@@ -23,9 +24,11 @@ class Membership {
       : self_(self),
         setup_(std::move(setup)),
         me_(setup_.self),
-        names_(self, [this](const std::string& line) { log(line); }) {
+        names_(self, peers_, [this](const std::string& line) { log(line); }),
+        groups_(self.system(), peers_) {
     me_.state = MemberState::joining;
     names_.set_self(me_.name, me_.incarnation);
+    groups_.set_self(me_.name);
   }
 
   auto behavior() {
@@ -60,6 +63,9 @@ class Membership {
         [this](const ClaimName& c) { return names_.claim(c.entry); },
         [this](const NamesAdded& a) { names_.added(a.entries); }, [this](const NameRemoved& r) { names_.removed(r); },
         [this](const AskName& a) { return names_.ask(a.name); },
+        // Process groups across the cluster (cluster_groups.hpp).
+        [this](const LocalGroupChange& c) { groups_.local_change(c.group); },
+        [this](const GroupChanged& c) { groups_.changed(c); }, [this](const GroupsOf& g) { groups_.replace(g); },
         [this](StopMembership) {
           retry_timer_.cancel();
           self_.quit();
@@ -221,7 +227,7 @@ class Membership {
     self_.demonitor(it->second.monitor);
     Member gone = std::move(it->second.member);
     members_.erase(it);
-    names_.member_gone(name);
+    peer_gone(name);
     if (gone.state == MemberState::leaving) {
       gone.state = MemberState::removed;
       publish(MemberLeft{gone});
@@ -229,6 +235,18 @@ class Membership {
     }
     gone.state = MemberState::down;
     publish(MemberDown{std::move(gone), "node '" + name + "' is down: its key in etcd went (its lease expired)"});
+  }
+
+  // The replicated state follows the members: names (cluster_names.hpp) and groups.
+  void peer_up(const std::string& name, const DynamicHandle& membership) {
+    peers_.insert_or_assign(name, membership);
+    names_.member_up(membership);
+    groups_.member_up(membership);
+  }
+  void peer_gone(const std::string& name) {
+    peers_.erase(name);
+    names_.member_gone(name);
+    groups_.member_gone(name);
   }
 
   // A join was refused, or no seed could be reached: why, for wait_up and the log.
@@ -271,7 +289,7 @@ class Membership {
   void admit(const WireMember& w) {
     if (w.name == me_.name || members_.contains(w.name) || !w.membership.valid()) return;
     Record r{Member{w.name, w.host, w.port, w.incarnation, MemberState::up}, w.membership, self_.monitor(w.membership)};
-    names_.member_up(w.name, w.membership);
+    peer_up(w.name, w.membership);
     publish(MemberUp{r.member});
     members_.emplace(w.name, std::move(r));
   }
@@ -284,7 +302,7 @@ class Membership {
       r->member.state = MemberState::removed;
       publish(MemberLeft{r->member});
       members_.erase(name);
-      names_.member_gone(name);
+      peer_gone(name);
     }
     mark_left(name, promise);
     return promise;
@@ -312,7 +330,7 @@ class Membership {
       if (it->second.monitor != d.ref) continue;
       Member gone = std::move(it->second.member);
       members_.erase(it);
-      names_.member_gone(gone.name);
+      peer_gone(gone.name);
       if (gone.state == MemberState::leaving) {
         gone.state = MemberState::removed;  // it said it was leaving: its going is no failure
         publish(MemberLeft{gone});
@@ -422,7 +440,7 @@ class Membership {
   void finish_leave() {
     if (me_.state != MemberState::removed) {
       me_.state = MemberState::removed;
-      for (const auto& [name, r] : members_) names_.member_gone(name);
+      for (const auto& [name, r] : members_) peer_gone(name);
       members_.clear();
       publish(MemberLeft{me_});
     }
@@ -459,7 +477,9 @@ class Membership {
   Duration leave_timeout_{};
   bool joined_ = false;  // a seed (or a member it named) admitted this node
   Timer retry_timer_;
-  ClusterNames names_;  // last: it refers to self_ and log()
+  std::map<std::string, DynamicHandle, std::less<>> peers_;  // the members up but this node: their membership actors
+  ClusterNames names_;                                       // after peers_: it refers to it
+  ClusterGroups groups_;                                     // likewise
 };
 
 }  // namespace

@@ -115,6 +115,36 @@ inline const bool troupe_wire_declared_NamesAdded = declare_wire_type<NamesAdded
 inline const bool troupe_wire_declared_NameRemoved = declare_wire_type<NameRemoved>("troupe.cluster.NameRemoved");
 inline const bool troupe_wire_declared_AskName = declare_wire_type<AskName>("troupe.cluster.AskName");
 
+// Process groups across the cluster (cluster_groups.hpp), between the membership actors.
+// The members one node has in one group, all of them (a state, not a change: applying one twice,
+// or one that changed nothing, changes nothing).
+struct GroupEntry {
+  std::string group;
+  std::vector<DynamicHandle> members;
+};
+inline constexpr auto troupe_wire_fields(const GroupEntry*) {
+  return std::make_tuple(&GroupEntry::group, &GroupEntry::members);
+}
+// Node `origin`'s members of one group, after a change there.
+struct GroupChanged {
+  std::string origin;
+  GroupEntry entry;
+};
+inline constexpr auto troupe_wire_fields(const GroupChanged*) {
+  return std::make_tuple(&GroupChanged::origin, &GroupChanged::entry);
+}
+// All of node `origin`'s groups, to a member that just came up.
+struct GroupsOf {
+  std::string origin;
+  std::vector<GroupEntry> entries;
+};
+inline constexpr auto troupe_wire_fields(const GroupsOf*) {
+  return std::make_tuple(&GroupsOf::origin, &GroupsOf::entries);
+}
+inline const bool troupe_wire_declared_GroupEntry = declare_wire_type<GroupEntry>("troupe.cluster.GroupEntry");
+inline const bool troupe_wire_declared_GroupChanged = declare_wire_type<GroupChanged>("troupe.cluster.GroupChanged");
+inline const bool troupe_wire_declared_GroupsOf = declare_wire_type<GroupsOf>("troupe.cluster.GroupsOf");
+
 // Local messages: from Cluster's API and from the transport thread.
 struct Subscribe {
   DynamicHandle watcher;
@@ -144,6 +174,10 @@ struct SeedAnswer {
   Error error;
 };
 struct RetrySeeds {};
+// From the System's groups (GroupForwarder): this node's members of `group` changed.
+struct LocalGroupChange {
+  std::string group;
+};
 // From the etcd provider (etcd_membership.hpp): a member's key appeared, or went; this node's
 // own key is registered; a call failed (why, for wait_up).
 struct EtcdSeen {
