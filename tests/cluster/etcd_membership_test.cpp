@@ -2,7 +2,12 @@
 // the compare-and-create, a graceful leave, and a node whose lease expires down for everyone.
 #include "cluster/cluster_support.hpp"
 #include "cluster/etcd_server.hpp"
+#include "test_support.hpp"
 #include "transport/peer_process.hpp"
+
+#include <atomic>
+#include <set>
+#include <thread>
 
 #include <signal.h>
 
@@ -107,4 +112,70 @@ TEST_CASE("etcd: a node whose lease expires is down for every member, though sti
   CHECK(sees(a.node, {"a"}));
   frozen.signal(SIGCONT);  // it finds its lease lost, registers again, and is up again
   CHECK(on_a.next(10s) == "up frozen");
+}
+
+namespace {
+struct WhoAreYou {};
+TROUPE_WIRE_MESSAGE(WhoAreYou);
+// An actor that answers WhoAreYou with its node's name, and stops on a Stop.
+struct Stop {};
+troupe::DynamicHandle named(troupe::System& system, std::string node) {
+  return troupe::DynamicHandle(system.spawn([node](troupe::Context& self) {
+    return troupe::behavior([node](WhoAreYou) { return node; }, [&self](Stop) { self.quit(); });
+  }));
+}
+}  // namespace
+
+TEST_CASE("etcd: three nodes registering one name at once: etcd's compare-and-create picks one") {
+  EtcdServer etcd;
+  EtcdNode a("a", etcd);
+  EtcdNode b("b", etcd);
+  EtcdNode c("c", etcd);
+  for (EtcdNode* n : {&a, &b, &c}) REQUIRE(n->node.cluster().wait_up());
+  for (EtcdNode* n : {&a, &b, &c}) REQUIRE(sees(n->node, {"a", "b", "c"}));
+  for (int round = 0; round < 10; ++round) {
+    const std::string name = "lock-" + std::to_string(round);
+    std::vector<EtcdNode*> nodes{&a, &b, &c};
+    std::vector<troupe::DynamicHandle> actors;
+    for (EtcdNode* n : nodes) actors.push_back(named(n->system, n->node.name()));
+    std::atomic<int> winners{0};
+    std::vector<std::thread> racers;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      racers.emplace_back([&, i] {
+        troupe::Result<void> r = nodes[i]->node.cluster().register_name(name, actors[i]);
+        if (r) winners.fetch_add(1, std::memory_order_relaxed);  // relaxed: read after the joins
+        if (!r) CHECK(r.error().code == Errc::name_taken);
+      });
+    }
+    for (std::thread& t : racers) t.join();
+    CHECK(winners.load(std::memory_order_relaxed) == 1);
+    std::set<std::string> owners;
+    for (EtcdNode* n : nodes) {
+      troupe::Result<troupe::DynamicHandle> found = n->node.cluster().await_name(name, 5s);
+      REQUIRE(found);
+      troupe::ScopedActor me(n->system);
+      owners.insert(me.request<std::string>(*found, WhoAreYou{}).value_or("?"));
+    }
+    CHECK(owners.size() == 1);
+  }
+}
+
+TEST_CASE("etcd: a name's key goes with its actor, and the name can be registered again") {
+  EtcdServer etcd;
+  EtcdNode a("a", etcd);
+  EtcdNode b("b", etcd);
+  REQUIRE(a.node.cluster().wait_up());
+  REQUIRE(b.node.cluster().wait_up());
+  REQUIRE(sees(a.node, {"a", "b"}));
+  troupe::DynamicHandle first = named(a.system, "a");
+  REQUIRE(a.node.cluster().register_name("singleton", first));
+  CHECK(b.node.cluster().register_name("singleton", named(b.system, "b")).error().code == Errc::name_taken);
+  first.send(Stop{});
+  // Its key is deleted once the owner sees its actor stop: b gets the name (etcd decides).
+  CHECK(
+      troupe_test::eventually([&] { return b.node.cluster().register_name("singleton", named(b.system, "b")).ok(); }));
+  troupe::Result<troupe::DynamicHandle> found = a.node.cluster().await_name("singleton", 5s);
+  REQUIRE(found);
+  troupe::ScopedActor me(a.system);
+  CHECK(me.request<std::string>(*found, WhoAreYou{}).value_or("?") == "b");
 }

@@ -72,6 +72,12 @@ Promise<Unit> ClusterNames::register_name(const RegisterClusterName& r) {
     return promise;
   }
   NameEntry entry{r.name, me_, incarnation_, r.actor};
+  if (etcd_) {
+    const std::uint64_t id = ++next_claim_;
+    claims_.emplace(id, Claim{entry, promise});
+    etcd_->claim(r.name, id);
+    return promise;
+  }
   const std::string& at = home(r.name);
   if (at == me_) {
     Result<Unit> granted = claim(entry);
@@ -89,6 +95,21 @@ Promise<Unit> ClusterNames::register_name(const RegisterClusterName& r) {
     promise.deliver(Unit{});
   });
   return promise;
+}
+
+void ClusterNames::etcd_claimed(const EtcdNameClaimed& c) {
+  auto it = claims_.find(c.id);
+  if (it == claims_.end()) return;
+  Claim claim = std::move(it->second);
+  claims_.erase(it);
+  if (!c.created) return claim.promise.fail(c.created.error());
+  if (!*c.created) {
+    return claim.promise.fail(
+        Error{Errc::name_taken, "'" + claim.entry.name + "' is registered in etcd by another node"});
+  }
+  record(claim.entry);
+  broadcast_added(claim.entry);
+  claim.promise.deliver(Unit{});
 }
 
 Result<Unit> ClusterNames::claim(const NameEntry& entry) {
@@ -212,6 +233,7 @@ void ClusterNames::broadcast_added(const NameEntry& entry) {
 }
 
 void ClusterNames::broadcast_removed(const std::string& name) {
+  if (etcd_) etcd_->release(name);  // its key in etcd, which decides who may register it next
   for (const auto& [member, membership] : peers_) membership.send(NameRemoved{name, me_, incarnation_});
 }
 

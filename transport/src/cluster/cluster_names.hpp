@@ -10,6 +10,10 @@
 // unregistered, the owner tells every member (NameRemoved). A member that goes down or leaves
 // takes its names with it, on every node. A member that comes up is sent each node's own names.
 //
+// With etcd (EtcdDiscovery), etcd decides instead of a home: a registration creates the name's
+// key in etcd (a compare-and-create, under the owner's lease), so there is never a moment with
+// two owners; the owner then tells every member as above, and deletes the key when the name goes.
+//
 // Conflicts: while views agree, the home decides, so a name has one owner. Two views that
 // disagree (a partition, or a join not yet known everywhere) may each grant one name; when the
 // two meet (NamesAdded from the other side), every node keeps the same one: the entry whose owner
@@ -27,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +43,15 @@ class ClusterNames {
   using Peers = std::map<std::string, DynamicHandle, std::less<>>;  // the others up: their membership actors
   // `peers`: the membership actor's, kept up to date by it (member_up / member_gone follow).
   ClusterNames(Context& self, const Peers& peers, Log log) : self_(self), peers_(peers), log_(std::move(log)) {}
+
+  // With etcd: how a claim is put to etcd and a name given back (on the transport thread; the
+  // answer comes back as EtcdNameClaimed).
+  struct EtcdHooks {
+    std::function<void(const std::string& name, std::uint64_t id)> claim;
+    std::function<void(const std::string& name)> release;
+  };
+  void use_etcd(EtcdHooks hooks) { etcd_ = std::move(hooks); }
+  void etcd_claimed(const EtcdNameClaimed& c);
 
   // This node's identity, once it is known (at start).
   void set_self(std::string name, std::uint64_t incarnation) {
@@ -89,6 +103,13 @@ class ClusterNames {
   std::map<std::string, Owned, std::less<>> owned_;  // the names of this node's actors
   std::vector<Waiting> waiting_;                     // await_name calls
   std::uint64_t next_waiting_ = 0;
+  std::optional<EtcdHooks> etcd_;
+  struct Claim {
+    NameEntry entry;
+    Promise<Unit> promise;
+  };
+  std::map<std::uint64_t, Claim> claims_;  // put to etcd, not answered yet
+  std::uint64_t next_claim_ = 0;
 };
 
 }  // namespace troupe::transport::detail

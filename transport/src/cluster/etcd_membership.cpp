@@ -122,6 +122,30 @@ kj::Promise<void> EtcdMembership::retry_later() {
   return node_.loop().timer().afterDelay(to_kj(config_.retry_interval)).then([this]() { return run(); });
 }
 
+std::string EtcdMembership::owner_value() const {
+  return nlohmann::json{{"owner", self_.name}, {"incarnation", self_.incarnation}}.dump();
+}
+
+void EtcdMembership::claim_name(const std::string& name, std::function<void(Result<bool>)> done) {
+  if (lease_ == 0) return done(Error{Errc::node_unreachable, "this node is not registered in etcd (yet)"});
+  node_.loop().tasks().add(client_->create(name_key(name), owner_value(), lease_)
+                               .then([done](bool created) { done(created); },
+                                     [done](kj::Exception&& e) {
+                                       done(Error{Errc::node_unreachable, e.getDescription().cStr()});
+                                     }));
+}
+
+void EtcdMembership::release_name(const std::string& name) {
+  if (lease_ == 0) return;  // left: the lease took the key with it
+  node_.loop().tasks().add(client_->remove_if_value(name_key(name), owner_value())
+                               .then([](bool) {},
+                                     [this, name](kj::Exception&& e) {
+                                       // Its key stays until this node's lease ends.
+                                       node_.log().line("etcd: cannot release name '" + name +
+                                                        "': " + e.getDescription().cStr());
+                                     }));
+}
+
 void EtcdMembership::leave(std::function<void()> done) {
   canceler_.cancel("the node left the cluster");
   if (lease_ == 0) return done();

@@ -13,6 +13,7 @@
 
 #include "etcd_client.hpp"
 
+#include <troupe/error.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/transport/cluster.hpp>
 
@@ -38,6 +39,13 @@ class EtcdMembership {
   // stops. `done` also runs if etcd cannot be reached.
   void leave(std::function<void()> done);
 
+  // Cluster-wide names (cluster_names.hpp): PREFIX "names/NAME" is created for this node, under
+  // its lease (so it goes with the node), unless it exists: one compare-and-create, so a name
+  // never has two owners. `done` gets whether it was created, or why etcd could not say.
+  void claim_name(const std::string& name, std::function<void(Result<bool>)> done);
+  // Deletes the name's key if it is this node's.
+  void release_name(const std::string& name);
+
  private:
   kj::Promise<void> run();
   kj::Promise<void> register_self();
@@ -45,6 +53,8 @@ class EtcdMembership {
   void seen(const EtcdKeyValue& kv);
   kj::Promise<void> retry_later();
   std::string member_key(const std::string& name) const { return config_.prefix + "members/" + name; }
+  std::string name_key(const std::string& name) const { return config_.prefix + "names/" + name; }
+  std::string owner_value() const;  // a name key's value: this node and its run
 
   NodeCore& node_;
   const EtcdDiscovery config_;

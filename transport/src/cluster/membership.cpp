@@ -29,6 +29,7 @@ class Membership {
     me_.state = MemberState::joining;
     names_.set_self(me_.name, me_.incarnation);
     groups_.set_self(me_.name);
+    if (setup_.etcd) names_.use_etcd(etcd_name_hooks());
   }
 
   auto behavior() {
@@ -63,6 +64,7 @@ class Membership {
         [this](const ClaimName& c) { return names_.claim(c.entry); },
         [this](const NamesAdded& a) { names_.added(a.entries); }, [this](const NameRemoved& r) { names_.removed(r); },
         [this](const AskName& a) { return names_.ask(a.name); },
+        [this](const EtcdNameClaimed& c) { names_.etcd_claimed(c); },
         // Process groups across the cluster (cluster_groups.hpp).
         [this](const LocalGroupChange& c) { groups_.local_change(c.group); },
         [this](const GroupChanged& c) { groups_.changed(c); }, [this](const GroupsOf& g) { groups_.replace(g); },
@@ -235,6 +237,33 @@ class Membership {
     }
     gone.state = MemberState::down;
     publish(MemberDown{std::move(gone), "node '" + name + "' is down: its key in etcd went (its lease expired)"});
+  }
+
+  // With etcd, a name's key there decides who holds it (EtcdMembership::claim_name), on the
+  // transport thread; its answer comes back as a message.
+  ClusterNames::EtcdHooks etcd_name_hooks() {
+    std::weak_ptr<NodeCore> weak = setup_.node;
+    DynamicHandle me = self_.self();
+    auto claim = [weak, me](const std::string& name, std::uint64_t id) {
+      std::shared_ptr<NodeCore> node = weak.lock();
+      if (!node) {
+        me.send(EtcdNameClaimed{id, Error{Errc::node_unreachable, "the node has stopped"}});
+        return;
+      }
+      node->post([core = node.get(), name, id, me]() {
+        auto answer = [id, me](Result<bool> created) { me.send(EtcdNameClaimed{id, std::move(created)}); };
+        if (EtcdMembership* etcd = core->etcd()) return etcd->claim_name(name, answer);
+        answer(Error{Errc::node_unreachable, "etcd is not in use"});
+      });
+    };
+    auto release = [weak](const std::string& name) {
+      if (std::shared_ptr<NodeCore> node = weak.lock()) {
+        node->post([core = node.get(), name]() {
+          if (EtcdMembership* etcd = core->etcd()) etcd->release_name(name);
+        });
+      }
+    };
+    return ClusterNames::EtcdHooks{claim, release};
   }
 
   // The replicated state follows the members: names (cluster_names.hpp) and groups.

@@ -202,6 +202,11 @@ struct UnregisterClusterName {
   using reply_type = bool;
   std::string name;
 };
+// From the transport thread: etcd's answer to claim `id` (EtcdMembership::claim_name).
+struct EtcdNameClaimed {
+  std::uint64_t id = 0;
+  Result<bool> created;
+};
 struct AwaitNameExpired {
   std::uint64_t id = 0;
 };
