@@ -1,4 +1,5 @@
-// Cluster membership: which nodes are members, and what happens to them.
+// A cluster: which nodes are members and what happens to them, names every member can look up,
+// and process groups across the members (<troupe/groups.hpp>).
 //
 //   troupe::transport::NodeConfig config{.name = "c", .secret = *secret};
 //   config.discovery = troupe::transport::SeedDiscovery{{"127.0.0.1:7001"}};   // any member
@@ -20,19 +21,38 @@
 //   leaving  MemberLeaving: it announced a graceful leave (Cluster::leave, troupe-node on SIGTERM)
 //   removed  MemberLeft: it left gracefully; no node-down is reported for it
 //   down     MemberDown: its connection was lost (a crash, kill -9, a partition), detected
-//            within NodeConfig::heartbeat_timeout, or its node stopped without leaving
+//            within NodeConfig::heartbeat_timeout, or its node stopped without leaving; with
+//            etcd, also when its key in etcd went (its lease expired), for every member at once
 // A member that is down or left is forgotten; if it comes back (a restart, or the end of a
 // partition, when it reaches a seed again) it is up again: a restarted node is a new
 // incarnation, and handles to the old run's actors stay dead.
 //
-// What every node sees: each member's view is its own, built from the joins and leaves it was
-// told and from its own connections. Views agree once the joins have spread (one round trip to
-// each member), except during a partition, when each side sees the other down. A node that finds
-// a seed not up (at start, after a partition, after the seed restarted) asks it again every
-// SeedDiscovery::retry_interval, so a healed partition rejoins within about that long.
+// What every node sees, with seeds: each member's view is its own, built from the joins and
+// leaves it was told and from its own connections. Views agree once the joins have spread (one
+// round trip to each member), except during a partition, when each side sees the other down. A
+// node that finds a seed not up (at start, after a partition, after the seed restarted) asks it
+// again every SeedDiscovery::retry_interval, so a healed partition rejoins within about that long.
+// With etcd: etcd's list of keys is the one view every node converges to; a join is seen by all
+// as soon as its key's put reaches their watches, a crash once its lease expires
+// (EtcdDiscovery::lease_ttl) or its connections close, whichever comes first. A node cut off from
+// etcd keeps its members, and is down for the others once its lease expires.
 //
 // One name, one node: a node that joins under a name a live member already has is refused, with
 // the reason in wait_up()'s error (Errc::name_taken) and in the log.
+//
+// Names: Cluster::register_name makes a local actor findable by name from every member
+// (whereis, await_name, or WhereisName to registry() from an actor). A name is dropped when its
+// actor stops, or its node leaves or goes down. Two registrations of one name: with seeds, the
+// name's home member (the same one in every view that agrees) grants them one at a time, so one
+// wins and the other gets Errc::name_taken; after a partition during which each side granted it,
+// the registration whose owner node's name sorts first is kept everywhere (the other owner logs
+// it; its actor keeps running). With etcd, a registration is a compare-and-create in etcd: there
+// is never a moment with two owners.
+//
+// Process groups (system.groups(): join, members, broadcast, monitor) span the cluster: each
+// node tells every member its own actors' memberships, so members() lists the members on every
+// node, a broadcast reaches each of them, and a monitor sees remote joins and leaves. A node's
+// members leave every group when it goes down or leaves.
 #pragma once
 
 #include <troupe/error.hpp>
@@ -91,8 +111,8 @@ struct WhereisName {
 };
 
 // Discovery providers (NodeConfig::discovery).
-// Static: no membership protocol; the node talks to the peers it is given (Node::add_peer) and
-// to nodes that dial it. Cluster::members() is this node alone; events report only this node.
+// Static: no discovery; the node talks to the peers it is given (Node::add_peer) and to nodes
+// that dial it. It is a cluster of one (up at once) until nodes join it through seeds naming it.
 struct StaticDiscovery {};
 // Seeds: join through any of these members. Each is "HOST:PORT", or "NAME@HOST:PORT" when its
 // name is known; TLS needs the name (a dialer checks that the certificate names the node it
