@@ -5,7 +5,7 @@
 # (a remote spawn on each node as it comes up), hands out the chunks and verifies the merged
 # counts. Exits 0 only when node a printed "cluster: OK".
 #
-#   cluster.sh TROUPE_NODE [--kill-one | --leave-one | --join-late] [--unix] [troupe-node word-count options...]
+#   cluster.sh TROUPE_NODE [--kill-one | --leave-one | --join-late] [--etcd | --unix] [troupe-node word-count options...]
 #
 # --kill-one: node c is killed with SIGKILL once a tenth of the chunks are counted; node a must
 # see it go down, hand its chunks to node b, and still verify the result.
@@ -13,6 +13,8 @@
 # it chunks and still verifies the result.
 # --join-late: a fourth node, d, is started then, with --seed only; node a must recruit it, and d
 # must count chunks, for the run to verify.
+# --etcd: the nodes find each other through an etcd this script starts on 127.0.0.1 (its data in
+# the work folder; stopped with the nodes) instead of a seed: each node gets --etcd only.
 # --unix: a static cluster instead: nodes b and c also listen on Unix-domain sockets, and node a
 # is given them as its peers (--peer NAME=unix:PATH).
 #
@@ -27,6 +29,7 @@ shift
 kill_one=0
 leave_one=0
 join_late=0
+etcd=0
 unix=0
 coordinator_args=()
 for arg in "$@"; do
@@ -36,6 +39,8 @@ for arg in "$@"; do
     leave_one=1
   elif [[ "$arg" == --join-late ]]; then
     join_late=1
+  elif [[ "$arg" == --etcd ]]; then
+    etcd=1
   elif [[ "$arg" == --unix ]]; then
     unix=1
   else
@@ -89,6 +94,27 @@ in_cluster() {
   exec "$@"  # no setpriv (util-linux): the traps above still stop the nodes, a SIGKILL does not
 }
 
+# A free TCP port on 127.0.0.1 (the kernel's pick), for etcd.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# --etcd: a local etcd for the nodes, in the work folder, gone with the script (pids, as a node).
+membership=()
+if ((etcd)); then
+  command -v etcd > /dev/null || { echo "cluster: etcd is not installed (./run cluster --etcd installs it)" >&2; exit 1; }
+  etcd_port="$(free_port)"
+  in_cluster etcd --name cluster-sh --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$(free_port)" \
+    > "$work/etcd.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$etcd_port/health', timeout=1)" \
+      > /dev/null 2>&1 && break
+    sleep 0.1
+  done
+  echo "cluster: etcd on 127.0.0.1:$etcd_port"
+  membership=(--etcd "127.0.0.1:$etcd_port")
+fi
+
 # The shared secret: 256 random bits, in a file readable by its owner only.
 "$node_program" --generate-secret "$work/secret" > /dev/null
 
@@ -120,19 +146,21 @@ if ((unix)); then
   start_node a --peer "b=unix:$work/b.sock" --peer "c=unix:$work/c.sock" --word-count "${coordinator_args[@]}"
   pid_a="${pids[-1]}"
 else
-  # a first: the cluster's first member, and the seed the others join through.
-  start_node a --word-count "${coordinator_args[@]}"
+  # a first: the cluster's first member, and the seed the others join through (or etcd).
+  start_node a --word-count "${membership[@]}" "${coordinator_args[@]}"
   pid_a="${pids[-1]}"
-  seed="127.0.0.1:$port"
-  start_node b --seed "$seed"
-  start_node c --seed "$seed"
+  port_a="$port"
+  ((etcd)) || membership=(--seed "127.0.0.1:$port")
+  start_node b "${membership[@]}"
+  start_node c "${membership[@]}"
   pid_c="${pids[-1]}"
-  echo "cluster: node a (port ${seed##*:}) coordinates; nodes b and c joined through it (--seed $seed)"
+  echo "cluster: node a (port $port_a) coordinates; nodes b and c joined it (${membership[*]})"
 fi
+n="${#pids[@]}"
 if ((unix)); then
   echo "cluster: pids b=${pids[0]} c=${pids[1]} a=${pids[2]}"
 else
-  echo "cluster: pids a=${pids[0]} b=${pids[1]} c=${pids[2]}"
+  echo "cluster: pids a=${pids[n - 3]} b=${pids[n - 2]} c=${pids[n - 1]}"
 fi
 
 if ((kill_one || leave_one || join_late)); then
@@ -146,8 +174,8 @@ if ((leave_one)) && kill -TERM "$pid_c" 2> /dev/null; then
   echo "cluster: node c told to leave (SIGTERM) mid-run"
 fi
 if ((join_late)); then
-  start_node d --seed "$seed"
-  echo "cluster: node d started mid-run (--seed $seed)"
+  start_node d "${membership[@]}"
+  echo "cluster: node d started mid-run (${membership[*]})"
 fi
 status=0
 wait "$pid_a" || status=$?

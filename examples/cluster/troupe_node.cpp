@@ -6,13 +6,12 @@
 //   troupe-node --name c --secret-file cluster.secret --seed 127.0.0.1:7001
 //
 // With --seed, a node joins the cluster through that member (cluster.hpp) and learns every other
-// member from it; without, it is the cluster's first member, or, with --peer NAME=HOST:PORT, a
-// node of a static list. Every node hosts the example actor types (the word counter, spawnable by
-// name from other nodes). A node without --word-count serves until SIGINT or SIGTERM, then
-// leaves the cluster gracefully (its peers see it leave, not go down); with it, the node
-// coordinates the distributed word count and exits with its result (0 when the count was
-// verified, printing "cluster: OK"): over the members, recruited as they join (seeds), or over
-// its --peer list.
+// member from it; with --etcd HOST:PORT, through the etcd that keeps the members; with neither, it
+// is the cluster's first member, or, with --peer NAME=HOST:PORT, a node of a static list. Every node hosts the example
+// actor types (the word counter, spawnable by name from other nodes). A node without --word-count serves until SIGINT
+// or SIGTERM, then leaves the cluster gracefully (its peers see it leave, not go down); with it, the node coordinates
+// the distributed word count and exits with its result (0 when the count was verified, printing "cluster: OK"): over
+// the members, recruited as they join (seeds), or over its --peer list.
 #include "word_count.hpp"
 
 #include <troupe/troupe.hpp>
@@ -61,6 +60,8 @@ int main(int argc, char** argv) {
   std::string generate_secret;
   std::vector<std::string> peers;
   std::vector<std::string> seeds;
+  std::string etcd;
+  std::string etcd_prefix = troupe::transport::EtcdDiscovery{}.prefix;
   bool word_count = false;
   word_count::RunOptions run;
   unsigned workers = 0;
@@ -92,6 +93,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seeds,
                  "HOST:PORT (or NAME@HOST:PORT) of any member of the cluster to join (repeatable); without "
                  "--seed or --peer, this node is the cluster's first member");
+  app.add_option("--etcd", etcd, "HOST:PORT of an etcd (v3) that keeps the cluster's members, instead of seeds");
+  app.add_option("--etcd-prefix", etcd_prefix, "the cluster's key prefix in etcd")->capture_default_str();
   app.add_option("--workers", workers, "troupe worker threads (default: one per core)");
   app.add_flag("--word-count", word_count, "coordinate the distributed word count over the peers, then exit");
   app.add_option("--counters-per-node", run.counters_per_node, "word counters spawned on each peer")
@@ -150,13 +153,20 @@ int main(int argc, char** argv) {
   node_config.listen_unix = listen_unix;
   node_config.secret = *secret;
   if (!tls.certificate_chain_file.empty()) node_config.tls = tls;
-  if (!peers.empty() && !seeds.empty()) {
-    std::fprintf(stderr, "troupe-node: give --seed (a cluster) or --peer (a static list), not both\n");
+  if ((!peers.empty() ? 1 : 0) + (!seeds.empty() ? 1 : 0) + (!etcd.empty() ? 1 : 0) > 1) {
+    std::fprintf(stderr, "troupe-node: give one of --seed, --etcd (a cluster) or --peer (a static list)\n");
     return 2;
   }
-  // No --peer: a cluster, joined through the seeds (none: this node is its first member).
+  // No --peer: a cluster, joined through the seeds (none: this node is its first member) or etcd.
   const bool clustered = peers.empty();
-  if (clustered) node_config.discovery = troupe::transport::SeedDiscovery{seeds};
+  if (!etcd.empty()) {
+    troupe::transport::EtcdDiscovery discovery;
+    discovery.endpoint = etcd;
+    discovery.prefix = etcd_prefix;
+    node_config.discovery = discovery;
+  } else if (clustered) {
+    node_config.discovery = troupe::transport::SeedDiscovery{seeds};
+  }
   // A node that cannot start (a weak secret, a port in use, a bad TLS file) says why and exits.
   std::unique_ptr<troupe::transport::Node> started;
   try {

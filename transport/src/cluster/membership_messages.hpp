@@ -166,10 +166,10 @@ struct Leave {
   using reply_type = Unit;
   Duration timeout{};  // how long each member has to answer
 };
-// The transport thread's answer about seed `index`: the membership actor of the node that
+// The transport thread's answer about seed `seed` (its id): the membership actor of the node that
 // answers at its address, or why none could be reached.
 struct SeedAnswer {
-  std::size_t index = 0;
+  std::uint64_t seed = 0;
   DynamicHandle membership;
   Error error;
 };

@@ -1,0 +1,210 @@
+// The membership actor (membership.hpp says what it keeps and its protocol), one class in three
+// files: membership.cpp (the view: members admitted, their downs, subscribers), membership_join.cpp
+// (joining through seeds or etcd, wait_up) and membership_leave.cpp (a graceful leave). Its names
+// and groups are ClusterNames and ClusterGroups. Runs as an actor: one message at a time.
+#pragma once
+
+#include "cluster_groups.hpp"
+#include "cluster_names.hpp"
+#include "membership.hpp"
+#include "membership_messages.hpp"
+
+#include <troupe/troupe.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace troupe::transport::detail {
+
+class Membership {
+ public:
+  Membership(Context& self, MembershipSetup setup)
+      : self_(self),
+        setup_(std::move(setup)),
+        me_(setup_.self),
+        names_(self, peers_, [this](const std::string& line) { log(line); }),
+        groups_(self.system(), peers_) {
+    me_.state = MemberState::joining;
+    names_.set_self(me_.name, me_.incarnation);
+    groups_.set_self(me_.name);
+    if (setup_.etcd) names_.use_etcd(etcd_name_hooks());
+  }
+
+  auto behavior() {
+    return troupe::behavior(
+        [this](const StartMembership& s) { start(s.port); }, [this](RetrySeeds) { ask_seeds(); },
+        [this](const EtcdSeen& e) { etcd_seen(e); }, [this](const EtcdGone& e) { etcd_gone(e.name); },
+        [this](EtcdRegistered) {
+          joined_ = true;
+          up_if_joined();
+        },
+        [this](const EtcdTrouble& t) { not_joined(t.error); }, [this](const SeedAnswer& a) { seed_answered(a); },
+        [this](const JoinCluster& j) -> Result<MemberList> { return admit_joiner(j.joiner); },
+        [this](const LeavingCluster& l) {
+          if (Record* r = find(l.name, l.incarnation); r != nullptr && r->member.state == MemberState::up) {
+            r->member.state = MemberState::leaving;
+            publish(MemberLeaving{r->member});
+          }
+          return Unit{};
+        },
+        [this](const LeftCluster& l) { return member_left(l.name, l.incarnation); },
+        [this](const Subscribe& s) { subscribe(s.watcher); }, [this](const Unsubscribe& s) { unsubscribe(s.watcher); },
+        [this](GetMembers) { return current_members(); }, [this](const WaitUp& w) { return wait_up(w.timeout); },
+        [this](const WaitUpExpired& e) { wait_up_expired(e.id); }, [this](const Leave& l) { return leave(l.timeout); },
+        [this](const Down& d) {
+          if (!names_.down(d)) down(d);
+        },
+        // Cluster-wide names (cluster_names.hpp).
+        [this](const RegisterClusterName& r) { return names_.register_name(r); },
+        [this](const UnregisterClusterName& u) { return names_.unregister_name(u.name); },
+        [this](const WhereisName& w) { return names_.whereis(w); },
+        [this](const AwaitNameExpired& e) { names_.await_expired(e.id); },
+        [this](const ClaimName& c) { return names_.claim(c.entry); },
+        [this](const NamesAdded& a) { names_.added(a.entries); }, [this](const NameRemoved& r) { names_.removed(r); },
+        [this](const AskName& a) { return names_.ask(a.name); },
+        [this](const EtcdNameClaimed& c) { names_.etcd_claimed(c); },
+        // Process groups across the cluster (cluster_groups.hpp).
+        [this](const LocalGroupChange& c) { groups_.local_change(c.group); },
+        [this](const GroupChanged& c) { groups_.changed(c); }, [this](const GroupsOf& g) { groups_.replace(g); },
+        [this](StopMembership) {
+          retry_timer_.cancel();
+          self_.quit();
+        });
+  }
+
+ private:
+  struct Record {
+    Member member;
+    DynamicHandle membership;
+    MonitorRef monitor;
+  };
+  struct Seed {
+    std::uint64_t id;  // stable: etcd adds and drops seeds while answers are on their way
+    SeedAddress address;
+    bool asking = false;  // an answer (SeedAnswer, then the join's) is on its way
+  };
+  struct Waiter {
+    std::uint64_t id;
+    Promise<Unit> promise;
+    Timer expiry;
+  };
+
+  void start(std::uint16_t port);
+
+  WireMember me_on_wire() const { return WireMember{me_.name, me_.host, me_.port, me_.incarnation, self_.self()}; }
+
+  Seed* find_seed(std::uint64_t id) {
+    auto it = std::find_if(seeds_.begin(), seeds_.end(), [id](const Seed& s) { return s.id == id; });
+    return it != seeds_.end() ? &*it : nullptr;
+  }
+
+  Record* find(const std::string& name, std::uint64_t incarnation) {
+    auto it = members_.find(name);
+    return it != members_.end() && it->second.member.incarnation == incarnation ? &it->second : nullptr;
+  }
+
+  template <class Event>
+  void publish(const Event& event) {
+    for (const auto& [watcher, ref] : subscribers_) watcher.send(Event{event});
+  }
+
+  std::vector<Member> current_members() const {
+    std::vector<Member> all{me_};
+    for (const auto& [name, r] : members_) all.push_back(r.member);
+    return all;
+  }
+
+  // Seeds: each one whose node is not up here (and not asked already) is asked again.
+  void ask_seeds();
+
+  void seed_answered(const SeedAnswer& a);
+
+  // Joining through `target`: its answer admits it and lists the members to ask next.
+  // `done` runs first with the answerer's name ("" if it failed). Not a template: ask() calls
+  // itself with another lambda, which would instantiate without end.
+  void ask(const DynamicHandle& target, std::function<void(const std::string&)> done);
+
+  // Up once a seed admitted this node and every member it learnt of has answered (admitted it,
+  // or failed): wait_up() then returns with this node connected to all the members it knows.
+  void up_if_joined();
+
+  // etcd lists member `e`: a named seed, asked now (and again while it is not up here).
+  void etcd_seen(const EtcdSeen& e);
+
+  // Member `name`'s key went from etcd: it left, or its lease expired. Down for every node at once,
+  // even one still connected to it.
+  void etcd_gone(const std::string& name);
+
+  // With etcd, a name's key there decides who holds it (EtcdMembership::claim_name), on the
+  // transport thread; its answer comes back as a message.
+  ClusterNames::EtcdHooks etcd_name_hooks();
+
+  // The replicated state follows the members: names (cluster_names.hpp) and groups.
+  void peer_up(const std::string& name, const DynamicHandle& membership);
+  void peer_gone(const std::string& name);
+
+  // A join was refused, or no seed could be reached: why, for wait_up and the log.
+  void not_joined(const Error& why);
+
+  void become_up();
+
+  Result<MemberList> admit_joiner(const WireMember& joiner);
+
+  // `w` is up here (unless it is already, or another run of its name is).
+  void admit(const WireMember& w);
+
+  // Answered once the transport knows, so the leaver closes its connections only after that.
+  Promise<Unit> member_left(const std::string& name, std::uint64_t incarnation);
+
+  // On the transport thread: node `name`'s connection closing next is a leave, not a failure
+  // (Liveness::node_down); then `promise` is answered.
+  void mark_left(const std::string& name, Promise<Unit> promise);
+
+  void down(const Down& d);
+
+  void subscribe(const DynamicHandle& watcher);
+
+  void unsubscribe(const DynamicHandle& watcher);
+
+  Promise<Unit> wait_up(Duration timeout);
+
+  void wait_up_expired(std::uint64_t id);
+
+  // A graceful leave: LeavingCluster to every member; once all answered, LeftCluster to each;
+  // once all answered that (each after its transport knows), this node is removed.
+  Promise<Unit> leave(Duration timeout);
+
+  void send_left();
+
+  void finish_leave();
+
+  void log(const std::string& line);
+
+  Context& self_;
+  MembershipSetup setup_;
+  Member me_;
+  std::vector<Seed> seeds_;
+  std::uint64_t next_seed_ = 0;
+  std::map<std::string, Record, std::less<>> members_;  // the others, up or leaving
+  std::set<std::string, std::less<>> asking_;           // members asked to admit this node, not answered yet
+  std::vector<std::pair<DynamicHandle, MonitorRef>> subscribers_;
+  std::vector<Waiter> waiters_;  // wait_up() calls while joining
+  std::uint64_t next_waiter_ = 0;
+  Error join_error_{Errc::timeout, ""};  // why the last join failed (a name clash wins over the rest)
+  std::vector<Promise<Unit>> leave_promises_;
+  std::size_t leave_answers_ = 0;
+  Duration leave_timeout_{};
+  bool joined_ = false;  // a seed (or a member it named) admitted this node
+  Timer retry_timer_;
+  std::map<std::string, DynamicHandle, std::less<>> peers_;  // the members up but this node: their membership actors
+  ClusterNames names_;                                       // after peers_: it refers to it
+  ClusterGroups groups_;                                     // likewise
+};
+
+}  // namespace troupe::transport::detail
