@@ -71,7 +71,6 @@ troupe::transport::NodeConfig node_config(const std::string& name, const std::st
     troupe::transport::EtcdDiscovery discovery;
     discovery.endpoint = etcd;
     discovery.prefix = "/troupe-scale/";
-    discovery.lease_ttl = 2s;
     config.discovery = discovery;
   } else if (!seed.empty()) {
     config.discovery = troupe::transport::SeedDiscovery{{seed}};
@@ -263,7 +262,8 @@ int driver_main(unsigned nodes, const std::string& etcd, unsigned group_members,
   for (unsigned seen = 0; seen + 1 < nodes;) {
     troupe::Result<SawDown> d = me.receive<SawDown>(60s);
     if (!d) return std::printf("cluster-scale: only %u nodes saw %s down\n", seen, victim), 1;
-    if (d->node.size() > 4 && d->node.substr(d->node.size() - 4) == std::string(":") + victim) {
+    // Only downs seen after the kill count (a node may have seen another flap before).
+    if (d->at_ns >= killed && d->node.size() > 4 && d->node.substr(d->node.size() - 4) == std::string(":") + victim) {
       all_saw = std::max(all_saw, d->at_ns);
       ++seen;
     }

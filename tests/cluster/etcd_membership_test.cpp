@@ -18,13 +18,16 @@ namespace {
 
 // A node of its own System whose cluster is kept in `etcd`.
 struct EtcdNode {
-  EtcdNode(std::string name, const EtcdServer& etcd, std::string prefix = "/troupe/")
-      : system(troupe::Config{.workers = 2}), node(system, configure(std::move(name), etcd, std::move(prefix))) {}
+  EtcdNode(std::string name, const EtcdServer& etcd, std::string prefix = "/troupe/",
+           std::chrono::milliseconds heartbeat = 100ms)
+      : system(troupe::Config{.workers = 2}),
+        node(system, configure(std::move(name), etcd, std::move(prefix), heartbeat)) {}
 
-  static troupe::transport::NodeConfig configure(std::string name, const EtcdServer& etcd, std::string prefix) {
+  static troupe::transport::NodeConfig configure(std::string name, const EtcdServer& etcd, std::string prefix,
+                                                 std::chrono::milliseconds heartbeat) {
     troupe::transport::NodeConfig config = transport_test::quiet_node(std::move(name));
-    config.heartbeat_interval = 100ms;
-    config.heartbeat_timeout = 400ms;
+    config.heartbeat_interval = heartbeat;  // the timeout four times it
+    config.heartbeat_timeout = 4 * heartbeat;
     troupe::transport::EtcdDiscovery discovery;
     discovery.endpoint = etcd.endpoint();
     discovery.prefix = std::move(prefix);
@@ -98,20 +101,26 @@ TEST_CASE("etcd: a graceful leave deletes the node's key; members see leaving th
 
 TEST_CASE("etcd: a node whose lease expires is down for every member, though still connected") {
   EtcdServer etcd;
-  EtcdNode a("a", etcd);
+  // Heartbeats too slow to notice a 4 s freeze: the connection stays up, only etcd says it went.
+  EtcdNode a("a", etcd, "/troupe/", 10s);
   REQUIRE(a.node.cluster().wait_up());
   // A node that stops answering (SIGSTOP): its connections stay open and its heartbeats time out
   // only after 40 s, but its 2 s lease in etcd expires first.
-  transport_test::PeerProcess frozen("frozen", transport_test::kTestSecret,
-                                     {"--etcd", etcd.endpoint(), "--heartbeat-ms", "10000"});
   Watcher on_a(a.node, a.system);
   CHECK(on_a.next() == "members a");
+  transport_test::PeerProcess frozen("frozen", transport_test::kTestSecret,
+                                     {"--etcd", etcd.endpoint(), "--heartbeat-ms", "10000"});
   CHECK(on_a.next() == "up frozen");
+  REQUIRE(a.node.cluster().await_name("echo-frozen", 10s));
   frozen.signal(SIGSTOP);
   CHECK(on_a.next(10s) == "down frozen");
   CHECK(sees(a.node, {"a"}));
-  frozen.signal(SIGCONT);  // it finds its lease lost, registers again, and is up again
+  CHECK_FALSE(a.node.cluster().whereis("echo-frozen"));  // its names went with it
+  frozen.signal(SIGCONT);                                // it finds its lease lost, registers again, and is up again
   CHECK(on_a.next(10s) == "up frozen");
+  // It never saw a go (their connection stayed up), yet sends a its names again as they meet
+  // again: a has them back.
+  CHECK(a.node.cluster().await_name("echo-frozen", 10s));
 }
 
 namespace {

@@ -8,7 +8,8 @@
 // it reports its port, trying again for up to 10 s while it is refused; --unix: also listens on that Unix-domain
 // socket, NodeConfig::listen_unix; --seed: joins a cluster through that member (SeedDiscovery,
 // asking again every 100 ms); --etcd: joins the cluster kept in the etcd at HOST:PORT
-// (EtcdDiscovery, a lease of 2 s);
+// (EtcdDiscovery, a lease of 2 s); in a cluster, its echo actor is also the cluster-wide name
+// "echo-NAME";
 // --no-spin: neither its workers nor its transport thread
 // spin before sleeping, Config::idle_spin and NodeConfig::idle_spin zero). It prints
 // "port N" once listening, serves until its stdin closes (so it never outlives the test), and
@@ -46,6 +47,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 using namespace transport_test;
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  const auto node_config_discovery = config.discovery;
   troupe::transport::Node node(system, std::move(config));
 
   auto echo = system.spawn([](troupe::Context&) {
@@ -228,6 +231,13 @@ int main(int argc, char** argv) {
       !system.register_name("relay", relay) || !system.register_name("evolution", evolution) ||
       !system.register_name("bank", bank)) {
     return 1;
+  }
+  // In a cluster (--seed, --etcd), its echo is also a cluster-wide name: "echo-NAME".
+  if (!std::holds_alternative<troupe::transport::StaticDiscovery>(node_config_discovery)) {
+    if (!node.cluster().wait_up(std::chrono::seconds(30)) ||
+        !node.cluster().register_name("echo-" + node.name(), echo, std::chrono::seconds(30))) {
+      return 1;
+    }
   }
   if (dial) {
     // Connected (and authenticated) once the node answers a lookup, found or not. A refused

@@ -60,9 +60,18 @@ Result<MemberList> Membership::admit_joiner(const WireMember& joiner) {
   return list;
 }
 
-// `w` is up here (unless it is already, or another run of its name is).
+// `w` is up here (unless it is already, or another run of its name is). A join exchange with a
+// member already up here still sends it this node's names and groups again: it joined again, so
+// it may have dropped them (it saw this node down, or, with etcd, this node's key flap).
 void Membership::admit(const WireMember& w) {
-  if (w.name == me_.name || members_.contains(w.name) || !w.membership.valid()) return;
+  if (w.name == me_.name || !w.membership.valid()) return;
+  if (auto it = members_.find(w.name); it != members_.end()) {
+    if (it->second.member.incarnation == w.incarnation) {
+      names_.member_up(it->second.membership);
+      groups_.member_up(it->second.membership);
+    }
+    return;
+  }
   Record r{Member{w.name, w.host, w.port, w.incarnation, MemberState::up}, w.membership, self_.monitor(w.membership)};
   peer_up(w.name, w.membership);
   publish(MemberUp{r.member});

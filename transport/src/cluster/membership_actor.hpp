@@ -156,7 +156,7 @@ class Membership {
 
   Result<MemberList> admit_joiner(const WireMember& joiner);
 
-  // `w` is up here (unless it is already, or another run of its name is).
+  // `w` is up here (unless it is already, or another run of its name is); see membership.cpp.
   void admit(const WireMember& w);
 
   // Answered once the transport knows, so the leaver closes its connections only after that.
