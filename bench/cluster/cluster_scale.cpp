@@ -65,12 +65,15 @@ constexpr const char* kSecret = "5e0c7a1f9b3d48e2a6f04c8d1b7e93a5c2f86d0e4b1a739
 constexpr const char* kCollector = "scale-collector";
 constexpr const char* kGroup = "scale-fan";
 
-troupe::transport::NodeConfig node_config(const std::string& name, const std::string& seed, const std::string& etcd) {
+// Each run has a key prefix of its own in etcd (the driver's pid), so that the keys of an earlier
+// run, which live until their leases expire, are not members of this one.
+troupe::transport::NodeConfig node_config(const std::string& name, const std::string& seed, const std::string& etcd,
+                                          const std::string& prefix) {
   troupe::transport::NodeConfig config{.name = name, .secret = kSecret, .log = [](std::string_view) {}};
   if (!etcd.empty()) {
     troupe::transport::EtcdDiscovery discovery;
     discovery.endpoint = etcd;
-    discovery.prefix = "/troupe-scale/";
+    discovery.prefix = prefix;
     config.discovery = discovery;
   } else if (!seed.empty()) {
     config.discovery = troupe::transport::SeedDiscovery{{seed}};
@@ -129,9 +132,9 @@ troupe::DynamicHandle watch_members(troupe::System& system, troupe::transport::N
 
 // A member node: joins, reports, hosts group members, serves until its stdin closes.
 int member_main(const std::string& name, unsigned nodes, const std::string& seed, const std::string& etcd,
-                unsigned group_members, unsigned broadcasts) {
+                const std::string& prefix, unsigned group_members, unsigned broadcasts) {
   troupe::System system(troupe::Config{.workers = 1});
-  troupe::transport::Node node(system, node_config(name, seed, etcd));
+  troupe::transport::Node node(system, node_config(name, seed, etcd, prefix));
   troupe::Result<troupe::DynamicHandle> collector = node.cluster().await_name(kCollector, 60s);
   if (!collector) return 1;
   auto service = system.spawn([](troupe::Context&) { return troupe::behavior([](const Tick&) {}); });
@@ -175,7 +178,8 @@ double ms_between(std::int64_t from_ns, std::int64_t to_ns) { return static_cast
 
 int driver_main(unsigned nodes, const std::string& etcd, unsigned group_members, unsigned broadcasts) {
   troupe::System system;
-  troupe::transport::Node node(system, node_config("n00", "", etcd));
+  const std::string prefix = "/troupe-scale/" + std::to_string(::getpid()) + "/";
+  troupe::transport::Node node(system, node_config("n00", "", etcd, prefix));
   if (!node.cluster().wait_up(30s)) return 1;
   troupe::ScopedActor me(system);
   auto relay = system.spawn([to = me.handle()](troupe::Context&) {
@@ -202,7 +206,7 @@ int driver_main(unsigned nodes, const std::string& etcd, unsigned group_members,
                                   "--group-members",
                                   std::to_string(i <= 3 ? per_node : 0)};
     if (!etcd.empty()) {
-      args.insert(args.end(), {"--etcd", etcd});
+      args.insert(args.end(), {"--etcd", etcd, "--etcd-prefix", prefix});
     } else {
       args.insert(args.end(), {"--seed", seed});
     }
@@ -285,15 +289,17 @@ int main(int argc, char** argv) {
   unsigned group_members = 1000;
   std::string member;
   std::string seed;
+  std::string prefix;
   app.add_option("--nodes", nodes, "node processes, this one included")->capture_default_str();
   app.add_option("--etcd", etcd, "HOST:PORT of an etcd to keep the members (default: seeds)");
   app.add_option("--broadcasts", broadcasts, "broadcasts to the group")->capture_default_str();
   app.add_option("--group-members", group_members, "members of the group, over four nodes")->capture_default_str();
   app.add_option("--member", member, "(internal) run as this member node");
   app.add_option("--seed", seed, "(internal) the seed a member joins through");
+  app.add_option("--etcd-prefix", prefix, "(internal) the run's key prefix in etcd");
   CLI11_PARSE(app, argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
-  if (!member.empty()) return member_main(member, nodes, seed, etcd, group_members, broadcasts);
+  if (!member.empty()) return member_main(member, nodes, seed, etcd, prefix, group_members, broadcasts);
   if (nodes < 2) return std::printf("cluster-scale: --nodes must be at least 2\n"), 2;
   return driver_main(nodes, etcd, group_members, broadcasts);
 }

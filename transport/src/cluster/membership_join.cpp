@@ -33,7 +33,9 @@ void Membership::ask_seeds() {
         core->seeds().resolve(address.host, address.port, std::move(answer));
       } else {
         Peer& p = core->peers().peer(address.name);
-        if (!p.address) p.address = std::make_pair(address.host, address.port);
+        // A named seed's address is the latest word on where it listens (etcd's key, or the
+        // configuration): a node that restarted on another port is dialled there.
+        p.address = std::make_pair(address.host, address.port);
         answer(address.name);
       }
     });
@@ -142,7 +144,9 @@ void Membership::etcd_seen(const EtcdSeen& e) {
   auto it = std::find_if(seeds_.begin(), seeds_.end(), [&e](const Seed& s) { return s.address.name == e.name; });
   if (it == seeds_.end()) {
     seeds_.push_back(Seed{++next_seed_, SeedAddress{e.name, e.host, e.port}, false});
-  } else if (!it->asking) {
+  } else {
+    // Where it listens now (it may have restarted on another port while its old key lived on);
+    // an ask under way went to the old address, and the next one goes here.
     it->address = SeedAddress{e.name, e.host, e.port};
   }
   ask_seeds();
