@@ -43,6 +43,22 @@ struct ClusterNode {
   troupe::transport::Node node;
 };
 
+// Waits (bounded) until `node` sees exactly `expected` (sorted names) as members.
+bool sees(troupe::transport::Node& node, const std::vector<std::string>& expected,
+          std::chrono::milliseconds within = std::chrono::seconds(10));
+
+// Nodes a, b and c, b and c joined through a, each seeing all three.
+struct ThreeNodes {
+  ThreeNodes() : a("a"), b("b", {seed_of(a.node)}), c("c", {seed_of(a.node)}) {
+    REQUIRE(b.node.cluster().wait_up());
+    REQUIRE(c.node.cluster().wait_up());
+    for (ClusterNode* n : {&a, &b, &c}) REQUIRE(sees(n->node, {"a", "b", "c"}));
+  }
+  ClusterNode a;
+  ClusterNode b;
+  ClusterNode c;
+};
+
 // The names of the members `node` sees up or leaving, sorted.
 inline std::vector<std::string> member_names(troupe::transport::Node& node) {
   std::vector<std::string> names;
@@ -51,9 +67,8 @@ inline std::vector<std::string> member_names(troupe::transport::Node& node) {
   return names;
 }
 
-// Waits (bounded) until `node` sees exactly `expected` (sorted names) as members.
 inline bool sees(troupe::transport::Node& node, const std::vector<std::string>& expected,
-                 std::chrono::milliseconds within = 10s) {
+                 std::chrono::milliseconds within) {
   const auto deadline = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < deadline) {
     if (member_names(node) == expected) return true;

@@ -31,12 +31,10 @@ troupe::DynamicHandle greeter(troupe::System& system, std::string node) {
 }  // namespace
 
 TEST_CASE("a name registered on one node is found from every member") {
-  ClusterNode a("a");
-  ClusterNode b("b", {seed_of(a.node)});
-  ClusterNode c("c", {seed_of(a.node)});
-  REQUIRE(b.node.cluster().wait_up());
-  REQUIRE(c.node.cluster().wait_up());
-  REQUIRE(sees(a.node, {"a", "b", "c"}));
+  ThreeNodes three;
+  ClusterNode& a = three.a;
+  ClusterNode& b = three.b;
+  ClusterNode& c = three.c;
 
   REQUIRE(b.node.cluster().register_name("accounts", greeter(b.system, "b")));
   for (ClusterNode* n : {&a, &b, &c}) {
@@ -53,14 +51,10 @@ TEST_CASE("a name registered on one node is found from every member") {
 }
 
 TEST_CASE("three nodes registering one name at once: exactly one wins, and all agree which") {
-  ClusterNode a("a");
-  ClusterNode b("b", {seed_of(a.node)});
-  ClusterNode c("c", {seed_of(a.node)});
-  REQUIRE(b.node.cluster().wait_up());
-  REQUIRE(c.node.cluster().wait_up());
-  REQUIRE(sees(a.node, {"a", "b", "c"}));
-  REQUIRE(sees(b.node, {"a", "b", "c"}));
-  REQUIRE(sees(c.node, {"a", "b", "c"}));
+  ThreeNodes three;
+  ClusterNode& a = three.a;
+  ClusterNode& b = three.b;
+  ClusterNode& c = three.c;
 
   for (int round = 0; round < 20; ++round) {
     const std::string name = "leader-" + std::to_string(round);
