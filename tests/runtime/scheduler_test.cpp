@@ -272,8 +272,11 @@ TEST_CASE("default worker count: one live worker per hardware thread; stop() joi
   }
 
   pool->stop();
-  CHECK(worker_threads() == before);  // joined: their threads are gone
-  pool->stop();                       // idempotent
+  // Joined: their threads are gone. A joined thread may still be listed in /proc for a moment
+  // (the kernel wakes the joiner as the thread exits, before it takes the thread off the list),
+  // so the count is waited for; a worker stop() did not join would stay.
+  CHECK(troupe_test::eventually([&] { return worker_threads() == before; }));
+  pool->stop();  // idempotent
   CHECK(worker_threads() == before);
   pool.reset();
 }
