@@ -29,7 +29,8 @@ void ClusterGroups::member_gone(const std::string& name) {
 void ClusterGroups::replace(const GroupsOf& g) {
   std::map<std::string, std::vector<DynamicHandle>>& had = remote_[g.origin];
   std::vector<std::string> gone;  // groups it no longer has members in
-  for (const auto& [group, members] : had) {
+  for (const auto& entry : had) {
+    const std::string& group = entry.first;  // not a structured binding: clang before 16 cannot capture one
     const bool listed =
         std::any_of(g.entries.begin(), g.entries.end(), [&group](const GroupEntry& e) { return e.group == group; });
     if (!listed) gone.push_back(group);
