@@ -188,3 +188,23 @@ TEST_CASE("etcd: a name's key goes with its actor, and the name can be registere
   troupe::ScopedActor me(a.system);
   CHECK(me.request<std::string>(*found, WhoAreYou{}).value_or("?") == "b");
 }
+
+TEST_CASE("etcd: a node killed and started again on another port is joined there once its old key goes") {
+  EtcdServer etcd;
+  EtcdNode a("a", etcd);
+  REQUIRE(a.node.cluster().wait_up());
+  Watcher on_a(a.node, a.system);
+  CHECK(on_a.next() == "members a");
+  auto b = std::make_unique<transport_test::PeerProcess>("b", transport_test::kTestSecret,
+                                                         std::vector<std::string>{"--etcd", etcd.endpoint()});
+  CHECK(on_a.next() == "up b");
+  const std::uint16_t old_port = b->port();
+  b->signal(SIGKILL);  // its key lives on until its lease expires; a keeps asking the old address
+  CHECK(on_a.next() == "down b");
+  // The new run is refused by etcd until the old key expires, then registers its new port.
+  b = std::make_unique<transport_test::PeerProcess>("b", transport_test::kTestSecret,
+                                                    std::vector<std::string>{"--etcd", etcd.endpoint()});
+  CHECK(b->port() != old_port);
+  CHECK(on_a.next(10s) == "up b");
+  CHECK(a.node.cluster().await_name("echo-b", 10s));
+}
