@@ -241,7 +241,8 @@ TEST_CASE("default worker count: one live worker per hardware thread; stop() joi
   auto pool = std::make_unique<Scheduler>();
   const unsigned n = std::max(1u, std::thread::hardware_concurrency());
   REQUIRE(pool->worker_count() == n);
-  CHECK(worker_threads() == before + n);
+  // At least these n: an earlier pool's joined thread counted in `before` may leave /proc now.
+  CHECK(worker_threads() >= n);
 
   // Every worker runs at once: n actors each wait in their turn until all n have started, and
   // each turn runs on a different worker.
@@ -274,10 +275,11 @@ TEST_CASE("default worker count: one live worker per hardware thread; stop() joi
   pool->stop();
   // Joined: their threads are gone. A joined thread may still be listed in /proc for a moment
   // (the kernel wakes the joiner as the thread exits, before it takes the thread off the list),
-  // so the count is waited for; a worker stop() did not join would stay.
-  CHECK(troupe_test::eventually([&] { return worker_threads() == before; }));
+  // so the count is waited for, and may end below `before` (an earlier pool's thread, listed
+  // then, gone now); a worker stop() did not join would keep it above.
+  CHECK(troupe_test::eventually([&] { return worker_threads() <= before; }));
   pool->stop();  // idempotent
-  CHECK(worker_threads() == before);
+  CHECK(worker_threads() <= before);
   pool.reset();
 }
 
