@@ -32,23 +32,34 @@ const char* to_string(MemberState state) noexcept {
   return "unknown";
 }
 
+namespace {
+
+// A request to the node's membership actor, from a thread of the caller's (not an actor's):
+// node_stopped once the node has stopped.
+template <class R, class M>
+Result<R> ask_membership(detail::NodeCore& core, M message, Duration timeout) {
+  const DynamicHandle& membership = core.membership();
+  if (!membership.valid()) return node_stopped();
+  ScopedActor self(core.system());
+  return self.request<R>(membership, std::move(message), timeout);
+}
+
+Result<void> without_value(const Result<Unit>& r) {
+  if (!r) return r.error();
+  return {};
+}
+
+}  // namespace
+
 std::vector<Member> Cluster::members(Duration timeout) {
-  const DynamicHandle& membership = core_->membership();
-  if (!membership.valid()) return {};
-  ScopedActor self(core_->system());
-  Result<std::vector<Member>> all = self.request<std::vector<Member>>(membership, detail::GetMembers{}, timeout);
+  Result<std::vector<Member>> all = ask_membership<std::vector<Member>>(*core_, detail::GetMembers{}, timeout);
   return all ? std::move(*all) : std::vector<Member>{};
 }
 
 Result<void> Cluster::wait_up(Duration timeout) {
-  const DynamicHandle& membership = core_->membership();
-  if (!membership.valid()) return node_stopped();
-  ScopedActor self(core_->system());
   detail::WaitUp wait;
   wait.timeout = timeout;
-  Result<Unit> up = self.request<Unit>(membership, std::move(wait), timeout + kAnswerSlack);
-  if (!up) return up.error();
-  return {};
+  return without_value(ask_membership<Unit>(*core_, std::move(wait), timeout + kAnswerSlack));
 }
 
 void Cluster::subscribe(const DynamicHandle& watcher) {
@@ -64,46 +75,27 @@ void Cluster::unsubscribe(const DynamicHandle& watcher) {
 }
 
 Result<void> Cluster::leave(Duration timeout) {
-  const DynamicHandle& membership = core_->membership();
-  if (!membership.valid()) return node_stopped();
-  ScopedActor self(core_->system());
   detail::Leave leave;
   leave.timeout = timeout;
-  Result<Unit> left = self.request<Unit>(membership, std::move(leave), timeout + kAnswerSlack);
-  if (!left) return left.error();
-  return {};
+  return without_value(ask_membership<Unit>(*core_, std::move(leave), timeout + kAnswerSlack));
 }
 
 Result<void> Cluster::register_name(std::string name, const DynamicHandle& actor, Duration timeout) {
-  const DynamicHandle& membership = core_->membership();
-  if (!membership.valid()) return node_stopped();
-  ScopedActor self(core_->system());
   detail::RegisterClusterName r{std::move(name), actor};
-  Result<Unit> done = self.request<Unit>(membership, std::move(r), timeout);
-  if (!done) return done.error();
-  return {};
+  return without_value(ask_membership<Unit>(*core_, std::move(r), timeout));
 }
 
 bool Cluster::unregister_name(std::string_view name, Duration timeout) {
-  const DynamicHandle& membership = core_->membership();
-  if (!membership.valid()) return false;
-  ScopedActor self(core_->system());
-  Result<bool> done = self.request<bool>(membership, detail::UnregisterClusterName{std::string(name)}, timeout);
+  Result<bool> done = ask_membership<bool>(*core_, detail::UnregisterClusterName{std::string(name)}, timeout);
   return done && *done;
 }
 
 Result<DynamicHandle> Cluster::whereis(std::string_view name, Duration timeout) {
-  const DynamicHandle& membership = core_->membership();
-  if (!membership.valid()) return node_stopped();
-  ScopedActor self(core_->system());
-  return self.request<DynamicHandle>(membership, WhereisName{std::string(name), Duration::zero()}, timeout);
+  return ask_membership<DynamicHandle>(*core_, WhereisName{std::string(name), Duration::zero()}, timeout);
 }
 
 Result<DynamicHandle> Cluster::await_name(std::string_view name, Duration timeout) {
-  const DynamicHandle& membership = core_->membership();
-  if (!membership.valid()) return node_stopped();
-  ScopedActor self(core_->system());
-  return self.request<DynamicHandle>(membership, WhereisName{std::string(name), timeout}, timeout + kAnswerSlack);
+  return ask_membership<DynamicHandle>(*core_, WhereisName{std::string(name), timeout}, timeout + kAnswerSlack);
 }
 
 DynamicHandle Cluster::registry() const { return core_->membership(); }

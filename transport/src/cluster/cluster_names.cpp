@@ -30,6 +30,10 @@ bool same_owner(const NameEntry& a, const NameEntry& b) {
   return a.owner == b.owner && a.owner_incarnation == b.owner_incarnation;
 }
 
+Error no_such_name(const std::string& name) {
+  return Error{Errc::no_such_name, "no actor is registered as '" + name + "' in the cluster"};
+}
+
 bool local_actor(const DynamicHandle& actor) {
   return actor.valid() && dynamic_cast<const troupe::detail::ActorCell*>(actor.core()) != nullptr;
 }
@@ -179,7 +183,7 @@ void ClusterNames::removed(const NameRemoved& r) {
 
 Result<NameEntry> ClusterNames::ask(const std::string& name) const {
   auto it = names_.find(name);
-  if (it == names_.end()) return Error{Errc::no_such_name, "no actor is registered as '" + name + "' in the cluster"};
+  if (it == names_.end()) return no_such_name(name);
   return it->second;
 }
 
@@ -196,7 +200,7 @@ Promise<DynamicHandle> ClusterNames::whereis(const WhereisName& w) {
   }
   const std::string& at = home(w.name);
   if (at == me_) {
-    promise.fail(Error{Errc::no_such_name, "no actor is registered as '" + w.name + "' in the cluster"});
+    promise.fail(no_such_name(w.name));
     return promise;
   }
   AskName ask_home{w.name};

@@ -87,21 +87,25 @@ void Membership::down(const Down& d) {
   }
   for (auto it = members_.begin(); it != members_.end(); ++it) {
     if (it->second.monitor != d.ref) continue;
-    Member gone = std::move(it->second.member);
-    members_.erase(it);
-    peer_gone(gone.name);
-    if (gone.state == MemberState::leaving) {
-      gone.state = MemberState::removed;  // it said it was leaving: its going is no failure
-      publish(MemberLeft{gone});
-      return;
-    }
-    gone.state = MemberState::down;
-    std::string why = d.reason.kind == ExitReason::Kind::node_down
-                          ? "node '" + gone.name + "' is down: its connection was lost"
-                          : "node '" + gone.name + "' stopped its membership (" + d.reason.to_string() + ")";
-    publish(MemberDown{std::move(gone), std::move(why)});
+    const std::string& name = it->first;
+    forget(it, d.reason.kind == ExitReason::Kind::node_down
+                   ? "node '" + name + "' is down: its connection was lost"
+                   : "node '" + name + "' stopped its membership (" + d.reason.to_string() + ")");
     return;
   }
+}
+
+void Membership::forget(Members::iterator it, std::string why_down) {
+  Member gone = std::move(it->second.member);
+  members_.erase(it);
+  peer_gone(gone.name);
+  if (gone.state == MemberState::leaving) {
+    gone.state = MemberState::removed;  // it said it was leaving: its going is no failure
+    publish(MemberLeft{gone});
+    return;
+  }
+  gone.state = MemberState::down;
+  publish(MemberDown{std::move(gone), std::move(why_down)});
 }
 
 void Membership::subscribe(const DynamicHandle& watcher) {

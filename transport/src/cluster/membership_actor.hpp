@@ -162,11 +162,15 @@ class Membership {
   // Answered once the transport knows, so the leaver closes its connections only after that.
   Promise<Unit> member_left(const std::string& name, std::uint64_t incarnation);
 
-  // On the transport thread: node `name`'s connection closing next is a leave, not a failure
-  // (Liveness::node_down); then `promise` is answered.
-  void mark_left(const std::string& name, Promise<Unit> promise);
+  // On the transport thread: the connections to `names` closing next are leaves, not failures
+  // (Liveness::node_down); then `then` runs.
+  void mark_left(std::vector<std::string> names, std::function<void()> then);
 
   void down(const Down& d);
+  // Member `it` is gone (its monitor already fired or taken back): forgotten with its names and
+  // groups; MemberLeft if it had said it was leaving, else MemberDown saying `why_down`.
+  using Members = std::map<std::string, Record, std::less<>>;
+  void forget(Members::iterator it, std::string why_down);
 
   void subscribe(const DynamicHandle& watcher);
 
@@ -191,8 +195,8 @@ class Membership {
   Member me_;
   std::vector<Seed> seeds_;
   std::uint64_t next_seed_ = 0;
-  std::map<std::string, Record, std::less<>> members_;  // the others, up or leaving
-  std::set<std::string, std::less<>> asking_;           // members asked to admit this node, not answered yet
+  Members members_;                            // the others, up or leaving
+  std::set<std::string, std::less<>> asking_;  // members asked to admit this node, not answered yet
   std::vector<std::pair<DynamicHandle, MonitorRef>> subscribers_;
   std::vector<Waiter> waiters_;  // wait_up() calls while joining
   std::uint64_t next_waiter_ = 0;

@@ -159,16 +159,7 @@ void Membership::etcd_gone(const std::string& name) {
   auto it = members_.find(name);
   if (it == members_.end()) return;
   self_.demonitor(it->second.monitor);
-  Member gone = std::move(it->second.member);
-  members_.erase(it);
-  peer_gone(name);
-  if (gone.state == MemberState::leaving) {
-    gone.state = MemberState::removed;
-    publish(MemberLeft{gone});
-    return;
-  }
-  gone.state = MemberState::down;
-  publish(MemberDown{std::move(gone), "node '" + name + "' is down: its key in etcd went (its lease expired)"});
+  forget(it, "node '" + name + "' is down: its key in etcd went (its lease expired)");
 }
 
 // With etcd, a name's key there decides who holds it (EtcdMembership::claim_name), on the

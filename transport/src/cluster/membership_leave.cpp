@@ -11,25 +11,23 @@ namespace troupe::transport::detail {
 // Answered once the transport knows, so the leaver closes its connections only after that.
 Promise<Unit> Membership::member_left(const std::string& name, std::uint64_t incarnation) {
   Promise<Unit> promise = self_.promise<Unit>();
-  if (Record* r = find(name, incarnation)) {
-    self_.demonitor(r->monitor);
-    r->member.state = MemberState::removed;
-    publish(MemberLeft{r->member});
-    members_.erase(name);
-    peer_gone(name);
+  if (auto it = members_.find(name); it != members_.end() && it->second.member.incarnation == incarnation) {
+    self_.demonitor(it->second.monitor);
+    it->second.member.state = MemberState::leaving;  // it had said so: forget() reports it left
+    forget(it, {});
   }
-  mark_left(name, promise);
+  mark_left({name}, [promise]() mutable { promise.deliver(Unit{}); });
   return promise;
 }
 
-// On the transport thread: node `name`'s connection closing next is a leave, not a failure
-// (Liveness::node_down); then `promise` is answered.
-void Membership::mark_left(const std::string& name, Promise<Unit> promise) {
+// On the transport thread: the connections to `names` closing next are leaves, not failures
+// (Liveness::node_down); then `then` runs (at once if the node has stopped).
+void Membership::mark_left(std::vector<std::string> names, std::function<void()> then) {
   std::shared_ptr<NodeCore> node = setup_.node.lock();
-  if (!node) return promise.deliver(Unit{});
-  node->post([core = node.get(), name, promise]() mutable {
-    core->peers().peer(name).left = true;
-    promise.deliver(Unit{});
+  if (!node) return then();
+  node->post([core = node.get(), names = std::move(names), then = std::move(then)]() {
+    for (const std::string& name : names) core->peers().peer(name).left = true;
+    then();
   });
 }
 
@@ -70,11 +68,7 @@ void Membership::send_left() {
     });
   }
   // This node's side: its connections to them closing is its own leave, not their failure.
-  if (std::shared_ptr<NodeCore> node = setup_.node.lock()) {
-    node->post([core = node.get(), names = std::move(names)]() {
-      for (const std::string& name : names) core->peers().peer(name).left = true;
-    });
-  }
+  mark_left(std::move(names), [] {});
   if (leave_answers_ == 0) finish_leave();
 }
 
