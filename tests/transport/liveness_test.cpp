@@ -203,6 +203,8 @@ TEST_CASE("a crashed peer is down: monitors, links and pending requests are told
     troupe::ScopedActor asking(system);
     pending = asking.request<int>(*hang, Hang{}, 60s);  // far beyond the test's bounds
   });
+  // The request must be on its way before the peer goes; one sent after it is node_unreachable.
+  REQUIRE(troupe_test::eventually([&] { return node.stats().pending_requests == 1; }));
 
   SUBCASE("killed: its connection closes") { peer.signal(SIGKILL); }
   SUBCASE("stopped: silent, so its heartbeats stop") { peer.signal(SIGSTOP); }
