@@ -72,7 +72,7 @@ TEST_CASE("etcd: a second node of a live member's name is refused by etcd") {
   EtcdNode a("a", etcd);
   REQUIRE(a.node.cluster().wait_up());
   EtcdNode impostor("a", etcd);
-  const troupe::Result<void> up = impostor.node.cluster().wait_up(1s);
+  const troupe::Result<void> up = impostor.node.cluster().wait_up(10s);  // refused at once, not timed out
   REQUIRE_FALSE(up);
   CHECK(up.error().code == Errc::name_taken);
   CHECK(up.error().what.find("etcd") != std::string::npos);
@@ -93,9 +93,10 @@ TEST_CASE("etcd: a graceful leave deletes the node's key; members see leaving th
   CHECK(on_a.next() == "left b");
   b.reset();
   CHECK(on_a.next(1s) == "(nothing)");
-  // Its key is gone at once (not at its lease's expiry): the name is free for a new node.
+  // Its key is gone at once (not at its lease's expiry): the name is free for a new node, which
+  // etcd would refuse (name_taken, as for the impostor above) while the key lived.
   EtcdNode again("b", etcd);
-  REQUIRE(again.node.cluster().wait_up(1s));
+  REQUIRE(again.node.cluster().wait_up(10s));
   CHECK(on_a.next() == "up b");
 }
 
