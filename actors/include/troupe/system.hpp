@@ -46,6 +46,14 @@ struct DeadLetter {
   bool was_request;  // the requester got an Error reply
 };
 
+// A turn that did not end within Config::stuck_turn (see there).
+struct StuckTurn {
+  std::string_view actor;  // the actor's type (empty while the turn goes on)
+  unsigned worker;         // the worker thread's index
+  std::chrono::nanoseconds duration;  // so far (ended false), or the whole turn (ended true)
+  bool ended;
+};
+
 struct ExitInfo {
   std::string_view actor;  // the actor's type
   const ExitReason& reason;
@@ -74,6 +82,18 @@ struct Config {
   // several spins in a row, or when a yield shows the machine oversubscribed, a sleeper is woken
   // sooner than a spinner gets its CPU back). Off only to measure or test the spin itself.
   bool adaptive_spin = true;
+  // The safety net for a handler that does not return (README, "Guarantees", "A turn that does
+  // not end"): a worker inside one turn longer than this is stuck. The actor it woke and the actors
+  // queued behind it go to other workers at once, and a compensating worker thread starts, so
+  // that `workers` threads still run actors; it retires when the long turn ends. Checked by a
+  // watchdog thread every quarter of it, which sleeps while every worker does. Zero: off.
+  std::chrono::microseconds stuck_turn{10'000};
+  // At most this many compensating threads at once; 0: as many as `workers`.
+  unsigned max_compensating_workers = 0;
+  // Called when a worker is found stuck (ended false, on the watchdog thread; `actor` is empty:
+  // the actor may be stopping meanwhile) and when that turn ends (ended true, on the worker, with
+  // the turn's whole duration and the actor's type). Keep it short and non-blocking.
+  std::function<void(const StuckTurn&)> on_stuck_turn{};
   // Called for every dead letter, on the thread that found it; keep it short and non-blocking.
   std::function<void(const DeadLetter&)> on_dead_letter{};
   // Called for every actor that stops, on the thread it stopped on. Unset: exits with an error
