@@ -48,8 +48,8 @@ struct DeadLetter {
 
 // A turn that did not end within Config::stuck_turn (see there).
 struct StuckTurn {
-  std::string_view actor;  // the actor's type (empty while the turn goes on)
-  unsigned worker;         // the worker thread's index
+  std::string_view actor;             // the actor's type (empty while the turn goes on)
+  unsigned worker;                    // the worker thread's index
   std::chrono::nanoseconds duration;  // so far (ended false), or the whole turn (ended true)
   bool ended;
 };
