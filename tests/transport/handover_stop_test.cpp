@@ -125,3 +125,34 @@ TEST_CASE("requests to remote actors racing with their node's stop are all answe
     }
   }
 }
+
+// A message may hold a handle to the remote actor it is sent to (a member list names the peer it
+// goes to). Once the node has stopped, what is sent to its remote actors is dropped at once, a
+// request answered: kept in the mailbox, such a message would keep its receiver, and through it
+// the stopped node, alive for ever (LeakSanitizer reports it at exit), and a request there would
+// wait for its timeout.
+TEST_CASE("what is sent to a remote actor once its node stopped is dropped at once, though it holds the actor") {
+  troupe::System system_a;
+  troupe::System system_b;
+  auto echo = system_b.spawn(
+      [](troupe::Context&) { return troupe::behavior([](const HandleProbe& p) { return p.handle.valid(); }); });
+  REQUIRE(system_b.register_name("echo", echo).ok());
+  auto a = std::make_unique<troupe::transport::Node>(system_a, quiet_node("a"));
+  troupe::transport::Node b(system_b, quiet_node("b"));
+  a->add_peer("b", "127.0.0.1", b.port());
+  troupe::DynamicHandle remote;
+  {
+    auto found = a->whereis("b", "echo", 10s);
+    REQUIRE(found.ok());
+    remote = *found;
+  }
+  a.reset();
+  // A one-way message holding its receiver, then a request: both reach the remote actor's
+  // mailbox after the stop, and its hand-over finds the node's ready list closed.
+  (void)remote.send(HandleProbe{remote});
+  troupe::ScopedActor me(system_a);
+  const troupe::Result<bool> answer = me.request<bool>(remote, HandleProbe{remote}, kRequestTimeout);
+  REQUIRE_FALSE(answer);
+  CHECK(answer.code() == troupe::Errc::dead_actor);
+  remote = troupe::DynamicHandle();  // the last handle outside: the node goes with it
+}

@@ -99,9 +99,15 @@ NodeStats NodeCore::stats() const noexcept {
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept { loop_.hand_over(actor); }
 
 void NodeCore::never_run(runtime::ActorCore* actor) noexcept {
-  // A remote actor's messages stay in its mailbox, disposed when its last handle goes. The export
-  // watcher's Downs are dropped now: each holds its actor, which may hold the watcher.
-  if (actor == exports_.watcher()) exports_.watcher()->discard_all();
+  // What it holds is dropped now, and so is whatever comes later: kept, it could make a cycle.
+  // The export watcher's Downs each hold their actor, which may hold the watcher; a remote
+  // actor's messages may hold a handle to it (or to a local actor that holds one), and it holds
+  // this core. The node's executor runs only these two kinds.
+  if (actor == exports_.watcher()) {
+    exports_.watcher()->discard_all();
+  } else {
+    static_cast<RemoteActor*>(actor)->discard_all();
+  }
 }
 
 void NodeCore::start() {
@@ -143,10 +149,9 @@ void NodeCore::start() {
 
 // The shutdown protocol: what Node::~Node (and a Node whose start failed) does through stop().
 //  1. Only the first call stops: the loop's stopped flag is raised under its mutex, and later
-//     calls return at once. From then on nothing handed over runs (node_loop.cpp, 6): a remote
-//     actor scheduled now keeps its messages in its mailbox, the export watcher's Downs are
-//     discarded (never_run, in step 5 or at the hand-over once step 5 has run), and posted tasks
-//     are dropped.
+//     calls return at once. From then on nothing handed over runs (node_loop.cpp, 6): what a
+//     remote actor scheduled now holds, and the export watcher's Downs, are discarded (never_run,
+//     in step 5 or at the hand-over once step 5 has run), and posted tasks are dropped.
 //  2. The loop is woken; its next drain sees the flag, runs nothing more that was handed over,
 //     and ends the event loop.
 //  3. The transport thread takes kj down, in order (run): every connection is closed (its reads
@@ -154,15 +159,18 @@ void NodeCore::start() {
 //     connections themselves (their tasks referred to them), then the listeners (removing the
 //     Unix socket file), then kj's I/O. Nothing then runs on the transport thread again.
 //  4. Join the transport thread. Its parts are now this thread's to take apart.
-//  5. Close the ready list: each actor on it goes to never_run (the export watcher's Downs are
-//     discarded, as in 1) and gives back the list's reference; a later hand-over does the same
-//     at once. The tasks posted and never run are dropped.
+//  5. Close the ready list: each actor on it goes to never_run (its mailbox is emptied, as in 1:
+//     a remote actor's requests are answered with Errc::dead_actor, "node stopped") and gives back
+//     the list's reference; a later hand-over does the same at once, on the sender's thread, so
+//     nothing sent to a remote actor after the stop waits in its mailbox either. Kept there, a
+//     message could hold a handle to its own receiver (a member list names the peer it goes to)
+//     or to a local actor that holds one, and that remote actor, and this core with it, would
+//     never go. The tasks posted and never run are dropped.
 //  6. Close every peer's outbound limit: nothing will drain the outbound queues any more, so
 //     senders waiting for room are released.
 //  7. Drop the proxies and the exports, and the export watcher's handle: the watcher holds this
-//     core, so this breaks the cycle. Remote handles users keep stay valid; their messages stay
-//     in their mailboxes until the last handle goes (RemoteActor::destroy), and a request among
-//     them is answered then (Errc::dead_actor).
+//     core, so this breaks the cycle. Remote handles users keep stay valid; what is sent to them
+//     is dropped at once (5), a request answered with Errc::dead_actor.
 //  8. Fail the lookups still waiting (Errc::node_unreachable, "node stopped").
 // Why in this order: the flag is raised (1) before the loop is woken (2), so whatever was handed
 // over is either drained by the loop or left on the list that step 5 empties, never lost.
@@ -176,7 +184,7 @@ void NodeCore::stop() {
     troupe::detail::GroupOrigins::set_observer(system_.groups(), nullptr);
     group_forwarder_.reset();
   }
-  membership_.send(StopMembership{});  // its peers see it stop (or this node go) as a node-down
+  membership_.send(StopMembership{});                          // its peers see it stop (or this node go) as a node-down
   if (thread_.joinable()) thread_.join();                      // 3, 4
   loop_.close_ready();                                         // 5
   peers_.for_each([](Peer& p) { p.outbox.limit().close(); });  // 6

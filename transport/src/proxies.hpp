@@ -25,8 +25,8 @@ class Proxies {
   DynamicHandle find(const Peer& peer, std::uint64_t remote_id) const;
   // The peer went down: its proxies are dead (RemoteActor::mark_dead) and forgotten.
   void kill(const Peer& peer);
-  // The node stopped: handles users keep stay valid; their messages stay in their mailboxes
-  // until the last handle goes (RemoteActor::destroy).
+  // The node stopped: handles users keep stay valid; what is sent to them is dropped at once
+  // (RemoteActor::discard_all).
   void clear() { proxies_.clear(); }
 
  private:

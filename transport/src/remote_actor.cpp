@@ -6,6 +6,8 @@
 #include <troupe/signals.hpp>
 #include <troupe/transport/wire_type.hpp>
 
+#include <thread>
+
 namespace troupe::transport::detail {
 
 RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64_t remote_id) noexcept
@@ -179,7 +181,7 @@ void RemoteActor::to_wire(troupe::detail::Signal& signal) {
   peer_.outbox.push(std::move(out));
 }
 
-void RemoteActor::destroy() noexcept {
+void RemoteActor::drop_queued() noexcept {
   while (auto* link = mailbox_.pop()) {
     auto* env = static_cast<Envelope*>(link);
     if (runtime::ActorCore* requester = env->reply_to()) {
@@ -188,6 +190,20 @@ void RemoteActor::destroy() noexcept {
     uncount(*env);
     dispose(env);
   }
+}
+
+void RemoteActor::discard_all() noexcept {
+  add_ref();  // a disposed message may hold the last other reference to this actor
+  for (;;) {
+    drop_queued();
+    if (mailbox_.try_mark_empty()) break;
+    std::this_thread::yield();  // a sender is between its push and its link
+  }
+  release();
+}
+
+void RemoteActor::destroy() noexcept {
+  drop_queued();
   delete this;
 }
 

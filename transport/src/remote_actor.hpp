@@ -43,11 +43,19 @@ class RemoteActor final : public runtime::ActorCore {
   void mark_stopped(const ExitReason& reason) {
     if (!stopped_) stopped_ = reason;
   }
+  // Once the node has stopped, by the consumer of its mailbox (the pusher that found it empty,
+  // or stop() for one left on the ready list): drops what it holds at once, as destroy() does. A
+  // message may hold a handle to this actor (a member list naming the peer it goes to), or to a
+  // local actor that holds one: kept until the last handle goes, it would keep this actor, and
+  // through it the node, alive for ever.
+  void discard_all() noexcept;
 
  private:
   ~RemoteActor() override { set_mailbox_limit(nullptr); }  // the peer owns the limit
   // Messages never sent (the node stopped first) are dead letters: requests get dead_actor.
   void destroy() noexcept override;
+  // The mailbox's consumer: drops every message in it, as above (destroy, discard_all).
+  void drop_queued() noexcept;
   void serialize(Envelope* env) noexcept;
   // A signal from a local actor to this one: answered here if this actor is gone, else put on the
   // wire (to_wire).
