@@ -215,8 +215,8 @@ void detail::ActorCell::run_handler(Envelope& env) {
 // Stopping, in order: abandon a suspended coroutine (its requester gets an error) and the
 // requests on their way (continuations never run), turn stashed messages (the user's, then the
 // coroutine's) into dead letters, drop the behaviors become() made, destroy the state, tell the
-// system, close the mailbox (everything left and everything later is a dead letter), and drop the
-// actor's own reference.
+// system, and close the mailbox (everything left and everything later is a dead letter). The
+// executor drops the actor's own reference after the turn (runtime::TurnResult::terminated).
 void detail::ActorCell::terminate() noexcept {
   layer_flags_ |= kTerminated;
   ExitReason reason = ExitReason::normal();
@@ -253,7 +253,7 @@ void detail::ActorCell::terminate() noexcept {
   system_->actor_exited(*this, reason);
   if (extras_ != nullptr && !extras_->links.empty()) extras_->links.tell_exit(self(), reason);
   close_mailbox();
-  release();
+  // The actor's own reference is dropped by the executor, once the turn is over (TurnResult).
 }
 
 void detail::ActorCell::close_mailbox() noexcept {

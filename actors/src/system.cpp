@@ -51,6 +51,10 @@ runtime::TimerService& System::timers() noexcept { return *internals_->timers; }
 
 unsigned System::worker_count() const noexcept { return internals_->pool ? internals_->pool->worker_count() : 0; }
 
+runtime::SchedulerStats System::scheduler_stats() const noexcept {
+  return internals_->pool ? internals_->pool->stats() : runtime::SchedulerStats{};
+}
+
 bool System::adaptive_spin() const noexcept { return internals_->config.adaptive_spin; }
 
 std::chrono::microseconds System::idle_spin() const noexcept {

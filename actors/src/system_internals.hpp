@@ -13,11 +13,21 @@
 #include "live_set.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 namespace troupe {
+
+// Config::on_stuck_turn unset: a stuck turn is logged when it ends (once, with its length).
+inline void log_stuck_turn(const StuckTurn& turn) {
+  if (!turn.ended) return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(turn.duration).count();
+  std::fprintf(stderr, "troupe: a turn of actor %.*s held worker %u for %lld ms (other actors ran meanwhile)\n",
+               static_cast<int>(turn.actor.size()), turn.actor.data(), turn.worker, static_cast<long long>(ms));
+}
 
 struct System::Internals {
   Internals(Config c, System& system) : config(std::move(c)), groups(system, live) {
@@ -26,8 +36,13 @@ struct System::Internals {
       executor = deterministic.get();
       timers = std::make_unique<runtime::TimerService>(runtime::TimerService::ManualClock{});
     } else {
-      pool = std::make_unique<runtime::Scheduler>(runtime::SchedulerConfig{
-          .workers = config.workers, .idle_spin = config.idle_spin, .adaptive_spin = config.adaptive_spin});
+      pool = std::make_unique<runtime::Scheduler>(
+          runtime::SchedulerConfig{.workers = config.workers,
+                                   .idle_spin = config.idle_spin,
+                                   .adaptive_spin = config.adaptive_spin,
+                                   .stuck_turn = config.stuck_turn,
+                                   .max_compensating_workers = config.max_compensating_workers,
+                                   .on_stuck_turn = config.on_stuck_turn ? config.on_stuck_turn : log_stuck_turn});
       executor = pool.get();
       timers = std::make_unique<runtime::TimerService>(pool.get());
     }

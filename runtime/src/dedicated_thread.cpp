@@ -47,7 +47,10 @@ void DedicatedThread::run(ActorCore* actor) noexcept {
       }
     } while (result == TurnResult::more);
     if (scheduler_ != nullptr) scheduler_->unhold();
-    if (result == TurnResult::terminated) break;
+    if (result == TurnResult::terminated) {
+      actor->release();  // its own reference, now the turn is over
+      break;
+    }
   }
   // Release: pairs with the acquire load in finished().
   finished_.store(true, std::memory_order_release);

@@ -23,13 +23,17 @@ bool DeterministicScheduler::run_one() noexcept {
   }
   // Unlocked: the turn schedules other actors (and, through `more`, perhaps this one again).
   const TurnResult result = actor->resume();
-  std::lock_guard lock(mutex_);
-  if (result == TurnResult::more) {
-    ready_.emplace(rank_.at(actor), actor);
-  } else if (result == TurnResult::terminated) {
-    // Never scheduled again; the address may be reused by a new actor, which gets a new rank.
-    rank_.erase(actor);
+  {
+    std::lock_guard lock(mutex_);
+    if (result == TurnResult::more) {
+      ready_.emplace(rank_.at(actor), actor);
+    } else if (result == TurnResult::terminated) {
+      // Never scheduled again; the address may be reused by a new actor, which gets a new rank.
+      rank_.erase(actor);
+    }
   }
+  // Its own reference, now the turn is over; unlocked, since what it frees may send (and schedule).
+  if (result == TurnResult::terminated) actor->release();
   return true;
 }
 

@@ -9,6 +9,7 @@
 // every queue. Either the notifier sees the sleeper, or the parker sees the work.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -90,6 +91,21 @@ class IdleWorkers {
     auto& flag = wake_flags_[index].value;
     // Acquire: pairs with the release store in wake; we see what the waker published.
     while (flag.exchange(0, std::memory_order_acquire) == 0) flag.wait(0, std::memory_order_acquire);
+  }
+
+  // Wakes worker `index` if it sleeps (or is about to: it is on the list); otherwise nothing, and
+  // it sees whatever the caller published before its next park (its re-check).
+  void wake(unsigned index) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = std::find(sleepers_.begin(), sleepers_.end(), index);
+      if (it == sleepers_.end()) return;
+      sleepers_.erase(it);
+      uncommit(index);
+      sleeping_.fetch_sub(1, std::memory_order_seq_cst);   // seq_cst: as register_sleeper
+      searching_.fetch_add(1, std::memory_order_seq_cst);  // as wake_one: it wakes searching
+    }
+    signal(index);
   }
 
   void wake_all() noexcept {

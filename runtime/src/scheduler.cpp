@@ -1,6 +1,7 @@
 #include <troupe/runtime/scheduler.hpp>
 
 #include "scheduler_shared.hpp"
+#include "watchdog.hpp"
 #include "worker.hpp"
 
 #include <algorithm>
@@ -15,17 +16,27 @@ namespace {
 SchedulerConfig normalized(SchedulerConfig config) {
   if (config.workers == 0) config.workers = std::max(1u, std::thread::hardware_concurrency());
   if (config.inject_interval == 0) config.inject_interval = 1;
+  if (config.stuck_turn.count() <= 0) {
+    config.stuck_turn = std::chrono::microseconds{0};
+    config.max_compensating_workers = 0;  // no watchdog, no compensation
+  } else if (config.max_compensating_workers == 0) {
+    config.max_compensating_workers = config.workers;
+  }
   return config;
 }
 
 }  // namespace
 
 Scheduler::Scheduler(SchedulerConfig config) : shared_(std::make_unique<detail::SchedulerShared>(normalized(config))) {
+  const SchedulerConfig& normal = shared_->config;
   auto& workers = shared_->workers;
-  workers.reserve(shared_->config.workers);
-  for (unsigned i = 0; i < shared_->config.workers; ++i)
-    workers.push_back(std::make_unique<detail::Worker>(*shared_, i));
-  for (auto& worker : workers) worker->start();
+  workers.reserve(normal.workers + normal.max_compensating_workers);
+  for (unsigned i = 0; i < normal.workers; ++i) workers.push_back(std::make_unique<detail::Worker>(*shared_, i));
+  for (unsigned i = 0; i < normal.max_compensating_workers; ++i) {
+    workers.push_back(std::make_unique<detail::Worker>(*shared_, normal.workers + i, /*compensating=*/true));
+  }
+  for (unsigned i = 0; i < normal.workers; ++i) workers[i]->start();
+  if (normal.stuck_turn.count() > 0) watchdog_ = std::make_unique<detail::Watchdog>(*shared_);
 }
 
 Scheduler::~Scheduler() { stop(); }
@@ -40,7 +51,14 @@ void Scheduler::schedule(ActorCore* actor) noexcept {
   shared_->idle.notify_one();
 }
 
-unsigned Scheduler::worker_count() const noexcept { return static_cast<unsigned>(shared_->workers.size()); }
+unsigned Scheduler::worker_count() const noexcept { return shared_->config.workers; }
+
+SchedulerStats Scheduler::stats() const noexcept {
+  // Relaxed: statistics, each read on its own.
+  return SchedulerStats{shared_->stuck_turns.load(std::memory_order_relaxed),
+                        shared_->compensating_started.load(std::memory_order_relaxed),
+                        shared_->compensating_now.load(std::memory_order_relaxed)};
+}
 
 void Scheduler::hold() noexcept {
   // Seq_cst: quiescent() reads holds together with the workers' sleep counters.
@@ -68,6 +86,8 @@ bool Scheduler::wait_quiescent(std::chrono::steady_clock::time_point deadline) {
 }
 
 void Scheduler::stop() noexcept {
+  // The watchdog first: it may start compensating workers, which are then joined with the rest.
+  if (watchdog_) watchdog_->stop();
   // Seq_cst: a parking worker reads it after its fence (SchedulerShared::is_stopping).
   if (shared_->stopping.exchange(true, std::memory_order_seq_cst)) {
     for (auto& worker : shared_->workers) worker->join();

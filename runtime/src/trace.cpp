@@ -112,6 +112,8 @@ std::string_view to_string(SpanKind kind) noexcept {
       return "wait_lock";
     case SpanKind::wait_io:
       return "wait_io";
+    case SpanKind::stuck:
+      return "stuck";
   }
   return "unknown";
 }

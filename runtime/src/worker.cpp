@@ -4,26 +4,38 @@
 #include <troupe/runtime/thread_role.hpp>
 #include <troupe/runtime/trace.hpp>
 
+#include "process_barrier.hpp"
 #include "scheduler_shared.hpp"
 
 #include <pthread.h>
 
 #include <string>
+#include <utility>
 
 namespace troupe::runtime::detail {
 
 thread_local Worker* tls_current_worker = nullptr;
 
-Worker::Worker(SchedulerShared& shared, unsigned index)
+Worker::Worker(SchedulerShared& shared, unsigned index, bool compensating)
     : shared_(shared),
       index_(index),
+      compensating_(compensating),
       rng_(0x9e3779b9u * (index + 1)),
       spin_(shared.config.idle_spin, shared.config.adaptive_spin) {}
 
 void Worker::start() {
-  thread_ = std::thread([this] { run(); });
-  const std::string name = "troupe-w" + std::to_string(index_);
-  pthread_setname_np(thread_.native_handle(), name.c_str());
+  if (!compensating_) {
+    thread_ = std::thread([this] { run<false>(); });
+    pthread_setname_np(thread_.native_handle(), ("troupe-w" + std::to_string(index_)).c_str());
+    return;
+  }
+  // A compensating worker that ran before: its thread has ended (running() was false), join it.
+  if (thread_.joinable()) thread_.join();
+  retire_.store(false, std::memory_order_relaxed);  // relaxed: published by the thread's start
+  running_.store(true, std::memory_order_relaxed);  // relaxed: read by the watchdog, who starts it
+  thread_ = std::thread([this] { run<true>(); });
+  const unsigned number = index_ - shared_.config.workers;
+  pthread_setname_np(thread_.native_handle(), ("troupe-c" + std::to_string(number)).c_str());
 }
 
 void Worker::join() {
@@ -31,26 +43,40 @@ void Worker::join() {
 }
 
 void Worker::schedule_local(ActorCore* actor) noexcept {
-  if (lifo_slot_ == nullptr) {
-    lifo_slot_ = actor;
+  // An empty slot takes a plain store: only this thread puts actors in it, and the watchdog only
+  // takes them out (rescue), so nothing can come between the load and the store. Release: pairs
+  // with the watchdog's acquire compare-exchange; it sees the actor whole.
+  if (lifo_slot_.load(std::memory_order_relaxed) == nullptr) {
+    lifo_slot_.store(actor, std::memory_order_release);
     return;
   }
+  // Replacing takes an exchange: the watchdog may take the occupant meanwhile, and then it is
+  // not ours to queue. Acq_rel: as above, and we see the occupant whole.
+  ActorCore* previous = lifo_slot_.exchange(actor, std::memory_order_acq_rel);
+  if (previous == nullptr) return;
   // The slot's previous occupant becomes stealable: let a parked worker come and help.
-  push_or_inject(lifo_slot_);
-  lifo_slot_ = actor;
+  push_or_inject(previous);
   shared_.idle.notify_one();
 }
 
 // The run loop, in named steps: take local work; otherwise search the injection queue and the
 // other workers; otherwise park until woken.
+//
+// A compensating worker runs the same loop until asked to retire (its stuck partner's turn ended),
+// then hands back what it holds.
+template <bool Compensating>
 void Worker::run() noexcept {
   const RuntimeThreadScope runtime_thread;
   tls_current_worker = this;
   try {
-    trace::name_this_thread("worker " + std::to_string(index_));
+    trace::name_this_thread(Compensating ? "compensating worker " + std::to_string(index_ - shared_.config.workers)
+                                         : "worker " + std::to_string(index_));
   } catch (...) {  // a trace without the worker's name is still a trace
   }
   while (!shared_.is_stopping()) {
+    if constexpr (Compensating) {
+      if (retire_.load(std::memory_order_acquire)) break;  // acquire: pairs with retire()
+    }
     ActorCore* actor = searching_ ? nullptr : next_actor();
     if (actor == nullptr) actor = search();
     if (actor == nullptr) actor = spin_for_work();
@@ -61,6 +87,34 @@ void Worker::run() noexcept {
     park();
   }
   tls_current_worker = nullptr;
+  if constexpr (Compensating) {
+    // Woken to retire, it is counted as a searcher (IdleWorkers::wake): no longer, or every
+    // later notify would count on it and wake nobody. A notify meanwhile counted on it to find
+    // the work: it does not, so it passes it on.
+    if (searching_) shared_.idle.end_search();
+    searching_ = false;
+    hand_back_work();
+    if (more_work_visible()) shared_.idle.notify_one();
+    // Seq_cst: part of quiescent(); after the hand-back, so the pool is not quiescent meanwhile.
+    shared_.compensating_now.fetch_sub(1, std::memory_order_seq_cst);
+    running_.store(false, std::memory_order_release);  // pairs with running()
+    shared_.notify_quiescence_waiters();
+  }
+}
+
+// A retiring compensating worker's actors go to the injection queue, for the others.
+void Worker::hand_back_work() noexcept {
+  bool any = false;
+  // Relaxed: this thread's own slot; nobody rescues a worker outside a turn.
+  if (ActorCore* actor = lifo_slot_.exchange(nullptr, std::memory_order_relaxed)) {
+    shared_.inject.push(actor);
+    any = true;
+  }
+  while (ActorCore* actor = deque_.take()) {
+    shared_.inject.push(actor);
+    any = true;
+  }
+  if (any) shared_.idle.notify_one();
 }
 
 // Local work, in order: every `inject_interval` turns the injection queue first (so it cannot
@@ -71,9 +125,10 @@ ActorCore* Worker::next_actor() noexcept {
   if (++tick_ % config.inject_interval == 0) {
     if (ActorCore* actor = shared_.inject.pop()) return actor;
   }
-  if (lifo_slot_ != nullptr) {
-    ActorCore* actor = lifo_slot_;
-    lifo_slot_ = nullptr;
+  // Relaxed load and store, no exchange: between turns the watchdog never takes from the slot
+  // (rescue() backs off once the turn has ended).
+  if (ActorCore* actor = lifo_slot_.load(std::memory_order_relaxed)) {
+    lifo_slot_.store(nullptr, std::memory_order_relaxed);
     if (lifo_streak_ < config.lifo_limit) {
       ++lifo_streak_;
       return actor;
@@ -154,7 +209,10 @@ void Worker::park() noexcept {
   idle.register_sleeper(index_);
   // Seq_cst: the parker's fence; pairs with the fence in IdleWorkers::notify_one.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (any_work_visible() || shared_.is_stopping()) {
+  // A compensating worker asked to retire leaves too (retire() sets the flag before it looks
+  // for us on the sleeper list, under the list's mutex; we registered under it).
+  const bool retiring = compensating_ && retire_.load(std::memory_order_relaxed);  // ordered by the mutex
+  if (any_work_visible() || shared_.is_stopping() || retiring) {
     if (!idle.unregister_sleeper(index_)) {
       idle.sleep(index_);  // a waker took us off the list: consume its wake-up at once
       searching_ = true;
@@ -168,23 +226,96 @@ void Worker::park() noexcept {
     idle.sleep(index_);
   }
   searching_ = true;
+  if (shared_.config.stuck_turn.count() > 0) shared_.worker_woke();
 }
 
+// A turn, stamped for the watchdog: the stamp is odd while the turn runs. What the safety net
+// adds to a turn is three relaxed stores and one relaxed load, all on this worker's own line.
 void Worker::run_turn(ActorCore* actor) noexcept {
-  if (trace::enabled()) [[unlikely]] {
-    run_traced_turn(actor);
-    return;
+  current_actor_.store(actor, std::memory_order_relaxed);  // relaxed: read by rescue() only
+  turn_stamp_.store(2 * turns_ + 1, std::memory_order_relaxed);
+  const TurnResult result = trace::enabled() ? run_traced_turn(actor) : actor->resume();
+  turn_stamp_.store(2 * ++turns_, std::memory_order_relaxed);
+  // A compiler barrier only: the watchdog's process barrier (rescue) orders the store above before
+  // the load below on this CPU, as a fence here would, at no cost to the turn.
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (rescue_flags_.load(std::memory_order_relaxed) != 0) [[unlikely]]
+    end_stuck_turn();
+  // After `idle` the actor may already be running elsewhere, or be gone.
+  if (result == TurnResult::more) {
+    push_or_inject(actor);
+  } else if (result == TurnResult::terminated) {
+    actor->release();  // its own reference, now the turn is over (TurnResult)
   }
-  // After `idle` or `terminated` the actor may already be running elsewhere, or be gone.
-  if (actor->resume() == TurnResult::more) push_or_inject(actor);
 }
 
-void Worker::run_traced_turn(ActorCore* actor) noexcept {
-  const std::string_view name = actor->name();  // read before the turn: the actor may end in it
+TurnResult Worker::run_traced_turn(ActorCore* actor) noexcept {
+  const std::string_view name = actor->name();
   const auto start = trace::Clock::now();
   const TurnResult result = actor->resume();
   trace::record(trace::SpanKind::run, name, start, trace::Clock::now());
-  if (result == TurnResult::more) push_or_inject(actor);
+  return result;
+}
+
+// The watchdog found this worker inside turn `stamp` since `since`. A Dekker pattern with the
+// turn's end in run_turn, the fence on this side only (process_barrier.hpp): flag, barrier, then
+// read the stamp again. Still `stamp`: the worker's end-of-turn store comes after its barrier
+// point, so its load of the flags sees kRescuing and it waits for us (end_stuck_turn); until
+// then the turn's actor lives (its own reference is dropped after the turn) and the slot is
+// touched by the worker only through schedule_local's exchange. Moved on: the turn ended; back off.
+Worker::Rescue Worker::rescue(std::uint64_t stamp, std::chrono::steady_clock::time_point since,
+                              Worker* compensator) noexcept {
+  // Relaxed: the process barrier orders it before the stamp's load.
+  rescue_flags_.fetch_or(kRescuing, std::memory_order_relaxed);
+  process_barrier();
+  if (turn_stamp_.load(std::memory_order_relaxed) != stamp) {
+    // Release: pairs with end_stuck_turn's acquire load (it may be waiting for this).
+    rescue_flags_.fetch_and(static_cast<std::uint8_t>(~kRescuing), std::memory_order_release);
+    return {};
+  }
+  Rescue found{true, current_actor_.load(std::memory_order_relaxed)->name()};
+  // The actor the turn woke, out of the LIFO slot, for the other workers. Acquire: pairs with
+  // schedule_local's release; a failed exchange means the worker replaced it and queued it.
+  bool handed = false;
+  ActorCore* woken = lifo_slot_.load(std::memory_order_acquire);
+  if (woken != nullptr && lifo_slot_.compare_exchange_strong(woken, nullptr, std::memory_order_acquire)) {
+    shared_.inject.push(woken);
+    handed = true;
+  }
+  // Relaxed: only the watchdog sets kStuck, and this is the watchdog.
+  if ((rescue_flags_.load(std::memory_order_relaxed) & kStuck) == 0) {  // the first rescue of this turn
+    stuck_since_ = since;
+    stuck_actor_ = found.actor;
+  }
+  if (compensator != nullptr) compensator_ = compensator;  // the watchdog pairs one at most
+  // Release: pairs with end_stuck_turn's acquire; it sees the fields above.
+  rescue_flags_.store(kStuck, std::memory_order_release);
+  // The deque's actors are stealable already: make sure somebody comes for them.
+  if (handed || deque_.maybe_nonempty()) shared_.idle.notify_one();
+  return found;
+}
+
+// The end of a turn the watchdog flagged: wait out a rescue under way, then, if the turn was
+// found stuck, retire its compensating worker and report how long it took.
+void Worker::end_stuck_turn() noexcept {
+  std::uint8_t flags;
+  // Acquire: pairs with rescue()'s release stores; we see stuck_since_ and the rest.
+  while (((flags = rescue_flags_.load(std::memory_order_acquire)) & kRescuing) != 0) std::this_thread::yield();
+  if ((flags & kStuck) == 0) return;
+  // A later rescue sees the turn ended and backs off, touching only kRescuing.
+  rescue_flags_.fetch_and(static_cast<std::uint8_t>(~kStuck), std::memory_order_relaxed);
+  if (Worker* compensator = std::exchange(compensator_, nullptr)) compensator->retire();
+  const auto now = std::chrono::steady_clock::now();
+  if (trace::enabled()) trace::record(trace::SpanKind::stuck, stuck_actor_, stuck_since_, now);
+  if (shared_.config.on_stuck_turn)
+    shared_.config.on_stuck_turn(StuckTurn{stuck_actor_, index_, now - stuck_since_, true});
+}
+
+void Worker::retire() noexcept {
+  // Release: pairs with the acquire load in run(). A compensator about to sleep reads it after
+  // registering as a sleeper under the idle mutex, which wake() takes after this store.
+  retire_.store(true, std::memory_order_release);
+  shared_.idle.wake(index_);
 }
 
 void Worker::push_or_inject(ActorCore* actor) noexcept {

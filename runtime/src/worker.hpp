@@ -7,7 +7,10 @@
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/idle_spin.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <string_view>
 #include <thread>
 
 namespace troupe::runtime::detail {
@@ -16,7 +19,8 @@ struct SchedulerShared;
 
 class Worker {
  public:
-  Worker(SchedulerShared& shared, unsigned index);
+  // A compensating worker (watchdog.hpp) runs only while a long turn holds another one.
+  Worker(SchedulerShared& shared, unsigned index, bool compensating = false);
   void start();
   void join();
 
@@ -27,7 +31,27 @@ class Worker {
   SchedulerShared& shared() noexcept { return shared_; }
   unsigned index() const noexcept { return index_; }
 
+  // --- The safety net, for the watchdog (watchdog.cpp) --------------------------------------
+  // Odd while the worker is inside a turn; each turn moves it on by two. Relaxed: the watchdog
+  // only compares what it reads over time; rescue() orders itself (see there).
+  std::uint64_t turn_stamp() const noexcept { return turn_stamp_.load(std::memory_order_relaxed); }
+  struct Rescue {
+    bool still_in_turn = false;  // false: the turn had ended; nothing was done
+    std::string_view actor;      // the actor whose turn it is
+  };
+  // The watchdog found this worker inside the turn `stamp` since `since`: empties the LIFO slot
+  // into the injection queue and, if `compensator` is set, pairs it with this turn (it retires
+  // when the turn ends). Safe against the worker ending the turn meanwhile: see worker.cpp.
+  Rescue rescue(std::uint64_t stamp, std::chrono::steady_clock::time_point since, Worker* compensator) noexcept;
+  // Whether an actor waits in the LIFO slot. Relaxed: a hint; rescue() decides.
+  bool lifo_occupied() const noexcept { return lifo_slot_.load(std::memory_order_relaxed) != nullptr; }
+  // Compensating workers: whether the thread is running (started and not yet retired), and the
+  // request to retire once its own turn (if any) is over.
+  bool running() const noexcept { return running_.load(std::memory_order_acquire); }  // pairs with run()'s end
+  void retire() noexcept;
+
  private:
+  template <bool Compensating>
   void run() noexcept;
   ActorCore* next_actor() noexcept;
   ActorCore* search() noexcept;
@@ -38,19 +62,39 @@ class Worker {
 
   void park() noexcept;
   void run_turn(ActorCore* actor) noexcept;
-  void run_traced_turn(ActorCore* actor) noexcept;
+  TurnResult run_traced_turn(ActorCore* actor) noexcept;
+  void end_stuck_turn() noexcept;
+  void hand_back_work() noexcept;
   void push_or_inject(ActorCore* actor) noexcept;
   std::uint32_t next_random() noexcept;
 
   SchedulerShared& shared_;  // of this worker's pool: what it shares with the others
   const unsigned index_;
+  const bool compensating_;
   WorkStealingDeque deque_;
-  ActorCore* lifo_slot_ = nullptr;
+
+  // The line this worker writes on every turn. The LIFO slot: only this worker stores an actor
+  // in it; the watchdog may take one out during a long turn (rescue), hence atomic.
+  static constexpr std::uint8_t kRescuing = 1;  // the watchdog is inside rescue(): wait for it
+  static constexpr std::uint8_t kStuck = 2;     // this turn was found stuck: end_stuck_turn()
+  alignas(64) std::atomic<ActorCore*> lifo_slot_{nullptr};
+  std::atomic<std::uint64_t> turn_stamp_{0};
+  std::atomic<ActorCore*> current_actor_{nullptr};  // the actor of the turn under way
+  std::atomic<std::uint8_t> rescue_flags_{0};       // kRescuing | kStuck, set by the watchdog
+  std::uint64_t turns_ = 0;                         // this thread's copy of the stamp's count
   unsigned lifo_streak_ = 0;
   bool searching_ = false;  // counted in IdleWorkers' searchers (set when woken)
   std::uint64_t tick_ = 0;
   std::uint32_t rng_;
   AdaptiveSpin spin_;  // this worker's spins before it parks: whether they have paid lately
+
+  // Written by the watchdog in rescue(), under kRescuing; read by this worker once that is clear.
+  Worker* compensator_ = nullptr;
+  std::chrono::steady_clock::time_point stuck_since_{};
+  std::string_view stuck_actor_{};
+  // Compensating workers only.
+  std::atomic<bool> retire_{false};
+  std::atomic<bool> running_{false};
   std::thread thread_;
 };
 

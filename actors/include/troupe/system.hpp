@@ -6,6 +6,7 @@
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
+#include <troupe/runtime/scheduler.hpp>
 #include <troupe/runtime/timer_service.hpp>
 
 #include <atomic>
@@ -47,12 +48,7 @@ struct DeadLetter {
 };
 
 // A turn that did not end within Config::stuck_turn (see there).
-struct StuckTurn {
-  std::string_view actor;             // the actor's type (empty while the turn goes on)
-  unsigned worker;                    // the worker thread's index
-  std::chrono::nanoseconds duration;  // so far (ended false), or the whole turn (ended true)
-  bool ended;
-};
+using StuckTurn = runtime::StuckTurn;
 
 struct ExitInfo {
   std::string_view actor;  // the actor's type
@@ -90,9 +86,9 @@ struct Config {
   std::chrono::microseconds stuck_turn{10'000};
   // At most this many compensating threads at once; 0: as many as `workers`.
   unsigned max_compensating_workers = 0;
-  // Called when a worker is found stuck (ended false, on the watchdog thread; `actor` is empty:
-  // the actor may be stopping meanwhile) and when that turn ends (ended true, on the worker, with
-  // the turn's whole duration and the actor's type). Keep it short and non-blocking.
+  // Called when a turn is found stuck (ended false, on the watchdog thread) and when it ends
+  // (ended true, on its worker), naming the actor's type and how long the turn has taken. Unset:
+  // the end is logged to stderr. Keep it short and non-blocking.
   std::function<void(const StuckTurn&)> on_stuck_turn{};
   // Called for every dead letter, on the thread that found it; keep it short and non-blocking.
   std::function<void(const DeadLetter&)> on_dead_letter{};
@@ -238,6 +234,9 @@ class System {
   std::uint64_t dropped_request_errors() const noexcept;
   std::size_t live_actors() const noexcept;
   unsigned worker_count() const noexcept;  // 0 in deterministic mode
+  // What the safety net did (Config::stuck_turn): turns found stuck, compensating workers started
+  // and running now. Zeros in deterministic mode.
+  runtime::SchedulerStats scheduler_stats() const noexcept;
 
   // Internals, for the actor cell and spawn.
   struct Internals;

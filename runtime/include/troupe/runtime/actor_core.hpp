@@ -38,7 +38,9 @@ struct RunLink {
 enum class TurnResult : std::uint8_t {
   idle,        // mailbox drained and marked empty: the next push schedules the actor again
   more,        // budget used up with messages left: put the actor back in a run queue
-  terminated,  // the actor has stopped and dropped its own reference: the executor must not touch it
+  terminated,  // the actor has stopped; its own reference is the executor's to drop once the turn is
+               // over (ActorCore::release), and then it must not touch it. Until then the actor
+               // lives: the watchdog may name a turn that is still running (worker.hpp).
   parked,      // muted (see mailbox_limit.hpp): left out of every run queue, with its mailbox
                // unmarked; whoever unmutes it schedules it again. The executor does nothing.
 };

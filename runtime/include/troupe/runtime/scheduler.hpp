@@ -6,9 +6,29 @@
 #include <troupe/runtime/actor_core.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 namespace troupe::runtime {
+
+// A turn that did not end within SchedulerConfig::stuck_turn (the safety net, watchdog.hpp).
+struct StuckTurn {
+  std::string_view actor;  // the actor's type
+  unsigned worker;         // the index of the worker thread that runs it
+  // Since the watchdog first saw the turn (so up to a quarter of stuck_turn short of the whole):
+  // so far when found (ended false), or until it ended (ended true).
+  std::chrono::nanoseconds duration;
+  bool ended;
+};
+
+// What the pool did, counted since it started.
+struct SchedulerStats {
+  std::uint64_t stuck_turns = 0;           // turns found stuck (each counted once)
+  std::uint64_t compensating_started = 0;  // compensating worker threads started
+  unsigned compensating_now = 0;           // compensating workers running now
+};
 
 struct SchedulerConfig {
   unsigned workers = 0;           // 0: one per hardware thread
@@ -20,10 +40,19 @@ struct SchedulerConfig {
   // Whether that spin stops where it does not pay (AdaptiveSpin: nothing came in several spins,
   // or the machine is oversubscribed). Off only to measure or test the spin itself.
   bool adaptive_spin = true;
+  // The safety net for a turn that does not end (watchdog.hpp): a worker inside one turn longer
+  // than this is stuck. The actor in its LIFO slot goes to the injection queue, a parked worker
+  // is woken for its deque, and a compensating worker thread starts while fewer than `workers`
+  // threads can run actors; it retires when the long turn ends. Zero: no watchdog thread at all.
+  std::chrono::microseconds stuck_turn{10'000};
+  unsigned max_compensating_workers = 0;  // at most this many at once; 0: as many as `workers`
+  // Called when a turn is found stuck (on the watchdog thread) and when it ends (on its worker).
+  std::function<void(const StuckTurn&)> on_stuck_turn{};
 };
 
 namespace detail {
 struct SchedulerShared;
+class Watchdog;
 }  // namespace detail
 
 class Scheduler final : public Executor {
@@ -37,7 +66,8 @@ class Scheduler final : public Executor {
   // injection queue, waking a parked worker.
   void schedule(ActorCore* actor) noexcept override;
 
-  unsigned worker_count() const noexcept;
+  unsigned worker_count() const noexcept;  // the configured workers (compensating ones aside)
+  SchedulerStats stats() const noexcept;
 
   // Work that lives outside the pool's queues but keeps the system busy (a blocking actor in a
   // turn, a pending one-shot timer) holds the pool out of quiescence while it lasts.
@@ -52,13 +82,15 @@ class Scheduler final : public Executor {
   // Stops and joins the workers. Actors still queued are not run; call when quiescent.
   void stop() noexcept;
 
-  // The index of the calling worker in its pool, or -1 on any other thread.
+  // The index of the calling worker in its pool, or -1 on any other thread. A compensating
+  // worker's index follows the others': workers + 0, 1, ... (up to max_compensating_workers).
   static int current_worker_index() noexcept;
 
  private:
   // Everything the workers share with the scheduler (runtime/src/scheduler_shared.hpp). Its
   // address is fixed for the pool's life: the workers hold a reference to it.
   const std::unique_ptr<detail::SchedulerShared> shared_;
+  std::unique_ptr<detail::Watchdog> watchdog_;  // none when stuck_turn is zero
 };
 
 }  // namespace troupe::runtime

@@ -8,8 +8,9 @@
 // `max_spans_per_thread` spans; later ones are counted as dropped, so memory stays bounded.
 //
 // The worker pool records `run` spans (one per actor turn, named after the actor's type) and
-// `park` spans (asleep, waiting for work). Anything else — the contrast baselines' threads, a
-// user's own threads — may record spans through the same API, so one timeline shows them all.
+// `park` spans (asleep, waiting for work); a turn found stuck also gets a `stuck` span. Anything
+// else — the contrast baselines' threads, a user's own threads — may record spans through the
+// same API, so one timeline shows them all.
 #pragma once
 
 #include <atomic>
@@ -30,6 +31,7 @@ enum class SpanKind : std::uint8_t {
   work,       // a thread does its work (baselines)
   wait_lock,  // a thread waits for a lock (baselines: a mutex, the GIL)
   wait_io,    // a thread waits for I/O
+  stuck,      // a worker's turn outlived SchedulerConfig::stuck_turn (from when it was seen)
 };
 
 std::string_view to_string(SpanKind kind) noexcept;
