@@ -125,6 +125,7 @@ Outcome hog(const Params& p) {
   run_threads(plan.tasks + plan.hogs, "gil", [&](unsigned index) {
     Gil::Held held(gil);
     if (index >= plan.tasks) {  // a hog
+      trace::name_this_thread("gil hog " + std::to_string(index - plan.tasks));
       for (unsigned i = 0; i < plan.bursts; ++i) {
         {
           Gil::Released sleeping(gil);

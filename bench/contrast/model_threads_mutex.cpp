@@ -118,6 +118,7 @@ Outcome hog(const Params& p) {
   const HogClock::time_point start = HogClock::now();
   run_threads(plan.tasks + plan.hogs, "mutex", [&](unsigned index) {
     if (index >= plan.tasks) {  // a hog
+      trace::name_this_thread("mutex hog " + std::to_string(index - plan.tasks));
       for (unsigned i = 0; i < plan.bursts; ++i) {
         {
           const trace::Span span(trace::SpanKind::wait_io, "sleeps until the burst");
