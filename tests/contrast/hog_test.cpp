@@ -67,15 +67,15 @@ TEST_CASE("only the hog workload runs under actors-unguarded, and the others rep
 TEST_CASE("the lateness percentiles are nearest-rank over every sample") {
   Params p = small_hog();
   p.hog_tasks = 1;
-  p.hog_duration = p.hog_period * 100;  // 100 ticks: one sample each
+  p.hog_duration = p.hog_period * 10;  // 10 ticks: one sample each
   LatenessSamples samples;
-  for (std::int64_t ms = 100; ms >= 1; --ms) samples.push_back(ms * 1'000'000);  // 1 .. 100 ms, unsorted
+  for (std::int64_t ms = 10; ms >= 1; --ms) samples.push_back(ms * 1'000'000);  // 1 .. 10 ms, unsorted
   const Outcome o = check_hog(p, samples);
   CHECK(o.correct);
   REQUIRE(o.lateness.has_value());
-  CHECK(o.lateness->p50_ms == doctest::Approx(50));
-  CHECK(o.lateness->p99_ms == doctest::Approx(99));
-  CHECK(o.lateness->max_ms == doctest::Approx(100));
+  CHECK(o.lateness->p50_ms == doctest::Approx(5));   // the 5th of 10
+  CHECK(o.lateness->p99_ms == doctest::Approx(10));  // rank ceil(9.9) = 10: the largest
+  CHECK(o.lateness->max_ms == doctest::Approx(10));
 
   samples.pop_back();  // a tick that was never handled
   CHECK_FALSE(check_hog(p, samples).correct);
