@@ -47,7 +47,13 @@ class Ticker {
       samples_.push_back(lateness_ns(start_ + plan_.tick_due(tick.k), now));
       if (tick.k + 1 < plan_.ticks_per_task) {
         const HogClock::duration until_next = start_ + plan_.tick_due(tick.k + 1) - now;
-        self_.send_after(self_.self(), std::max(until_next, HogClock::duration::zero()), Tick{tick.k + 1});
+        // A tick already due (the actor is behind) comes at once, as a timer for a past time
+        // fires at once: straight to the mailbox, not through the timer thread.
+        if (until_next <= HogClock::duration::zero()) {
+          self_.self().send(Tick{tick.k + 1});
+        } else {
+          self_.send_after(self_.self(), until_next, Tick{tick.k + 1});
+        }
         return;
       }
       reply_to_.send(TickerDone{std::move(samples_)});
