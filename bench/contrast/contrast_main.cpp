@@ -1,8 +1,9 @@
 // troupe-contrast: runs the contrast's workloads under each model, checks every result, and
 // reports times and speedups over the sequential model. See docs/contrast.md, or --help.
 //
-// Output: progress on stderr; on stdout a table, then one line per cell for scripts:
+// Output: progress on stderr; on stdout a table, then one line per cell for scripts (report.hpp):
 //   compare workload=cpu model=actors secs=0.412 speedup=1.96 correct=yes
+//   compare workload=hog model=gil secs=2.012 speedup=n/a correct=yes p50_ms=0.412 p99_ms=5.630 max_ms=6.100
 // With --out DIR, also DIR/results.csv and DIR/results.json. With --trace-dir DIR, each cell runs
 // traced (troupe::runtime::trace, on for that cell only) and writes DIR/<workload>-<model>.json (a
 // Chrome trace, for Perfetto) and DIR/<workload>-<model>.timeline.dat (for timeline.gp). Exit
@@ -24,6 +25,8 @@
 
 #include "latency_server.hpp"
 #include "models.hpp"
+#include "python_reference.hpp"
+#include "report.hpp"
 #include "timeline.hpp"
 
 namespace {
@@ -31,23 +34,15 @@ namespace {
 using namespace contrast;
 using Clock = std::chrono::steady_clock;
 
-struct Cell {
-  std::string workload;
-  std::string model;
-  double secs = 0;
-  std::optional<double> speedup;
-  bool correct = false;
-  std::string detail;
-};
-
 struct Options {
   Params params;
-  std::vector<Workload> workloads{Workload::cpu, Workload::counter, Workload::bank, Workload::io};
+  std::vector<Workload> workloads{std::begin(kAllWorkloads), std::end(kAllWorkloads)};
   std::vector<std::string> models;
   std::chrono::microseconds io_latency{10'000};
   std::string out_dir;
   std::string trace_dir;
   std::string python_script;
+  std::string python_io_script;
   std::uint64_t python_n = 500'000;
 };
 
@@ -60,8 +55,9 @@ Options parse(int argc, char** argv) {
     o.models.emplace_back(m.name);
     models_help += "\n  " + std::string(m.name) + ": " + std::string(m.summary);
   }
-  CLI::App app{"troupe-contrast: the same workloads as actors, threads, atomics, a GIL model, ...; "
-               "checks every result and reports times and speedups over the sequential model"};
+  CLI::App app{
+      "troupe-contrast: the same workloads as actors, threads, atomics, a GIL model, ...; "
+      "checks every result and reports times and speedups over the sequential model"};
   app.get_formatter()->column_width(26);
   std::vector<std::string> workloads;
   std::vector<std::string> models;
@@ -69,9 +65,9 @@ Options parse(int argc, char** argv) {
   double switch_interval_ms = 5;
   bool quick = false;
   const auto positive = CLI::PositiveNumber;
-  app.add_option("--workloads", workloads, "comma-separated, of: cpu counter bank io (default: all)")
+  app.add_option("--workloads", workloads, "comma-separated, of: cpu counter bank io hog (default: all)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"cpu", "counter", "bank", "io"}));
+      ->check(CLI::IsMember({"cpu", "counter", "bank", "io", "hog"}));
   app.add_option("--models", models, models_help)->delimiter(',');
   app.add_option("--workers", p.workers, "threads / actor worker threads")->check(positive)->capture_default_str();
   app.add_option("--cpu-n", p.cpu_first, "cpu: the first of the 20 values of n")
@@ -82,8 +78,12 @@ Options parse(int argc, char** argv) {
       ->check(positive)
       ->capture_default_str();
   app.add_option("--bank-workers", p.bank_workers, "bank: tellers")->check(positive)->capture_default_str();
-  app.add_option("--bank-accounts", p.bank_accounts, "bank: accounts")->check(CLI::Range(2u, 1u << 30))->capture_default_str();
-  app.add_option("--bank-transfers", p.bank_transfers, "bank: transfers per teller")->check(positive)->capture_default_str();
+  app.add_option("--bank-accounts", p.bank_accounts, "bank: accounts")
+      ->check(CLI::Range(2u, 1u << 30))
+      ->capture_default_str();
+  app.add_option("--bank-transfers", p.bank_transfers, "bank: transfers per teller")
+      ->check(positive)
+      ->capture_default_str();
   app.add_option("--io-requests", p.io_requests, "io: requests")->check(positive)->capture_default_str();
   app.add_option("--io-latency-ms", io_latency_ms, "io: the server's latency per request")
       ->check(positive)
@@ -91,14 +91,33 @@ Options parse(int argc, char** argv) {
   app.add_option("--io-concurrency", p.io_concurrency, "io: threads or connections at once")
       ->check(positive)
       ->capture_default_str();
-  app.add_option("--switch-interval-ms", switch_interval_ms, "gil: the switch interval")->check(positive)->capture_default_str();
+  app.add_option("--switch-interval-ms", switch_interval_ms, "gil: the switch interval")
+      ->check(positive)
+      ->capture_default_str();
+  double hog_period_ms = 2;
+  double hog_duration_ms = 2000;
+  double hog_burst_ms = 300;
+  app.add_option("--hog-tasks", p.hog_tasks, "hog: ticking tasks")->check(positive)->capture_default_str();
+  app.add_option("--hog-period-ms", hog_period_ms, "hog: a tick every")->check(positive)->capture_default_str();
+  app.add_option("--hog-duration-ms", hog_duration_ms, "hog: how long the tasks tick")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--hog-burst-ms", hog_burst_ms, "hog: how long the hog computes without yielding, each time")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--hog-bursts", p.hog_bursts, "hog: how many times")->check(positive)->capture_default_str();
+  app.add_option("--hogs", p.hogs, "hog: tasks that compute at once (0: one per worker)")->capture_default_str();
   app.add_flag("--quick", quick, "tiny sizes, for tests (options given explicitly still apply)");
   app.add_option("--out", o.out_dir, "write DIR/results.csv and DIR/results.json");
   app.add_option("--trace-dir", o.trace_dir,
                  "trace each cell: DIR/<workload>-<model>.json (Chrome trace) and "
                  "DIR/<workload>-<model>.timeline.dat (for timeline.gp)");
-  app.add_option("--python", o.python_script, "also run SCRIPT (cpu_reference.py) with python3: a CPython row");
-  app.add_option("--python-n", o.python_n, "the reference's first n (CPython is slow)")->check(positive)->capture_default_str();
+  app.add_option("--python", o.python_script, "also run SCRIPT (cpu_reference.py) with python3: CPython cpu rows");
+  app.add_option("--python-io", o.python_io_script,
+                 "also run SCRIPT (io_reference.py) with python3 against the latency server: CPython io rows");
+  app.add_option("--python-n", o.python_n, "the reference's first n (CPython is slow)")
+      ->check(positive)
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -116,7 +135,11 @@ Options parse(int argc, char** argv) {
     for (const std::string& name : workloads) o.workloads.push_back(*parse_workload(name));
   }
   o.io_latency = std::chrono::microseconds(static_cast<std::int64_t>(io_latency_ms * 1000));
-  p.switch_interval = std::chrono::microseconds(static_cast<std::int64_t>(switch_interval_ms * 1000));
+  auto micros = [](double ms) { return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000)); };
+  p.switch_interval = micros(switch_interval_ms);
+  p.hog_period = micros(hog_period_ms);
+  p.hog_duration = micros(hog_duration_ms);
+  p.hog_burst = micros(hog_burst_ms);
   if (quick) {
     auto unless_given = [&app](const char* flag, auto& field, auto value) {
       if (app.count(flag) == 0) field = value;
@@ -131,88 +154,12 @@ Options parse(int argc, char** argv) {
     unless_given("--io-concurrency", p.io_concurrency, 8u);
     unless_given("--io-latency-ms", o.io_latency, std::chrono::microseconds(1000));
     unless_given("--python-n", o.python_n, std::uint64_t{20'000});
+    unless_given("--hog-tasks", p.hog_tasks, 20u);
+    unless_given("--hog-duration-ms", p.hog_duration, std::chrono::microseconds(400'000));
+    unless_given("--hog-burst-ms", p.hog_burst, std::chrono::microseconds(60'000));
+    unless_given("--hog-bursts", p.hog_bursts, 2u);
   }
   return o;
-}
-
-std::string format_secs(double s) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f", s);
-  return text;
-}
-
-std::string format_speedup(const std::optional<double>& s) {
-  if (!s) return "n/a";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", *s);
-  return text;
-}
-
-// Runs the CPython reference: SCRIPT prints "python-sequential SECS OK", "python-threads SECS OK"
-// and "python-processes SECS OK" (OK is yes or no). Its speedups are over its own sequential run.
-std::vector<Cell> run_python(const Options& o) {
-  const std::string command = "python3 '" + o.python_script + "' " + std::to_string(o.python_n) + " " +
-                              std::to_string(o.params.workers);
-  std::fprintf(stderr, "[python] %s\n", command.c_str());
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {};
-  std::vector<Cell> rows;
-  char line[256];
-  while (std::fgets(line, sizeof line, pipe) != nullptr) {
-    std::istringstream in(line);
-    Cell c;
-    std::string ok;
-    if (!(in >> c.model >> c.secs >> ok)) continue;
-    c.workload = "cpu";
-    c.correct = ok == "yes";
-    c.detail = "CPython, n from " + std::to_string(o.python_n);
-    rows.push_back(c);
-  }
-  if (::pclose(pipe) != 0) std::fprintf(stderr, "[python] the reference failed; its rows are left out\n");
-  double sequential = 0;
-  for (const Cell& c : rows) {
-    if (c.model == "python-sequential") sequential = c.secs;
-  }
-  for (Cell& c : rows) {
-    if (sequential > 0 && c.secs > 0) c.speedup = sequential / c.secs;
-  }
-  return rows;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (static_cast<unsigned char>(ch) < 0x20) continue;
-    out += ch;
-  }
-  return out;
-}
-
-void write_files(const Options& o, const std::vector<Cell>& cells) {
-  std::filesystem::create_directories(o.out_dir);
-  std::ofstream csv(o.out_dir + "/results.csv");
-  csv << "workload,model,secs,speedup,correct,detail\n";
-  for (const Cell& c : cells) {
-    csv << c.workload << ',' << c.model << ',' << format_secs(c.secs) << ',' << format_speedup(c.speedup) << ','
-        << (c.correct ? "yes" : "no") << ",\"" << c.detail << "\"\n";
-  }
-  std::ofstream json(o.out_dir + "/results.json");
-  const Params& p = o.params;
-  json << "{\n  \"params\": {\"workers\": " << p.workers << ", \"cpu_n\": " << p.cpu_first
-       << ", \"counter_workers\": " << p.counter_workers << ", \"counter_increments\": " << p.counter_increments
-       << ", \"bank_workers\": " << p.bank_workers << ", \"bank_accounts\": " << p.bank_accounts
-       << ", \"bank_transfers\": " << p.bank_transfers << ", \"io_requests\": " << p.io_requests
-       << ", \"io_latency_ms\": " << o.io_latency.count() / 1000.0 << ", \"io_concurrency\": " << p.io_concurrency
-       << ", \"switch_interval_ms\": " << p.switch_interval.count() / 1000.0 << "},\n  \"results\": [\n";
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    const Cell& c = cells[i];
-    json << "    {\"workload\": \"" << c.workload << "\", \"model\": \"" << c.model << "\", \"secs\": " << format_secs(c.secs)
-         << ", \"speedup\": " << (c.speedup ? format_speedup(c.speedup) : "null")
-         << ", \"correct\": " << (c.correct ? "true" : "false") << ", \"detail\": \"" << json_escape(c.detail) << "\"}"
-         << (i + 1 < cells.size() ? "," : "") << "\n";
-  }
-  json << "  ]\n}\n";
 }
 
 namespace trace = troupe::runtime::trace;
@@ -238,7 +185,8 @@ void end_trace(const std::string& stem) {
     std::fprintf(stderr, "troupe-contrast: no timeline for %s: %s\n", stem.c_str(), e.what());
   }
   const trace::Summary summary = trace::summary();
-  if (summary.dropped > 0) std::fprintf(stderr, "troupe-contrast: %s: %zu spans dropped\n", stem.c_str(), summary.dropped);
+  if (summary.dropped > 0)
+    std::fprintf(stderr, "troupe-contrast: %s: %zu spans dropped\n", stem.c_str(), summary.dropped);
   trace::clear();
 }
 
@@ -281,31 +229,37 @@ int main(int argc, char** argv) {
         continue;
       }
       std::fprintf(stderr, " %.3f s, %s\n", secs, outcome->detail.c_str());
-      Cell c{std::string(to_string(w)), name, secs, std::nullopt, outcome->correct, outcome->detail};
+      Cell c{std::string(to_string(w)), name, secs, std::nullopt, outcome->correct, outcome->detail, outcome->lateness};
       if (name == "sequential") sequential = secs;
-      if (sequential && secs > 0) c.speedup = *sequential / secs;
+      // hog runs for a fixed time under every model: what it measures is the lateness.
+      if (sequential && secs > 0 && w != Workload::hog) c.speedup = *sequential / secs;
       cells.push_back(std::move(c));
     }
   }
-  if (!o.python_script.empty()) {
-    bool cpu_selected = false;
-    for (Workload w : o.workloads) cpu_selected = cpu_selected || w == Workload::cpu;
-    if (cpu_selected) {
-      for (Cell& c : run_python(o)) cells.push_back(std::move(c));
+  auto selected = [&o](Workload wanted) {
+    for (Workload w : o.workloads) {
+      if (w == wanted) return true;
+    }
+    return false;
+  };
+  // The CPython rows: cpu with its own (smaller) n; io against the same latency server.
+  if (!o.python_script.empty() && selected(Workload::cpu)) {
+    const std::vector<std::string> args{std::to_string(o.python_n), std::to_string(o.params.workers)};
+    for (Cell& c : run_python(o.python_script, args, "cpu", "CPython, n from " + std::to_string(o.python_n))) {
+      cells.push_back(std::move(c));
+    }
+  }
+  if (!o.python_io_script.empty() && server) {
+    const Params& p = o.params;
+    const std::vector<std::string> args{std::to_string(p.io_port), std::to_string(p.io_requests),
+                                        std::to_string(p.io_concurrency)};
+    for (Cell& c : run_python(o.python_io_script, args, "io", "CPython, the same server and requests")) {
+      cells.push_back(std::move(c));
     }
   }
 
-  std::printf("%-8s %-18s %10s %8s  %-7s  %s\n", "workload", "model", "secs", "speedup", "correct", "detail");
-  for (const Cell& c : cells) {
-    std::printf("%-8s %-18s %10s %8s  %-7s  %s\n", c.workload.c_str(), c.model.c_str(), format_secs(c.secs).c_str(),
-                format_speedup(c.speedup).c_str(), c.correct ? "yes" : "NO", c.detail.c_str());
-  }
-  std::printf("\n");
-  for (const Cell& c : cells) {
-    std::printf("compare workload=%s model=%s secs=%s speedup=%s correct=%s\n", c.workload.c_str(), c.model.c_str(),
-                format_secs(c.secs).c_str(), format_speedup(c.speedup).c_str(), c.correct ? "yes" : "no");
-  }
-  if (!o.out_dir.empty()) write_files(o, cells);
+  print_report(cells);
+  if (!o.out_dir.empty()) write_results(o.out_dir, o.params, o.io_latency, cells);
   // Exit status 1 when a model that must be correct was not (the race is expected to lose updates).
   for (const Cell& c : cells) {
     if (!c.correct && c.model != "race") return 1;

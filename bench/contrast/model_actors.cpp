@@ -7,12 +7,13 @@
 //  - bank: each account is an actor; a transfer is a Withdraw to the payer, which forwards a
 //    Deposit to the payee or refuses; either way the teller that asked hears back, and keeps at
 //    most one window of transfers in flight. No locks, and no transfer can deadlock.
-//  - io: in model_actors_io.cpp.
+//  - io: in model_actors_io.cpp; hog: in model_actors_hog.cpp.
 #include <troupe/troupe.hpp>
 
 #include <chrono>
 #include <vector>
 
+#include "model_actors_hog.hpp"
 #include "model_actors_io.hpp"
 #include "models.hpp"
 
@@ -51,7 +52,7 @@ Outcome cpu(const Params& p) {
   u128 total = 0;
   for (unsigned k = 0; k < kCpuValues; ++k) {
     troupe::Result<Partial> partial = me.receive<Partial>(kPatience);
-    if (!partial) return {false, "no result: " + partial.error().message(), 0};
+    if (!partial) return failure("no result: " + partial.error().message());
     total += partial->sum;
   }
   return check_cpu(p, total);
@@ -109,7 +110,7 @@ Outcome counter(const Params& p) {
     sender.send(Continue{});  // start
   }
   troupe::Result<Count> count = me.receive<Count>(kPatience);
-  if (!count) return {false, "no count: " + count.error().message(), 0};
+  if (!count) return failure("no count: " + count.error().message());
   return check_counter(p, count->value);
 }
 
@@ -211,7 +212,7 @@ Outcome bank(const Params& p) {
   std::uint64_t applied = 0;
   for (unsigned t = 0; t < p.bank_workers; ++t) {
     troupe::Result<TellerDone> done = me.receive<TellerDone>(kPatience);
-    if (!done) return {false, "a teller did not finish: " + done.error().message(), 0};
+    if (!done) return failure("a teller did not finish: " + done.error().message());
     applied += done->applied;
   }
   // Every transfer has settled (each teller heard back about all of its own), so no money is in
@@ -219,7 +220,7 @@ Outcome bank(const Params& p) {
   std::uint64_t total = 0;
   for (const troupe::DynamicHandle& a : accounts) {
     troupe::Result<std::uint64_t> balance = me.request(a, GetBalance{});
-    if (!balance) return {false, "no balance: " + balance.error().message(), 0};
+    if (!balance) return failure("no balance: " + balance.error().message());
     total += *balance;
   }
   return check_bank(p, total, applied);
@@ -233,6 +234,7 @@ std::optional<Outcome> run_actors(Workload w, const Params& p) {
     case Workload::counter: return counter(p);
     case Workload::bank: return bank(p);
     case Workload::io: return run_actors_io(p);
+    case Workload::hog: return run_actors_hog(p, true);
   }
   return std::nullopt;
 }

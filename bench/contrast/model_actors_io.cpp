@@ -97,7 +97,7 @@ Outcome run_actors_io(const Params& p) {
   std::string error;
   for (unsigned c = 0; c < clients; ++c) {
     troupe::Result<ClientDone> done = me.receive<ClientDone>(std::chrono::hours(1));
-    if (!done) return {false, "a client did not finish: " + done.error().message(), 0};
+    if (!done) return failure("a client did not finish: " + done.error().message());
     answered += done->answered;
     wrong += done->wrong;
     if (error.empty()) error = done->error;

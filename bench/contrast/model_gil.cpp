@@ -12,9 +12,11 @@
 //
 // Traced: the GIL records its own hold (`work`) and wait (`wait_lock`) periods (gil.hpp), the
 // blocking socket calls record `wait_io` (BlockingConnection).
+#include <thread>
 #include <vector>
 
 #include "gil.hpp"
+#include "hog.hpp"
 #include "models.hpp"
 #include "threads.hpp"
 
@@ -109,6 +111,45 @@ Outcome io(const Params& p) {
   return check_io(p, answered, wrong);
 }
 
+// hog: a thread per ticking task and one per hog, as CPython threads. Sleeping until a tick
+// releases the GIL (time.sleep does); handling it needs the GIL back. The hog computes holding
+// the GIL and passes the eval-breaker check after every slice, as interpreter work does, so a
+// woken ticker waits for the switch interval, asks for a drop, and gets the GIL at the hog's next
+// check.
+Outcome hog(const Params& p) {
+  const HogPlan plan(p);
+  Gil gil(p.switch_interval);
+  LatenessSamples samples;  // guarded by the GIL
+  samples.reserve(plan.expected_ticks());
+  const HogClock::time_point start = HogClock::now();
+  run_threads(plan.tasks + plan.hogs, "gil", [&](unsigned index) {
+    Gil::Held held(gil);
+    if (index >= plan.tasks) {  // a hog
+      trace::name_this_thread("gil hog " + std::to_string(index - plan.tasks));
+      for (unsigned i = 0; i < plan.bursts; ++i) {
+        {
+          Gil::Released sleeping(gil);
+          const trace::Span span(trace::SpanKind::wait_io, "sleeps until the burst");
+          std::this_thread::sleep_until(start + plan.burst_start(i));
+        }
+        hog_compute(plan.burst, [&gil] { gil.check(); });
+      }
+      return;
+    }
+    for (std::uint64_t k = 0; k < plan.ticks_per_task; ++k) {
+      const HogClock::time_point due = start + plan.tick_due(k);
+      {
+        Gil::Released sleeping(gil);
+        const trace::Span span(trace::SpanKind::wait_io, "sleeps until its tick");
+        std::this_thread::sleep_until(due);
+      }
+      samples.push_back(lateness_ns(due, HogClock::now()));
+      gil.check();
+    }
+  });
+  return check_hog(p, samples);
+}
+
 }  // namespace
 
 std::optional<Outcome> run_gil(Workload w, const Params& p) {
@@ -117,6 +158,7 @@ std::optional<Outcome> run_gil(Workload w, const Params& p) {
     case Workload::counter: return counter(p);
     case Workload::bank: return bank(p);
     case Workload::io: return io(p);
+    case Workload::hog: return hog(p);
   }
   return std::nullopt;
 }

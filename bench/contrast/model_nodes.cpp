@@ -130,7 +130,7 @@ Outcome cpu(const Params& p) {
   const unsigned remote_workers = std::max(1u, p.workers - local_workers);
   const std::string secret = random_secret();
   NodeProcess peer("contrast-peer", remote_workers, secret);
-  if (peer.port() == 0) return {false, "the second node process did not start", 0};
+  if (peer.port() == 0) return failure("the second node process did not start");
 
   troupe::Config config;
   config.workers = local_workers;
@@ -149,7 +149,7 @@ Outcome cpu(const Params& p) {
       summer = troupe::DynamicHandle(system.spawn(local_summer));
     } else {
       auto remote = node.spawn("contrast-peer", nodes::kSummerType, nodes::SummerArgs{}, std::chrono::seconds(10));
-      if (!remote) return {false, "remote spawn failed: " + remote.error().message(), 0};
+      if (!remote) return failure("remote spawn failed: " + remote.error().message());
       summer = *remote;
     }
     system.spawn(asker).send(Ask{summer, p.cpu_first + k, me.handle()});
@@ -157,8 +157,8 @@ Outcome cpu(const Params& p) {
   u128 total = 0;
   for (unsigned k = 0; k < kCpuValues; ++k) {
     troupe::Result<Partial> partial = me.receive<Partial>(kPatience);
-    if (!partial) return {false, "no result: " + partial.error().message(), 0};
-    if (!partial->sum) return {false, "a job failed: " + partial->sum.error().message(), 0};
+    if (!partial) return failure("no result: " + partial.error().message());
+    if (!partial->sum) return failure("a job failed: " + partial->sum.error().message());
     total += (u128{partial->sum->high} << 64) | partial->sum->low;
   }
   return check_cpu(p, total);

@@ -1,12 +1,49 @@
 // sequential: every workload on the calling thread, one step after another. The reference that
 // every other model's speedup is measured against. Traced as "sequential": cpu chunks and
 // counter/bank batches as `work`, socket calls as `wait_io`.
+#include <thread>
 #include <vector>
 
+#include "hog.hpp"
 #include "models.hpp"
 #include "threads.hpp"
 
 namespace contrast {
+
+namespace {
+
+// hog: the ticks of every task and the hogs' bursts take turns on the one thread, in the order
+// they are due: while a burst computes (each hog's in turn), every tick waits.
+Outcome hog(const Params& p) {
+  const HogPlan plan(p);
+  LatenessSamples samples;
+  samples.reserve(plan.expected_ticks());
+  const HogClock::time_point start = HogClock::now();
+  unsigned burst = 0;
+  for (std::uint64_t k = 0; k < plan.ticks_per_task; ++k) {
+    const HogClock::time_point due = start + plan.tick_due(k);
+    while (burst < plan.bursts && start + plan.burst_start(burst) <= due) {
+      {
+        const trace::Span span(trace::SpanKind::wait_io, "sleeps until the burst");
+        std::this_thread::sleep_until(start + plan.burst_start(burst));
+      }
+      for (unsigned h = 0; h < plan.hogs; ++h) {
+        const trace::Span span(trace::SpanKind::work, "a hog computes");
+        hog_compute(plan.burst, [] {});
+      }
+      ++burst;
+    }
+    {
+      const trace::Span span(trace::SpanKind::wait_io, "sleeps until the tick");
+      std::this_thread::sleep_until(due);
+    }
+    const trace::Span span(trace::SpanKind::work, "handles the tick of every task");
+    for (unsigned t = 0; t < plan.tasks; ++t) samples.push_back(lateness_ns(due, HogClock::now()));
+  }
+  return check_hog(p, samples);
+}
+
+}  // namespace
 
 std::optional<Outcome> run_sequential(Workload w, const Params& p) {
   trace::name_this_thread("sequential");  // traced like the threads' models (tracing.hpp)
@@ -55,6 +92,7 @@ std::optional<Outcome> run_sequential(Workload w, const Params& p) {
       }
       return check_io(p, answered, wrong);
     }
+    case Workload::hog: return hog(p);
   }
   return std::nullopt;
 }

@@ -3,9 +3,12 @@
 // transfer, taken together by std::scoped_lock so that opposite transfers cannot deadlock), and
 // the io request queue and tallies. Traced (tracing.hpp): cpu chunks and counter/bank batches as
 // `work`, contended waits for the cpu and io mutexes as `wait_lock`, socket calls as `wait_io`.
+// hog: one thread per ticking task, and sleeps until a tick or a burst traced as `wait_io`.
 #include <mutex>
+#include <thread>
 #include <vector>
 
+#include "hog.hpp"
 #include "models.hpp"
 #include "threads.hpp"
 
@@ -105,6 +108,44 @@ Outcome io(const Params& p) {
   return check_io(p, answered, wrong);
 }
 
+// hog: a thread per ticking task and one per hog. A ticking thread sleeps until its tick; the
+// kernel wakes it and, with every core busy (the hogs), pre-empts a running thread for it.
+Outcome hog(const Params& p) {
+  const HogPlan plan(p);
+  std::mutex mutex;
+  LatenessSamples samples;  // guarded by mutex
+  samples.reserve(plan.expected_ticks());
+  const HogClock::time_point start = HogClock::now();
+  run_threads(plan.tasks + plan.hogs, "mutex", [&](unsigned index) {
+    if (index >= plan.tasks) {  // a hog
+      trace::name_this_thread("mutex hog " + std::to_string(index - plan.tasks));
+      for (unsigned i = 0; i < plan.bursts; ++i) {
+        {
+          const trace::Span span(trace::SpanKind::wait_io, "sleeps until the burst");
+          std::this_thread::sleep_until(start + plan.burst_start(i));
+        }
+        const trace::Span span(trace::SpanKind::work, "a hog computes");
+        hog_compute(plan.burst, [] {});
+      }
+      return;
+    }
+    LatenessSamples mine;  // this thread's: merged under the mutex at the end
+    mine.reserve(plan.ticks_per_task);
+    for (std::uint64_t k = 0; k < plan.ticks_per_task; ++k) {
+      const HogClock::time_point due = start + plan.tick_due(k);
+      {
+        const trace::Span span(trace::SpanKind::wait_io, "sleeps until its tick");
+        std::this_thread::sleep_until(due);
+      }
+      const trace::Span span(trace::SpanKind::work, "handles its tick");
+      mine.push_back(lateness_ns(due, HogClock::now()));
+    }
+    const std::unique_lock lock = lock_traced(mutex);
+    samples.insert(samples.end(), mine.begin(), mine.end());
+  });
+  return check_hog(p, samples);
+}
+
 }  // namespace
 
 std::optional<Outcome> run_threads_mutex(Workload w, const Params& p) {
@@ -113,6 +154,7 @@ std::optional<Outcome> run_threads_mutex(Workload w, const Params& p) {
     case Workload::counter: return counter(p);
     case Workload::bank: return bank(p);
     case Workload::io: return io(p);
+    case Workload::hog: return hog(p);
   }
   return std::nullopt;
 }

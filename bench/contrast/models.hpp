@@ -26,8 +26,12 @@ std::optional<Outcome> run_gil(Workload w, const Params& p);             // mode
 std::optional<Outcome> run_actors(Workload w, const Params& p);          // model_actors.cpp
 std::optional<Outcome> run_race(Workload w, const Params& p);            // model_race.cpp
 std::optional<Outcome> run_nodes(Workload w, const Params& p);           // model_nodes.cpp
+std::optional<Outcome> run_event_loop(Workload w, const Params& p);      // model_event_loop.cpp
+// hog only: actors with Config::stuck_turn = 0, the safety net off (model_actors_hog.cpp).
+std::optional<Outcome> run_actors_unguarded(Workload w, const Params& p);
 
-// Whether `model` runs workload `w` (race: counter only; nodes: cpu only; the rest: all).
+// Whether `model` runs workload `w` (race: counter only; nodes: cpu only; actors-unguarded: hog
+// only; threads-atomic: all but hog; the rest: all).
 bool implements(const Model& model, Workload w);
 
 // Every model, sequential (the reference) first.

@@ -44,7 +44,7 @@ do for [format in "pngcairo svg"] {
                 with vectors nohead lw 2 lc rgb variable notitle, \
        NaN with boxes lc rgb working title "working (computing, running an actor)", \
        NaN with boxes lc rgb lock title "waiting for a lock (mutex, GIL)", \
-       NaN with boxes lc rgb io title "waiting for I/O (blocking socket)", \
+       NaN with boxes lc rgb io title "waiting for I/O or a timer (a socket, epoll, a sleep)", \
        NaN with boxes lc rgb parked title "parked (a worker with nothing to run)"
   unset output
 }

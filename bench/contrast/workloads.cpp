@@ -11,12 +11,13 @@ std::string_view to_string(Workload w) {
     case Workload::counter: return "counter";
     case Workload::bank: return "bank";
     case Workload::io: return "io";
+    case Workload::hog: return "hog";
   }
   return "?";
 }
 
 std::optional<Workload> parse_workload(std::string_view name) {
-  for (Workload w : {Workload::cpu, Workload::counter, Workload::bank, Workload::io}) {
+  for (Workload w : kAllWorkloads) {
     if (to_string(w) == name) return w;
   }
   return std::nullopt;
@@ -53,7 +54,9 @@ static std::string to_decimal(u128 v) {
 
 Outcome check_cpu(const Params& p, u128 total) {
   const u128 expected = cpu_expected_total(p);
-  return {total == expected, "total " + to_decimal(total) + (total == expected ? " (as expected)" : " expected " + to_decimal(expected)), 0};
+  return {total == expected,
+          "total " + to_decimal(total) + (total == expected ? " (as expected)" : " expected " + to_decimal(expected)),
+          0, std::nullopt};
 }
 
 Outcome check_counter(const Params& p, std::uint64_t count) {
@@ -89,14 +92,14 @@ Outcome check_bank(const Params& p, std::uint64_t total, std::uint64_t applied) 
   return {total == expected,
           "total " + std::to_string(total) + " of " + std::to_string(expected) + ", " + std::to_string(applied) +
               " transfers applied",
-          0};
+          0, std::nullopt};
 }
 
 Outcome check_io(const Params& p, std::uint64_t answered, std::uint64_t wrong) {
   return {answered == p.io_requests && wrong == 0,
           std::to_string(answered) + " of " + std::to_string(p.io_requests) + " answered, " + std::to_string(wrong) +
               " wrong",
-          0};
+          0, std::nullopt};
 }
 
 }  // namespace contrast

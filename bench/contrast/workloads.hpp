@@ -1,6 +1,6 @@
 // The contrast's workloads: what each one computes, its parameters, and how its result is checked.
-// Every model (sequential, threads-mutex, threads-atomic, gil, actors, race) runs the same
-// workloads with the same parameters, so their times can be compared cell by cell.
+// Every model (sequential, threads-mutex, threads-atomic, gil, event-loop, actors, ...) runs the
+// same workloads with the same parameters, so their times can be compared cell by cell.
 #pragma once
 
 #include <chrono>
@@ -11,7 +11,9 @@
 
 namespace contrast {
 
-enum class Workload { cpu, counter, bank, io };
+enum class Workload { cpu, counter, bank, io, hog };
+inline constexpr Workload kAllWorkloads[] = {Workload::cpu, Workload::counter, Workload::bank, Workload::io,
+                                             Workload::hog};
 
 std::string_view to_string(Workload w);
 std::optional<Workload> parse_workload(std::string_view name);
@@ -42,14 +44,40 @@ struct Params {
 
   // gil: the switch interval (CPython's sys.setswitchinterval, default 5 ms).
   std::chrono::microseconds switch_interval{5000};
+
+  // hog (hog.hpp): hog_tasks small tasks each handle a tick every hog_period for hog_duration and
+  // record how late each tick was handled; meanwhile `hogs` tasks (0: one per worker, so that
+  // every core is held) compute without yielding for hog_burst, hog_bursts times, spaced out.
+  unsigned hog_tasks = 200;
+  unsigned hogs = 0;
+  std::chrono::microseconds hog_period{2'000};
+  std::chrono::microseconds hog_duration{2'000'000};
+  std::chrono::microseconds hog_burst{300'000};
+  unsigned hog_bursts = 3;
+};
+
+// hog: how late the ticks were handled, over every tick of every task (nearest-rank percentiles).
+struct Lateness {
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+  std::uint64_t ticks = 0;     // ticks handled
+  std::uint64_t expected = 0;  // hog_tasks * ticks per task
 };
 
 // What a model reports for one workload.
 struct Outcome {
   bool correct = false;
-  std::string detail;          // a short human-readable account ("count 4000000 of 4000000")
-  std::uint64_t lost = 0;      // race: updates lost
+  std::string detail;                // a short human-readable account ("count 4000000 of 4000000")
+  std::uint64_t lost = 0;            // race: updates lost
+  std::optional<Lateness> lateness;  // hog only
 };
+// A model that could not finish: not correct, and why.
+inline Outcome failure(std::string detail) {
+  Outcome o;
+  o.detail = std::move(detail);
+  return o;
+}
 
 // --- cpu ------------------------------------------------------------------------------------------
 using u128 = unsigned __int128;

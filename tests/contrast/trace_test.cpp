@@ -139,6 +139,37 @@ TEST_SUITE("contrast traces") {
     CHECK(kinds(sequential.at("sequential")) == std::set<std::string>{"wait_io"});
   }
 
+  TEST_CASE("a traced event-loop cell is one thread: work in bursts between waits, never overlapping") {
+    LatencyServer server(std::chrono::milliseconds(2));
+    Params p;
+    p.io_port = server.port();
+    p.io_requests = 12;
+    p.io_concurrency = 3;
+    p.hog_tasks = 4;
+    p.hog_duration = std::chrono::milliseconds(40);
+    p.hog_burst = std::chrono::milliseconds(5);
+    p.hog_bursts = 1;
+    for (Workload w : {Workload::io, Workload::hog}) {
+      CAPTURE(std::string(to_string(w)));
+      const auto threads = traced_cell(run_event_loop, w, p);
+      REQUIRE(threads.size() == 1);
+      REQUIRE(threads.count("event loop") == 1);
+      std::vector<Span> spans = threads.at("event loop");
+      CHECK(kinds(spans) == std::set<std::string>{"work", "wait_io"});
+      std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
+      for (std::size_t i = 1; i < spans.size(); ++i) {
+        CAPTURE(i);
+        CHECK(spans[i].start_ns >= spans[i - 1].end_ns);  // one thread: one thing at a time
+      }
+    }
+    // cpu: twenty tasks that never await, one work span each, and no wait at all.
+    p.cpu_first = 20'000;
+    const auto cpu = traced_cell(run_event_loop, Workload::cpu, p);
+    REQUIRE(cpu.size() == 1);
+    CHECK(cpu.at("event loop").size() == kCpuValues);
+    CHECK(kinds(cpu.at("event loop")) == std::set<std::string>{"work"});
+  }
+
   TEST_CASE("traced cpu cells: a work span per chunk for threads, a run span per actor turn") {
     Params p;
     p.workers = 2;
