@@ -127,8 +127,11 @@ TEST_SUITE("stuck turns") {
     }
     MESSAGE("ticks while held: " << late.size() << ", late p50 " << percentile(late, 0.5) << " ms, p99 "
                                  << percentile(late, 0.99) << " ms, max " << percentile(late, 1.0) << " ms");
-    CHECK(late.size() >= 100);             // about 175 are due in that window; none would run without the net
-    CHECK(percentile(late, 0.99) < 20.0);  // the first tick after a hog starts waits for the watchdog (10-12.5 ms)
+    // About 175 are due in that window; none would run without the net. The first tick after the
+    // hogs start waits for the watchdog (10-12.5 ms). A sanitizer build runs every turn several
+    // times slower: there the bound is only far below the hold (500 ms).
+    CHECK(late.size() >= (sanitized ? 20u : 100u));
+    CHECK(percentile(late, 0.99) < (sanitized ? 100.0 : 20.0));
 
     const troupe::runtime::SchedulerStats stats = system.scheduler_stats();
     CHECK(stats.stuck_turns >= 2);
