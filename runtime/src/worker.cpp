@@ -265,8 +265,9 @@ TurnResult Worker::run_traced_turn(ActorCore* actor) noexcept {
 // touched by the worker only through schedule_local's exchange. Moved on: the turn ended; back off.
 Worker::Rescue Worker::rescue(std::uint64_t stamp, std::chrono::steady_clock::time_point since,
                               Worker* compensator) noexcept {
-  // Relaxed: the process barrier orders it before the stamp's load.
-  rescue_flags_.fetch_or(kRescuing, std::memory_order_relaxed);
+  // The process barrier orders it before the stamp's load. Acquire: pairs with end_stuck_turn's
+  // release, so this turn's writes below come after the last one's reads of them.
+  rescue_flags_.fetch_or(kRescuing, std::memory_order_acquire);
   process_barrier();
   if (turn_stamp_.load(std::memory_order_relaxed) != stamp) {
     // Release: pairs with end_stuck_turn's acquire load (it may be waiting for this).
@@ -302,13 +303,16 @@ void Worker::end_stuck_turn() noexcept {
   // Acquire: pairs with rescue()'s release stores; we see stuck_since_ and the rest.
   while (((flags = rescue_flags_.load(std::memory_order_acquire)) & kRescuing) != 0) std::this_thread::yield();
   if ((flags & kStuck) == 0) return;
-  // A later rescue sees the turn ended and backs off, touching only kRescuing.
-  rescue_flags_.fetch_and(static_cast<std::uint8_t>(~kStuck), std::memory_order_relaxed);
-  if (Worker* compensator = std::exchange(compensator_, nullptr)) compensator->retire();
+  Worker* const compensator = std::exchange(compensator_, nullptr);
+  const std::string_view actor = stuck_actor_;
+  const auto since = stuck_since_;
+  // A later rescue sees the turn ended and backs off, touching only kRescuing. Release: pairs
+  // with rescue()'s acquire; our use of its fields above comes before its next writes.
+  rescue_flags_.fetch_and(static_cast<std::uint8_t>(~kStuck), std::memory_order_release);
+  if (compensator != nullptr) compensator->retire();
   const auto now = std::chrono::steady_clock::now();
-  if (trace::enabled()) trace::record(trace::SpanKind::stuck, stuck_actor_, stuck_since_, now);
-  if (shared_.config.on_stuck_turn)
-    shared_.config.on_stuck_turn(StuckTurn{stuck_actor_, index_, now - stuck_since_, true});
+  if (trace::enabled()) trace::record(trace::SpanKind::stuck, actor, since, now);
+  if (shared_.config.on_stuck_turn) shared_.config.on_stuck_turn(StuckTurn{actor, index_, now - since, true});
 }
 
 void Worker::retire() noexcept {
