@@ -230,7 +230,8 @@ void Worker::park() noexcept {
 }
 
 // A turn, stamped for the watchdog: the stamp is odd while the turn runs. What the safety net
-// adds to a turn is three plain stores (one with release order, free on x86) and one relaxed load, all on this worker's own line.
+// adds to a turn is three plain stores (one with release order, free on x86) and one relaxed
+// load, all on this worker's own line.
 void Worker::run_turn(ActorCore* actor) noexcept {
   // Release (a plain store on x86): pairs with rescue()'s acquire load, which then sees the actor
   // whole (it calls name()).
