@@ -110,7 +110,9 @@ void check_turns_bounded_by(std::uint16_t budget, const std::vector<std::uint64_
 TEST_SUITE("fairness") {
 
 TEST_CASE("one worker: a message sent after a 100k flood is handled before the flood completes") {
-  troupe::System system(troupe::Config{.workers = 1});
+  // The run loop's own fairness: the safety net off, or the gate's long turn would let a
+  // compensating worker drain the flood while it is being sent (stuck_turn_test.cpp).
+  troupe::System system(troupe::Config{.workers = 1, .stuck_turn = std::chrono::microseconds{0}});
   WorkerGate gate;
   auto blocker = spawn_blocker(system, gate);
   constexpr std::uint64_t kFlood = 100'000;
