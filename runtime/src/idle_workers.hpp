@@ -101,9 +101,7 @@ class IdleWorkers {
       auto it = std::find(sleepers_.begin(), sleepers_.end(), index);
       if (it == sleepers_.end()) return;
       sleepers_.erase(it);
-      uncommit(index);
-      sleeping_.fetch_sub(1, std::memory_order_seq_cst);   // seq_cst: as register_sleeper
-      searching_.fetch_add(1, std::memory_order_seq_cst);  // as wake_one: it wakes searching
+      count_woken(index);
     }
     signal(index);
   }
@@ -138,12 +136,17 @@ class IdleWorkers {
       if (sleepers_.empty()) return;
       index = sleepers_.back();
       sleepers_.pop_back();
-      uncommit(index);
-      sleeping_.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as register_sleeper
-      // The woken worker starts out searching, so further notifies don't wake a second one.
-      searching_.fetch_add(1, std::memory_order_seq_cst);
+      count_woken(index);
     }
     signal(index);
+  }
+
+  // Under the mutex, for a worker just taken off the sleeper list to be woken: no longer a
+  // sleeper, and searching from now on, so further notifies don't wake a second one.
+  void count_woken(unsigned index) noexcept {
+    uncommit(index);
+    sleeping_.fetch_sub(1, std::memory_order_seq_cst);   // seq_cst: as register_sleeper
+    searching_.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: as begin_search
   }
 
   void uncommit(unsigned index) noexcept {

@@ -89,8 +89,8 @@ void Worker::run() noexcept {
   tls_current_worker = nullptr;
   if constexpr (Compensating) {
     // Woken to retire, it is counted as a searcher (IdleWorkers::wake): no longer, or every
-    // later notify would count on it and wake nobody. A notify meanwhile counted on it to find
-    // the work: it does not, so it passes it on.
+    // later notify would count on it and wake nobody. What it hands back, and what a notify
+    // meanwhile counted on it to find, it passes on.
     if (searching_) shared_.idle.end_search();
     searching_ = false;
     hand_back_work();
@@ -102,19 +102,12 @@ void Worker::run() noexcept {
   }
 }
 
-// A retiring compensating worker's actors go to the injection queue, for the others.
+// A retiring compensating worker's actors go to the injection queue, for the others (the caller
+// wakes one if need be).
 void Worker::hand_back_work() noexcept {
-  bool any = false;
   // Relaxed: this thread's own slot; nobody rescues a worker outside a turn.
-  if (ActorCore* actor = lifo_slot_.exchange(nullptr, std::memory_order_relaxed)) {
-    shared_.inject.push(actor);
-    any = true;
-  }
-  while (ActorCore* actor = deque_.take()) {
-    shared_.inject.push(actor);
-    any = true;
-  }
-  if (any) shared_.idle.notify_one();
+  if (ActorCore* actor = lifo_slot_.exchange(nullptr, std::memory_order_relaxed)) shared_.inject.push(actor);
+  while (ActorCore* actor = deque_.take()) shared_.inject.push(actor);
 }
 
 // Local work, in order: every `inject_interval` turns the injection queue first (so it cannot

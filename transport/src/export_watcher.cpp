@@ -3,7 +3,7 @@
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
 
-#include <thread>
+#include "discard_for_good.hpp"
 
 namespace troupe::transport::detail {
 
@@ -24,18 +24,16 @@ runtime::TurnResult ExportWatcher::resume() noexcept {
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
 }
 
+void ExportWatcher::drop_queued() noexcept {
+  while (auto* link = mailbox_.pop()) dispose(static_cast<Envelope*>(link));
+}
+
 void ExportWatcher::discard_all() noexcept {
-  add_ref();  // a disposed Down may release the last other reference to this watcher
-  for (;;) {
-    while (auto* link = mailbox_.pop()) dispose(static_cast<Envelope*>(link));
-    if (mailbox_.try_mark_empty()) break;
-    std::this_thread::yield();  // a sender is between its push and its link
-  }
-  release();
+  discard_for_good(*this, mailbox_, [this] { drop_queued(); });
 }
 
 void ExportWatcher::destroy() noexcept {
-  while (auto* link = mailbox_.pop()) dispose(static_cast<Envelope*>(link));
+  drop_queued();
   delete this;
 }
 

@@ -28,6 +28,7 @@ class ExportWatcher final : public runtime::ActorCore {
  private:
   ~ExportWatcher() override = default;
   void destroy() noexcept override;  // Downs that came after the node stopped are dropped
+  void drop_queued() noexcept;       // the mailbox's consumer: drops every Down in it
 
   // Keeps the node (its executor) alive while exported actors may still send it their Down; the
   // node drops its handle to this core when it stops, which breaks the cycle.

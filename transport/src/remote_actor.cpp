@@ -1,12 +1,11 @@
 #include "remote_actor.hpp"
 
+#include "discard_for_good.hpp"
 #include "handle_codec.hpp"
 
 #include <troupe/message.hpp>
 #include <troupe/signals.hpp>
 #include <troupe/transport/wire_type.hpp>
-
-#include <thread>
 
 namespace troupe::transport::detail {
 
@@ -193,13 +192,7 @@ void RemoteActor::drop_queued() noexcept {
 }
 
 void RemoteActor::discard_all() noexcept {
-  add_ref();  // a disposed message may hold the last other reference to this actor
-  for (;;) {
-    drop_queued();
-    if (mailbox_.try_mark_empty()) break;
-    std::this_thread::yield();  // a sender is between its push and its link
-  }
-  release();
+  discard_for_good(*this, mailbox_, [this] { drop_queued(); });
 }
 
 void RemoteActor::destroy() noexcept {
