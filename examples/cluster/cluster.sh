@@ -71,7 +71,11 @@ cleanup() {
     ((left)) || break
     sleep 0.1
   done
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2> /dev/null || continue
+    echo "cluster: process $pid did not stop within 10 s of SIGTERM: killed (SIGKILL)" >&2
+    kill -9 "$pid" 2> /dev/null || true
+  done
   wait 2> /dev/null || true
   rm -rf "$work"
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cluster.sh leaves no node behind, however it ends: it is started on a long run and killed, once
-# with SIGTERM (its traps must run: status 143, its work directory removed) and once with SIGKILL
+# with SIGTERM (its traps must run: status 143, its work directory removed, every node stopped by
+# its SIGTERM, the coordinating one too, none killed) and once with SIGKILL
 # (no trap runs: the kernel must kill the nodes, PR_SET_PDEATHSIG); each time, nodes a, b and c
 # must be gone soon after.
 #
@@ -41,6 +42,9 @@ start_time_of() {
 failures=0
 for signal in TERM KILL; do
   log="$work/cluster-$signal.log"
+  # The log exists before cluster.sh starts: the loop below may read it before the background
+  # shell has opened it (sed would fail on a missing file, and set -e end this test).
+  : > "$log"
   # Its own TMPDIR: a cluster.sh killed outright cannot remove its work directory.
   # A long run: 2000 chunks at 100 ms on 4 lanes take 50 s, far beyond the kill below.
   # Under setpriv, cluster.sh (and through it its nodes) dies with this test if a timeout kills it.
@@ -72,6 +76,11 @@ for signal in TERM KILL; do
     leftovers="$(find "$work" -maxdepth 1 -name 'troupe-cluster.*')"
     if ((status != 143)) || [[ -n "$leftovers" ]]; then
       echo "cluster_cleanup_test: FAILED: after SIGTERM, cluster.sh exited $status (143 expected), left '$leftovers'" >&2
+      failures=$((failures + 1))
+    fi
+    # Every node, the coordinating one too, stopped on its SIGTERM: none had to be killed.
+    if grep 'did not stop' "$log" >&2; then
+      echo "cluster_cleanup_test: FAILED: a node ignored SIGTERM (cluster.sh killed it)" >&2
       failures=$((failures + 1))
     fi
   fi

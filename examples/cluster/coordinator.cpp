@@ -15,6 +15,9 @@
 #include <set>
 #include <thread>
 
+#include <csignal>
+#include <ctime>
+
 namespace word_count {
 
 namespace {
@@ -41,6 +44,10 @@ struct AddWorker {
 struct Retire {
   std::string node;
 };
+// From the signal watcher: the node was told to stop (SIGINT, SIGTERM); the run ends unfinished.
+struct Abandon {
+  std::string why;
+};
 struct Report {
   bool complete = false;
   Counts counts;
@@ -48,6 +55,7 @@ struct Report {
   std::map<std::string, std::size_t> reassigned_from;  // node → chunks handed to others after it failed
   std::set<std::string> nodes_down;
   std::set<std::string> nodes_left;  // left the cluster gracefully mid-run
+  std::string abandoned;             // why the run was given up (a stop signal), or empty
 };
 
 // Sends one chunk at a time to one remote counter, awaiting its counts.
@@ -137,6 +145,13 @@ class Coordinator {
           }
           finish_if_done();
         },
+        [this](Abandon& a) {
+          if (!report_) return;
+          // Chunks under way finish on their nodes, unheard: the report goes now, as it stands.
+          result_.abandoned = std::move(a.why);
+          report_->deliver(std::move(result_));
+          report_.reset();
+        },
         [this](const troupe::Down& down) {
           if (down.reason.kind != troupe::ExitReason::Kind::node_down) return;
           // A node that left said so first (Retire): its counters going with it is no failure.
@@ -214,6 +229,38 @@ class Coordinator {
   Report result_;
   std::optional<troupe::Promise<Report>> report_;
   std::chrono::steady_clock::time_point started_;
+};
+
+// While the count runs, takes the node's stop signals (blocked in every thread, troupe_node.cpp)
+// and abandons the run on one, so that a coordinating node stops when told, as every node does.
+class SignalWatcher {
+ public:
+  SignalWatcher(const sigset_t& signals, troupe::DynamicHandle to)
+      : signals_(signals), coordinator_(std::move(to)), thread_([this] { run(); }) {}
+  ~SignalWatcher() {
+    stop_.store(true, std::memory_order_relaxed);  // relaxed: polled below; the join orders the rest
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    // A wait bounded at 100 ms: the loop sees stop_ soon after the run ends without a signal.
+    const timespec poll{0, 100'000'000};
+    while (!stop_.load(std::memory_order_relaxed)) {
+      const int signal = sigtimedwait(&signals_, nullptr, &poll);
+      if (signal < 0) continue;  // EAGAIN (none came) or EINTR
+      const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a stop signal";
+      std::printf("node stopping (%s): the word count is abandoned\n", name);
+      std::fflush(stdout);
+      coordinator_.send(Abandon{std::string("stopped by ") + name});
+      return;
+    }
+  }
+
+  const sigset_t signals_;
+  const troupe::DynamicHandle coordinator_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: it starts once the rest is ready
 };
 
 void print_top_words(const Counts& counts, std::size_t n) {
@@ -326,8 +373,11 @@ int coordinate(troupe::System& system, troupe::transport::Node& node, const RunO
   auto coordinator = system.spawn<Coordinator>(workers, corpus, o.chunk_timeout, o.recruit);
   std::optional<Recruiter> recruiter;
   if (o.recruit) recruiter.emplace(system, node, o, troupe::DynamicHandle(coordinator));
+  std::optional<SignalWatcher> watcher;
+  if (o.stop_signals != nullptr) watcher.emplace(*o.stop_signals, troupe::DynamicHandle(coordinator));
   troupe::ScopedActor me(system);
   troupe::Result<Report> report = me.request<Report>(coordinator, Run{}, std::chrono::hours(1));
+  watcher.reset();
   recruiter.reset();
   if (!report) {
     std::printf("no report: %s\ncluster: FAILED\n", report.error().message().c_str());
@@ -342,6 +392,13 @@ int coordinate(troupe::System& system, troupe::transport::Node& node, const RunO
   for (auto& [peer, n] : report->chunks_per_node) std::printf("node %s counted %zu chunks\n", peer.c_str(), n);
   for (auto& [peer, n] : report->reassigned_from) {
     std::printf("node %s: %zu chunks reassigned to other nodes\n", peer.c_str(), n);
+  }
+  if (!report->abandoned.empty()) {
+    std::size_t counted = 0;
+    for (auto& [peer, n] : report->chunks_per_node) counted += n;
+    std::printf("abandoned (%s) after %zu of %zu chunks\ncluster: FAILED\n", report->abandoned.c_str(), counted,
+                o.chunks);
+    return 1;
   }
   if (!report->complete) {
     std::printf("incomplete: every node failed\ncluster: FAILED\n");

@@ -11,7 +11,8 @@
 // actor types (the word counter, spawnable by name from other nodes). A node without --word-count serves until SIGINT
 // or SIGTERM, then leaves the cluster gracefully (its peers see it leave, not go down); with it, the node coordinates
 // the distributed word count and exits with its result (0 when the count was verified, printing "cluster: OK"): over
-// the members, recruited as they join (seeds), or over its --peer list.
+// the members, recruited as they join (seeds), or over its --peer list. SIGINT or SIGTERM abandons the count (status
+// 1), and the node leaves.
 #include "word_count.hpp"
 
 #include <troupe/troupe.hpp>
@@ -208,6 +209,7 @@ int main(int argc, char** argv) {
   };
   if (word_count) {
     run.recruit = clustered;
+    run.stop_signals = &stop_signals;  // a coordinating node stops when told, too
     const int status = word_count::coordinate(system, node, run);
     leave();
     return status;

@@ -23,6 +23,7 @@
 #include <troupe/transport/node.hpp>
 #include <troupe/transport/wire_type.hpp>
 
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -84,6 +85,8 @@ struct RunOptions {
   bool recruit = false;
   bool expect_leave = false;                   // a worker node is to leave gracefully mid-run
   std::vector<std::string> expect_counted_by;  // nodes that must have counted at least one chunk
+  // Signals that stop the node (blocked in every thread): one abandons the run. Null: none taken.
+  const sigset_t* stop_signals = nullptr;
 };
 
 // Runs the word count from this node; prints progress, node-down events and the result, and ends

@@ -156,3 +156,61 @@ TEST_CASE("what is sent to a remote actor once its node stopped is dropped at on
   CHECK(answer.code() == troupe::Errc::dead_actor);
   remote = troupe::DynamicHandle();  // the last handle outside: the node goes with it
 }
+
+namespace {
+
+// What a requester on the stopping node heard (local messages: they never cross a node).
+struct Heard {
+  bool answered = false;  // a Pong came (it never should)
+  troupe::Errc code{};
+  std::string what;
+};
+struct SawDown {
+  troupe::ExitReason reason;
+};
+
+}  // namespace
+
+// A request written to a peer awaits the peer's answer, which cannot come once this node stopped:
+// it fails at the stop (Errc::node_down), not at its timeout, and a monitor of a remote actor
+// hears a Down, as at a node-down. Before, each such request held ~System for its whole timeout.
+TEST_CASE("a node's stop fails the requests awaiting its peers' answers at once, and tells monitors") {
+  troupe::System system_a;
+  troupe::System system_b;
+  // Takes each request and never answers it: only the stop can end the wait.
+  auto keeper = system_b.spawn([](troupe::Context& self) {
+    auto kept = std::make_shared<std::vector<troupe::Promise<Pong>>>();
+    return troupe::behavior([&self, kept](const Ping&) {
+      kept->push_back(self.promise<Pong>());
+      return kept->back();
+    });
+  });
+  REQUIRE(system_b.register_name("keeper", keeper).ok());
+  auto a = std::make_unique<troupe::transport::Node>(system_a, quiet_node("a"));
+  troupe::transport::Node b(system_b, quiet_node("b"));
+  a->add_peer("b", "127.0.0.1", b.port());
+  auto remote = a->whereis("b", "keeper", 10s);
+  REQUIRE(remote.ok());
+
+  troupe::ScopedActor me(system_a);
+  const troupe::DynamicHandle report = me.handle();
+  system_a.spawn([target = *remote, report](troupe::Context& self) {
+    self.monitor(target);
+    self.request<Pong>(target, Ping{1, "", {}}, kRequestTimeout).then([report](troupe::Result<Pong> r) {
+      report.send(r ? Heard{true, {}, {}} : Heard{false, r.code(), r.error().what});
+    });
+    return troupe::behavior([report](const troupe::Down& down) { report.send(SawDown{down.reason}); });
+  });
+  // The request is on the wire, awaiting b's answer, before a stops.
+  REQUIRE(troupe_test::eventually([&] { return a->stats().pending_requests == 1; }));
+  a.reset();
+
+  auto heard = me.receive<Heard>(2 * kRequestTimeout);
+  REQUIRE(heard.ok());
+  REQUIRE_FALSE(heard->answered);
+  CHECK(heard->code == troupe::Errc::node_down);  // before: Errc::timeout, a minute later
+  CHECK(heard->what == "node 'a' stopped");
+  auto down = me.receive<SawDown>(10s);
+  REQUIRE(down.ok());
+  CHECK(down->reason.kind == troupe::ExitReason::Kind::node_down);
+}

@@ -19,6 +19,13 @@ void Liveness::node_down(Peer& p, const std::string& why) {
   p.outbox.forget_credit();  // the next connection starts from the window its peer grants it
   node_.dialler().back_off(p);
   node_.dead_letters().unreachable(p, "connection to node '" + p.name + "' closed");
+  untie(p, "node '" + p.name + "' went down");
+  if (node_.config().on_node_down && !left) node_.config().on_node_down(p.name);
+}
+
+void Liveness::node_stopped(Peer& p) { untie(p, "node '" + node_.config().name + "' stopped"); }
+
+void Liveness::untie(Peer& p, const std::string& why_requests_fail) {
   const ExitReason reason = ExitReason::node_down(p.name);
   const Exports& exports = node_.exports();
   const Proxies& proxies = node_.proxies();
@@ -33,7 +40,7 @@ void Liveness::node_down(Peer& p, const std::string& why) {
   for (const auto& [request, deadline] : node_.requests().take(p)) {
     const auto& [requester, request_id] = request;
     if (runtime::ActorCore* r = exports.exported(requester)) {
-      troupe::detail::send_response_error(r, request_id, Error{Errc::node_down, "node '" + p.name + "' went down"});
+      troupe::detail::send_response_error(r, request_id, Error{Errc::node_down, why_requests_fail});
     }
   }
   for (const auto& [remote, watcher, ref] : p.ties.monitors()) {
@@ -53,7 +60,6 @@ void Liveness::node_down(Peer& p, const std::string& why) {
   p.ties.clear();
   // Handles to the peer's actors die with the connection: a restarted peer reuses actor ids.
   node_.proxies().kill(p);
-  if (node_.config().on_node_down && !left) node_.config().on_node_down(p.name);
 }
 
 // The one switch of the receiving side: a wire signal becomes a signal to a local actor, and the

@@ -21,10 +21,19 @@ class Liveness {
   // the exit signal, requests Errc::node_down; handles to its actors die; queued messages are
   // dead letters; the next dial waits for the backoff.
   void node_down(Peer& peer, const std::string& why);
+  // This node stops (Node::~Node, after its transport thread ended): the local actors tied to the
+  // peer hear what a node-down tells them, and requests awaiting its answers fail now
+  // (Errc::node_down, "node '<this node>' stopped") rather than at their timeouts, since no answer
+  // can come. Nothing is logged or dialled: the thread that would is gone.
+  void node_stopped(Peer& peer);
   // A signal that came from the peer.
   void on_signal(Peer& peer, const WireSignal& signal);
 
  private:
+  // What both tell the local actors: requests fail, monitors get Down node_down, links the exit
+  // signal, the peer's watchers are forgotten, and handles to its actors die.
+  void untie(Peer& peer, const std::string& why_requests_fail);
+
   NodeCore& node_;
 };
 

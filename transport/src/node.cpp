@@ -168,14 +168,19 @@ void NodeCore::start() {
 //     never go. The tasks posted and never run are dropped.
 //  6. Close every peer's outbound limit: nothing will drain the outbound queues any more, so
 //     senders waiting for room are released.
-//  7. Drop the proxies and the exports, and the export watcher's handle: the watcher holds this
+//  7. Untie every peer (Liveness::node_stopped): requests written to a peer and awaiting its
+//     answer fail now (Errc::node_down, "node '<name>' stopped"), not at their timeouts; local
+//     monitors of remote actors get Down node_down, links the exit signal. For the local actors,
+//     every peer is gone, as at a node-down. (A System that outlives its Node would otherwise
+//     wait, in ~System, for each such request's timeout.)
+//  8. Drop the proxies and the exports, and the export watcher's handle: the watcher holds this
 //     core, so this breaks the cycle. Remote handles users keep stay valid; what is sent to them
 //     is dropped at once (5), a request answered with Errc::dead_actor.
-//  8. Fail the lookups still waiting (Errc::node_unreachable, "node stopped").
+//  9. Fail the lookups still waiting (Errc::node_unreachable, "node stopped").
 // Why in this order: the flag is raised (1) before the loop is woken (2), so whatever was handed
 // over is either drained by the loop or left on the list that step 5 empties, never lost.
-// Steps 5 to 8 touch what only the transport thread touched before, so they come after the join
-// (4). The handles of step 7 go only once nothing can use them; the watcher's is the one that
+// Steps 5 to 9 touch what only the transport thread touched before, so they come after the join
+// (4). The handles of step 8 go only once nothing can use them; the watcher's is the one that
 // keeps this core alive, so the core goes with the Node rather than leak.
 void NodeCore::stop() {
   if (!loop_.stop()) return;  // 1, 2
@@ -188,10 +193,11 @@ void NodeCore::stop() {
   if (thread_.joinable()) thread_.join();                      // 3, 4
   loop_.close_ready();                                         // 5
   peers_.for_each([](Peer& p) { p.outbox.limit().close(); });  // 6
-  proxies_.clear();                                            // 7
+  peers_.for_each([this](Peer& p) { liveness_.node_stopped(p); });  // 7
+  proxies_.clear();                                                 // 8
   exports_.clear();
   membership_ = DynamicHandle();
-  lookups_.stop();  // 8
+  lookups_.stop();  // 9
 }
 
 void NodeCore::run(std::promise<void>& listening) {
