@@ -172,15 +172,31 @@ void begin_trace() {
   trace::enable(true);
 }
 
-// Writes STEM.json (the Chrome trace) and STEM.timeline.dat (the same spans, for timeline.gp).
-void end_trace(const std::string& stem) {
+// Writes STEM.json (the Chrome trace) and STEM.timeline.dat (the same spans, for timeline.gp),
+// with the traces other processes wrote meanwhile (the nodes model's second node) merged in.
+void end_trace(const std::string& stem, const std::vector<ProcessTrace>& others) {
   trace::enable(false);
-  std::stringstream json;
-  trace::write_chrome_json(json);
-  std::ofstream(stem + ".json") << json.str();
+  std::stringstream written;
+  trace::write_chrome_json(written);
+  std::string json = written.str();
+  for (const ProcessTrace& other : others) {
+    std::ifstream in(other.path);
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      json = merge_chrome_trace(json, text.str(), other.label);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "troupe-contrast: %s: the trace of %s is left out: %s\n", stem.c_str(), other.label.c_str(),
+                   e.what());
+    }
+    std::error_code ignored;
+    std::filesystem::remove(other.path, ignored);
+  }
+  std::ofstream(stem + ".json") << json;
   try {
     std::ofstream data(stem + ".timeline.dat");
-    write_timeline_data(read_chrome_trace(json), data);
+    std::istringstream in(json);
+    write_timeline_data(read_chrome_trace(in), data);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "troupe-contrast: no timeline for %s: %s\n", stem.c_str(), e.what());
   }
@@ -223,7 +239,10 @@ int main(int argc, char** argv) {
       const auto start = Clock::now();
       const std::optional<Outcome> outcome = model.run(w, o.params);
       const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-      if (traced) end_trace(o.trace_dir + "/" + std::string(to_string(w)) + "-" + name);
+      if (traced) {
+        end_trace(o.trace_dir + "/" + std::string(to_string(w)) + "-" + name,
+                  outcome ? outcome->process_traces : std::vector<ProcessTrace>{});
+      }
       if (!outcome) {
         std::fprintf(stderr, " not implemented\n");
         continue;

@@ -8,6 +8,7 @@
 #include "models.hpp"
 #include "nodes_protocol.hpp"
 
+#include <troupe/runtime/trace.hpp>
 #include <troupe/transport/node.hpp>
 #include <troupe/troupe.hpp>
 
@@ -19,6 +20,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
@@ -37,10 +39,11 @@ constexpr auto kPatience = std::chrono::hours(1);  // a failure bound, never rea
 // The second node: a child process whose stdin is a pipe; closing it (the destructor) stops it.
 // It never outlives the tool: its pipes are O_CLOEXEC (no later child holds them), and the kernel
 // kills it if the tool dies first (PR_SET_PDEATHSIG; the getppid() check covers a tool that died
-// before the child set it).
+// before the child set it). With `trace_path`, it records a trace and writes it there as it exits
+// (TROUPE_TRACE), so that the timeline shows both processes.
 class NodeProcess {
  public:
-  NodeProcess(const std::string& name, unsigned workers, const std::string& secret) {
+  NodeProcess(const std::string& name, unsigned workers, const std::string& secret, const std::string& trace_path) {
     int to_child[2];
     int from_child[2];
     if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) return;
@@ -53,6 +56,11 @@ class NodeProcess {
       ::dup2(from_child[1], 1);
       for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
       ::setenv("TROUPE_SECRET", secret.c_str(), 1);
+      if (trace_path.empty()) {
+        ::unsetenv("TROUPE_TRACE");
+      } else {
+        ::setenv("TROUPE_TRACE", trace_path.c_str(), 1);
+      }
       ::execl(TROUPE_CONTRAST_NODE, "troupe-contrast-node", name.c_str(), workers_arg.c_str(),
               static_cast<char*>(nullptr));
       ::_exit(127);
@@ -125,11 +133,18 @@ auto asker(troupe::Context& self) {
   });
 }
 
-Outcome cpu(const Params& p) {
-  const unsigned local_workers = std::max(1u, p.workers / 2);
-  const unsigned remote_workers = std::max(1u, p.workers - local_workers);
-  const std::string secret = random_secret();
-  NodeProcess peer("contrast-peer", remote_workers, secret);
+// Where the second node writes its trace when this run is traced (empty: it is not).
+std::string peer_trace_path() {
+  if (!troupe::runtime::trace::enabled()) return {};
+  const char* tmp = std::getenv("TMPDIR");
+  std::string path = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/troupe-contrast-peer.XXXXXX";
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) return {};
+  ::close(fd);
+  return path;
+}
+
+Outcome cpu_with(NodeProcess& peer, const std::string& secret, const Params& p, unsigned local_workers) {
   if (peer.port() == 0) return failure("the second node process did not start");
 
   troupe::Config config;
@@ -141,18 +156,23 @@ Outcome cpu(const Params& p) {
   troupe::transport::Node node(system, node_config);
   node.add_peer("contrast-peer", "127.0.0.1", peer.port());
 
-  // Jobs alternate between the nodes: each gets half of the 20 values, as a 2-process pool would.
+  // Each node gets half of the 20 values, as a 2-process pool would. The second node's jobs are
+  // handed out first: a job handed out behind a local one would wait for a worker that is
+  // computing (no turn is preempted; the safety net moves it after Config::stuck_turn, to a
+  // compensating worker that may well take a local job first), and the second node would sit
+  // idle meanwhile. A pool's parent, likewise, hands every task out before any result comes back.
+  std::vector<troupe::DynamicHandle> summers(kCpuValues);
+  for (unsigned k = 1; k < kCpuValues; k += 2) {
+    auto remote = node.spawn("contrast-peer", nodes::kSummerType, nodes::SummerArgs{}, std::chrono::seconds(10));
+    if (!remote) return failure("remote spawn failed: " + remote.error().message());
+    summers[k] = *remote;
+  }
+  for (unsigned k = 0; k < kCpuValues; k += 2) summers[k] = troupe::DynamicHandle(system.spawn(local_summer));
   troupe::ScopedActor me(system);
-  for (unsigned k = 0; k < kCpuValues; ++k) {
-    troupe::DynamicHandle summer;
-    if (k % 2 == 0) {
-      summer = troupe::DynamicHandle(system.spawn(local_summer));
-    } else {
-      auto remote = node.spawn("contrast-peer", nodes::kSummerType, nodes::SummerArgs{}, std::chrono::seconds(10));
-      if (!remote) return failure("remote spawn failed: " + remote.error().message());
-      summer = *remote;
+  for (unsigned first : {1u, 0u}) {  // the remote ones (odd k), then the local ones
+    for (unsigned k = first; k < kCpuValues; k += 2) {
+      system.spawn(asker).send(Ask{summers[k], p.cpu_first + k, me.handle()});
     }
-    system.spawn(asker).send(Ask{summer, p.cpu_first + k, me.handle()});
   }
   u128 total = 0;
   for (unsigned k = 0; k < kCpuValues; ++k) {
@@ -162,6 +182,20 @@ Outcome cpu(const Params& p) {
     total += (u128{partial->sum->high} << 64) | partial->sum->low;
   }
   return check_cpu(p, total);
+}
+
+Outcome cpu(const Params& p) {
+  const unsigned local_workers = std::max(1u, p.workers / 2);
+  const unsigned remote_workers = std::max(1u, p.workers - local_workers);
+  const std::string trace_path = peer_trace_path();
+  Outcome outcome;
+  {
+    const std::string secret = random_secret();
+    NodeProcess peer("contrast-peer", remote_workers, secret, trace_path);
+    outcome = cpu_with(peer, secret, p, local_workers);
+  }  // the peer has exited: its trace is written
+  if (!trace_path.empty()) outcome.process_traces.push_back({"contrast-peer", trace_path});
+  return outcome;
 }
 
 }  // namespace

@@ -50,10 +50,11 @@ Timeline read_chrome_trace(std::istream& in) {
   if (!doc.is_object() || !doc.contains("traceEvents") || !doc["traceEvents"].is_array()) {
     throw std::runtime_error("not a Chrome trace: no traceEvents array");
   }
-  std::map<std::int64_t, TimelineRow> by_tid;
+  // Threads by (process, thread) id: a merged trace holds several processes' threads.
+  std::map<std::pair<std::int64_t, std::int64_t>, TimelineRow> by_tid;
   for (const nlohmann::json& event : doc["traceEvents"]) {
     const std::string phase = event.at("ph");
-    const std::int64_t tid = event.at("tid");
+    const std::pair<std::int64_t, std::int64_t> tid{event.value("pid", std::int64_t{0}), event.at("tid")};
     if (phase == "M" && event.value("name", "") == "thread_name") {
       by_tid[tid].thread = event.at("args").at("name");
     } else if (phase == "X") {
@@ -66,7 +67,7 @@ Timeline read_chrome_trace(std::istream& in) {
   Timeline timeline;
   for (auto& [tid, row] : by_tid) {
     if (row.spans.empty()) continue;  // a thread that recorded nothing (here) has no row
-    if (row.thread.empty()) row.thread = "thread " + std::to_string(tid);
+    if (row.thread.empty()) row.thread = "thread " + std::to_string(tid.second);
     std::sort(row.spans.begin(), row.spans.end(),
               [](const TimelineSpan& a, const TimelineSpan& b) { return a.start_ns < b.start_ns; });
     timeline.rows.push_back(std::move(row));
@@ -74,6 +75,63 @@ Timeline read_chrome_trace(std::istream& in) {
   std::stable_sort(timeline.rows.begin(), timeline.rows.end(),
                    [](const TimelineRow& a, const TimelineRow& b) { return sort_key(a.thread) < sort_key(b.thread); });
   return timeline;
+}
+
+namespace {
+
+std::int64_t origin_of(const nlohmann::json& trace) {
+  if (!trace.is_object() || !trace.contains("traceEvents")) {
+    throw std::runtime_error("not a Chrome trace: no traceEvents array");
+  }
+  const auto other = trace.find("otherData");
+  if (other == trace.end() || !other->contains("steady_clock_origin_ns")) {
+    throw std::runtime_error("a trace without otherData.steady_clock_origin_ns cannot be aligned");
+  }
+  return std::stoll(other->at("steady_clock_origin_ns").get<std::string>());
+}
+
+bool has_spans(const nlohmann::json& trace) {
+  for (const nlohmann::json& event : trace["traceEvents"]) {
+    if (event.value("ph", "") == "X") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string merge_chrome_trace(std::string_view into, std::string_view other, std::string_view label) {
+  nlohmann::json merged = nlohmann::json::parse(into);
+  const nlohmann::json added = nlohmann::json::parse(other);
+  std::int64_t origin = origin_of(merged);
+  const std::int64_t added_origin = origin_of(added);
+  // A trace with no span has origin 0 (nothing to align with): the other's axis becomes the axis.
+  if (!has_spans(merged)) {
+    origin = added_origin;
+    merged["otherData"]["steady_clock_origin_ns"] = std::to_string(origin);
+  }
+  const double shift_us = static_cast<double>(added_origin - origin) / 1000.0;
+  for (nlohmann::json event : added["traceEvents"]) {
+    const std::string phase = event.value("ph", "");
+    if (phase == "X") {
+      event["ts"] = event.at("ts").get<double>() + shift_us;
+    } else if (phase == "M" && event.value("name", "") == "thread_name") {
+      event["args"]["name"] = std::string(label) + ": " + event.at("args").at("name").get<std::string>();
+    }
+    merged["traceEvents"].push_back(std::move(event));
+  }
+  // ts 0 stays the first span: the other process may have started recording first.
+  double first_us = 0;
+  for (const nlohmann::json& event : merged["traceEvents"]) {
+    if (event.value("ph", "") == "X") first_us = std::min(first_us, event.at("ts").get<double>());
+  }
+  if (first_us < 0) {
+    for (nlohmann::json& event : merged["traceEvents"]) {
+      if (event.value("ph", "") == "X") event["ts"] = event.at("ts").get<double>() - first_us;
+    }
+    const auto moved_ns = static_cast<std::int64_t>(std::llround(first_us * 1000.0));
+    merged["otherData"]["steady_clock_origin_ns"] = std::to_string(origin + moved_ns);
+  }
+  return merged.dump();
 }
 
 void write_timeline_data(const Timeline& timeline, std::ostream& out) {

@@ -7,6 +7,7 @@
 #include <istream>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace contrast {
@@ -38,6 +39,13 @@ struct Timeline {
 // kind, "M" thread_name events). Throws std::runtime_error (or nlohmann's parse error) when the
 // input is not such a trace.
 Timeline read_chrome_trace(std::istream& in);
+
+// Merges `other`, a Chrome trace another troupe process on this machine wrote, into `into`: its
+// spans move onto into's time axis (both traces carry otherData.steady_clock_origin_ns, readings
+// of the one monotonic clock) and its threads are named "<label>: <thread>". Returns the merged
+// trace's JSON. Throws as read_chrome_trace does, and std::runtime_error for a trace without
+// its origin.
+std::string merge_chrome_trace(std::string_view into, std::string_view other, std::string_view label);
 
 // The data timeline.gp draws, one line per span:
 //   row start_ms end_ms activity "thread name"

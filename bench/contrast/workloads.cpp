@@ -56,7 +56,9 @@ Outcome check_cpu(const Params& p, u128 total) {
   const u128 expected = cpu_expected_total(p);
   return {total == expected,
           "total " + to_decimal(total) + (total == expected ? " (as expected)" : " expected " + to_decimal(expected)),
-          0, std::nullopt};
+          0,
+          std::nullopt,
+          {}};
 }
 
 Outcome check_counter(const Params& p, std::uint64_t count) {
@@ -92,14 +94,18 @@ Outcome check_bank(const Params& p, std::uint64_t total, std::uint64_t applied) 
   return {total == expected,
           "total " + std::to_string(total) + " of " + std::to_string(expected) + ", " + std::to_string(applied) +
               " transfers applied",
-          0, std::nullopt};
+          0,
+          std::nullopt,
+          {}};
 }
 
 Outcome check_io(const Params& p, std::uint64_t answered, std::uint64_t wrong) {
   return {answered == p.io_requests && wrong == 0,
           std::to_string(answered) + " of " + std::to_string(p.io_requests) + " answered, " + std::to_string(wrong) +
               " wrong",
-          0, std::nullopt};
+          0,
+          std::nullopt,
+          {}};
 }
 
 }  // namespace contrast

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace contrast {
 
@@ -66,11 +67,18 @@ struct Lateness {
 };
 
 // What a model reports for one workload.
+// A Chrome trace another process wrote while a model ran traced (nodes: the second node's).
+struct ProcessTrace {
+  std::string label;  // its rows are named "<label>: <thread>"
+  std::string path;   // the file; whoever merges it removes it
+};
+
 struct Outcome {
   bool correct = false;
   std::string detail;                // a short human-readable account ("count 4000000 of 4000000")
   std::uint64_t lost = 0;            // race: updates lost
   std::optional<Lateness> lateness;  // hog only
+  std::vector<ProcessTrace> process_traces;  // traced runs only: other processes' traces to merge
 };
 // A model that could not finish: not correct, and why.
 inline Outcome failure(std::string detail) {

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <vector>
 
+#include <unistd.h>
+
 namespace troupe::runtime::trace {
 
 namespace detail {
@@ -169,7 +171,13 @@ void write_chrome_json(std::ostream& out) {
   const std::ios_base::fmtflags flags = out.flags();
   const std::streamsize precision = out.precision();
   out << std::fixed << std::setprecision(3);
-  out << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[";
+  // The process's own id, and the steady clock's reading at ts 0: traces of several processes on
+  // one machine (a node and its peers) then merge into one timeline, aligned (steady_clock is
+  // CLOCK_MONOTONIC, one clock for every process). The origin is a string: nanoseconds since boot
+  // outgrow a double's exact integers after ~100 days.
+  const long pid = static_cast<long>(::getpid());
+  out << "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"steady_clock_origin_ns\":\"" << origin << "\"},"
+      << "\"traceEvents\":[";
   bool first = true;
   auto separator = [&] {
     if (!first) out << ",\n";
@@ -177,7 +185,7 @@ void write_chrome_json(std::ostream& out) {
   };
   for (const auto& b : buffers) {
     separator();
-    out << "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":" << b->id << ",\"args\":{\"name\":";
+    out << "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" << pid << ",\"tid\":" << b->id << ",\"args\":{\"name\":";
     {
       std::lock_guard lock(registry().mutex);
       write_escaped(out, b->name);
@@ -185,7 +193,8 @@ void write_chrome_json(std::ostream& out) {
     out << "}}";
     for (const auto& s : b->spans) {
       separator();
-      out << "{\"ph\":\"X\",\"pid\":1,\"tid\":" << b->id << ",\"cat\":\"" << to_string(s.kind) << "\",\"name\":";
+      out << "{\"ph\":\"X\",\"pid\":" << pid << ",\"tid\":" << b->id << ",\"cat\":\"" << to_string(s.kind)
+          << "\",\"name\":";
       write_escaped(out, s.name.empty() ? to_string(s.kind) : s.name);
       // Microseconds with nanosecond decimals: short spans stay visible.
       out << ",\"ts\":" << static_cast<double>(s.start_ns - origin) / 1000.0

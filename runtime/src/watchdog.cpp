@@ -16,7 +16,6 @@ namespace troupe::runtime::detail {
 Watchdog::Watchdog(SchedulerShared& shared)
     : shared_(shared),
       period_(std::max<Clock::duration>(shared.config.stuck_turn / 4, std::chrono::microseconds(250))),
-      rescues_(process_barrier_available()),
       watches_(shared.workers.size()) {
   thread_ = std::thread([this] { run(); });
   pthread_setname_np(thread_.native_handle(), "troupe-watch");
@@ -40,6 +39,11 @@ void Watchdog::run() noexcept {
     trace::name_this_thread("watchdog");
   } catch (...) {  // a trace without the thread's name is still a trace
   }
+  // Here, not in the constructor: the first registration with membarrier waits for an RCU grace
+  // period once the process has threads (~20 ms measured), which a System's construction should
+  // not pay. Decided before the first look, and never changed after: a turn found stuck is ended
+  // by one party for its whole life (see turn_ended).
+  rescues_ = process_barrier_available();
   for (;;) {
     {
       std::unique_lock lock(mutex_);

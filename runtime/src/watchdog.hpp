@@ -64,7 +64,7 @@ class Watchdog {
 
   SchedulerShared& shared_;
   const Clock::duration period_;
-  const bool rescues_;          // process_barrier_available()
+  bool rescues_ = false;        // process_barrier_available(); the watchdog's thread only
   std::vector<Watch> watches_;  // one per worker, compensating ones included
   std::mutex mutex_;
   std::condition_variable cv_;

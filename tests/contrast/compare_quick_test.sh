@@ -3,7 +3,8 @@
 # tiny sizes. Checks the "compare ..." lines (one per cell, in the documented form, correct=yes for
 # every model but race; for hog, lateness figures in order: max >= p99 >= p50 >= 0), the CSV and
 # JSON files, the CPython rows when python3 is present, the traces of the cpu, io and hog
-# timelines, and the charts and timeline pictures when gnuplot is installed.
+# timelines (cpu-nodes with both processes' rows), and the charts and timeline pictures when
+# gnuplot is installed.
 #   compare_quick_test.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
 src="$1"
@@ -76,6 +77,10 @@ for cell in $timeline_cells; do
       fail "trace $cell.json does not parse"
   fi
 done
+# The nodes model's timeline shows both processes: the second node's trace is merged in.
+nodes_rows="$(grep -v '^#' "$out/results/traces/cpu-nodes.timeline.dat" | cut -d'"' -f2 | sort -u)"
+grep -qx 'worker 0' <<< "$nodes_rows" || fail "the cpu-nodes timeline has no row of the tool's node"
+grep -qx 'contrast-peer: worker 0' <<< "$nodes_rows" || fail "the cpu-nodes timeline has no row of the second node"
 # The event loop is one thread: its timelines have one row.
 for workload in cpu io hog; do
   [[ "$(grep -v '^#' "$out/results/traces/$workload-event-loop.timeline.dat" | cut -d' ' -f1 | sort -u)" == 0 ]] ||

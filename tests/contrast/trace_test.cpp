@@ -8,7 +8,10 @@
 
 #include "test_support.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <set>
@@ -248,6 +251,55 @@ TEST_SUITE("contrast traces") {
     REQUIRE(spans.size() == 5);
     CHECK(spans[0] == "0 0.001000 2.001000 2 \"worker 2\"");
     CHECK(spans[4] == "1 0.005000 0.006500 3 \"worker 10\"");
+  }
+
+  TEST_CASE("another process's trace merges in, on one time axis, its threads named after it") {
+    // Both processes' thread 1 is "worker 0"; the peer's clock origin is 0.5 ms later.
+    const std::string tool = R"({"otherData":{"steady_clock_origin_ns":"1000000000"},"traceEvents":[
+      {"ph":"M","name":"thread_name","pid":10,"tid":1,"args":{"name":"worker 0"}},
+      {"ph":"X","pid":10,"tid":1,"cat":"run","name":"Summer","ts":0.000,"dur":100.000}]})";
+    const std::string peer = R"({"otherData":{"steady_clock_origin_ns":"1000500000"},"traceEvents":[
+      {"ph":"M","name":"thread_name","pid":20,"tid":1,"args":{"name":"worker 0"}},
+      {"ph":"X","pid":20,"tid":1,"cat":"run","name":"Summer","ts":10.000,"dur":100.000}]})";
+    std::istringstream merged(merge_chrome_trace(tool, peer, "peer"));
+    const Timeline timeline = read_chrome_trace(merged);
+    REQUIRE(timeline.rows.size() == 2);  // one thread id, two processes: two rows
+    CHECK(timeline.rows[0].thread == "peer: worker 0");
+    CHECK(timeline.rows[1].thread == "worker 0");
+    REQUIRE(timeline.rows[0].spans.size() == 1);
+    CHECK(timeline.rows[0].spans[0].start_ns == 510'000);  // 0.5 ms later, then 10 us in
+    CHECK(timeline.rows[1].spans[0].start_ns == 0);
+
+    // A peer that recorded first: ts 0 stays the first span, and the origin moves with it.
+    const std::string early = R"({"otherData":{"steady_clock_origin_ns":"999000000"},"traceEvents":[
+      {"ph":"M","name":"thread_name","pid":20,"tid":1,"args":{"name":"worker 0"}},
+      {"ph":"X","pid":20,"tid":1,"cat":"run","name":"Summer","ts":0.000,"dur":100.000}]})";
+    const std::string both = merge_chrome_trace(tool, early, "peer");
+    CHECK(both.find(R"("steady_clock_origin_ns":"999000000")") != std::string::npos);
+    std::istringstream rebased(both);
+    const Timeline shifted = read_chrome_trace(rebased);
+    REQUIRE(shifted.rows.size() == 2);
+    CHECK(shifted.rows[0].spans[0].start_ns == 0);
+    CHECK(shifted.rows[1].spans[0].start_ns == 1'000'000);  // the tool's span, 1 ms after the peer's
+
+    // Without its clock origin a trace cannot be placed: refused, not misplaced.
+    CHECK_THROWS(merge_chrome_trace(tool, R"({"traceEvents":[]})", "peer"));
+  }
+
+  TEST_CASE("the runtime's trace carries its process id and clock origin, for merging") {
+    trace::clear();
+    trace::enable(true);
+    const auto start = trace::Clock::now();
+    trace::record(trace::SpanKind::work, "sums", start, start + std::chrono::microseconds(5));
+    trace::enable(false);
+    std::ostringstream json;
+    trace::write_chrome_json(json);
+    trace::clear();
+    const std::string text = json.str();
+    const std::string origin_ns =
+        std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
+    CHECK(text.find(R"("steady_clock_origin_ns":")" + origin_ns + "\"") != std::string::npos);
+    CHECK(text.find("\"pid\":" + std::to_string(::getpid()) + ",") != std::string::npos);
   }
 
   TEST_CASE("what is not a trace is refused") {

@@ -82,7 +82,9 @@ struct Summary {
 Summary summary();
 
 // Writes every recorded span as Chrome trace event JSON ("X" events, microseconds since the
-// first span; thread names as "M" metadata events). Call when the recording threads are quiet
+// first span; thread names as "M" metadata events; "pid" is the process's id, and
+// otherData.steady_clock_origin_ns the steady clock at ts 0, so that traces of processes on one
+// machine can be merged in time). Call when the recording threads are quiet
 // (after System::wait_idle, or once they are joined): buffers are read without locks.
 void write_chrome_json(std::ostream& out);
 // The same into a file; false (and nothing written) if the file cannot be opened.
