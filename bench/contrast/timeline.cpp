@@ -64,10 +64,18 @@ Timeline read_chrome_trace(std::istream& in) {
       by_tid[tid].spans.push_back({*activity, start, start + to_ns(event.at("dur").get<double>())});
     }
   }
-  Timeline timeline;
+  // One row per name within a process: a compensating worker started again is a new thread
+  // under the same name, one after the other, and draws as the one row it stands for.
+  std::map<std::pair<std::int64_t, std::string>, TimelineRow> by_name;
   for (auto& [tid, row] : by_tid) {
     if (row.spans.empty()) continue;  // a thread that recorded nothing (here) has no row
     if (row.thread.empty()) row.thread = "thread " + std::to_string(tid.second);
+    TimelineRow& into = by_name[{tid.first, row.thread}];
+    into.thread = row.thread;
+    into.spans.insert(into.spans.end(), row.spans.begin(), row.spans.end());
+  }
+  Timeline timeline;
+  for (auto& [key, row] : by_name) {
     std::sort(row.spans.begin(), row.spans.end(),
               [](const TimelineSpan& a, const TimelineSpan& b) { return a.start_ns < b.start_ns; });
     timeline.rows.push_back(std::move(row));

@@ -32,7 +32,9 @@ struct TimelineRow {
 };
 
 struct Timeline {
-  std::vector<TimelineRow> rows;  // threads with at least one span, ordered by name (numbers by value)
+  // Threads with at least one span, ordered by name (numbers by value); threads of one process
+  // that share a name (a compensating worker started again) share a row.
+  std::vector<TimelineRow> rows;
 };
 
 // Reads Chrome trace event JSON as write_chrome_json writes it ("X" events whose "cat" is the span

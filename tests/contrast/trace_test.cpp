@@ -286,6 +286,20 @@ TEST_SUITE("contrast traces") {
     CHECK_THROWS(merge_chrome_trace(tool, R"({"traceEvents":[]})", "peer"));
   }
 
+  TEST_CASE("threads of one process that share a name share a row") {
+    // A compensating worker that retired and started again: two threads, one after the other.
+    std::istringstream json(R"({"traceEvents":[
+      {"ph":"M","name":"thread_name","pid":1,"tid":7,"args":{"name":"compensating worker 0"}},
+      {"ph":"M","name":"thread_name","pid":1,"tid":9,"args":{"name":"compensating worker 0"}},
+      {"ph":"X","pid":1,"tid":9,"cat":"run","name":"Summer","ts":50.000,"dur":10.000},
+      {"ph":"X","pid":1,"tid":7,"cat":"run","name":"Summer","ts":0.000,"dur":10.000}]})");
+    const Timeline timeline = read_chrome_trace(json);
+    REQUIRE(timeline.rows.size() == 1);
+    REQUIRE(timeline.rows[0].spans.size() == 2);
+    CHECK(timeline.rows[0].spans[0].start_ns == 0);  // in time order across the two threads
+    CHECK(timeline.rows[0].spans[1].start_ns == 50'000);
+  }
+
   TEST_CASE("the runtime's trace carries its process id and clock origin, for merging") {
     trace::clear();
     trace::enable(true);
