@@ -223,15 +223,17 @@ void Worker::park() noexcept {
 }
 
 // A turn, stamped for the watchdog: the stamp is odd while the turn runs. What the safety net
-// adds to a turn is three plain stores (one with release order, free on x86) and one relaxed
-// load, all on this worker's own line.
-void Worker::run_turn(ActorCore* actor) noexcept {
+// adds to a turn is three plain stores (one with release order, free on x86) and two relaxed
+// loads, all on this worker's own line.
+inline void Worker::run_turn(ActorCore* actor) noexcept {
   // Release (a plain store on x86): pairs with rescue()'s acquire load, which then sees the actor
   // whole (it calls name()).
   current_actor_.store(actor, std::memory_order_release);
-  turn_stamp_.store(2 * turns_ + 1, std::memory_order_relaxed);
+  // Relaxed: only this thread writes the stamp; it counts turns itself (odd: under way).
+  const std::uint64_t stamp = turn_stamp_.load(std::memory_order_relaxed) + 1;
+  turn_stamp_.store(stamp, std::memory_order_relaxed);
   const TurnResult result = trace::enabled() ? run_traced_turn(actor) : actor->resume();
-  turn_stamp_.store(2 * ++turns_, std::memory_order_relaxed);
+  turn_stamp_.store(stamp + 1, std::memory_order_relaxed);
   // A compiler barrier only: the watchdog's process barrier (rescue) orders the store above before
   // the load below on this CPU, as a fence here would, at no cost to the turn.
   std::atomic_signal_fence(std::memory_order_seq_cst);
