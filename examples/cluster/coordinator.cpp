@@ -36,13 +36,10 @@ struct LaneFailed {
   troupe::Error error;
 };
 struct Run {};
-// From the recruiter: counters on a node that came up, and a node that is leaving.
+// From the recruiter: counters on a node that came up.
 struct AddWorker {
   std::string node;
   troupe::DynamicHandle counter;
-};
-struct Retire {
-  std::string node;
 };
 // From the signal watcher: the node was told to stop (SIGINT, SIGTERM); the run ends unfinished.
 struct Abandon {
@@ -131,20 +128,25 @@ class Coordinator {
           add_lane(Worker{std::move(w.node), std::move(w.counter)});
           assign(lanes_.size() - 1);
         },
-        [this](const Retire& r) {
+        // Subscribed to the cluster's member events itself (not told by the recruiter's thread):
+        // a leaving node's MemberLeaving is queued here before its answer lets the node go, so
+        // before the Downs its counters' going brings. Relayed, it could come after them.
+        [this](const troupe::transport::MemberLeaving& e) {
           // It is leaving: no new chunks there; one under way finishes, or fails and is reassigned.
           bool had_lanes = false;
           for (Lane& lane : lanes_) {
-            if (lane.node != r.node || !lane.alive) continue;
+            if (lane.node != e.member.name || !lane.alive) continue;
             lane.alive = false;
             had_lanes = true;
           }
-          if (had_lanes && result_.nodes_left.insert(r.node).second) {
-            std::printf("node %s is leaving the cluster: its counters take no more chunks\n", r.node.c_str());
+          if (had_lanes && result_.nodes_left.insert(e.member.name).second) {
+            std::printf("node %s is leaving the cluster: its counters take no more chunks\n", e.member.name.c_str());
             std::fflush(stdout);
           }
           finish_if_done();
         },
+        [](const troupe::transport::ClusterMembers&) {}, [](const troupe::transport::MemberUp&) {},
+        [](const troupe::transport::MemberLeft&) {}, [](const troupe::transport::MemberDown&) {},
         [this](Abandon& a) {
           if (!report_) return;
           // Chunks under way finish on their nodes, unheard: the report goes now, as it stands.
@@ -153,8 +155,10 @@ class Coordinator {
           report_.reset();
         },
         [this](const troupe::Down& down) {
-          if (down.reason.kind != troupe::ExitReason::Kind::node_down) return;
-          // A node that left said so first (Retire): its counters going with it is no failure.
+          // Once the report went, nothing is left to reassign (the node's own stop tells it of
+          // every peer's counters).
+          if (!report_ || down.reason.kind != troupe::ExitReason::Kind::node_down) return;
+          // A node that left said so first (MemberLeaving): its counters going with it is no failure.
           if (lane_node_left(down.actor)) return;
           for (Lane& lane : lanes_) {
             if (lane.counter == down.actor && result_.nodes_down.insert(lane.node).second) {
@@ -274,8 +278,8 @@ void print_top_words(const Counts& counts, std::size_t n) {
 }
 
 // Recruits counters on every worker node that is up or comes up, from the cluster's member
-// events (a thread of its own: a remote spawn blocks until the node answers), and retires the
-// lanes of a node that leaves.
+// events (a thread of its own: a remote spawn blocks until the node answers). The coordinator
+// hears of a node that leaves from the events itself.
 class Recruiter {
  public:
   Recruiter(troupe::System& system, troupe::transport::Node& node, const RunOptions& o, troupe::DynamicHandle to)
@@ -296,7 +300,7 @@ class Recruiter {
                                  for (const Member& member : m.members) recruit(member.name);
                                },
                                [&](const MemberUp& e) { recruit(e.member.name); },
-                               [&](const MemberLeaving& e) { coordinator_.send(Retire{e.member.name}); },
+                               [](const MemberLeaving&) {},  // the coordinator's to act on
                                [&](const MemberLeft& e) { recruited_.erase(e.member.name); },
                                [&](const MemberDown& e) { recruited_.erase(e.member.name); }),
                            std::chrono::milliseconds(100));
@@ -372,13 +376,17 @@ int coordinate(troupe::System& system, troupe::transport::Node& node, const RunO
 
   auto coordinator = system.spawn<Coordinator>(workers, corpus, o.chunk_timeout, o.recruit);
   std::optional<Recruiter> recruiter;
-  if (o.recruit) recruiter.emplace(system, node, o, troupe::DynamicHandle(coordinator));
+  if (o.recruit) {
+    node.cluster().subscribe(troupe::DynamicHandle(coordinator));
+    recruiter.emplace(system, node, o, troupe::DynamicHandle(coordinator));
+  }
   std::optional<SignalWatcher> watcher;
   if (o.stop_signals != nullptr) watcher.emplace(*o.stop_signals, troupe::DynamicHandle(coordinator));
   troupe::ScopedActor me(system);
   troupe::Result<Report> report = me.request<Report>(coordinator, Run{}, std::chrono::hours(1));
   watcher.reset();
   recruiter.reset();
+  if (o.recruit) node.cluster().unsubscribe(troupe::DynamicHandle(coordinator));
   if (!report) {
     std::printf("no report: %s\ncluster: FAILED\n", report.error().message().c_str());
     return 1;
