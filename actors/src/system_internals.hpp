@@ -20,7 +20,7 @@
 namespace troupe {
 
 struct System::Internals {
-  Internals(Config c, System& system) : config(std::move(c)), logger(config.log), groups(system, live) {
+  Internals(Config c, System& system) : config(std::move(c)), logger(std::move(config.log)), groups(system, live) {
     if (config.deterministic) {
       deterministic = std::make_unique<runtime::DeterministicScheduler>(config.deterministic->seed);
       executor = deterministic.get();
@@ -40,7 +40,7 @@ struct System::Internals {
   }
 
   Config config;
-  runtime::Logger logger;  // from config.log; shared with the pool and the system's nodes
+  runtime::Logger logger;  // config.log's sink, moved here; shared with the pool and the system's nodes
   // Exactly one of the two runs the actors: the worker pool, or (deterministic mode) the thread
   // that drives the system.
   std::unique_ptr<runtime::Scheduler> pool;
