@@ -87,7 +87,10 @@ int main(int argc, char** argv) {
   constexpr int kClients = 4;
 
   troupe::Config config;
-  config.on_actor_exit = [](const troupe::ExitInfo&) {};  // crashes are the point: no report
+  // Crashes and restarts are the point here: not logged. Any other event is, as by default.
+  config.log.sink = [](const troupe::LogEvent& e) {
+    if (e.name != "actor_failed" && e.name != "supervisor_restart") troupe::log_to_stderr(e);
+  };
   troupe::System system(config);
   troupe::PoolSpec spec;
   spec.size = static_cast<std::size_t>(workers);

@@ -129,7 +129,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  troupe::System system(troupe::Config{.on_actor_exit = [](const troupe::ExitInfo&) {}});  // quiet crashes
+  // Crashes and restarts are the point here: not logged. Any other event is, as by default.
+  troupe::Config config;
+  config.log.sink = [](const troupe::LogEvent& e) {
+    if (e.name != "actor_failed" && e.name != "supervisor_restart") troupe::log_to_stderr(e);
+  };
+  troupe::System system(config);
   troupe::ScopedActor me(system);
   auto queue = system.spawn<Queue>(jobs, me.handle());
   if (!system.register_name("queue", queue).ok()) return 1;

@@ -4,7 +4,7 @@
 //
 // Sources: supervisor_children.cpp (starting, restarting, strategies, intensity),
 // supervisor_stopping.cpp (stop jobs, shutdown), supervisor_requests.cpp (the client requests),
-// supervisor_spawn.cpp (spawning one, child specs).
+// supervisor_spawn.cpp (spawning one, child specs), supervisor_log.cpp (its log events).
 #pragma once
 
 #include <troupe/behavior.hpp>
@@ -51,6 +51,7 @@ class SupervisorActor {
     DynamicHandle handle;          // empty when not running
     std::size_t restarts = 0;
     std::uint64_t incarnation = 0;  // bumped by every start: tells a stale exit event apart
+    std::string_view actor{};       // the actor type of its last incarnation (static storage), for the log
   };
   // Stopping children one at a time (reverse start order, usually), then running `then`.
   struct StopJob {
@@ -74,6 +75,12 @@ class SupervisorActor {
   bool note_restart();
   void restart_children(const std::vector<std::string>& ids, const std::string& failed, const ExitReason& reason);
   std::vector<std::string> running_ids(std::size_t from, std::string_view except) const;
+
+  // The log (supervisor_log.cpp): "supervisor_restart" after `child` started again, because
+  // `failed` stopped with `reason`; "escalation" as the supervisor gives up, after `child`
+  // stopped or failed to start, and exits with `reason` (then shutdown).
+  void log_restart(const Child& child, const std::string& failed, const ExitReason& reason) const noexcept;
+  void escalate(const Child& child, ExitReason reason);
 
   // Stopping (supervisor_stopping.cpp).
   void on_exit(Exit& e);

@@ -62,6 +62,7 @@ Result<DynamicHandle> SupervisorActor::start(Child& child) {
     // dead_actor: it has stopped already; its exit is on its way and is handled as any other.
   }
   child.handle = handle;
+  child.actor = handle.core()->name();
   ++child.incarnation;
   return handle;
 }
@@ -71,7 +72,7 @@ bool SupervisorActor::start_all() {
   for (auto& child : children_) {
     auto started = start(child);
     if (!started.ok()) {
-      shutdown(ExitReason::error("failed to start child '" + child.spec.id + "': " + started.error().message()));
+      escalate(child, ExitReason::error("failed to start child '" + child.spec.id + "': " + started.error().message()));
       return false;
     }
   }
@@ -91,7 +92,7 @@ void SupervisorActor::child_stopped(const std::string& id, std::uint64_t incarna
   }
   if (type == Restart::transient && !abnormal) return;
   if (!note_restart()) {
-    shutdown(ExitReason::error("reached max restart intensity"));
+    escalate(*child, ExitReason::error("reached max restart intensity"));
     return;
   }
   switch (spec_.strategy) {
@@ -139,11 +140,12 @@ void SupervisorActor::restart_children(const std::vector<std::string>& ids, cons
       auto started = start(*child);
       if (started.ok()) break;
       if (!note_restart() || attempt >= spec_.max_restarts) {
-        shutdown(ExitReason::error("reached max restart intensity"));
+        escalate(*child, ExitReason::error("reached max restart intensity"));
         return;
       }
     }
     ++child->restarts;
+    log_restart(*child, failed, reason);
     if (spec_.on_restart) {
       try {
         spec_.on_restart(RestartEvent{child->spec.id, failed, reason, child->restarts, child->handle});

@@ -24,6 +24,19 @@ TimePoint deadline_after(TimePoint now, Duration timeout) {
   return now + std::chrono::duration_cast<TimePoint::duration>(timeout);
 }
 
+// An actor that stopped with an error: "actor_failed", with its type and the reason.
+void log_failure(const Logger& logger, std::string_view actor, const ExitReason& reason) noexcept {
+  if (!logger.enabled(LogLevel::error)) return;
+  try {
+    logger.log({.level = LogLevel::error,
+                .name = "actor_failed",
+                .message = "actor " + std::string(actor) + " stopped: " + reason.to_string(),
+                .actor = actor,
+                .reason = reason.message});
+  } catch (...) {  // no memory for the message: the event is lost, not the actor's exit
+  }
+}
+
 std::uint16_t budget_of(const Config& config) {
   const std::uint16_t budget = config.deterministic ? config.deterministic->budget : config.budget;
   return budget == 0 ? 1 : budget;
@@ -54,6 +67,8 @@ unsigned System::worker_count() const noexcept { return internals_->pool ? inter
 runtime::SchedulerStats System::scheduler_stats() const noexcept {
   return internals_->pool ? internals_->pool->stats() : runtime::SchedulerStats{};
 }
+
+const Logger& System::logger() const noexcept { return internals_->logger; }
 
 bool System::adaptive_spin() const noexcept { return internals_->config.adaptive_spin; }
 
@@ -154,14 +169,10 @@ void System::actor_exited(detail::ActorCell& actor, const ExitReason& reason) no
   internals_->live.erase(&actor);
   internals_->registry.drop_all(actor);  // after the erase: see registry.cpp; before the hook
   internals_->groups.drop_all(actor);    // the same (groups.cpp)
+  if (reason.kind == ExitReason::Kind::error) log_failure(internals_->logger, actor.name(), reason);
   const auto& hook = internals_->config.on_actor_exit;
   try {
-    if (hook) {
-      hook(ExitInfo{actor.name(), reason});
-    } else if (reason.kind == ExitReason::Kind::error) {
-      std::fprintf(stderr, "troupe: actor %.*s stopped: %s\n", static_cast<int>(actor.name().size()),
-                   actor.name().data(), reason.to_string().c_str());
-    }
+    if (hook) hook(ExitInfo{actor.name(), reason});
   } catch (...) {  // a throwing hook must not take the runtime down
   }
 }
@@ -266,8 +277,12 @@ void System::shutdown() {
   // 5a. Every worker has stopped: their trace buffers are quiet and can be written.
   if (!in.config.trace_path.empty()) {
     runtime::trace::enable(false);
-    if (!runtime::trace::write_chrome_json(in.config.trace_path)) {
-      std::fprintf(stderr, "troupe: cannot write the trace to %s\n", in.config.trace_path.c_str());
+    if (!runtime::trace::write_chrome_json(in.config.trace_path) && in.logger.enabled(LogLevel::error)) {
+      const LogField path[] = {{"path", in.config.trace_path}};
+      in.logger.log({.level = LogLevel::error,
+                     .name = "trace_not_written",
+                     .message = "cannot write the trace to " + in.config.trace_path,
+                     .fields = path});
     }
   }
   in.timers.reset();

@@ -13,24 +13,14 @@
 #include "live_set.hpp"
 
 #include <atomic>
-#include <chrono>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 namespace troupe {
 
-// Config::on_stuck_turn unset: a stuck turn is logged when it ends (once, with its length).
-inline void log_stuck_turn(const StuckTurn& turn) {
-  if (!turn.ended) return;
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(turn.duration).count();
-  std::fprintf(stderr, "troupe: a turn of actor %.*s held worker %u for %lld ms (other actors ran meanwhile)\n",
-               static_cast<int>(turn.actor.size()), turn.actor.data(), turn.worker, static_cast<long long>(ms));
-}
-
 struct System::Internals {
-  Internals(Config c, System& system) : config(std::move(c)), groups(system, live) {
+  Internals(Config c, System& system) : config(std::move(c)), logger(std::move(config.log)), groups(system, live) {
     if (config.deterministic) {
       deterministic = std::make_unique<runtime::DeterministicScheduler>(config.deterministic->seed);
       executor = deterministic.get();
@@ -42,13 +32,15 @@ struct System::Internals {
                                    .adaptive_spin = config.adaptive_spin,
                                    .stuck_turn = config.stuck_turn,
                                    .max_compensating_workers = config.max_compensating_workers,
-                                   .on_stuck_turn = config.on_stuck_turn ? config.on_stuck_turn : log_stuck_turn});
+                                   .on_stuck_turn = config.on_stuck_turn,
+                                   .logger = logger});
       executor = pool.get();
       timers = std::make_unique<runtime::TimerService>(pool.get());
     }
   }
 
   Config config;
+  runtime::Logger logger;  // config.log's sink, moved here; shared with the pool and the system's nodes
   // Exactly one of the two runs the actors: the worker pool, or (deterministic mode) the thread
   // that drives the system.
   std::unique_ptr<runtime::Scheduler> pool;

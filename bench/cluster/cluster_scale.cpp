@@ -69,7 +69,7 @@ constexpr const char* kGroup = "scale-fan";
 // run, which live until their leases expire, are not members of this one.
 troupe::transport::NodeConfig node_config(const std::string& name, const std::string& seed, const std::string& etcd,
                                           const std::string& prefix) {
-  troupe::transport::NodeConfig config{.name = name, .secret = kSecret, .log = [](std::string_view) {}};
+  troupe::transport::NodeConfig config{.name = name, .secret = kSecret};
   if (!etcd.empty()) {
     troupe::transport::EtcdDiscovery discovery;
     discovery.endpoint = etcd;
@@ -133,7 +133,7 @@ troupe::DynamicHandle watch_members(troupe::System& system, troupe::transport::N
 // A member node: joins, reports, hosts group members, serves until its stdin closes.
 int member_main(const std::string& name, unsigned nodes, const std::string& seed, const std::string& etcd,
                 const std::string& prefix, unsigned group_members, unsigned broadcasts) {
-  troupe::System system(troupe::Config{.workers = 1});
+  troupe::System system(troupe::Config{.workers = 1, .log = {.level = troupe::LogLevel::warning}});
   troupe::transport::Node node(system, node_config(name, seed, etcd, prefix));
   troupe::Result<troupe::DynamicHandle> collector = node.cluster().await_name(kCollector, 60s);
   if (!collector) return 1;
@@ -177,7 +177,7 @@ Child start_member(const std::vector<std::string>& args) {
 double ms_between(std::int64_t from_ns, std::int64_t to_ns) { return static_cast<double>(to_ns - from_ns) / 1e6; }
 
 int driver_main(unsigned nodes, const std::string& etcd, unsigned group_members, unsigned broadcasts) {
-  troupe::System system;
+  troupe::System system({.log = {.level = troupe::LogLevel::warning}});  // connections are not news here
   const std::string prefix = "/troupe-scale/" + std::to_string(::getpid()) + "/";
   troupe::transport::Node node(system, node_config("n00", "", etcd, prefix));
   if (!node.cluster().wait_up(30s)) return 1;

@@ -43,8 +43,8 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kSecret = "3b8e1f6a0c4d92e7b5a13f8c6d0e47b2a9c51e3f7d2b804c6a1e95f3b7d20c48";
 
 void serve(const std::function<void(std::uint16_t)>& report_port) {
-  troupe::System system;
-  troupe::transport::Node node(system, {.name = "peer", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::System system({.log = {.level = troupe::LogLevel::warning}});  // connections are not news here
+  troupe::transport::Node node(system, {.name = "peer", .secret = kSecret});
   auto echo = system.spawn([](troupe::Context&) { return troupe::behavior([](const Ping& p) { return p; }); });
   auto counter = system.spawn([](troupe::Context&) {
     auto state = std::make_shared<std::pair<std::uint64_t, std::uint64_t>>();  // count, sum of n
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   auto count = [scale](double n) { return static_cast<std::uint64_t>(n * scale) > 0 ? static_cast<std::uint64_t>(n * scale) : 1; };
 
   PeerProcess peer(serve);  // before this process starts any thread
-  troupe::System system;
+  troupe::System system({.log = {.level = troupe::LogLevel::warning}});  // connections are not news here
   troupe::transport::Node node(system, {.name = "bench", .secret = kSecret});
   node.add_peer("peer", "127.0.0.1", peer.port());
   troupe::ScopedActor me(system);

@@ -125,14 +125,14 @@ namespace {
 using namespace chat;
 
 troupe::transport::NodeConfig config_of(const std::string& name, const std::string& seed) {
-  troupe::transport::NodeConfig config{.name = name, .secret = kSecret, .log = [](std::string_view) {}};
+  troupe::transport::NodeConfig config{.name = name, .secret = kSecret};
   config.discovery =
       troupe::transport::SeedDiscovery{seed.empty() ? std::vector<std::string>{} : std::vector<std::string>{seed}};
   return config;
 }
 
 int member_main(const std::string& name, const std::string& seed, unsigned subscribers) {
-  troupe::System system;
+  troupe::System system({.log = {.level = troupe::LogLevel::warning}});  // connections are not news here
   troupe::transport::Node node(system, config_of(name, seed));
   if (!node.cluster().wait_up(30s)) return 1;
   host_room(system, node, subscribers);
@@ -202,7 +202,7 @@ int post(troupe::transport::Node& node, troupe::ScopedActor& me, const std::vect
 }
 
 int driver_main(unsigned subscribers, std::uint32_t messages) {
-  troupe::System system;
+  troupe::System system({.log = {.level = troupe::LogLevel::warning}});  // connections are not news here
   troupe::transport::Node node(system, config_of("alpha", ""));
   if (!node.cluster().wait_up(30s)) return 1;
   host_room(system, node, subscribers);

@@ -5,6 +5,7 @@
 
 #include "process_barrier.hpp"
 #include "scheduler_shared.hpp"
+#include "stuck_turn_report.hpp"
 #include "worker.hpp"
 
 #include <pthread.h>
@@ -105,7 +106,7 @@ void Watchdog::found_stuck(unsigned index, Clock::time_point now, unsigned& able
   if (watch.stuck) return;
   watch.stuck = true;
   shared_.stuck_turns.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-  if (shared_.config.on_stuck_turn) shared_.config.on_stuck_turn(StuckTurn{actor, index, now - watch.since, false});
+  report_stuck_turn(shared_.config, StuckTurn{actor, index, now - watch.since, false});
 }
 
 // Without rescues the worker cannot tell its turn was stuck: the watchdog ends it for it.
@@ -113,7 +114,7 @@ void Watchdog::turn_ended(unsigned index, Clock::time_point now) noexcept {
   Watch& watch = watches_[index];
   if (rescues_) return;  // the worker retires its compensator and reports (end_stuck_turn)
   if (watch.compensator != nullptr) watch.compensator->retire();
-  if (shared_.config.on_stuck_turn) shared_.config.on_stuck_turn(StuckTurn{{}, index, now - watch.since, true});
+  report_stuck_turn(shared_.config, StuckTurn{{}, index, now - watch.since, true});
 }
 
 // A compensating worker that is not running, started; nullptr at the cap.

@@ -12,8 +12,8 @@
 //   - while fewer than `workers` threads can run actors (the stuck ones do not count), a
 //     compensating worker thread starts, up to max_compensating_workers at once; each is paired
 //     with one stuck turn and retires (handing back its queued actors) when that turn ends;
-//   - the turn is counted (SchedulerStats::stuck_turns), reported to on_stuck_turn when found
-//     and when it ends, and traced as a `stuck` span.
+//   - the turn is counted (SchedulerStats::stuck_turns), reported to on_stuck_turn and logged
+//     when found and when it ends (stuck_turn_report.hpp), and traced as a `stuck` span.
 // A turn adds only its stamp to the hot path (Worker::run_turn). The watchdog itself sleeps while
 // every worker is parked; the first worker to wake wakes it (SchedulerShared::worker_woke).
 //

@@ -6,6 +6,7 @@
 
 #include "process_barrier.hpp"
 #include "scheduler_shared.hpp"
+#include "stuck_turn_report.hpp"
 
 #include <pthread.h>
 
@@ -310,7 +311,7 @@ void Worker::end_stuck_turn() noexcept {
   if (compensator != nullptr) compensator->retire();
   const auto now = std::chrono::steady_clock::now();
   if (trace::enabled()) trace::record(trace::SpanKind::stuck, actor, since, now);
-  if (shared_.config.on_stuck_turn) shared_.config.on_stuck_turn(StuckTurn{actor, index_, now - since, true});
+  report_stuck_turn(shared_.config, StuckTurn{actor, index_, now - since, true});
 }
 
 void Worker::retire() noexcept {

@@ -2,13 +2,12 @@
 #include <troupe/troupe.hpp>
 
 #include "actors/exit_log.hpp"
+#include "stderr_capture.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
 #include <atomic>
-#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -52,42 +51,6 @@ auto service(troupe::Context&, std::atomic<int>* touched) {
       },
       [](Boom b) -> int { throw std::runtime_error(b.why); });
 }
-
-// Redirects this process's stderr (fd 2) to a temporary file until finish(), which returns
-// what was written meanwhile (and the destructor, if finish() was not reached).
-class StderrCapture {
- public:
-  StderrCapture() {
-    std::fflush(stderr);
-    file_ = std::tmpfile();
-    REQUIRE(file_ != nullptr);
-    saved_ = ::dup(2);
-    REQUIRE(saved_ >= 0);
-    REQUIRE(::dup2(::fileno(file_), 2) >= 0);
-  }
-  ~StderrCapture() { (void)finish(); }
-  StderrCapture(const StderrCapture&) = delete;
-  StderrCapture& operator=(const StderrCapture&) = delete;
-
-  std::string finish() {
-    if (saved_ < 0) return {};
-    std::fflush(stderr);
-    ::dup2(saved_, 2);
-    ::close(saved_);
-    saved_ = -1;
-    std::string text;
-    std::rewind(file_);
-    char buffer[512];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file_)) > 0;) text.append(buffer, n);
-    std::fclose(file_);
-    std::fwrite(text.data(), 1, text.size(), stderr);  // still shown, as it would have been
-    return text;
-  }
-
- private:
-  std::FILE* file_ = nullptr;
-  int saved_ = -1;
-};
 
 }  // namespace
 
@@ -263,7 +226,7 @@ TEST_CASE("a one-way message whose handler throws stops the actor too") {
   CHECK(system.dead_letters() == 1);
 }
 
-TEST_CASE("without an exit hook, a failure is logged and the process keeps running") {
+TEST_CASE("a failure is logged (actor_failed, a line on stderr by default) and the process keeps running") {
   troupe::System system(troupe::Config{.workers = 1});
   troupe::ScopedActor me(system);
   std::atomic<int> touched{0};
@@ -273,8 +236,9 @@ TEST_CASE("without an exit hook, a failure is logged and the process keeps runni
   // The reply goes before the actor stops; the line comes as it stops.
   REQUIRE(system.wait_idle(10s));
   const std::string log = captured.finish();
-  CHECK(log.find("troupe: actor ") != std::string::npos);
-  CHECK(log.find(" stopped: error: expected in this test\n") != std::string::npos);
+  CHECK(log.find(" level=error event=actor_failed actor=") != std::string::npos);
+  CHECK(log.find(" reason=\"expected in this test\" msg=\"actor ") != std::string::npos);
+  CHECK(log.find(" stopped: error: expected in this test\"\n") != std::string::npos);
   auto other = system.spawn(service, &touched);
   CHECK(me.request(other, Square{5}).value() == 25);
 }

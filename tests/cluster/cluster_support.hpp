@@ -29,7 +29,7 @@ struct ClusterNode {
 
   static troupe::transport::NodeConfig configure(std::string name, std::vector<std::string> seeds,
                                                  troupe::transport::NodeConfig config) {
-    if (config.name.empty()) config = transport_test::quiet_node(std::move(name));
+    if (config.name.empty()) config = transport_test::node_config(std::move(name));
     config.heartbeat_interval = 100ms;  // a lost node is down within half a second
     config.heartbeat_timeout = 400ms;
     troupe::transport::SeedDiscovery discovery;

@@ -25,7 +25,7 @@ struct EtcdNode {
 
   static troupe::transport::NodeConfig configure(std::string name, const EtcdServer& etcd, std::string prefix,
                                                  std::chrono::milliseconds heartbeat) {
-    troupe::transport::NodeConfig config = transport_test::quiet_node(std::move(name));
+    troupe::transport::NodeConfig config = transport_test::node_config(std::move(name));
     config.heartbeat_interval = heartbeat;  // the timeout four times it
     config.heartbeat_timeout = 4 * heartbeat;
     troupe::transport::EtcdDiscovery discovery;

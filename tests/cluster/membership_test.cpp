@@ -42,7 +42,7 @@ std::uint16_t free_port() {
 
 TEST_CASE("a first node may list itself as a seed, and a seed may be given with its name") {
   const std::uint16_t port = free_port();
-  troupe::transport::NodeConfig config = transport_test::quiet_node("first");
+  troupe::transport::NodeConfig config = transport_test::node_config("first");
   config.listen_port = port;
   ClusterNode first("first", {"127.0.0.1:" + std::to_string(port)}, std::move(config));
   REQUIRE(first.node.cluster().wait_up(2s));  // its own address is skipped: it is the first member
@@ -72,7 +72,7 @@ TEST_CASE("nodes joining at once through different seeds all end up seeing each 
 
 TEST_CASE("a graceful leave: members see leaving, then left, and no node-down") {
   std::atomic<int> downs{0};
-  troupe::transport::NodeConfig config = transport_test::quiet_node("a");
+  troupe::transport::NodeConfig config = transport_test::node_config("a");
   config.on_node_down = [&](std::string_view) { downs.fetch_add(1, std::memory_order_relaxed); };  // relaxed: a count
   ClusterNode a("a", {}, std::move(config));
   ClusterNode b("b", {seed_of(a.node)});
@@ -144,7 +144,7 @@ TEST_CASE("wait_up says why when no seed can be reached") {
 
 TEST_CASE("a malformed seed is refused when the node is made") {
   troupe::System system(troupe::Config{.workers = 1});
-  troupe::transport::NodeConfig config = transport_test::quiet_node("x");
+  troupe::transport::NodeConfig config = transport_test::node_config("x");
   config.discovery = troupe::transport::SeedDiscovery{{"127.0.0.1"}};
   CHECK_THROWS_WITH_AS(troupe::transport::Node(system, config), doctest::Contains("no port"), std::invalid_argument);
   config.discovery = troupe::transport::SeedDiscovery{{"@127.0.0.1:7000"}};

@@ -87,19 +87,19 @@ std::pair<std::string, std::uint16_t> hello_of(troupe::transport::NodeConfig con
 TEST_CASE("a node's hello names a host its peer can dial") {
   std::uint16_t port = 0;
   SUBCASE("listening on 0.0.0.0: its address on the connection, not the wildcard") {
-    auto config = quiet_node("a");
+    auto config = node_config("a");
     config.listen_host = "0.0.0.0";
     const auto [host, said_port] = hello_of(config, port);
     CHECK(host == "127.0.0.1");
     CHECK(said_port == port);
   }
   SUBCASE("listening on a specific address: that address") {
-    const auto [host, said_port] = hello_of(quiet_node("a"), port);
+    const auto [host, said_port] = hello_of(node_config("a"), port);
     CHECK(host == "127.0.0.1");
     CHECK(said_port == port);
   }
   SUBCASE("with advertise_host: that host, whatever it listens on") {
-    auto config = quiet_node("a");
+    auto config = node_config("a");
     config.listen_host = "0.0.0.0";
     config.advertise_host = "node-a.example";
     const auto [host, said_port] = hello_of(config, port);
@@ -112,7 +112,7 @@ TEST_CASE("a node listening on 0.0.0.0 is reached by a third node through a hand
   PeerProcess b("b", kTestSecret);
   PeerProcess c("c", kTestSecret);
   troupe::System system;
-  auto config = quiet_node("a");
+  auto config = node_config("a");
   config.listen_host = "0.0.0.0";
   troupe::transport::Node node(system, config);
   node.add_peer("b", "127.0.0.1", b.port());  // a dials b; c never hears of a but from b

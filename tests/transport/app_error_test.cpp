@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 TEST_CASE("an application error crosses nodes and compares equal to the enum on the other side") {
   PeerProcess peer("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node{system, quiet_node("a")};
+  troupe::transport::Node node{system, node_config("a")};
   troupe::ScopedActor me(system);
   node.add_peer("b", "127.0.0.1", peer.port());
   auto found = node.whereis("b", "bank", 10s);

@@ -49,10 +49,9 @@ std::vector<std::uint8_t> frame_header(std::uint32_t segments, std::uint32_t wor
 }  // namespace
 
 TEST_CASE("a bad frame from an authenticated peer closes its connection only, and the log says who and why") {
-  troupe::System system;
-  LogLines log;
-  troupe::transport::Node node(system,
-                               {.name = "a", .secret = kTestSecret, .max_frame_bytes = kMaxFrame, .log = log.sink()});
+  LogLines log("a");
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node node(system, {.name = "a", .secret = kTestSecret, .max_frame_bytes = kMaxFrame});
   auto echo = system.spawn([](troupe::Context&) {
     return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
   });
@@ -60,7 +59,7 @@ TEST_CASE("a bad frame from an authenticated peer closes its connection only, an
 
   // Another peer, connected before and used after: its connection must not notice.
   troupe::System other;
-  troupe::transport::Node good(other, quiet_node("good"));
+  troupe::transport::Node good(other, node_config("good"));
   good.add_peer("a", "127.0.0.1", node.port());
   auto remote_echo = good.whereis("a", "echo", 10s);
   REQUIRE(remote_echo.ok());
@@ -124,7 +123,7 @@ TEST_CASE("a bad frame from an authenticated peer closes its connection only, an
   CHECK(node.stats().connections_open == 1);
   // And the node takes new peers as before.
   troupe::System third;
-  troupe::transport::Node late(third, quiet_node("late"));
+  troupe::transport::Node late(third, node_config("late"));
   late.add_peer("a", "127.0.0.1", node.port());
   CHECK(late.whereis("a", "echo", 10s).ok());
 }

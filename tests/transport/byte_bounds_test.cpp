@@ -3,6 +3,7 @@
 // letters the system sees, and floods of small, medium and large messages against a slow node
 // held in memory by the byte bounds of the outbound queue and the receive window.
 #include "flood_support.hpp"
+#include "log_lines.hpp"
 #include "peer_process.hpp"
 #include "test_support.hpp"
 #include "transport_test_support.hpp"
@@ -60,12 +61,14 @@ struct DeadLetterLog {
   std::mutex mutex;
   std::vector<troupe::DeadLetter::Reason> reasons;
   std::vector<std::string> types;
-  troupe::Config config() {
-    return troupe::Config{.on_dead_letter = [this](const troupe::DeadLetter& d) {
-      std::lock_guard lock(mutex);
-      reasons.push_back(d.reason);
-      types.emplace_back(d.message_type);
-    }};
+  troupe::Config config(troupe::LogConfig log) {
+    return troupe::Config{.on_dead_letter =
+                              [this](const troupe::DeadLetter& d) {
+                                std::lock_guard lock(mutex);
+                                reasons.push_back(d.reason);
+                                types.emplace_back(d.message_type);
+                              },
+                          .log = std::move(log)};
   }
   std::size_t count(troupe::DeadLetter::Reason reason) {
     std::lock_guard lock(mutex);
@@ -76,35 +79,22 @@ struct DeadLetterLog {
 // Two nodes in this process: `a` sends to a Blob sink registered on `b`. `b_config` adjusts b.
 struct TwoNodes {
   DeadLetterLog letters;
-  troupe::System system_a{letters.config()};
+  LogLines log_a{"a"};
+  troupe::System system_a{letters.config(log_a.config())};
   troupe::System system_b;
-  std::vector<std::string> log_a;
-  std::mutex log_mutex;
   troupe::transport::Node b;
   troupe::transport::Node a;
   troupe::DynamicHandle sink;
 
-  explicit TwoNodes(troupe::transport::NodeConfig b_config = quiet_node("b"))
-      : b(system_b, std::move(b_config)), a(system_a, node_a_config()) {
+  explicit TwoNodes(troupe::transport::NodeConfig b_config = node_config("b"))
+      : b(system_b, std::move(b_config)), a(system_a, node_config("a")) {
     REQUIRE(system_b.register_name("sink", spawn_blob_sink(system_b)).ok());
     a.add_peer("b", "127.0.0.1", b.port());
     auto found = a.whereis("b", "sink", 10s);  // connected: a knows b's limits from here on
     REQUIRE(found.ok());
     sink = *found;
   }
-  troupe::transport::NodeConfig node_a_config() {
-    auto config = quiet_node("a");
-    config.log = [this](std::string_view line) {
-      std::lock_guard lock(log_mutex);
-      log_a.emplace_back(line);
-    };
-    return config;
-  }
-  bool logged(std::string_view part) {
-    std::lock_guard lock(log_mutex);
-    return std::any_of(log_a.begin(), log_a.end(),
-                       [&](const std::string& l) { return l.find(part) != std::string::npos; });
-  }
+  bool logged(std::string_view part) { return log_a.contains(part); }
   // The connection a-b carried everything: opened once, never failed or replaced.
   void check_one_healthy_connection() {
     CHECK(a.stats().connections_accepted == 1);
@@ -133,7 +123,7 @@ TEST_CASE("a burst of 4 KB messages is cut into frames the peer accepts, and all
 }
 
 TEST_CASE("a message larger than the peer accepts is refused at the send, and the connection stays") {
-  auto b_config = quiet_node("b");
+  auto b_config = node_config("b");
   b_config.max_frame_bytes = 1u << 20;  // b states 1 MiB in its hello
   TwoNodes nodes(std::move(b_config));
   troupe::ScopedActor me(nodes.system_a);
@@ -191,12 +181,12 @@ TEST_CASE("a message of an undeclared type to a remote actor is a dead letter th
 
 TEST_CASE("a message refused at the send still counts nothing against the outbound bound") {
   // With a queue of 4 messages and the fail policy, 100 refused sends must leave room for 4.
-  auto config = quiet_node("b");
+  auto config = node_config("b");
   troupe::System system_b;
   troupe::transport::Node b(system_b, config);
   REQUIRE(system_b.register_name("sink", spawn_blob_sink(system_b)).ok());
   troupe::System system_a;
-  auto a_config = quiet_node("a");
+  auto a_config = node_config("a");
   a_config.max_outbound_queue = 4;
   a_config.outbound_overflow = troupe::runtime::Overflow::fail;
   troupe::transport::Node a(system_a, a_config);
@@ -234,7 +224,7 @@ TEST_CASE("floods of 100 B, 16 KB and 1 MB messages against a slow node stay wit
   PeerProcess peer("b", kTestSecret,
                    {"--window-bytes", std::to_string(kWindowBytes), "--max-frame", std::to_string(kMaxFrame)});
   troupe::System system;
-  auto config = quiet_node("a");
+  auto config = node_config("a");
   config.max_outbound_bytes = kQueueBytes;
   config.max_frame_bytes = kMaxFrame;
   troupe::transport::Node node(system, config);

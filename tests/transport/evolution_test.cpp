@@ -20,7 +20,7 @@ namespace {
 
 struct Exchange {
   troupe::System system;
-  troupe::transport::Node node{system, quiet_node("a")};
+  troupe::transport::Node node{system, node_config("a")};
   troupe::ScopedActor me{system};
   troupe::DynamicHandle evolution;
   explicit Exchange(std::uint16_t port) {

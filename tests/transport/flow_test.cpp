@@ -62,7 +62,7 @@ struct Finished {
 TEST_CASE("10^6 messages from threads and actors arrive once each, in order per sender") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto found = node.whereis("b", "sink", 10s);
   REQUIRE(found.ok());
@@ -135,8 +135,7 @@ TEST_CASE("a flood against a slow node stays within bounded memory on both sides
   troupe::transport::Node node(system, {.name = "a",
                                         .secret = kSecret,
                                         .max_outbound_queue = queue,
-                                        .outbound_overflow = troupe::runtime::Overflow::backpressure,
-                                        .log = [](std::string_view) {}});
+                                        .outbound_overflow = troupe::runtime::Overflow::backpressure});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto found = node.whereis("b", "slow", 10s);
   REQUIRE(found.ok());
@@ -180,8 +179,7 @@ TEST_CASE("with the fail policy, sends beyond the outbound bound are refused and
   troupe::transport::Node node(system, {.name = "a",
                                         .secret = kSecret,
                                         .max_outbound_queue = queue,
-                                        .outbound_overflow = troupe::runtime::Overflow::fail,
-                                        .log = [](std::string_view) {}});
+                                        .outbound_overflow = troupe::runtime::Overflow::fail});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto found = node.whereis("b", "slow", 10s);
   REQUIRE(found.ok());
@@ -226,7 +224,7 @@ TEST_CASE("Overflow::drop for the outbound queue counts as fail: sends beyond it
   // stall before system_b waits for its actors.
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  auto b_config = quiet_node("b");
+  auto b_config = node_config("b");
   b_config.receive_window = window;
   troupe::transport::Node b(system_b, std::move(b_config));
   auto sink = system_b.spawn([released](troupe::Context&) {
@@ -244,7 +242,7 @@ TEST_CASE("Overflow::drop for the outbound queue counts as fail: sends beyond it
   REQUIRE(system_b.register_name("sink", sink).ok());
 
   troupe::System system_a;
-  auto a_config = quiet_node("a");
+  auto a_config = node_config("a");
   a_config.max_outbound_queue = queue;
   a_config.outbound_overflow = troupe::runtime::Overflow::drop;
   troupe::transport::Node a(system_a, std::move(a_config));

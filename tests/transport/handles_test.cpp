@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 TEST_CASE("a handle sent inside a message lets the receiving node reply to the original actor") {
   PeerProcess b("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", b.port());
   auto relay = node.whereis("b", "relay", 10s);
   REQUIRE(relay.ok());
@@ -45,7 +45,7 @@ TEST_CASE("a node passes on a handle to an actor on a third node, and the receiv
   PeerProcess b("b", kTestSecret);
   PeerProcess c("c", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", b.port());  // a is never told where c is
   auto relay = node.whereis("b", "relay", 10s);
   REQUIRE(relay.ok());

@@ -89,14 +89,14 @@ TEST_CASE("requests to remote actors racing with their node's stop are all answe
     // (node_down), so no request waits on the wire and only a stranded one can time out.
     std::promise<void> down;
     std::atomic<bool> told{false};
-    auto config_a = quiet_node("a");
+    auto config_a = node_config("a");
     config_a.idle_spin = idle_spin;
     config_a.on_node_down = [&](std::string_view) {
       // acq_rel: only the first node-down keeps the promise (a redial may fail again).
       if (!told.exchange(true, std::memory_order_acq_rel)) down.set_value();
     };
     auto a = std::make_unique<troupe::transport::Node>(system_a, std::move(config_a));
-    auto b = std::make_unique<troupe::transport::Node>(system_b, quiet_node("b"));
+    auto b = std::make_unique<troupe::transport::Node>(system_b, node_config("b"));
     a->add_peer("b", "127.0.0.1", b->port());
     std::vector<troupe::DynamicHandle> targets;
     for (int i = 0; i < kTargets; ++i) {
@@ -137,8 +137,8 @@ TEST_CASE("what is sent to a remote actor once its node stopped is dropped at on
   auto echo = system_b.spawn(
       [](troupe::Context&) { return troupe::behavior([](const HandleProbe& p) { return p.handle.valid(); }); });
   REQUIRE(system_b.register_name("echo", echo).ok());
-  auto a = std::make_unique<troupe::transport::Node>(system_a, quiet_node("a"));
-  troupe::transport::Node b(system_b, quiet_node("b"));
+  auto a = std::make_unique<troupe::transport::Node>(system_a, node_config("a"));
+  troupe::transport::Node b(system_b, node_config("b"));
   a->add_peer("b", "127.0.0.1", b.port());
   troupe::DynamicHandle remote;
   {
@@ -186,8 +186,8 @@ TEST_CASE("a node's stop fails the requests awaiting its peers' answers at once,
     });
   });
   REQUIRE(system_b.register_name("keeper", keeper).ok());
-  auto a = std::make_unique<troupe::transport::Node>(system_a, quiet_node("a"));
-  troupe::transport::Node b(system_b, quiet_node("b"));
+  auto a = std::make_unique<troupe::transport::Node>(system_a, node_config("a"));
+  troupe::transport::Node b(system_b, node_config("b"));
   a->add_peer("b", "127.0.0.1", b.port());
   auto remote = a->whereis("b", "keeper", 10s);
   REQUIRE(remote.ok());

@@ -38,7 +38,8 @@ namespace {
 // A node that listens and answers Ping with Pong (its "echo"); its log kept.
 struct ListeningNode {
   explicit ListeningNode(LogLines& log, troupe::Duration handshake_timeout = std::chrono::seconds(5))
-      : node(system, {.name = "a", .secret = kTestSecret, .handshake_timeout = handshake_timeout, .log = log.sink()}) {
+      : system({.log = log.config()}),
+        node(system, {.name = "a", .secret = kTestSecret, .handshake_timeout = handshake_timeout}) {
     auto echo = system.spawn([](troupe::Context&) {
       return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
     });
@@ -47,7 +48,7 @@ struct ListeningNode {
   // A good peer is still served: a lookup and a request over a new, authenticated connection.
   bool serves_a_peer() {
     troupe::System other;
-    troupe::transport::Node client(other, quiet_node("good"));
+    troupe::transport::Node client(other, node_config("good"));
     client.add_peer("a", "127.0.0.1", node.port());
     auto echo = client.whereis("a", "echo", 10s);
     if (!echo.ok()) return false;
@@ -271,15 +272,11 @@ TEST_CASE("secret_strength_bits: length times log2 of the character classes used
 
 TEST_CASE("a node refuses a weak secret unless told to accept the risk") {
   troupe::System system;
-  CHECK_THROWS_WITH_AS(
-      troupe::transport::Node(system, {.name = "a", .secret = "guessed", .log = [](std::string_view) {}}),
-      doctest::Contains("secret is too weak"), std::runtime_error);
-  CHECK_THROWS_AS(
-      troupe::transport::Node(system, {.name = "a", .secret = "hunter2hunter2", .log = [](std::string_view) {}}),
-      std::runtime_error);
-  troupe::transport::Node weak(
-      system, {.name = "a", .secret = "guessed", .accept_weak_secret = true, .log = [](std::string_view) {}});
-  troupe::transport::Node strong(system, quiet_node("b"));
+  CHECK_THROWS_WITH_AS(troupe::transport::Node(system, {.name = "a", .secret = "guessed"}),
+                       doctest::Contains("secret is too weak"), std::runtime_error);
+  CHECK_THROWS_AS(troupe::transport::Node(system, {.name = "a", .secret = "hunter2hunter2"}), std::runtime_error);
+  troupe::transport::Node weak(system, {.name = "a", .secret = "guessed", .accept_weak_secret = true});
+  troupe::transport::Node strong(system, node_config("b"));
   CHECK(weak.port() != 0);
   CHECK(strong.port() != 0);
 }
@@ -312,6 +309,6 @@ TEST_CASE("generate_secret_file writes 64 hex digits, mode 0600, that load_secre
 
   // A node starts with it.
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = *loaded, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = *loaded});
   CHECK(node.port() != 0);
 }

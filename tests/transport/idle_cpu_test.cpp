@@ -47,7 +47,7 @@ std::chrono::milliseconds cpu_time(const std::string& task_dir) {
 TEST_CASE("an idle node's transport thread uses almost no CPU") {
   PeerProcess peer("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));  // the defaults: heartbeats every second
+  troupe::transport::Node node(system, node_config("a"));  // the defaults: heartbeats every second
   node.add_peer("b", "127.0.0.1", peer.port());
   auto echo = node.whereis("b", "echo", 10s);
   REQUIRE(echo.ok());

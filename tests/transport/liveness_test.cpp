@@ -31,12 +31,11 @@ constexpr std::uint64_t kBuiltInOnly = 2;
 
 // A node whose heartbeats are quicker than the default, yet far slower than any stall of this
 // build on a loaded machine (test_support.hpp): a silent peer is down within seconds.
-troupe::transport::NodeConfig quick_config(LogLines& log) {
+troupe::transport::NodeConfig quick_config() {
   return {.name = "a",
           .secret = kSecret,
           .heartbeat_interval = troupe_test::heartbeat_interval,
-          .heartbeat_timeout = troupe_test::heartbeat_timeout,
-          .log = log.sink()};
+          .heartbeat_timeout = troupe_test::heartbeat_timeout};
 }
 
 // node_peer's arguments for the same heartbeats (its timeout is four intervals, as above).
@@ -76,7 +75,7 @@ void expect_node_down_while_pending(troupe::transport::Node& node, troupe::Scope
 TEST_CASE("a monitor of a remote actor gets the reason it stopped with") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto victim = node.whereis("b", "victim", 10s);
   REQUIRE(victim.ok());
@@ -127,7 +126,7 @@ TEST_CASE("a monitor of a remote actor gets the reason it stopped with") {
 TEST_CASE("a link across nodes works as a local one, both ways") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto victim = node.whereis("b", "victim", 10s);
   REQUIRE(victim.ok());
@@ -179,11 +178,11 @@ TEST_CASE("a link across nodes works as a local one, both ways") {
 }
 
 TEST_CASE("a crashed peer is down: monitors, links and pending requests are told at once") {
-  LogLines log;
+  LogLines log("a");
   PeerProcess peer("b", kSecret, quick_peer());
-  troupe::System system;
+  troupe::System system({.log = log.config()});
   std::atomic<int> downs_reported{0};
-  auto config = quick_config(log);
+  auto config = quick_config();
   config.on_node_down = [&](std::string_view name) {
     if (name == "b") downs_reported.fetch_add(1, std::memory_order_relaxed);  // relaxed: a counter
   };
@@ -231,10 +230,10 @@ TEST_CASE("a crashed peer is down: monitors, links and pending requests are told
 }
 
 TEST_CASE("a silent peer is closed for no heartbeat") {
-  LogLines log;
+  LogLines log("a");
   PeerProcess peer("b", kSecret, quick_peer());
-  troupe::System system;
-  troupe::transport::Node node(system, quick_config(log));
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node node(system, quick_config());
   node.add_peer("b", "127.0.0.1", peer.port());
   auto victim = node.whereis("b", "victim", 10s);
   REQUIRE(victim.ok());
@@ -246,10 +245,10 @@ TEST_CASE("a silent peer is closed for no heartbeat") {
 }
 
 TEST_CASE("heartbeats keep an idle connection alive past the timeout") {
-  LogLines log;
+  LogLines log("a");
   PeerProcess peer("b", kSecret, quick_peer());
-  troupe::System system;
-  troupe::transport::Node node(system, quick_config(log));
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node node(system, quick_config());
   node.add_peer("b", "127.0.0.1", peer.port());
   auto echo = node.whereis("b", "echo", 10s);
   REQUIRE(echo.ok());
@@ -267,9 +266,9 @@ TEST_CASE("heartbeats keep an idle connection alive past the timeout") {
 }
 
 TEST_CASE("a restarted peer is reached again; handles to its old actors stay dead") {
-  LogLines log;
-  troupe::System system;
-  troupe::transport::Node node(system, quick_config(log));
+  LogLines log("a");
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node node(system, quick_config());
   troupe::ScopedActor me(system);
   auto first = std::make_unique<PeerProcess>("b", kSecret, quick_peer());
   node.add_peer("b", "127.0.0.1", first->port());
@@ -297,7 +296,7 @@ TEST_CASE("a restarted peer is reached again; handles to its old actors stay dea
 TEST_CASE("requests that timed out against a peer that never answers are forgotten with their requesters") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto hang = node.whereis("b", "hang", 10s);
   REQUIRE(hang.ok());
@@ -316,7 +315,7 @@ TEST_CASE("requests that timed out against a peer that never answers are forgott
 TEST_CASE("a requester that lives on does not leave its timed-out requests behind") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto hang = node.whereis("b", "hang", 10s);
   REQUIRE(hang.ok());

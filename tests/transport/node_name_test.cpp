@@ -36,27 +36,21 @@ bool answers(troupe::System& system, const troupe::DynamicHandle& echo, int n) {
   return pong.ok() && pong->n == n + 1;
 }
 
-troupe::transport::NodeConfig logged_node(std::string name, LogLines& log) {
-  auto config = quiet_node(std::move(name));
-  config.log = log.sink();
-  return config;
-}
-
 }  // namespace
 
 TEST_CASE("a second live node under a connected node's name is refused, and the live one keeps working") {
   LogLines log_a;
   LogLines log_b1;
   LogLines log_b2;
-  troupe::System system_a;
-  troupe::System system_b1;
-  troupe::System system_b2;
+  troupe::System system_a({.log = log_a.config()});
+  troupe::System system_b1({.log = log_b1.config()});
+  troupe::System system_b2({.log = log_b2.config()});
   REQUIRE(system_a.register_name("echo", spawn_echo(system_a)).ok());
   REQUIRE(system_b1.register_name("echo", spawn_echo(system_b1)).ok());
   REQUIRE(system_b2.register_name("echo", spawn_echo(system_b2)).ok());
-  troupe::transport::Node a(system_a, logged_node("a", log_a));
-  troupe::transport::Node b1(system_b1, logged_node("b", log_b1));
-  troupe::transport::Node b2(system_b2, logged_node("b", log_b2));
+  troupe::transport::Node a(system_a, node_config("a"));
+  troupe::transport::Node b1(system_b1, node_config("b"));
+  troupe::transport::Node b2(system_b2, node_config("b"));
 
   // b1 connects to a; each can reach the other's echo.
   b1.add_peer("a", "127.0.0.1", a.port());
@@ -90,8 +84,8 @@ TEST_CASE("a second live node under a connected node's name is refused, and the 
 
 TEST_CASE("a peer killed with SIGKILL and started again under its name is accepted as its new run") {
   LogLines log;
-  troupe::System system;
-  troupe::transport::Node a(system, logged_node("a", log));
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node a(system, node_config("a"));
   const std::string port = std::to_string(a.port());
   auto first = std::make_unique<PeerProcess>("b", kTestSecret, std::vector<std::string>{"--dial", "a", port});
   auto old_echo = a.whereis("b", "echo", 10s);  // over the connection b dialled
@@ -114,10 +108,10 @@ TEST_CASE("a peer killed with SIGKILL and started again under its name is accept
 
 TEST_CASE("a peer restarted while its old connection still looks alive gets in once that connection times out") {
   LogLines log;
-  troupe::System system;
+  troupe::System system({.log = log.config()});
   // The old connection is known dead 3 s after its last frame (long enough that the new run's
   // first dial surely comes before it).
-  auto config = logged_node("a", log);
+  auto config = node_config("a");
   config.heartbeat_interval = 200ms;
   config.heartbeat_timeout = 3s;
   troupe::transport::Node a(system, std::move(config));

@@ -44,7 +44,7 @@ bool node_closes_after(std::uint16_t port, const std::vector<std::uint8_t>& byte
 TEST_CASE("a request crosses to a node in another process and its reply comes back") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
 
   troupe::Result<troupe::DynamicHandle> echo = node.whereis("b", "echo", 10s);
@@ -81,7 +81,7 @@ TEST_CASE("without idle spinning (every thread sleeps at once) requests and mess
   // through its sleep in the event loop: the path the spinning default mostly skips.
   PeerProcess peer("b", kSecret, {"--no-spin"});
   troupe::System system(troupe::Config{.idle_spin = std::chrono::microseconds(0)});
-  troupe::transport::NodeConfig config{.name = "a", .secret = kSecret, .log = [](std::string_view) {}};
+  troupe::transport::NodeConfig config{.name = "a", .secret = kSecret};
   config.idle_spin = std::chrono::microseconds(0);
   troupe::transport::Node node(system, std::move(config));
   node.add_peer("b", "127.0.0.1", peer.port());
@@ -108,14 +108,12 @@ TEST_CASE("without idle spinning (every thread sleeps at once) requests and mess
 
 TEST_CASE("a node without the secret is refused before any message") {
   PeerProcess peer("b", kSecret);
-  troupe::System system;
-  LogLines log;
+  LogLines log("mallory");
+  troupe::System system({.log = log.config()});
   {
     // A strong secret, but not the cluster's.
-    troupe::transport::Node intruder(system,
-                                     {.name = "mallory",
-                                      .secret = "f1e2d3c4b5a69788f1e2d3c4b5a69788f1e2d3c4b5a69788f1e2d3c4b5a69788",
-                                      .log = log.sink()});
+    troupe::transport::Node intruder(
+        system, {.name = "mallory", .secret = "f1e2d3c4b5a69788f1e2d3c4b5a69788f1e2d3c4b5a69788f1e2d3c4b5a69788"});
     intruder.add_peer("b", "127.0.0.1", peer.port());
     auto echo = intruder.whereis("b", "echo", 10s);
     CHECK(echo.code() == troupe::Errc::node_unreachable);
@@ -125,7 +123,7 @@ TEST_CASE("a node without the secret is refused before any message") {
                        ": it closed the connection after this node's proof"));
   }
   // b refused it too, and logged so: ask b, over an authenticated connection.
-  troupe::transport::Node friendly(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node friendly(system, {.name = "a", .secret = kSecret});
   friendly.add_peer("b", "127.0.0.1", peer.port());
   auto stats = friendly.whereis("b", "stats", 10s);
   if (!stats.ok()) FAIL(stats.error().message());
@@ -140,7 +138,7 @@ TEST_CASE("a node without the secret is refused before any message") {
 TEST_CASE("messages from several senders arrive complete and in order per sender") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto sink = node.whereis("b", "sink", 10s);
   REQUIRE(sink.ok());
@@ -172,9 +170,9 @@ TEST_CASE("messages from several senders arrive complete and in order per sender
 }
 
 TEST_CASE("a malformed or truncated frame closes only its own connection") {
-  troupe::System system;
-  LogLines log;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = log.sink()});
+  LogLines log("a");
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   auto echo = system.spawn([](troupe::Context&) {
     return troupe::behavior(
         [](const Ping& p) {
@@ -226,9 +224,9 @@ TEST_CASE("a malformed or truncated frame closes only its own connection") {
 }
 
 TEST_CASE("a peer that connects and stalls in the handshake is closed at the handshake timeout") {
-  troupe::System system;
-  LogLines log;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .handshake_timeout = 200ms, .log = log.sink()});
+  LogLines log("a");
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .handshake_timeout = 200ms});
   auto echo = system.spawn([](troupe::Context&) {
     return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
   });
@@ -247,7 +245,7 @@ TEST_CASE("a peer that connects and stalls in the handshake is closed at the han
   CHECK(troupe_test::eventually([&] { return log.contains("handshake timed out"); }));
 
   // The node still serves a good peer.
-  troupe::transport::Node client(system, {.name = "c", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node client(system, {.name = "c", .secret = kSecret});
   client.add_peer("a", "127.0.0.1", node.port());
   auto remote_echo = client.whereis("a", "echo", 10s);
   REQUIRE(remote_echo.ok());
@@ -260,7 +258,7 @@ TEST_CASE("a peer that connects and stalls in the handshake is closed at the han
 TEST_CASE("a node forgets the local actors it exported once they stop") {
   PeerProcess peer("b", kSecret);
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer("b", "127.0.0.1", peer.port());
   auto echo = node.whereis("b", "echo", 10s);
   REQUIRE(echo.ok());
@@ -318,8 +316,8 @@ TEST_CASE("two nodes that dial each other at the same moment end with one connec
   const std::uint64_t messages = 500;
   for (std::uint64_t round = 0; round < rounds; ++round) {
     CAPTURE(round);
-    troupe::transport::Node a(system_a, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
-    troupe::transport::Node b(system_b, {.name = "b", .secret = kSecret, .log = [](std::string_view) {}});
+    troupe::transport::Node a(system_a, {.name = "a", .secret = kSecret});
+    troupe::transport::Node b(system_b, {.name = "b", .secret = kSecret});
     a.add_peer("b", "127.0.0.1", b.port());
     b.add_peer("a", "127.0.0.1", a.port());
 

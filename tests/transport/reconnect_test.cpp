@@ -55,16 +55,16 @@ class RefusingPort {
   std::uint16_t port_ = 0;
 };
 
-// When each log line containing `text` was written.
+// When each log event named `name` about peer `peer` was logged.
 struct TimedLog {
   std::mutex mutex;
   std::vector<Clock::time_point> times;
-  std::function<void(std::string_view)> sink(std::string text) {
-    return [this, text = std::move(text)](std::string_view line) {
-      if (line.find(text) == std::string_view::npos) return;
+  troupe::LogConfig config(std::string name, std::string peer) {
+    return {.sink = [this, name = std::move(name), peer = std::move(peer)](const troupe::LogEvent& e) {
+      if (e.name != name || e.peer != peer) return;
       std::lock_guard lock(mutex);
       times.push_back(Clock::now());
-    };
+    }};
   }
   std::vector<Clock::time_point> snapshot() {
     std::lock_guard lock(mutex);
@@ -75,13 +75,13 @@ struct TimedLog {
 // Node b, with an echo, reached by node a through a proxy; each with its own System, as two
 // processes would be. `config` gives both their heartbeats.
 struct PartitionedPair {
-  explicit PartitionedPair(troupe::transport::NodeConfig config) : b(system_b, named(config, "b", log_b)) {
+  explicit PartitionedPair(troupe::transport::NodeConfig config) : b(system_b, named(config, "b")) {
     auto echo = system_b.spawn([](troupe::Context&) {
       return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
     });
     REQUIRE(system_b.register_name("echo", echo).ok());
     proxy.emplace(b.port());
-    auto a_config = named(config, "a", log_a);
+    auto a_config = named(config, "a");
     a_config.on_node_down = [this](std::string_view) {
       std::lock_guard lock(down_mutex);
       if (!down_at) down_at = Clock::now();
@@ -89,10 +89,9 @@ struct PartitionedPair {
     a.emplace(system_a, std::move(a_config));
     a->add_peer("b", "127.0.0.1", proxy->port());
   }
-  static troupe::transport::NodeConfig named(troupe::transport::NodeConfig config, const char* name, LogLines& log) {
+  static troupe::transport::NodeConfig named(troupe::transport::NodeConfig config, const char* name) {
     config.name = name;
     config.secret = kTestSecret;
-    config.log = log.sink();
     return config;
   }
   // When a first saw b down (on_node_down), if it has.
@@ -105,8 +104,8 @@ struct PartitionedPair {
   LogLines log_b;
   std::mutex down_mutex;
   std::optional<Clock::time_point> down_at;
-  troupe::System system_b;
-  troupe::System system_a;
+  troupe::System system_b{troupe::Config{.log = log_b.config()}};
+  troupe::System system_a{troupe::Config{.log = log_a.config()}};
   troupe::transport::Node b;
   std::optional<TcpProxy> proxy;
   std::optional<troupe::transport::Node> a;  // made last, destroyed first: nothing dials a gone proxy
@@ -117,10 +116,8 @@ struct PartitionedPair {
 TEST_CASE("a peer that cannot be reached is dialled again after a backoff of 100 ms doubling to 2 s") {
   RefusingPort nowhere;
   TimedLog failures;
-  troupe::System system;
-  troupe::transport::NodeConfig config = quiet_node("a");
-  config.log = failures.sink("cannot connect to node 'b'");
-  troupe::transport::Node node(system, std::move(config));
+  troupe::System system({.log = failures.config("connect_failed", "b")});
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", nowhere.port());
 
   // Each lookup dials once (after the backoff the previous failure set) and fails with the dial.

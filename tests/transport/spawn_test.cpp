@@ -19,7 +19,7 @@ struct CountOnB {
 TEST_CASE("a node spawns a registered actor type on another node by name, with arguments") {
   PeerProcess b("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", b.port());
   troupe::ScopedActor me(system);
 
@@ -48,7 +48,7 @@ TEST_CASE("a node spawns a registered actor type on another node by name, with a
 
 TEST_CASE("a node spawns its own registered types through its own name") {
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.register_spawnable<WordCounterArgs>("doubler", [](troupe::System& sys, const WordCounterArgs& args) {
     return sys.spawn([n = args.ignore.size()](troupe::Context&) {
       return troupe::behavior([n](const CountWords&) { return std::uint64_t{2 * n}; });
@@ -63,7 +63,7 @@ TEST_CASE("a node spawns its own registered types through its own name") {
 TEST_CASE("an actor spawns on another node with co_await, without blocking its worker") {
   PeerProcess b("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", b.port());
   troupe::DynamicHandle spawner = node.spawner("b");
   REQUIRE(spawner.valid());

@@ -26,10 +26,6 @@ std::vector<std::string> peer_tls_args(const troupe::transport::TlsConfig& tls) 
   return {"--tls", tls.certificate_chain_file, tls.private_key_file, tls.trusted_ca_file};
 }
 
-auto quiet() {
-  return [](std::string_view) {};
-}
-
 // An "echo" actor in `system`, answering Ping with Pong{n + 1, text}.
 void register_echo(troupe::System& system) {
   auto echo = system.spawn([](troupe::Context&) {
@@ -53,8 +49,7 @@ TEST_CASE("over TLS, a request to a node in another process gets its reply") {
   TestCertificates pki;
   PeerProcess peer("tls-b", kSecret, peer_tls_args(pki.node("ca", "tls-b")));
   troupe::System system;
-  troupe::transport::Node node(system,
-                               {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-a")});
+  troupe::transport::Node node(system, {.name = "tls-a", .secret = kSecret, .tls = pki.node("ca", "tls-a")});
   node.add_peer("tls-b", "127.0.0.1", peer.port());
 
   auto echo = node.whereis("tls-b", "echo", 10s);
@@ -77,21 +72,19 @@ TEST_CASE("over TLS, a request to a node in another process gets its reply") {
 
 TEST_CASE("a TLS node refuses a plaintext dialer, logs it, and still serves a TLS peer") {
   TestCertificates pki;
-  troupe::System system;
+  LogLines log("tls-l");
+  troupe::System system({.log = log.config()});
   register_echo(system);
-  LogLines log;
-  troupe::transport::Node listener(
-      system, {.name = "tls-l", .secret = kSecret, .log = log.sink(), .tls = pki.node("ca", "tls-l")});
+  troupe::transport::Node listener(system, {.name = "tls-l", .secret = kSecret, .tls = pki.node("ca", "tls-l")});
 
-  troupe::transport::Node plain(system, {.name = "plain", .secret = kSecret, .log = quiet()});
+  troupe::transport::Node plain(system, {.name = "plain", .secret = kSecret});
   plain.add_peer("tls-l", "127.0.0.1", listener.port());
   CHECK(plain.whereis("tls-l", "echo", 10s).code() == troupe::Errc::node_unreachable);
   CHECK(plain.stats().connections_accepted == 0);
   CHECK(troupe_test::eventually([&] { return listener.stats().handshakes_refused == 1; }));
   CHECK(troupe_test::eventually([&] { return log.contains("TLS handshake failed"); }));
 
-  troupe::transport::Node good(system,
-                               {.name = "tls-g", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-g")});
+  troupe::transport::Node good(system, {.name = "tls-g", .secret = kSecret, .tls = pki.node("ca", "tls-g")});
   good.add_peer("tls-l", "127.0.0.1", listener.port());
   CHECK(echo_answers(system, good, "tls-l"));
   CHECK(listener.stats().connections_accepted == 1);
@@ -100,59 +93,54 @@ TEST_CASE("a TLS node refuses a plaintext dialer, logs it, and still serves a TL
 TEST_CASE("a TLS dialer is refused by a plaintext node, which still serves plaintext peers") {
   TestCertificates pki;
   PeerProcess peer("b", kSecret);  // plaintext
-  troupe::System system;
-  LogLines log;
-  troupe::transport::Node tls(system,
-                              {.name = "tls-a", .secret = kSecret, .log = log.sink(), .tls = pki.node("ca", "tls-a")});
+  LogLines log("tls-a");
+  troupe::System system({.log = log.config()});
+  troupe::transport::Node tls(system, {.name = "tls-a", .secret = kSecret, .tls = pki.node("ca", "tls-a")});
   tls.add_peer("b", "127.0.0.1", peer.port());
   CHECK(tls.whereis("b", "echo", 10s).code() == troupe::Errc::node_unreachable);
   CHECK(tls.stats().connections_accepted == 0);
   CHECK(tls.stats().handshakes_refused == 1);
   CHECK(log.contains("refused node 'b' at 127.0.0.1:" + std::to_string(peer.port()) + ": the TLS handshake failed"));
 
-  troupe::transport::Node plain(system, {.name = "a", .secret = kSecret, .log = quiet()});
+  troupe::transport::Node plain(system, {.name = "a", .secret = kSecret});
   plain.add_peer("b", "127.0.0.1", peer.port());
   CHECK(echo_answers(system, plain, "b"));
 }
 
 TEST_CASE("a node whose certificate another CA signed is refused, both ways") {
   TestCertificates pki;
-  troupe::System system;
+  LogLines log("tls-l");
+  troupe::System system({.log = log.config()});
   register_echo(system);
-  LogLines log;
-  troupe::transport::Node listener(
-      system, {.name = "tls-l", .secret = kSecret, .log = log.sink(), .tls = pki.node("ca", "tls-l")});
+  troupe::transport::Node listener(system, {.name = "tls-l", .secret = kSecret, .tls = pki.node("ca", "tls-l")});
 
   SUBCASE("a dialer with a foreign certificate: the listener refuses it") {
     // It trusts the listener's CA, so only the listener's check can refuse it.
     troupe::transport::TlsConfig foreign = pki.node("other-ca", "tls-m");
     foreign.trusted_ca_file = pki.node("ca", "unused").trusted_ca_file;
-    troupe::transport::Node stranger(system, {.name = "tls-m", .secret = kSecret, .log = quiet(), .tls = foreign});
+    troupe::transport::Node stranger(system, {.name = "tls-m", .secret = kSecret, .tls = foreign});
     stranger.add_peer("tls-l", "127.0.0.1", listener.port());
     CHECK(stranger.whereis("tls-l", "echo", 10s).code() == troupe::Errc::node_unreachable);
     CHECK(troupe_test::eventually([&] { return listener.stats().handshakes_refused == 1; }));
     CHECK(troupe_test::eventually([&] { return log.contains("TLS handshake failed"); }));
   }
   SUBCASE("a dialer that trusts only another CA refuses the listener") {
-    troupe::transport::Node stranger(
-        system, {.name = "tls-m", .secret = kSecret, .log = quiet(), .tls = pki.node("other-ca", "tls-m")});
+    troupe::transport::Node stranger(system,
+                                     {.name = "tls-m", .secret = kSecret, .tls = pki.node("other-ca", "tls-m")});
     stranger.add_peer("tls-l", "127.0.0.1", listener.port());
     CHECK(stranger.whereis("tls-l", "echo", 10s).code() == troupe::Errc::node_unreachable);
     CHECK(stranger.stats().handshakes_refused == 1);
   }
   SUBCASE("a dialer refuses a listener whose certificate names another node") {
-    troupe::transport::Node impostor(
-        system, {.name = "tls-i", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-x")});
-    troupe::transport::Node dialer(
-        system, {.name = "tls-d", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-d")});
+    troupe::transport::Node impostor(system, {.name = "tls-i", .secret = kSecret, .tls = pki.node("ca", "tls-x")});
+    troupe::transport::Node dialer(system, {.name = "tls-d", .secret = kSecret, .tls = pki.node("ca", "tls-d")});
     dialer.add_peer("tls-i", "127.0.0.1", impostor.port());
     CHECK(dialer.whereis("tls-i", "echo", 10s).code() == troupe::Errc::node_unreachable);
     CHECK(dialer.stats().handshakes_refused == 1);
   }
 
   // Whatever it refused, the listener still serves a good TLS peer.
-  troupe::transport::Node good(system,
-                               {.name = "tls-g", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-g")});
+  troupe::transport::Node good(system, {.name = "tls-g", .secret = kSecret, .tls = pki.node("ca", "tls-g")});
   good.add_peer("tls-l", "127.0.0.1", listener.port());
   CHECK(echo_answers(system, good, "tls-l"));
 }
@@ -162,24 +150,21 @@ TEST_CASE("a node with unreadable TLS files does not start") {
   troupe::System system;
   troupe::transport::TlsConfig tls = pki.node("ca", "tls-a");
   tls.private_key_file = pki.directory() + "/missing.key";
-  CHECK_THROWS_AS(troupe::transport::Node(system, {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = tls}),
+  CHECK_THROWS_AS(troupe::transport::Node(system, {.name = "tls-a", .secret = kSecret, .tls = tls}),
                   std::runtime_error);
   tls = pki.node("ca", "tls-a");
   tls.trusted_ca_file = tls.private_key_file;  // not a certificate
-  CHECK_THROWS_AS(troupe::transport::Node(system, {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = tls}),
+  CHECK_THROWS_AS(troupe::transport::Node(system, {.name = "tls-a", .secret = kSecret, .tls = tls}),
                   std::runtime_error);
 }
 
 TEST_CASE("a TLS node closes a peer that connects and never starts the TLS handshake") {
   TestCertificates pki;
-  troupe::System system;
+  LogLines log("tls-l");
+  troupe::System system({.log = log.config()});
   register_echo(system);
-  LogLines log;
-  troupe::transport::Node listener(system, {.name = "tls-l",
-                                            .secret = kSecret,
-                                            .handshake_timeout = 200ms,
-                                            .log = log.sink(),
-                                            .tls = pki.node("ca", "tls-l")});
+  troupe::transport::Node listener(
+      system, {.name = "tls-l", .secret = kSecret, .handshake_timeout = 200ms, .tls = pki.node("ca", "tls-l")});
   {
     RawClient silent(listener.port());
     CHECK(silent.closed_by_node());
@@ -187,27 +172,25 @@ TEST_CASE("a TLS node closes a peer that connects and never starts the TLS hands
   CHECK(troupe_test::eventually([&] { return listener.stats().handshakes_refused == 1; }));
   CHECK(troupe_test::eventually([&] { return log.contains("handshake timed out"); }));
 
-  troupe::transport::Node good(system,
-                               {.name = "tls-g", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-g")});
+  troupe::transport::Node good(system, {.name = "tls-g", .secret = kSecret, .tls = pki.node("ca", "tls-g")});
   good.add_peer("tls-l", "127.0.0.1", listener.port());
   CHECK(echo_answers(system, good, "tls-l"));
 }
 
 TEST_CASE("a plaintext node names a TLS dialer as such, refuses it, and serves on") {
   TestCertificates pki;
-  troupe::System system;
+  LogLines log("p");
+  troupe::System system({.log = log.config()});
   register_echo(system);
-  LogLines log;
-  troupe::transport::Node plain(system, {.name = "p", .secret = kSecret, .log = log.sink()});
-  troupe::transport::Node tls(system,
-                              {.name = "tls-a", .secret = kSecret, .log = quiet(), .tls = pki.node("ca", "tls-a")});
+  troupe::transport::Node plain(system, {.name = "p", .secret = kSecret});
+  troupe::transport::Node tls(system, {.name = "tls-a", .secret = kSecret, .tls = pki.node("ca", "tls-a")});
   tls.add_peer("p", "127.0.0.1", plain.port());
   CHECK(tls.whereis("p", "echo", 10s).code() == troupe::Errc::node_unreachable);
   CHECK(troupe_test::eventually([&] { return log.contains("a TLS client connected to this plaintext node"); }));
   CHECK_FALSE(log.contains("too many segments"));
   CHECK(plain.stats().handshakes_refused == 1);
 
-  troupe::transport::Node other(system, {.name = "o", .secret = kSecret, .log = quiet()});
+  troupe::transport::Node other(system, {.name = "o", .secret = kSecret});
   other.add_peer("p", "127.0.0.1", plain.port());
   CHECK(echo_answers(system, other, "p"));
 }

@@ -36,7 +36,7 @@ struct LookUpAndCount {
 TEST_CASE("a typed whereis gives a typed handle, checked on the remote node") {
   PeerProcess b("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", b.port());
   troupe::ScopedActor me(system);
 
@@ -66,7 +66,7 @@ TEST_CASE("a typed whereis gives a typed handle, checked on the remote node") {
 TEST_CASE("a typed remote spawn gives a typed handle, checked on the remote node") {
   PeerProcess b("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", b.port());
   troupe::ScopedActor me(system);
 
@@ -92,7 +92,7 @@ TEST_CASE("a spawned actor that does not match the typed handle is stopped where
   troupe::System system(troupe::Config{.on_actor_exit = [killed](const troupe::ExitInfo& info) {
     if (info.reason.kind == troupe::ExitReason::Kind::kill) killed->set_value(std::string(info.actor));
   }});
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.register_spawnable<WordCounterArgs>("counter", [](troupe::System& sys, const WordCounterArgs&) {
     return sys.spawn(
         [](troupe::Context&) { return troupe::behavior([](const CountWords&) { return std::uint64_t{1}; }); });
@@ -108,7 +108,7 @@ TEST_CASE("a spawned actor that does not match the typed handle is stopped where
 TEST_CASE("an actor looks up and spawns typed handles on another node with co_await") {
   PeerProcess b("b", kTestSecret);
   troupe::System system;
-  troupe::transport::Node node(system, quiet_node("a"));
+  troupe::transport::Node node(system, node_config("a"));
   node.add_peer("b", "127.0.0.1", b.port());
   troupe::DynamicHandle spawner = node.spawner("b");
   REQUIRE(spawner.valid());

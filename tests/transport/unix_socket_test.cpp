@@ -37,7 +37,7 @@ std::string socket_path(const char* what) {
 // A request to node b's echo actor, reached only through its Unix socket `path`.
 void request_over(const std::string& path) {
   troupe::System system;
-  troupe::transport::Node node(system, {.name = "a", .secret = kSecret, .log = [](std::string_view) {}});
+  troupe::transport::Node node(system, {.name = "a", .secret = kSecret});
   node.add_peer_unix("b", path);  // the only address of b this node has
   auto echo = node.whereis("b", "echo", 10s);
   REQUIRE(echo.ok());

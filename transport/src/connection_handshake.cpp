@@ -54,9 +54,16 @@ kj::Promise<void> ConnectionHandshake::run() {
 kj::Promise<void> ConnectionHandshake::not_authenticated(kj::Exception&& e) {
   if (duplicate_) {
     // Not a refusal: the pair keeps the other connection.
-    node_.log().line(connection_.describe() + " closed: a second connection of the pair (both dialled at once); " +
-                     (role_ == Role::dialer ? "the peer keeps its own connection to this node"
-                                            : "this node keeps its own connection to the peer"));
+    if (node_.log().enabled(LogLevel::info)) {
+      const Peer* p = peer();
+      node_.log().log({.level = LogLevel::info,
+                       .name = "connection_duplicate",
+                       .message = connection_.describe() +
+                                  " closed: a second connection of the pair (both dialled at once); " +
+                                  (role_ == Role::dialer ? "the peer keeps its own connection to this node"
+                                                         : "this node keeps its own connection to the peer"),
+                       .peer = p != nullptr ? std::string_view(p->name) : std::string_view()});
+    }
   } else {
     if (refusal_.empty()) {
       if (is_handshake_timeout(e)) {

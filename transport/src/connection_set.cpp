@@ -14,10 +14,31 @@ void ConnectionSet::serve(kj::Own<Connection> connection) {
                                         [this, &c](kj::Exception&& e) {
                                           if (c.authenticated()) {
                                             NodeCounters::add(node_.counters().failed);
-                                            node_.log().line(c.describe() + " closed: " + e.getDescription().cStr());
+                                            log_failure(c, e);
                                           }
                                           on_closed(c);
                                         }));
+}
+
+void ConnectionSet::log_failure(const Connection& c, const kj::Exception& e) const {
+  if (!node_.log().enabled(LogLevel::warning)) return;
+  const std::string why = e.getDescription().cStr();
+  const Peer* p = c.peer();
+  node_.log().log({.level = LogLevel::warning,
+                   .name = "connection_failed",
+                   .message = c.describe() + " closed: " + why,
+                   .peer = p != nullptr ? std::string_view(p->name) : std::string_view(),
+                   .reason = why});
+}
+
+void ConnectionSet::log_up(const Connection& c, const Peer& p) const {
+  if (!node_.log().enabled(LogLevel::info)) return;
+  const LogField fields[] = {{"direction", c.dialled() ? "dialled" : "accepted"}};
+  node_.log().log({.level = LogLevel::info,
+                   .name = "connection_up",
+                   .message = c.describe() + " is up (authenticated)",
+                   .peer = p.name,
+                   .fields = fields});
 }
 
 ConnectionSet::ConnectionSet(NodeCore& node) noexcept : node_(node) {}
@@ -65,6 +86,7 @@ void ConnectionSet::on_authenticated(Connection& c, Peer& p, std::uint64_t incar
   p.connection = &c;
   p.incarnation = incarnation;
   node_.dialler().reset_backoff(p);
+  log_up(c, p);
   p.connection->write_pending();
   if (Peer* seed = c.seed()) node_.seeds().found(*seed, p);
 }

@@ -54,6 +54,9 @@ class ConnectionSet {
 
  private:
   void on_closed(Connection& connection);
+  void log_up(const Connection& connection, const Peer& peer) const;  // "connection_up"
+  // "connection_failed": an authenticated connection closed for an error.
+  void log_failure(const Connection& connection, const kj::Exception& e) const;
   void replace_connection(Peer& peer, bool restarted);
   // The peer's connection is gone (closed, or replaced): the peer is down (Liveness::node_down).
   void lost(Peer& peer, const std::string& why);

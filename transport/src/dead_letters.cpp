@@ -20,7 +20,15 @@ void DeadLetters::drop_unsendable(Peer& p, const OutEnvelope& e) {
   const std::string why = std::string(e.type_name) + " of " + std::to_string(e.payload.size()) +
                           " bytes is larger than node '" + p.name + "' accepts (" +
                           std::to_string(p.outbox.max_frame_bytes()) + "-byte frames)";
-  node_.log().line("dropped a message: " + why);
+  if (node_.log().enabled(LogLevel::warning)) {
+    const LogField fields[] = {{"type", e.type_name}};
+    node_.log().log({.level = LogLevel::warning,
+                     .name = "message_dropped",
+                     .message = "dropped a message: " + why,
+                     .peer = p.name,
+                     .reason = why,
+                     .fields = fields});
+  }
   drop(p, e, Error{Errc::message_too_large, why});
 }
 

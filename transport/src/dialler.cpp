@@ -40,8 +40,8 @@ PeerAddress dialled_address(const Peer& p) {
   } else {
     where.append(host).append(1, ':').append(std::to_string(port));
   }
-  if (p.seed) return {"the seed at " + where, where};
-  return {"node '" + p.name + "' at " + where, where};
+  if (p.seed) return {"the seed at " + where, where, {}, where};
+  return {"node '" + p.name + "' at " + where, where, p.name, where};
 }
 
 }  // namespace
@@ -115,7 +115,14 @@ void Dialler::dial(Peer& p) {
       [this, &p](kj::Exception&& e) {
         const bool refused_by_tls = e.getDescription() == kTlsRefused;  // secure_dialled logged it
         const std::string who = p.seed ? p.name : "node '" + p.name + "'";
-        if (!refused_by_tls) node_.log().line("cannot connect to " + who + ": " + e.getDescription().cStr());
+        if (!refused_by_tls && node_.log().enabled(LogLevel::warning)) {
+          const std::string why = e.getDescription().cStr();
+          node_.log().log({.level = LogLevel::warning,
+                           .name = "connect_failed",
+                           .message = "cannot connect to " + who + ": " + why,
+                           .peer = p.name,
+                           .reason = why});
+        }
         p.dial.dialing = false;
         back_off(p);
         node_.dead_letters().unreachable(p, refused_by_tls ? who + " refused the TLS handshake"

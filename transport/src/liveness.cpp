@@ -14,7 +14,16 @@ using troupe::detail::Signal;
 
 void Liveness::node_down(Peer& p, const std::string& why) {
   const bool left = std::exchange(p.left, false);  // it said goodbye: not a failure to report
-  node_.log().line(left ? "node '" + p.name + "' left the cluster; " + why : "node '" + p.name + "' is down: " + why);
+  // A leave is news (info), a loss is trouble (warning).
+  const LogLevel level = left ? LogLevel::info : LogLevel::warning;
+  if (node_.log().enabled(level)) {
+    node_.log().log(
+        {.level = level,
+         .name = left ? "node_left" : "node_down",
+         .message = left ? "node '" + p.name + "' left the cluster; " + why : "node '" + p.name + "' is down: " + why,
+         .peer = p.name,
+         .reason = why});
+  }
   node_.dialler().dial_ended(p);
   p.outbox.forget_credit();  // the next connection starts from the window its peer grants it
   node_.dialler().back_off(p);

@@ -34,7 +34,7 @@ NodeCore::NodeCore(System& system, NodeConfig config)
     : system_(system),
       config_(std::move(config)),
       incarnation_(random_incarnation()),
-      log_(config_, counters_),
+      log_(system.logger(), config_.name, counters_),
       loop_(config_, *this, log_, [this](runtime::ActorCore* actor) { never_run(actor); }),
       peers_(config_),
       dialler_(*this),
@@ -123,10 +123,13 @@ void NodeCore::start() {
       Member{config_.name, config_.advertise_host.empty() ? config_.listen_host : config_.advertise_host, 0,
              incarnation_, MemberState::joining},
       seeds_,
-      seeds != nullptr                                         ? seeds->retry_interval
-      : std::holds_alternative<EtcdDiscovery>(config_.discovery) ? std::get<EtcdDiscovery>(config_.discovery).retry_interval
-                                                               : SeedDiscovery{}.retry_interval,
-      std::holds_alternative<EtcdDiscovery>(config_.discovery), weak_from_this()};
+      seeds != nullptr ? seeds->retry_interval
+      : std::holds_alternative<EtcdDiscovery>(config_.discovery)
+          ? std::get<EtcdDiscovery>(config_.discovery).retry_interval
+          : SeedDiscovery{}.retry_interval,
+      std::holds_alternative<EtcdDiscovery>(config_.discovery),
+      weak_from_this(),
+      log_};
   membership_ = spawn_membership(system_, std::move(membership));
   if (exports_.export_actor(membership_.core()) != kMembershipId) {
     throw std::logic_error("troupe: the membership actor must be the node's second export");
@@ -229,7 +232,13 @@ void NodeCore::run(std::promise<void>& listening) {
     listener_.close();
     loop_.close();
     if (announced) {
-      log_.line(std::string("transport thread failed: ") + kj::str(e).cStr());
+      if (log_.enabled(LogLevel::error)) {
+        const std::string why = kj::str(e).cStr();
+        log_.log({.level = LogLevel::error,
+                  .name = "transport_failed",
+                  .message = "transport thread failed: " + why,
+                  .reason = why});
+      }
       return;
     }
     listening.set_exception(std::make_exception_ptr(std::runtime_error(

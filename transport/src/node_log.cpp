@@ -1,39 +1,41 @@
 #include "node_log.hpp"
 
 #include <chrono>
-#include <iostream>
 
 namespace troupe::transport::detail {
 namespace {
 
-// At most one log line per address per interval about refused connections; so many addresses
+// At most one event per address per interval about refused connections; so many addresses
 // remembered (refusal_log.hpp).
 constexpr std::chrono::seconds kRefusalLogInterval{5};
 constexpr std::size_t kRefusalLogAddresses = 256;
 
 }  // namespace
 
-NodeLog::NodeLog(const NodeConfig& config, NodeCounters& counters)
-    : config_(config), counters_(counters), refusal_log_(kRefusalLogInterval, kRefusalLogAddresses) {}
-
-void NodeLog::line(const std::string& text) {
-  const std::string full = "troupe node '" + config_.name + "': " + text;
-  if (config_.log) {
-    config_.log(full);
-  } else {
-    std::cerr << full << '\n';
-  }
-}
+NodeLog::NodeLog(runtime::Logger logger, std::string node, NodeCounters& counters)
+    : NodeLogger(std::move(logger), std::move(node)),
+      counters_(counters),
+      refusal_log_(kRefusalLogInterval, kRefusalLogAddresses) {}
 
 void NodeLog::refuse(const PeerAddress& from, const std::string& why) {
   NodeCounters::add(counters_.refused);
+  if (!enabled(LogLevel::warning)) return;  // nothing to limit: the count above is all
   const auto verdict = refusal_log_.admit(from.key, std::chrono::steady_clock::now());
-  if (!verdict) return;  // this address had a line a moment ago
-  std::string text = "refused " + from.text + ": " + why;
+  if (!verdict) return;  // this address had an event a moment ago
+  std::string message = "refused " + from.text + ": " + why;
+  const std::string unlogged = std::to_string(verdict->unlogged);
+  const std::string& address = from.address.empty() ? from.text : from.address;
+  const LogField fields[] = {{"address", address}, {"unlogged", unlogged}};
   if (verdict->unlogged != 0) {
-    text += " (" + std::to_string(verdict->unlogged) + " more refused from " + verdict->key + " since the last line)";
+    message += " (" + unlogged + " more refused from " + verdict->key + " since the last line)";
   }
-  line(text);
+  // The peer: the node dialled, or else (not authenticated) only its address.
+  log({.level = LogLevel::warning,
+       .name = "connection_refused",
+       .message = message,
+       .peer = from.node.empty() ? address : from.node,
+       .reason = why,
+       .fields = std::span<const LogField>(fields, verdict->unlogged != 0 ? 2 : 1)});
 }
 
 }  // namespace troupe::transport::detail

@@ -76,8 +76,12 @@ NodeLoop::NodeLoop(const NodeConfig& config, runtime::Executor& executor, NodeLo
 NodeLoop::~NodeLoop() { ::close(wake_fd_); }
 
 void NodeLoop::LogErrors::taskFailed(kj::Exception&& e) {
-  if (e.getType() != kj::Exception::Type::DISCONNECTED)
-    log_.line(std::string("transport task failed: ") + e.getDescription().cStr());
+  if (e.getType() == kj::Exception::Type::DISCONNECTED || !log_.enabled(LogLevel::error)) return;
+  const std::string why = e.getDescription().cStr();
+  log_.log({.level = LogLevel::error,
+            .name = "transport_failed",
+            .message = "transport task failed: " + why,
+            .reason = why});
 }
 
 void NodeLoop::hand_over(runtime::ActorCore* actor) noexcept {

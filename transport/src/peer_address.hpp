@@ -8,10 +8,16 @@
 namespace troupe::transport::detail {
 
 struct PeerAddress {
-  std::string text;  // for the log: "127.0.0.1:54321", "[::1]:54321", "unix:/run/app/b.sock"
+  // For the log's message: "127.0.0.1:54321", "[::1]:54321", "unix:/run/app/b.sock", or, dialled,
+  // "node 'b' at 10.0.0.2:7100".
+  std::string text;
   // What repeated refusals are counted under (RefusalLog): the host without its port, since a
   // peer that connects again comes from another ephemeral port.
   std::string key;
+  // For the log's fields: the node this node dialled (empty: an accepted connection, or a seed),
+  // and the address alone (empty: it is `text`).
+  std::string node{};
+  std::string address{};
 };
 
 // The remote address of an accepted stream. Call it on the plain stream, before any TLS

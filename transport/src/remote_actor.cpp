@@ -61,7 +61,16 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     }
     if (kind != EnvelopeKind::message && kind != EnvelopeKind::request && kind != EnvelopeKind::response) {
       NodeCounters::add(node_->counters().dead);
-      node_->log().line("dropped a " + std::string(env->type()->name) + " to a remote actor: not a message");
+      if (node_->log().enabled(LogLevel::warning)) {
+        const LogField fields[] = {{"type", env->type()->name}};
+        node_->log().log(
+            {.level = LogLevel::warning,
+             .name = "message_dropped",
+             .message = "dropped a " + std::string(env->type()->name) + " to a remote actor: not a message",
+             .peer = peer_.name,
+             .reason = "not a message",
+             .fields = fields});
+      }
       dispose(env);
       return;
     }
@@ -108,7 +117,15 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       node_->requests().track(peer_, sender, request_id, request_deadline(env->reply().timeout));
   } catch (const std::exception& e) {
     NodeCounters::add(node_->counters().dead);
-    node_->log().line(std::string("could not serialize a message for a remote actor: ") + e.what());
+    if (node_->log().enabled(LogLevel::warning)) {
+      const LogField fields[] = {{"type", env->type()->name}};
+      node_->log().log({.level = LogLevel::warning,
+                        .name = "message_dropped",
+                        .message = std::string("could not serialize a message for a remote actor: ") + e.what(),
+                        .peer = peer_.name,
+                        .reason = e.what(),
+                        .fields = fields});
+    }
     if (requester != nullptr) {
       troupe::detail::send_response_error(requester, request_id, Error{Errc::not_serializable, e.what()});
     }

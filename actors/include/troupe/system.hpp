@@ -5,6 +5,7 @@
 #include <troupe/error.hpp>
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
+#include <troupe/runtime/log.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/scheduler.hpp>
 #include <troupe/runtime/timer_service.hpp>
@@ -50,6 +51,16 @@ struct DeadLetter {
 // A turn that did not end within Config::stuck_turn (see there).
 using StuckTurn = runtime::StuckTurn;
 
+// The system's events (Config::log; <troupe/runtime/log.hpp>, README.md "Logs").
+using LogLevel = runtime::LogLevel;
+using LogField = runtime::LogField;
+using LogEvent = runtime::LogEvent;
+using LogSink = runtime::LogSink;
+using LogConfig = runtime::LogConfig;
+using Logger = runtime::Logger;
+using runtime::format_log_line;
+using runtime::log_to_stderr;
+
 struct ExitInfo {
   std::string_view actor;  // the actor's type
   const ExitReason& reason;
@@ -87,14 +98,18 @@ struct Config {
   // At most this many compensating threads at once; 0: as many as `workers`.
   unsigned max_compensating_workers = 0;
   // Called when a turn is found stuck (ended false, on the watchdog thread) and when it ends
-  // (ended true, on its worker), naming the actor's type and how long the turn has taken. Unset:
-  // the end is logged to stderr. Keep it short and non-blocking.
+  // (ended true, on its worker), naming the actor's type and how long the turn has taken. Keep
+  // it short and non-blocking. Set or not, both are logged (stuck_turn, stuck_turn_ended).
   std::function<void(const StuckTurn&)> on_stuck_turn{};
   // Called for every dead letter, on the thread that found it; keep it short and non-blocking.
   std::function<void(const DeadLetter&)> on_dead_letter{};
-  // Called for every actor that stops, on the thread it stopped on. Unset: exits with an error
-  // reason are logged to stderr.
+  // Called for every actor that stops, on the thread it stopped on. Set or not, an exit with an
+  // error reason is logged (actor_failed).
   std::function<void(const ExitInfo&)> on_actor_exit{};
+  // Where the system's events go, and its nodes' (README.md, "Logs"): connections and refusals,
+  // nodes down, actors that failed, supervisors' restarts and escalations, stuck turns. Unset
+  // sink: one line per event on stderr (format_log_line). Events below `level` cost nothing.
+  LogConfig log{};
   // Tracing (runtime/trace.hpp): when set, spans are recorded from construction on and written
   // here as Chrome trace event JSON (open it in Perfetto) when the system shuts down. The
   // environment variable TROUPE_TRACE=path does the same for a system that sets no path.
@@ -237,6 +252,9 @@ class System {
   // What the safety net did (Config::stuck_turn): turns found stuck, compensating workers started
   // and running now. Zeros in deterministic mode.
   runtime::SchedulerStats scheduler_stats() const noexcept;
+  // The system's logger (Config::log): its nodes log through it, and so may the application,
+  // to reach the same sink. Valid as long as the system.
+  const Logger& logger() const noexcept;
 
   // Internals, for the actor cell and spawn.
   struct Internals;

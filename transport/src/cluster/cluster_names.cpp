@@ -132,8 +132,17 @@ bool ClusterNames::record(const NameEntry& entry) {
     // Two sides each granted the name: the rule keeps this one, everywhere.
     if (it->second.owner == me_) {
       drop_owned(entry.name);
-      log_("cluster name '" + entry.name + "' is node '" + entry.owner + "''s now: both registered it while apart (" +
-           "the owner whose name sorts first keeps it); this node's registration is dropped");
+      if (log_.enabled(LogLevel::warning)) {
+        const LogField fields[] = {{"name", entry.name}};
+        log_.log({.level = LogLevel::warning,
+                  .name = "cluster_name_lost",
+                  .message = "cluster name '" + entry.name + "' is node '" + entry.owner +
+                             "''s now: both registered it while apart (the owner whose name sorts first keeps "
+                             "it); this node's registration is dropped",
+                  .peer = entry.owner,
+                  .reason = "both registered it while apart",
+                  .fields = fields});
+      }
     }
   }
   names_.insert_or_assign(entry.name, entry);

@@ -24,6 +24,7 @@
 // NamesAdded still on the way) is asked of its home.
 #pragma once
 
+#include "../node_log.hpp"
 #include "membership_messages.hpp"
 
 #include <troupe/troupe.hpp>
@@ -39,10 +40,10 @@ namespace troupe::transport::detail {
 
 class ClusterNames {
  public:
-  using Log = std::function<void(const std::string&)>;
   using Peers = std::map<std::string, DynamicHandle, std::less<>>;  // the others up: their membership actors
   // `peers`: the membership actor's, kept up to date by it (member_up / member_gone follow).
-  ClusterNames(Context& self, const Peers& peers, Log log) : self_(self), peers_(peers), log_(std::move(log)) {}
+  // `log`: the node's, outliving this (the membership actor's).
+  ClusterNames(Context& self, const Peers& peers, const NodeLogger& log) : self_(self), peers_(peers), log_(log) {}
 
   // With etcd: how a claim is put to etcd and a name given back (on the transport thread; the
   // answer comes back as EtcdNameClaimed).
@@ -96,7 +97,7 @@ class ClusterNames {
 
   Context& self_;
   const Peers& peers_;
-  Log log_;
+  const NodeLogger& log_;
   std::string me_;
   std::uint64_t incarnation_ = 0;
   std::map<std::string, NameEntry, std::less<>> names_;

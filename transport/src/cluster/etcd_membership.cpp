@@ -67,7 +67,12 @@ kj::Promise<void> EtcdMembership::run() {
       .catch_([this](kj::Exception&& e) -> kj::Promise<void> {
         const std::string why = e.getDescription().cStr();
         membership_.send(EtcdTrouble{Error{Errc::node_unreachable, why}});
-        node_.log().line("etcd: " + why + "; trying again");
+        if (node_.log().enabled(LogLevel::warning)) {
+          node_.log().log({.level = LogLevel::warning,
+                           .name = "etcd_unavailable",
+                           .message = "etcd: " + why + "; trying again",
+                           .reason = why});
+        }
         return retry_later();
       });
 }
@@ -111,7 +116,14 @@ void EtcdMembership::seen(const EtcdKeyValue& kv) {
   const nlohmann::json j = nlohmann::json::parse(kv.value, nullptr, false);
   if (!j.is_object() || !j.contains("host") || !j["host"].is_string() || !j.contains("port") ||
       !j["port"].is_number_unsigned() || j["port"].get<std::uint64_t>() > 65535) {
-    node_.log().line("etcd: key " + kv.key + " does not describe a member; ignored");
+    if (node_.log().enabled(LogLevel::warning)) {
+      const LogField fields[] = {{"key", kv.key}};
+      node_.log().log({.level = LogLevel::warning,
+                       .name = "etcd_bad_member",
+                       .message = "etcd: key " + kv.key + " does not describe a member; ignored",
+                       .reason = "not a member's description",
+                       .fields = fields});
+    }
     return;
   }
   membership_.send(EtcdSeen{kv.key.substr(prefix.size()), j["host"].get<std::string>(),
@@ -141,8 +153,14 @@ void EtcdMembership::release_name(const std::string& name) {
                                .then([](bool) {},
                                      [this, name](kj::Exception&& e) {
                                        // Its key stays until this node's lease ends.
-                                       node_.log().line("etcd: cannot release name '" + name +
-                                                        "': " + e.getDescription().cStr());
+                                       if (!node_.log().enabled(LogLevel::warning)) return;
+                                       const std::string why = e.getDescription().cStr();
+                                       const LogField fields[] = {{"name", name}};
+                                       node_.log().log({.level = LogLevel::warning,
+                                                        .name = "cluster_name_not_released",
+                                                        .message = "etcd: cannot release name '" + name + "': " + why,
+                                                        .reason = why,
+                                                        .fields = fields});
                                      }));
 }
 

@@ -127,10 +127,6 @@ void Membership::unsubscribe(const DynamicHandle& watcher) {
   }
 }
 
-void Membership::log(const std::string& line) {
-  if (std::shared_ptr<NodeCore> node = setup_.node.lock()) node->log().line(line);
-}
-
 DynamicHandle spawn_membership(System& system, MembershipSetup setup) {
   return system.spawn<Membership>(std::move(setup));
 }

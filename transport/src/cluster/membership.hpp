@@ -19,6 +19,8 @@
 #include <troupe/system.hpp>
 #include <troupe/transport/cluster.hpp>
 
+#include "../node_log.hpp"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +46,7 @@ struct MembershipSetup {
   // key is registered and they answered.
   bool etcd = false;
   std::weak_ptr<NodeCore> node;  // to resolve seeds and mark peers that left (transport thread)
+  NodeLogger log;                // the node's, which the actor may outlive
 };
 
 DynamicHandle spawn_membership(System& system, MembershipSetup setup);

@@ -28,7 +28,7 @@ class Membership {
       : self_(self),
         setup_(std::move(setup)),
         me_(setup_.self),
-        names_(self, peers_, [this](const std::string& line) { log(line); }),
+        names_(self, peers_, setup_.log),
         groups_(self.system(), peers_) {
     me_.state = MemberState::joining;
     names_.set_self(me_.name, me_.incarnation);
@@ -187,8 +187,6 @@ class Membership {
   void send_left();
 
   void finish_leave();
-
-  void log(const std::string& line);
 
   Context& self_;
   MembershipSetup setup_;

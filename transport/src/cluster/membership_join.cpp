@@ -97,7 +97,12 @@ void Membership::up_if_joined() {
 // A join was refused, or no seed could be reached: why, for wait_up and the log.
 void Membership::not_joined(const Error& why) {
   if (why.code == Errc::name_taken || join_error_.code != Errc::name_taken) join_error_ = why;
-  if (why.code == Errc::name_taken) log("cannot join the cluster: " + why.what);
+  if (why.code == Errc::name_taken && setup_.log.enabled(LogLevel::error)) {
+    setup_.log.log({.level = LogLevel::error,
+                    .name = "join_refused",
+                    .message = "cannot join the cluster: " + why.what,
+                    .reason = why.what});
+  }
 }
 
 void Membership::become_up() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/log.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -48,6 +49,9 @@ struct SchedulerConfig {
   unsigned max_compensating_workers = 0;  // at most this many at once; 0: as many as `workers`
   // Called when a turn is found stuck (on the watchdog thread) and when it ends (on its worker).
   std::function<void(const StuckTurn&)> on_stuck_turn{};
+  // Where the pool logs its events: a stuck turn, as it is found ("stuck_turn", warning) and as
+  // it ends ("stuck_turn_ended", info), with the actor's type, the worker and how long.
+  Logger logger{};
 };
 
 namespace detail {

@@ -31,6 +31,10 @@
 // (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
 // the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
 //
+// Logs: a node logs through its System's logger (Config::log, README.md "Logs"), every event with
+// the node's name (LogEvent::node) and, where there is one, the peer's: connections up, refused,
+// failed and duplicated, peers down or gone, messages dropped, cluster events.
+//
 // One connection per pair of nodes: two nodes that dial each other at once keep the connection
 // the node whose name sorts lower dialled, and close the other during its handshake (logged as a
 // duplicate; neither side sees the other down). A handshake that does not finish within
@@ -54,8 +58,8 @@
 // matched, so connecting to a node gives away nothing to guess the secret with. Every connection
 // refused before it is authenticated (a wrong proof, a timeout, a TLS mismatch, a malformed or
 // unexpected frame, a bad version or name, a duplicate name, a peer that closes mid-handshake) is
-// counted once in NodeStats::handshakes_refused and logged as "refused <address>: <why>", at most
-// one line per address every 5 s (the next says how many were not logged).
+// counted once in NodeStats::handshakes_refused and logged (connection_refused: the address and
+// why), at most one event per address every 5 s (the next says how many were not logged).
 //
 // What a dialer gives away: it proves itself to whatever answers at the address it dials. A rogue
 // listener there (someone who took over the address, or spoofs it on the path) gets the dialer's
@@ -192,8 +196,6 @@ struct NodeConfig {
   // whichever bound is reached first applies the policy below.
   std::uint64_t max_outbound_bytes = 64u << 20;
   runtime::Overflow outbound_overflow = runtime::Overflow::backpressure;
-  // Connection events (refusals, closes and why); default: one line on stderr.
-  std::function<void(std::string_view)> log{};
   // TLS on every connection of this node; none: plaintext (then only the HMAC handshake).
   std::optional<TlsConfig> tls{};
   // How this node finds the members of its cluster (cluster.hpp): the peers it is given
