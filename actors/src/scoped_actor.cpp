@@ -1,7 +1,9 @@
+#include <troupe/groups.hpp>
 #include <troupe/runtime/idle_spin.hpp>
 #include <troupe/scoped_actor.hpp>
 
 #include "describe.hpp"
+#include "scoped_open.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -89,6 +91,7 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
 
   // Owner thread, once. If the mailbox is still marked empty, the next pusher closes it (it
   // takes the mark and calls schedule()); otherwise the owner is its consumer and closes it now.
+  // Its group watches go once it is marked closed (scoped_open.hpp says why in that order).
   void close() noexcept {
     for (Envelope* env : stash_) dead_letter(env);
     stash_.clear();
@@ -98,8 +101,14 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
       closed_ = true;
       consumer = !marked_ || woken_;
     }
+    system().groups().drop_all(*this);
     if (consumer) close_mailbox();
     release();
+  }
+
+  bool open() noexcept {
+    std::lock_guard lock(mutex_);
+    return !closed_;
   }
 
  private:
@@ -158,6 +167,11 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
   std::uint64_t last_monitor_id_ = 0;
   friend class troupe::ScopedActor;
 };
+
+bool scoped_actor_open(ActorCell& cell) noexcept {
+  auto* scoped = dynamic_cast<ScopedCore*>(&cell);
+  return scoped != nullptr && scoped->open();
+}
 
 }  // namespace troupe::detail
 

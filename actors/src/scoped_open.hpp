@@ -1,0 +1,14 @@
+// Between groups.cpp and scoped_actor.cpp: a ScopedActor may watch process groups, though it is
+// not in the system's live set, so the groups ask it whether it has ended.
+#pragma once
+
+#include <troupe/actor_cell.hpp>
+
+namespace troupe::detail {
+
+// Whether `cell` is a ScopedActor's core that its owner has not ended yet. Asked under the
+// ScopedActor's own lock, which its end takes to mark it ended before it drops its group watches
+// (Groups::drop_all): a watch whose check saw it open is found by that drop.
+bool scoped_actor_open(ActorCell& cell) noexcept;
+
+}  // namespace troupe::detail
