@@ -94,6 +94,25 @@ TEST_CASE("etcd: a second node of a live member's name is refused by etcd") {
   CHECK(sees(a.node, {"a"}));
 }
 
+TEST_CASE("etcd: a node kept out by a live member of its name joins once the name is free, as the run it began") {
+  EtcdServer etcd;
+  auto first = std::make_unique<EtcdNode>("a", etcd);
+  REQUIRE(first->node.cluster().wait_up());
+  EtcdNode second("a", etcd);
+  Watcher on_second(second.node, second.system);
+  CHECK(on_second.next() == "members a");  // itself, joining
+  const std::uint64_t run = incarnation_of(second.node, "a");
+  // Refused while the first one's key lives, for longer than its own lease (2 s, not renewed
+  // before it registers): a lease that ran out before the run was registered is only replaced.
+  CHECK(second.node.cluster().wait_up(3s).error().code == Errc::name_taken);
+  REQUIRE(first->node.cluster().leave());
+  first.reset();
+  REQUIRE(second.node.cluster().wait_up(10s));
+  CHECK(on_second.next() == "up a");  // never declared down: it never was up
+  CHECK(on_second.incarnation() == run);
+  CHECK(incarnation_of(second.node, "a") == run);
+}
+
 TEST_CASE("etcd: a graceful leave deletes the node's key; members see leaving then left") {
   EtcdServer etcd;
   EtcdNode a("a", etcd);

@@ -78,7 +78,9 @@ kj::Promise<void> EtcdMembership::run() {
 }
 
 kj::Promise<std::int64_t> EtcdMembership::lease() {
-  if (lease_ == 0) {
+  // Before its key is registered a run has nothing under its lease, and a lease that expired while
+  // it waited for its name (another run's key to go) is only replaced.
+  if (lease_ == 0 || !registered_) {
     return client_->grant_lease(
         std::max(std::chrono::duration_cast<std::chrono::seconds>(config_.lease_ttl), std::chrono::seconds(1)));
   }

@@ -57,8 +57,8 @@ class EtcdMembership {
 
  private:
   kj::Promise<void> run();
-  // The lease to register under: this run's while it lives, or a new one for its first
-  // registration.
+  // The lease to register under: this run's while it lives (once registered: one that expired
+  // means the run was declared down), or a new one until it is registered.
   kj::Promise<std::int64_t> lease();
   kj::Promise<void> register_self();
   // This run's key went: tells the membership actor (once), and fails the loop for good.
