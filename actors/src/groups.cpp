@@ -159,7 +159,7 @@ Result<void> Groups::monitor(std::string_view group, const DynamicHandle& watche
   std::unique_lock lock(s.mutex);
   // A ScopedActor is in no live set: its own lock says whether it has ended (scoped_open.hpp),
   // and its end drops its watches as an actor's exit does.
-  if (!s.live.contains(cell) && !detail::scoped_actor_open(*cell)) {
+  if (!s.live.contains(cell) && !detail::scoped_actor_admits_watch(*cell)) {
     return Error{Errc::dead_actor, "the actor (or ScopedActor) has stopped"};
   }
   auto it = s.table.try_emplace(name).first;

@@ -6,9 +6,11 @@
 
 namespace troupe::detail {
 
-// Whether `cell` is a ScopedActor's core that its owner has not ended yet. Asked under the
-// ScopedActor's own lock, which its end takes to mark it ended before it drops its group watches
-// (Groups::drop_all): a watch whose check saw it open is found by that drop.
-bool scoped_actor_open(ActorCell& cell) noexcept;
+// Whether `cell` is a ScopedActor's core that its owner has not ended yet; if so, it is marked
+// as a watcher, so that its end drops its group watches (Groups::drop_all). Asked under the
+// ScopedActor's own lock, which its end takes to mark it ended and read that mark before the
+// drop: a watch whose check saw it open is found by that drop. (A ScopedActor that never watched
+// does not touch the groups at its end.)
+bool scoped_actor_admits_watch(ActorCell& cell) noexcept;
 
 }  // namespace troupe::detail

@@ -1,5 +1,6 @@
 // A ScopedActor watching a process group (groups.hpp): it gets the events as an actor would, its
-// watches end with it, and a watch that races its end leaves nothing behind.
+// watches end with it, a watch that races its end leaves nothing behind, and one that never
+// watched does not touch the groups at its end.
 #include "actors/groups_support.hpp"
 
 #include <doctest/doctest.h>
@@ -90,4 +91,13 @@ TEST_CASE("a watch from another thread that races the ScopedActor's end is eithe
     REQUIRE_FALSE(groups.demonitor("g", handle));
   }
   MESSAGE(accepted << " of " << rounds << " watches got in before their ScopedActor ended");
+}
+
+TEST_CASE("a ScopedActor that never watched a group leaves the groups alone at its end, even after its System") {
+  // Tests keep a ScopedActor beyond its System (a watcher of a node that stopped, say): one that
+  // watched nothing must not reach into the System's groups as it ends.
+  auto system = std::make_unique<troupe::System>(quiet_config());
+  auto me = std::make_unique<troupe::ScopedActor>(*system);
+  system.reset();
+  me.reset();  // passes by not reading the freed System (a crash here, or AddressSanitizer's report)
 }

@@ -83,14 +83,15 @@ TEST_CASE("a graceful leave: members see leaving, then left, and no node-down") 
   auto c = std::make_unique<ClusterNode>("c", std::vector<std::string>{seed_of(a.node)});
   REQUIRE(c->node.cluster().wait_up());
   CHECK(on_a.next() == "up c");
-  Watcher on_c(c->node, c->system);
-  CHECK(on_c.next() == "members a,b,c");
+  auto on_c = std::make_unique<Watcher>(c->node, c->system);  // gone before c's System
+  CHECK(on_c->next() == "members a,b,c");
 
   REQUIRE(c->node.cluster().leave());
   CHECK(on_a.next() == "leaving c");
   CHECK(on_a.next() == "left c");
-  CHECK(on_c.next() == "leaving c");  // the leaver's own subscribers see it too
-  CHECK(on_c.next() == "left c");
+  CHECK(on_c->next() == "leaving c");  // the leaver's own subscribers see it too
+  CHECK(on_c->next() == "left c");
+  on_c.reset();
   c.reset();  // its connections close now: a leave, not a failure
   CHECK(sees(a.node, {"a", "b"}));
   CHECK(sees(b.node, {"a", "b"}));

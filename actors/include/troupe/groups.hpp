@@ -13,7 +13,7 @@
 //   empty handle, a stopped actor, a ScopedActor or another system's actor gives
 //   Errc::dead_actor, since the groups can only drop actors whose exit they see. The same holds
 //   for watching, but a ScopedActor of this system may watch too (its events wait in its mailbox
-//   for receive()); its watches end when it is destroyed.
+//   for receive()); its watches end when it is destroyed, which must then be before its System is.
 // - Groups are per System. The cluster layer (issue 13) adds members of other nodes through
 //   <troupe/group_origins.hpp>; members() and broadcast() include them, local_members() does not.
 // - Every call is thread-safe from any thread (actors, ScopedActor owners, plain threads). An
