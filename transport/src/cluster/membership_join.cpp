@@ -175,7 +175,8 @@ void Membership::etcd_gone(const std::string& name) {
   auto it = members_.find(name);
   if (it == members_.end()) return;
   self_.demonitor(it->second.monitor);
-  forget(it, "node '" + name + "' is down: its key in etcd went (its lease expired)");
+  forget(it,
+         "node '" + name + "' is down: its key in etcd went (its lease expired, or it rejoins as a new incarnation)");
 }
 
 // With etcd, a name's key there decides who holds it (EtcdMembership::claim_name), on the
