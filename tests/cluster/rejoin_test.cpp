@@ -115,14 +115,18 @@ TEST_CASE("a member that never lost the rejoining node sees its old run go and t
   CHECK(on_c.next() == "members a,b,c");
   const std::uint64_t b_before = incarnation_of(c.node, "b");
   REQUIRE(b.node.cluster().register_name("echo-b", greeter(b.system, "b")));
+  REQUIRE(c.node.cluster().register_name("echo-c", greeter(c.system, "c")));
   troupe::Result<troupe::DynamicHandle> old_b = c.node.cluster().await_name("echo-b", 5s);
+  troupe::Result<troupe::DynamicHandle> old_c = b.node.cluster().await_name("echo-c", 5s);
   REQUIRE(old_b);
+  REQUIRE(old_c);
   CHECK(ask(c, *old_b) == "b");
 
   link.partition();
   REQUIRE(sees(a.node, {"a", "c"}));
   REQUIRE(sees(b.node, {"b", "c"}));
-  CHECK(ask(c, *old_b) == "b");  // c still reaches b's run
+  CHECK(ask(c, *old_b) == "b");  // c and b still reach each other
+  CHECK(ask(b, *old_c) == "c");
   link.heal();
   // Two members each side: b's name sorts last, so b rejoins, and c, which never lost it, sees
   // its old run go and its new one come.
@@ -132,8 +136,11 @@ TEST_CASE("a member that never lost the rejoining node sees its old run go and t
   CHECK(on_c.incarnation() != b_before);
   for (ClusterNode* n : {&a, &b, &c}) CHECK(sees(n->node, {"a", "b", "c"}));
   CHECK(incarnation_of(a.node, "b") == on_c.incarnation());
+  // The handles between them from before are dead both ways; new ones work.
   CHECK(ask(c, *old_b) == "node_down");
+  CHECK(ask(b, *old_c) == "node_down");
   CHECK(troupe_test::eventually([&] { return ask_name(c, "echo-b") == "b"; }));
+  CHECK(troupe_test::eventually([&] { return ask_name(b, "echo-c") == "c"; }));
 }
 
 TEST_CASE("after a partition, the side that sees fewer members rejoins, whatever its name") {
