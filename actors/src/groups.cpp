@@ -10,7 +10,9 @@
 // Removal when an actor stops: the registry's mechanism (registry.cpp), reused as it stands.
 // System::actor_exited erases the actor from the live set, then calls drop_all. join and monitor
 // check liveness and insert under the mutex, which drop_all takes after that erase: either the
-// check sees the actor stopped (refused), or drop_all finds the entry. Each owner shard (by actor
+// check sees the actor stopped (refused), or drop_all finds the entry. A ScopedActor may watch
+// (not join): its end marks it closed under its own lock, then calls drop_all, and monitor checks
+// that mark under the same lock (scoped_open.hpp), so the argument is the same. Each owner shard (by actor
 // address) counts its actors' entries, so an actor that never used a group pays one relaxed load
 // at its exit and no lock. (The registry itself cannot hold groups: a name has one actor.)
 //
@@ -24,6 +26,7 @@
 // bounded mailbox (a plain thread with the backpressure policy) and may run the dead-letter hook,
 // and a watcher that joins a group from its handler would then wait for a thread that waits for it.
 #include "groups_state.hpp"
+#include "scoped_open.hpp"
 
 #include "system_internals.hpp"
 
@@ -154,7 +157,11 @@ Result<void> Groups::monitor(std::string_view group, const DynamicHandle& watche
   Counted counted(s.count(cell));
   std::string name(group);
   std::unique_lock lock(s.mutex);
-  if (!s.live.contains(cell)) return Error{Errc::dead_actor, "the actor has stopped"};
+  // A ScopedActor is in no live set: its own lock says whether it has ended (scoped_open.hpp),
+  // and its end drops its watches as an actor's exit does.
+  if (!s.live.contains(cell) && !detail::scoped_actor_admits_watch(*cell)) {
+    return Error{Errc::dead_actor, "the actor (or ScopedActor) has stopped"};
+  }
   auto it = s.table.try_emplace(name).first;
   s.reserve_entry(it, cell, [&](Group& g, Owned& owned) {
     s.outbox.reserve(s.outbox.size() + 1);

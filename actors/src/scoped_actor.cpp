@@ -1,7 +1,9 @@
+#include <troupe/groups.hpp>
 #include <troupe/runtime/idle_spin.hpp>
 #include <troupe/scoped_actor.hpp>
 
 #include "describe.hpp"
+#include "scoped_open.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -89,17 +91,28 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
 
   // Owner thread, once. If the mailbox is still marked empty, the next pusher closes it (it
   // takes the mark and calls schedule()); otherwise the owner is its consumer and closes it now.
+  // Its group watches, if it had any, go once it is marked closed (scoped_open.hpp says why).
   void close() noexcept {
     for (Envelope* env : stash_) dead_letter(env);
     stash_.clear();
     bool consumer;
+    bool watched;
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
       consumer = !marked_ || woken_;
+      watched = watches_groups_;
     }
+    if (watched) system().groups().drop_all(*this);
     if (consumer) close_mailbox();
     release();
+  }
+
+  bool admit_watch() noexcept {
+    std::lock_guard lock(mutex_);
+    if (closed_) return false;
+    watches_groups_ = true;
+    return true;
   }
 
  private:
@@ -150,6 +163,7 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
   std::condition_variable cv_;
   bool woken_ = false;   // guarded by mutex_
   bool closed_ = false;  // guarded by mutex_
+  bool watches_groups_ = false;  // guarded by mutex_: a group watch was admitted (scoped_open.hpp)
   // Owner thread: the mailbox is marked empty (a new mailbox starts so) and we were not woken since.
   bool marked_ = true;
   std::deque<Envelope*> stash_;
@@ -158,6 +172,11 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
   std::uint64_t last_monitor_id_ = 0;
   friend class troupe::ScopedActor;
 };
+
+bool scoped_actor_admits_watch(ActorCell& cell) noexcept {
+  auto* scoped = dynamic_cast<ScopedCore*>(&cell);
+  return scoped != nullptr && scoped->admit_watch();
+}
 
 }  // namespace troupe::detail
 

@@ -73,20 +73,14 @@ TEST_CASE("a group spans the cluster: members from every node, a broadcast reach
   }
 }
 
-TEST_CASE("a group's monitor sees remote joins and leaves, and a node's members go with it") {
+TEST_CASE("a group's monitor (a ScopedActor) sees remote joins and leaves, and a node's members go with it") {
   ClusterNode a("a");
   auto b = std::make_unique<ClusterNode>("b", std::vector<std::string>{seed_of(a.node)});
   REQUIRE(b->node.cluster().wait_up());
   REQUIRE(sees(a.node, {"a", "b"}));
 
-  troupe::ScopedActor watcher(a.system);
-  // A ScopedActor cannot watch a group itself: a relay actor passes the events on.
-  auto relay = a.system.spawn([to = watcher.handle()](troupe::Context&) {
-    return troupe::behavior([to](const troupe::GroupMembers& m) { to.send(m); },
-                            [to](const troupe::GroupJoined& j) { to.send(j); },
-                            [to](const troupe::GroupLeft& l) { to.send(l); });
-  });
-  REQUIRE(a.system.groups().monitor("workers", troupe::DynamicHandle(relay)));
+  troupe::ScopedActor watcher(a.system);  // a ScopedActor watches as an actor does
+  REQUIRE(a.system.groups().monitor("workers", watcher.handle()));
   REQUIRE(watcher.receive<troupe::GroupMembers>());
 
   troupe::DynamicHandle remote = subscriber(b->system);
@@ -98,12 +92,26 @@ TEST_CASE("a group's monitor sees remote joins and leaves, and a node's members 
   troupe::Result<troupe::GroupLeft> left = watcher.receive<troupe::GroupLeft>(10s);
   REQUIRE(left);
 
-  // Joined again, then its node goes: a's view drops it.
+  // Joined again, then its node goes: a's view drops it, and the watcher sees them leave.
   REQUIRE(b->system.groups().join("workers", subscriber(b->system)));
   REQUIRE(b->system.groups().join("workers", subscriber(b->system)));
   CHECK(troupe_test::eventually([&] { return a.system.groups().members("workers").size() == 2; }));
+  std::size_t joins = 0;
+  while (joins < 2) {
+    troupe::Result<troupe::GroupJoined> more = watcher.receive<troupe::GroupJoined>(10s);
+    REQUIRE(more);
+    joins += more->members.size();
+  }
   b.reset();
   CHECK(troupe_test::eventually([&] { return a.system.groups().members("workers").empty(); }));
+  std::size_t leaves = 0;
+  while (leaves < 2) {
+    troupe::Result<troupe::GroupLeft> gone = watcher.receive<troupe::GroupLeft>(10s);
+    REQUIRE(gone);
+    leaves += gone->members.size();
+  }
+  CHECK(joins == 2);
+  CHECK(leaves == 2);
 }
 
 TEST_CASE("a node that joins later learns the groups that exist, and the members it has join everywhere") {

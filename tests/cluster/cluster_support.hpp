@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,14 @@ struct ThreeNodes {
   ClusterNode c;
 };
 
+// The incarnation of member `name` as `node` sees it (0: not a member there).
+inline std::uint64_t incarnation_of(troupe::transport::Node& node, const std::string& name) {
+  for (const auto& m : node.cluster().members()) {
+    if (m.name == name) return m.incarnation;
+  }
+  return 0;
+}
+
 // The names of the members `node` sees up or leaving, sorted.
 inline std::vector<std::string> member_names(troupe::transport::Node& node) {
   std::vector<std::string> names;
@@ -77,7 +86,8 @@ inline bool sees(troupe::transport::Node& node, const std::vector<std::string>& 
   return member_names(node) == expected;
 }
 
-// A subscriber: each event as a line, "members a,b", "up c", "leaving c", "left c", "down c".
+// A subscriber: each event as a line, "members a,b", "up c", "leaving c", "left c", "down c", and
+// the incarnation of the member it is about.
 class Watcher {
  public:
   explicit Watcher(troupe::transport::Node& node, troupe::System& system) : self_(system) {
@@ -86,6 +96,7 @@ class Watcher {
 
   std::string next(troupe::Duration timeout = 10s) {
     std::string line = "(nothing)";
+    incarnation_ = 0;
     (void)self_.receive(troupe::behavior(  // a timeout leaves "(nothing)"
 
                             [&](const troupe::transport::ClusterMembers& m) {
@@ -95,18 +106,27 @@ class Watcher {
                               line = "members";
                               for (std::size_t i = 0; i < names.size(); ++i) line += (i == 0 ? " " : ",") + names[i];
                             },
-                            [&](const troupe::transport::MemberUp& e) { line = "up " + e.member.name; },
-                            [&](const troupe::transport::MemberLeaving& e) { line = "leaving " + e.member.name; },
-                            [&](const troupe::transport::MemberLeft& e) { line = "left " + e.member.name; },
-                            [&](const troupe::transport::MemberDown& e) { line = "down " + e.member.name; }),
+                            [&](const troupe::transport::MemberUp& e) { line = seen("up ", e.member); },
+                            [&](const troupe::transport::MemberLeaving& e) { line = seen("leaving ", e.member); },
+                            [&](const troupe::transport::MemberLeft& e) { line = seen("left ", e.member); },
+                            [&](const troupe::transport::MemberDown& e) { line = seen("down ", e.member); }),
                         timeout);
     return line;
   }
 
+  // The incarnation of the member in the last event next() returned (0 after a snapshot).
+  std::uint64_t incarnation() const noexcept { return incarnation_; }
+
   troupe::ScopedActor& self() { return self_; }
 
  private:
+  std::string seen(const char* what, const troupe::transport::Member& member) {
+    incarnation_ = member.incarnation;
+    return what + member.name;
+  }
+
   troupe::ScopedActor self_;
+  std::uint64_t incarnation_ = 0;
 };
 
 }  // namespace cluster_test

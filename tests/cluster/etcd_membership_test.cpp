@@ -41,6 +41,21 @@ struct EtcdNode {
   troupe::transport::Node node;
 };
 
+// What node_peer's echo actor answers (tests/transport/wire_messages.hpp: the same wire names and
+// fields; that header needs the transport tests' generated schemas).
+struct Ping {
+  std::int32_t n = 0;
+  std::string text;
+  std::vector<std::int64_t> values;
+};
+TROUPE_WIRE_MESSAGE(Ping, n, text, values);
+struct Pong {
+  std::int32_t n = 0;
+  std::string text;
+  std::int64_t sum = 0;
+};
+TROUPE_WIRE_MESSAGE(Pong, n, text, sum);
+
 }  // namespace
 
 TEST_CASE("etcd: nodes find each other through etcd alone, a late one too") {
@@ -79,6 +94,25 @@ TEST_CASE("etcd: a second node of a live member's name is refused by etcd") {
   CHECK(sees(a.node, {"a"}));
 }
 
+TEST_CASE("etcd: a node kept out by a live member of its name joins once the name is free, as the run it began") {
+  EtcdServer etcd;
+  auto first = std::make_unique<EtcdNode>("a", etcd);
+  REQUIRE(first->node.cluster().wait_up());
+  EtcdNode second("a", etcd);
+  Watcher on_second(second.node, second.system);
+  CHECK(on_second.next() == "members a");  // itself, joining
+  const std::uint64_t run = incarnation_of(second.node, "a");
+  // Refused while the first one's key lives, for longer than its own lease (2 s, not renewed
+  // before it registers): a lease that ran out before the run was registered is only replaced.
+  CHECK(second.node.cluster().wait_up(3s).error().code == Errc::name_taken);
+  REQUIRE(first->node.cluster().leave());
+  first.reset();
+  REQUIRE(second.node.cluster().wait_up(10s));
+  CHECK(on_second.next() == "up a");  // never declared down: it never was up
+  CHECK(on_second.incarnation() == run);
+  CHECK(incarnation_of(second.node, "a") == run);
+}
+
 TEST_CASE("etcd: a graceful leave deletes the node's key; members see leaving then left") {
   EtcdServer etcd;
   EtcdNode a("a", etcd);
@@ -100,7 +134,7 @@ TEST_CASE("etcd: a graceful leave deletes the node's key; members see leaving th
   CHECK(on_a.next() == "up b");
 }
 
-TEST_CASE("etcd: a node whose lease expires is down for every member, though still connected") {
+TEST_CASE("etcd: a node whose lease expires is down for every member, though still connected, and rejoins anew") {
   EtcdServer etcd;
   // Heartbeats too slow to notice a 4 s freeze: the connection stays up, only etcd says it went.
   EtcdNode a("a", etcd, "/troupe/", 10s);
@@ -112,16 +146,30 @@ TEST_CASE("etcd: a node whose lease expires is down for every member, though sti
   transport_test::PeerProcess frozen("frozen", transport_test::kTestSecret,
                                      {"--etcd", etcd.endpoint(), "--heartbeat-ms", "10000"});
   CHECK(on_a.next() == "up frozen");
-  REQUIRE(a.node.cluster().await_name("echo-frozen", 10s));
+  const std::uint64_t first_run = on_a.incarnation();
+  troupe::Result<troupe::DynamicHandle> old_echo = a.node.cluster().await_name("echo-frozen", 10s);
+  REQUIRE(old_echo);
+  auto echo = [&](const troupe::DynamicHandle& handle) {
+    troupe::ScopedActor me(a.system);
+    troupe::Result<Pong> pong = me.request<Pong>(handle, Ping{1, "hi", {}}, 5s);
+    return pong ? std::string("pong") : std::string(troupe::to_string(pong.error().code));
+  };
+  CHECK(echo(*old_echo) == "pong");
   frozen.signal(SIGSTOP);
   CHECK(on_a.next(10s) == "down frozen");
   CHECK(sees(a.node, {"a"}));
   CHECK_FALSE(a.node.cluster().whereis("echo-frozen"));  // its names went with it
-  frozen.signal(SIGCONT);                                // it finds its lease lost, registers again, and is up again
+  // It finds its key gone, so its run was declared down: it rejoins as a new incarnation (a new
+  // lease and key), closing the connection its old run kept.
+  frozen.signal(SIGCONT);
   CHECK(on_a.next(10s) == "up frozen");
-  // It never saw a go (their connection stayed up), yet sends a its names again as they meet
-  // again: a has them back.
-  CHECK(a.node.cluster().await_name("echo-frozen", 10s));
+  CHECK(on_a.incarnation() != first_run);
+  CHECK(on_a.next(500ms) == "(nothing)");
+  // The handle from its old run stays dead; its name is claimed again in etcd by the new run.
+  CHECK(echo(*old_echo) == "node_down");
+  troupe::Result<troupe::DynamicHandle> new_echo = a.node.cluster().await_name("echo-frozen", 10s);
+  REQUIRE(new_echo);
+  CHECK(echo(*new_echo) == "pong");
 }
 
 namespace {

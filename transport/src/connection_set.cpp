@@ -51,6 +51,13 @@ void ConnectionSet::close_all() {
 
 void ConnectionSet::clear() { connections_.clear(); }
 
+void ConnectionSet::drop_all(const std::string& why) {
+  for (auto& c : connections_) {
+    if (Peer* p = c->peer(); p != nullptr && p->connection == c.get()) lost(*p, why);
+    c->close();  // on_closed runs later, and finds the peer's connection already let go
+  }
+}
+
 ConnectionSet::Incoming ConnectionSet::judge_incoming(const Peer& p, std::uint64_t incarnation) const {
   // Another run of the name while the connection to this one is alive: a second node of the
   // name, or a restart whose old connection this node has not seen die yet. Either way the live

@@ -28,6 +28,10 @@ class ConnectionSet {
   // destroy them.
   void close_all();
   void clear();
+  // This node became a new run (NodeCore::renew_incarnation): every peer's connection is lost
+  // (the peer is down here, `why`), and every connection closes, those still in their handshake
+  // too, so that each peer's next connection carries the new incarnation.
+  void drop_all(const std::string& why);
 
   // The listener's side of a connection from `peer`, run `incarnation`, that proved the secret:
   //   duplicate_name: a live connection to another run of a node of that name is up here: this

@@ -246,6 +246,15 @@ void NodeCore::run(std::promise<void>& listening) {
   }
 }
 
+std::uint64_t NodeCore::renew_incarnation(const std::string& why) {
+  std::uint64_t next = random_incarnation();
+  while (next == incarnation_) next = random_incarnation();
+  incarnation_ = next;
+  connections_.drop_all(why);
+  if (etcd_) etcd_->rejoin(incarnation_);
+  return incarnation_;
+}
+
 void NodeCore::add_peer(std::string name, std::string host, std::uint16_t port) {
   post([this, name = std::move(name), host = std::move(host), port]() mutable {
     Peer& p = peers_.peer(name);

@@ -77,7 +77,15 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   const NodeConfig& config() const noexcept { return config_; }
   System& system() noexcept { return system_; }
   std::uint16_t port() const noexcept { return listener_.port(); }
+  // This run of the node (transport thread once started: renew_incarnation changes it).
   std::uint64_t incarnation() const noexcept { return incarnation_; }
+  // Transport thread: the cluster declared this run down (cluster/membership.hpp, "rejoin"). The
+  // node becomes a new run, as a restarted one would, though its actors keep running: a new
+  // incarnation; every connection closes, so each peer is down here (its proxies die, monitors
+  // and links fire) and, as the next connection carries the new incarnation, this node's old run
+  // is gone for each peer (node_down there too). With etcd, the old registration's lease is
+  // revoked and the node registers again. Returns the new incarnation.
+  std::uint64_t renew_incarnation(const std::string& why);
   NodeTls* tls() const noexcept { return tls_.get(); }  // null without NodeConfig::tls
 
   // The parts.
@@ -106,7 +114,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
 
   System& system_;
   NodeConfig config_;
-  const std::uint64_t incarnation_;  // random, chosen at start: tells this run from a restarted one
+  std::uint64_t incarnation_;        // random, chosen at start: tells this run from a restarted one (or a renewed one)
   std::unique_ptr<NodeTls> tls_;     // built from config_.tls; used by the transport thread only
   std::shared_ptr<Spawnables> spawnables_ = std::make_shared<Spawnables>();
   DynamicHandle spawner_;     // exported as kSpawnerId

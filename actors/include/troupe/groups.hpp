@@ -9,9 +9,11 @@
 //   times; members() lists it once per join, and leave() takes one of those joins back.
 // - A member is removed when its actor stops, for any reason (quit, failure, shutdown); watchers
 //   of its groups get a GroupLeft. A watcher that stops is forgotten.
-// - Only actors spawned by this system may join or watch (as in pg, a process joins on its own
-//   node): an empty handle, a stopped actor, a ScopedActor or another system's actor gives
-//   Errc::dead_actor, since the groups can only drop actors whose exit they see.
+// - Only actors spawned by this system may join (as in pg, a process joins on its own node): an
+//   empty handle, a stopped actor, a ScopedActor or another system's actor gives
+//   Errc::dead_actor, since the groups can only drop actors whose exit they see. The same holds
+//   for watching, but a ScopedActor of this system may watch too (its events wait in its mailbox
+//   for receive()); its watches end when it is destroyed, which must then be before its System is.
 // - Groups are per System. The cluster layer (issue 13) adds members of other nodes through
 //   <troupe/group_origins.hpp>; members() and broadcast() include them, local_members() does not.
 // - Every call is thread-safe from any thread (actors, ScopedActor owners, plain threads). An
@@ -90,14 +92,17 @@ class Groups {
   }
 
   // `watcher` gets GroupMembers now, then a GroupJoined or GroupLeft for every change of `group`,
-  // in the order they happened, until demonitor or until it stops. Errc::dead_actor as for join.
-  // Watching a group twice (as pg's monitor) gets two snapshots and every event twice.
+  // in the order they happened, until demonitor or until it stops. Errc::dead_actor as for join,
+  // but a ScopedActor's handle may watch: `groups.monitor("g", me.handle())`, then
+  // `me.receive<GroupJoined>()`. Watching a group twice (as pg's monitor) gets two snapshots and
+  // every event twice.
   Result<void> monitor(std::string_view group, const DynamicHandle& watcher);
   // Takes back one monitor; whether `watcher` watched `group`. Events already on their way may
   // still arrive.
   bool demonitor(std::string_view group, const DynamicHandle& watcher);
 
-  // Internal: called by System::actor_exited for every actor, after it left the live set.
+  // Internal: called by System::actor_exited for every actor, after it left the live set, and by
+  // a ScopedActor's end, once it is marked ended.
   void drop_all(detail::ActorCell& actor) noexcept;
 
  private:

@@ -65,6 +65,51 @@ void ClusterNames::member_gone(const std::string& name) {
   std::erase_if(names_, [&name](const auto& kv) { return kv.second.owner == name; });
 }
 
+void ClusterNames::rejoin(std::uint64_t incarnation) {
+  incarnation_ = incarnation;
+  for (auto it = names_.begin(); it != names_.end();) {
+    if (it->second.owner != me_) {  // left over from a member not up here: gone with the old run's view
+      it = names_.erase(it);
+      continue;
+    }
+    it->second.owner_incarnation = incarnation;
+    if (!etcd_) {
+      ++it;
+      continue;
+    }
+    unclaimed_.push_back(it->second);
+    it = names_.erase(it);
+  }
+}
+
+void ClusterNames::etcd_registered() {
+  std::vector<NameEntry> names = std::move(unclaimed_);
+  unclaimed_.clear();
+  for (NameEntry& entry : names) {
+    const std::uint64_t id = ++next_claim_;
+    const std::string name = entry.name;
+    claims_.emplace(id, Claim{std::move(entry), std::nullopt});
+    etcd_->claim(name, id);
+  }
+}
+
+void ClusterNames::reclaimed(Claim claim, const Result<bool>& created) {
+  const std::string& name = claim.entry.name;
+  if (!owned_.contains(name)) {  // its actor stopped, or it was unregistered, meanwhile
+    if (created && *created) etcd_->release(name);
+    return;
+  }
+  if (!created) return unclaimed_.push_back(std::move(claim.entry));  // at the next registration
+  if (!*created) {
+    drop_owned(name);
+    log_("cluster name '" + name + "' is held in etcd by another node now (it registered it while this node was " +
+         "down); this node's registration is dropped");
+    return;
+  }
+  record(claim.entry);
+  broadcast_added(claim.entry);
+}
+
 Promise<Unit> ClusterNames::register_name(const RegisterClusterName& r) {
   Promise<Unit> promise = self_.promise<Unit>();
   if (!local_actor(r.actor)) {
@@ -106,14 +151,15 @@ void ClusterNames::etcd_claimed(const EtcdNameClaimed& c) {
   if (it == claims_.end()) return;
   Claim claim = std::move(it->second);
   claims_.erase(it);
-  if (!c.created) return claim.promise.fail(c.created.error());
+  if (!claim.promise) return reclaimed(std::move(claim), c.created);
+  Promise<Unit>& promise = *claim.promise;
+  if (!c.created) return promise.fail(c.created.error());
   if (!*c.created) {
-    return claim.promise.fail(
-        Error{Errc::name_taken, "'" + claim.entry.name + "' is registered in etcd by another node"});
+    return promise.fail(Error{Errc::name_taken, "'" + claim.entry.name + "' is registered in etcd by another node"});
   }
   record(claim.entry);
   broadcast_added(claim.entry);
-  claim.promise.deliver(Unit{});
+  promise.deliver(Unit{});
 }
 
 Result<Unit> ClusterNames::claim(const NameEntry& entry) {
@@ -160,8 +206,9 @@ void ClusterNames::drop_owned(const std::string& name) {
 
 bool ClusterNames::unregister_name(const std::string& name) {
   auto it = names_.find(name);
-  if (it == names_.end() || it->second.owner != me_) return false;
-  names_.erase(it);
+  const bool unclaimed = std::erase_if(unclaimed_, [&name](const NameEntry& e) { return e.name == name; }) > 0;
+  if (!unclaimed && (it == names_.end() || it->second.owner != me_)) return false;
+  if (it != names_.end() && it->second.owner == me_) names_.erase(it);
   drop_owned(name);
   broadcast_removed(name);
   return true;
@@ -173,6 +220,7 @@ bool ClusterNames::down(const Down& d) {
     const std::string name = it->first;
     owned_.erase(it);
     names_.erase(name);
+    std::erase_if(unclaimed_, [&name](const NameEntry& e) { return e.name == name; });
     broadcast_removed(name);
     return true;
   }

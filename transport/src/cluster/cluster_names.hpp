@@ -22,6 +22,12 @@
 //
 // Lookups read this node's table, so they answer at once; a name not known here yet (its
 // NamesAdded still on the way) is asked of its home.
+//
+// A node that rejoins as a new incarnation (membership.hpp) keeps its own actors' names: the other
+// members dropped them with its old run, and it tells each its names again, now under the new
+// incarnation, as it comes up (where the conflict rule settles a name another node took
+// meanwhile). With etcd, the old run's lease took their keys: each is claimed again once the new
+// run is registered, and one that another node holds by then is dropped, and logged.
 #pragma once
 
 #include "../node_log.hpp"
@@ -63,6 +69,10 @@ class ClusterNames {
   // The membership actor's view changed: `name` is up (its membership actor), or went down or left.
   void member_up(const DynamicHandle& membership);  // it is sent this node's own names
   void member_gone(const std::string& name);
+  // This node is run `incarnation` now, its members all gone (see above).
+  void rejoin(std::uint64_t incarnation);
+  // With etcd: this node's key is registered (again): the names it kept at rejoin are claimed.
+  void etcd_registered();
 
   // The API's requests (through the membership actor) and the protocol's messages.
   Promise<Unit> register_name(const RegisterClusterName& r);
@@ -107,8 +117,10 @@ class ClusterNames {
   std::optional<EtcdHooks> etcd_;
   struct Claim {
     NameEntry entry;
-    Promise<Unit> promise;
+    std::optional<Promise<Unit>> promise;  // none: a name claimed again after a rejoin
   };
+  void reclaimed(Claim claim, const Result<bool>& created);
+  std::vector<NameEntry> unclaimed_;       // with etcd: this node's names kept at rejoin, to claim again
   std::map<std::uint64_t, Claim> claims_;  // put to etcd, not answered yet
   std::uint64_t next_claim_ = 0;
 };

@@ -38,25 +38,29 @@ EtcdMembership::~EtcdMembership() = default;
 void EtcdMembership::start() { node_.loop().tasks().add(canceler_.wrap(run())); }
 
 kj::Promise<void> EtcdMembership::run() {
-  const auto ttl =
-      std::max(std::chrono::duration_cast<std::chrono::seconds>(config_.lease_ttl), std::chrono::seconds(1));
   const std::string prefix = config_.prefix + "members/";
-  return client_->grant_lease(ttl)
+  const std::string own_key = member_key(self_.name);
+  return lease()
       .then([this](std::int64_t lease) {
         lease_ = lease;
         return register_self();
       })
-      .then([this, prefix]() { return client_->get_prefix(prefix); })
-      .then([this, prefix](EtcdRange range) {
+      .then([this, prefix]() {
+        registered_ = true;
+        return client_->get_prefix(prefix);
+      })
+      .then([this, prefix, own_key](EtcdRange range) {
         for (const EtcdKeyValue& kv : range.kvs) seen(kv);
         membership_.send(EtcdRegistered{});  // after the members it found: it is up once they answered
         // Exactly the changes after that read, while the lease is renewed; either ending ends both.
         return client_
             ->watch_prefix(prefix, range.revision + 1,
-                           [this, prefix](std::vector<EtcdWatchEvent> events) {
+                           [this, prefix, own_key](std::vector<EtcdWatchEvent> events) {
                              for (const EtcdWatchEvent& e : events) {
                                if (e.type == EtcdWatchEvent::Type::put) {
                                  seen(e.kv);
+                               } else if (e.kv.key == own_key) {
+                                 kj::throwFatalException(declared_down("its key in etcd was deleted"));
                                } else {
                                  membership_.send(EtcdGone{e.kv.key.substr(prefix.size())});
                                }
@@ -65,6 +69,7 @@ kj::Promise<void> EtcdMembership::run() {
             .exclusiveJoin(renew());
       })
       .catch_([this](kj::Exception&& e) -> kj::Promise<void> {
+        if (declared_down_) return kj::READY_NOW;  // until rejoin()
         const std::string why = e.getDescription().cStr();
         membership_.send(EtcdTrouble{Error{Errc::node_unreachable, why}});
         if (node_.log().enabled(LogLevel::warning)) {
@@ -77,24 +82,54 @@ kj::Promise<void> EtcdMembership::run() {
       });
 }
 
+kj::Promise<std::int64_t> EtcdMembership::lease() {
+  // Before its key is registered a run has nothing under its lease, and a lease that expired while
+  // it waited for its name (another run's key to go) is only replaced.
+  if (lease_ == 0 || !registered_) {
+    return client_->grant_lease(
+        std::max(std::chrono::duration_cast<std::chrono::seconds>(config_.lease_ttl), std::chrono::seconds(1)));
+  }
+  return client_->keep_alive(lease_).then([this](std::int64_t left) -> kj::Promise<std::int64_t> {
+    if (left == 0) return declared_down("its lease in etcd expired");  // and its keys went with it
+    return lease_;
+  });
+}
+
 // The key of this node's name, unless another live node holds it. A key with this node's own
-// incarnation is its own, from before the loop started over: it takes it over with the new lease.
+// incarnation is its own, from before the loop started over: it takes it over with the lease.
+// Once registered, the key can only be found gone: this run was declared down.
 kj::Promise<void> EtcdMembership::register_self() {
   const std::string key = member_key(self_.name);
-  return client_->create(key, describe(self_), lease_).then([this, key](bool created) -> kj::Promise<void> {
+  auto own = [this, key](const EtcdRange& held) {
+    return std::any_of(held.kvs.begin(), held.kvs.end(), [&](const EtcdKeyValue& kv) {
+      return kv.key == key && incarnation_in(kv.value) == self_.incarnation;
+    });
+  };
+  if (registered_) {
+    return client_->get_prefix(key).then([this, own](EtcdRange held) -> kj::Promise<void> {
+      if (own(held)) return kj::READY_NOW;
+      return declared_down("its key in etcd went");
+    });
+  }
+  return client_->create(key, describe(self_), lease_).then([this, key, own](bool created) -> kj::Promise<void> {
     if (created) return kj::READY_NOW;
-    return client_->get_prefix(key).then([this, key](EtcdRange held) -> kj::Promise<void> {
-      for (const EtcdKeyValue& kv : held.kvs) {
-        if (kv.key == key && incarnation_in(kv.value) == self_.incarnation) {
-          return client_->put(key, describe(self_), lease_);
-        }
-      }
+    return client_->get_prefix(key).then([this, key, own](EtcdRange held) -> kj::Promise<void> {
+      if (own(held)) return client_->put(key, describe(self_), lease_);
       membership_.send(
           EtcdTrouble{Error{Errc::name_taken, "node name '" + self_.name +
                                                   "' is registered in etcd by another live node (key " + key + ")"}});
       return node_.loop().timer().afterDelay(to_kj(config_.retry_interval)).then([this]() { return register_self(); });
     });
   });
+}
+
+kj::Exception EtcdMembership::declared_down(const std::string& why) {
+  if (!declared_down_) {
+    declared_down_ = true;
+    node_.log().line("etcd: this node's run is gone for every member: " + why);
+    membership_.send(EtcdDeclaredDown{self_.incarnation, why});
+  }
+  return KJ_EXCEPTION(DISCONNECTED, why);
 }
 
 kj::Promise<void> EtcdMembership::renew() {
@@ -104,8 +139,9 @@ kj::Promise<void> EtcdMembership::renew() {
       .afterDelay(every)
       .then([this]() { return client_->keep_alive(lease_); })
       .then([this](std::int64_t left) -> kj::Promise<void> {
-        // Expired (etcd unreachable for a whole TTL): every member saw this node's key go.
-        if (left == 0) return KJ_EXCEPTION(DISCONNECTED, "this node's lease expired");
+        // Expired (etcd unreachable, or this node frozen, for a whole TTL): every member saw this
+        // node's key go.
+        if (left == 0) return declared_down("its lease in etcd expired");
         return renew();
       });
 }
@@ -162,6 +198,18 @@ void EtcdMembership::release_name(const std::string& name) {
                                                         .reason = why,
                                                         .fields = fields});
                                      }));
+}
+
+void EtcdMembership::rejoin(std::uint64_t incarnation) {
+  canceler_.cancel("this node rejoins as a new incarnation");
+  self_.incarnation = incarnation;
+  registered_ = false;
+  declared_down_ = false;
+  const std::int64_t old = std::exchange(lease_, 0);
+  kj::Promise<void> revoked = kj::READY_NOW;
+  // Its keys go now, if they had not: a member still holding the old run learns it is gone.
+  if (old != 0) revoked = client_->revoke(old).catch_([](kj::Exception&&) {});
+  node_.loop().tasks().add(canceler_.wrap(revoked.then([this]() { return run(); })));
 }
 
 void EtcdMembership::leave(std::function<void()> done) {

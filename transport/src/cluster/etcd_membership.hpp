@@ -6,9 +6,15 @@
 // The loop: grant a lease; create this node's key (a compare-and-create: while another live node
 // of this name holds the key, EtcdTrouble(name_taken) and try again after retry_interval, as its
 // lease may be about to expire); read the prefix; watch it from the next revision, while renewing
-// the lease every third of its TTL. Any failure (etcd unreachable, the lease lost, the watch
-// ended) starts the loop over after retry_interval; members are not dropped for etcd's own
-// failure, only for their keys going.
+// the lease every third of its TTL. Any failure (etcd unreachable, the watch ended) starts the
+// loop over after retry_interval, with the same lease while it lives (so the keys under it, the
+// node's and its names', stay); members are not dropped for etcd's own failure, only for their
+// keys going.
+//
+// This node's own key going (its lease expired: etcd unreachable, or the node frozen, for a whole
+// TTL; or the key deleted) is its run going for every member: the loop stops and tells the
+// membership actor (EtcdDeclaredDown), which rejoins as a new incarnation (membership.hpp); the
+// node then calls rejoin(), and the loop starts over with a new lease and key.
 #pragma once
 
 #include "etcd_client.hpp"
@@ -38,6 +44,9 @@ class EtcdMembership {
   // A graceful leave: this node's key is deleted (its lease revoked), then `done` runs; the loop
   // stops. `done` also runs if etcd cannot be reached.
   void leave(std::function<void()> done);
+  // This node is run `incarnation` now (NodeCore::renew_incarnation): the old run's lease is
+  // revoked (its keys go, for every member at once, if they had not), and the loop starts over.
+  void rejoin(std::uint64_t incarnation);
 
   // Cluster-wide names (cluster_names.hpp): PREFIX "names/NAME" is created for this node, under
   // its lease (so it goes with the node), unless it exists: one compare-and-create, so a name
@@ -48,7 +57,12 @@ class EtcdMembership {
 
  private:
   kj::Promise<void> run();
+  // The lease to register under: this run's while it lives (once registered: one that expired
+  // means the run was declared down), or a new one until it is registered.
+  kj::Promise<std::int64_t> lease();
   kj::Promise<void> register_self();
+  // This run's key went: tells the membership actor (once), and fails the loop for good.
+  kj::Exception declared_down(const std::string& why);
   kj::Promise<void> renew();
   void seen(const EtcdKeyValue& kv);
   kj::Promise<void> retry_later();
@@ -58,11 +72,13 @@ class EtcdMembership {
 
   NodeCore& node_;
   const EtcdDiscovery config_;
-  const Member self_;
+  Member self_;  // its incarnation changes at rejoin()
   const DynamicHandle membership_;
   std::unique_ptr<EtcdClient> client_;
   std::int64_t lease_ = 0;
-  kj::Canceler canceler_;  // the loop, stopped by leave()
+  bool registered_ = false;     // this run's key was registered (under lease_)
+  bool declared_down_ = false;  // ... and went: the loop waits for rejoin()
+  kj::Canceler canceler_;       // the loop, stopped by leave() and rejoin()
 };
 
 }  // namespace troupe::transport::detail

@@ -44,6 +44,7 @@ Result<MemberList> Membership::admit_joiner(const WireMember& joiner) {
   if (me_.state == MemberState::leaving || me_.state == MemberState::removed) {
     return Error{Errc::node_unreachable, "node '" + me_.name + "' is leaving the cluster"};
   }
+  if (renewing_) return Error{Errc::node_unreachable, "node '" + me_.name + "' is rejoining the cluster"};
   if (joiner.name == me_.name) {
     return Error{Errc::name_taken, "node name '" + joiner.name + "' is taken: it is the name of the node joined"};
   }
@@ -51,12 +52,16 @@ Result<MemberList> Membership::admit_joiner(const WireMember& joiner) {
       it != members_.end() && it->second.member.incarnation != joiner.incarnation) {
     return Error{Errc::name_taken, "node name '" + joiner.name + "' is taken: a live member of the cluster has it"};
   }
-  admit(joiner);
+  // A run declared down here never comes back as itself: the list says so, for the joiner to
+  // settle which of the two rejoins (membership_rejoin.cpp).
+  const bool refused = declared_down_here(joiner);
+  if (!refused) admit(joiner);
   MemberList list;
   list.members.push_back(me_on_wire());
   for (const auto& [name, r] : members_) {
     list.members.push_back(WireMember{name, r.member.host, r.member.port, r.member.incarnation, r.membership});
   }
+  if (refused) list.declared_down = joiner.incarnation;
   return list;
 }
 
@@ -105,6 +110,7 @@ void Membership::forget(Members::iterator it, std::string why_down) {
     return;
   }
   gone.state = MemberState::down;
+  downed_.insert_or_assign(gone.name, gone.incarnation);  // that run may only come back as a new one
   publish(MemberDown{std::move(gone), std::move(why_down)});
 }
 

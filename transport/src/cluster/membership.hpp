@@ -12,8 +12,12 @@
 //          MemberLeaving, then MemberLeft, and expect its connection to close.
 //   retry: every SeedDiscovery::retry_interval, a seed whose node is not up here is asked again
 //          (a seed that was unreachable, a partition that healed, a seed that restarted).
+//   rejoin: a run declared down (MemberDown) never comes back as itself: a member refuses it
+//          (MemberList::declared_down) or tells it so (DeclaredDown), and it rejoins as a new
+//          incarnation, its old run gone for every member (membership_rejoin.cpp).
 //   etcd:  the members etcd lists are the seeds (etcd_membership.hpp); one whose key goes is
-//          down (or left) for this node as for every other.
+//          down (or left) for this node as for every other, and a node that finds its own key
+//          gone rejoins as a new incarnation.
 #pragma once
 
 #include <troupe/system.hpp>

@@ -1,7 +1,8 @@
-// The membership actor (membership.hpp says what it keeps and its protocol), one class in three
+// The membership actor (membership.hpp says what it keeps and its protocol), one class in four
 // files: membership.cpp (the view: members admitted, their downs, subscribers), membership_join.cpp
-// (joining through seeds or etcd, wait_up) and membership_leave.cpp (a graceful leave). Its names
-// and groups are ClusterNames and ClusterGroups. Runs as an actor: one message at a time.
+// (joining through seeds or etcd, wait_up), membership_rejoin.cpp (a run declared down rejoins as
+// a new incarnation) and membership_leave.cpp (a graceful leave). Its names and groups are
+// ClusterNames and ClusterGroups. Runs as an actor: one message at a time.
 #pragma once
 
 #include "cluster_groups.hpp"
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -41,10 +43,18 @@ class Membership {
         [this](const StartMembership& s) { start(s.port); }, [this](RetrySeeds) { ask_seeds(); },
         [this](const EtcdSeen& e) { etcd_seen(e); }, [this](const EtcdGone& e) { etcd_gone(e.name); },
         [this](EtcdRegistered) {
+          if (renewing_) return;  // the old run's loop, before it stopped
+          names_.etcd_registered();
           joined_ = true;
           up_if_joined();
         },
-        [this](const EtcdTrouble& t) { not_joined(t.error); }, [this](const SeedAnswer& a) { seed_answered(a); },
+        // A run declared down rejoins as a new incarnation (membership_rejoin.cpp).
+        [this](const DeclaredDown& d) { told_declared_down(d); },
+        [this](const EtcdDeclaredDown& d) {
+          if (d.incarnation == me_.incarnation) rejoin(d.why, std::nullopt);
+        },
+        [this](const Renewed& r) { renewed(r.incarnation); }, [this](const EtcdTrouble& t) { not_joined(t.error); },
+        [this](const SeedAnswer& a) { seed_answered(a); },
         [this](const JoinCluster& j) -> Result<MemberList> { return admit_joiner(j.joiner); },
         [this](const LeavingCluster& l) {
           if (Record* r = find(l.name, l.incarnation); r != nullptr && r->member.state == MemberState::up) {
@@ -65,13 +75,24 @@ class Membership {
         [this](const UnregisterClusterName& u) { return names_.unregister_name(u.name); },
         [this](const WhereisName& w) { return names_.whereis(w); },
         [this](const AwaitNameExpired& e) { names_.await_expired(e.id); },
-        [this](const ClaimName& c) { return names_.claim(c.entry); },
-        [this](const NamesAdded& a) { names_.added(a.entries); }, [this](const NameRemoved& r) { names_.removed(r); },
-        [this](const AskName& a) { return names_.ask(a.name); },
+        [this](const ClaimName& c) -> Result<Unit> {
+          if (renewing_) return Error{Errc::node_unreachable, "node '" + me_.name + "' is rejoining the cluster"};
+          return names_.claim(c.entry);
+        },
+        // While renewing, what the old run's members sent is dropped with them.
+        [this](const NamesAdded& a) {
+          if (!renewing_) names_.added(a.entries);
+        },
+        [this](const NameRemoved& r) { names_.removed(r); }, [this](const AskName& a) { return names_.ask(a.name); },
         [this](const EtcdNameClaimed& c) { names_.etcd_claimed(c); },
         // Process groups across the cluster (cluster_groups.hpp).
         [this](const LocalGroupChange& c) { groups_.local_change(c.group); },
-        [this](const GroupChanged& c) { groups_.changed(c); }, [this](const GroupsOf& g) { groups_.replace(g); },
+        [this](const GroupChanged& c) {
+          if (!renewing_) groups_.changed(c);
+        },
+        [this](const GroupsOf& g) {
+          if (!renewing_) groups_.replace(g);
+        },
         [this](StopMembership) {
           retry_timer_.cancel();
           self_.quit();
@@ -88,6 +109,7 @@ class Membership {
     std::uint64_t id;  // stable: etcd adds and drops seeds while answers are on their way
     SeedAddress address;
     bool asking = false;  // an answer (SeedAnswer, then the join's) is on its way
+    bool once = false;    // the member a rejoin goes through: dropped once it answered
   };
   struct Waiter {
     std::uint64_t id;
@@ -152,6 +174,25 @@ class Membership {
   // A join was refused, or no seed could be reached: why, for wait_up and the log.
   void not_joined(const Error& why);
 
+  // Rejoining as a new incarnation (membership_rejoin.cpp). A member's run that this node
+  // declared down (MemberDown; not one that left) is remembered by name, the latest only.
+  bool declared_down_here(const WireMember& m) const {
+    auto it = downed_.find(m.name);
+    return it != downed_.end() && it->second == m.incarnation;
+  }
+  // `other` answered this run's join with declared_down: this run, or `other`'s, rejoins.
+  void refused_as_down(const WireMember& other, std::size_t other_members);
+  // Tells `other` that this node declared its run down (DeclaredDown).
+  void tell_declared_down(const WireMember& other);
+  void told_declared_down(const DeclaredDown& d);
+  // This run was declared down (`why`): its view ends, and it rejoins as a new incarnation,
+  // through its seeds and `through`.
+  void rejoin(const std::string& why, std::optional<SeedAddress> through);
+  // The transport is run `incarnation` now: the join starts over.
+  void renewed(std::uint64_t incarnation);
+  // The answer to a request this node sent as an earlier run, or while renewing: dropped.
+  bool stale(std::uint64_t run) const { return renewing_ || run != me_.incarnation; }
+
   void become_up();
 
   Result<MemberList> admit_joiner(const WireMember& joiner);
@@ -203,6 +244,8 @@ class Membership {
   std::size_t leave_answers_ = 0;
   Duration leave_timeout_{};
   bool joined_ = false;  // a seed (or a member it named) admitted this node
+  bool renewing_ = false;  // rejoin() until renewed(): the transport is not the new run yet
+  std::map<std::string, std::uint64_t, std::less<>> downed_;  // name -> its run last declared down here
   Timer retry_timer_;
   std::map<std::string, DynamicHandle, std::less<>> peers_;  // the members up but this node: their membership actors
   ClusterNames names_;                                       // after peers_: it refers to it

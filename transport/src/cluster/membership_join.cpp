@@ -10,7 +10,7 @@ namespace troupe::transport::detail {
 
 // Seeds: each one whose node is not up here (and not asked already) is asked again.
 void Membership::ask_seeds() {
-  if (me_.state == MemberState::leaving || me_.state == MemberState::removed) return;
+  if (me_.state == MemberState::leaving || me_.state == MemberState::removed || renewing_) return;
   std::shared_ptr<NodeCore> node = setup_.node.lock();
   if (!node) return;
   for (Seed& seed : seeds_) {
@@ -56,29 +56,45 @@ void Membership::seed_answered(const SeedAnswer& a) {
     if (seed == nullptr) return;
     seed->asking = false;
     if (!name.empty()) seed->address.name = name;  // known from now on
+    if (!name.empty() && seed->once) std::erase_if(seeds_, [id](const Seed& s) { return s.id == id; });
   });
 }
 
 // Joining through `target`: its answer admits it and lists the members to ask next.
 // `done` runs first with the answerer's name ("" if it failed). Not a template: ask() calls
 // itself with another lambda, which would instantiate without end.
+// A run that meets a member again after either declared the other down rejoins as a new
+// incarnation (membership_rejoin.cpp): the answer says if the answerer declared this run down, and
+// this node does not admit (nor ask) a member whose run it declared down, but tells it so.
 void Membership::ask(const DynamicHandle& target, std::function<void(const std::string&)> done) {
   JoinCluster join{me_on_wire()};  // built before the request, not inside it (see g++ 12 notes)
   self_.request(target, std::move(join), setup_.retry_interval * 4)
-      .then([this, done = std::move(done)](Result<MemberList> list) mutable {
+      .then([this, run = me_.incarnation, done = std::move(done)](Result<MemberList> list) mutable {
+        if (stale(run)) return;  // asked by the old run: the new one asks again
         if (!list || list->members.empty()) {
           done(std::string());
           if (!list) not_joined(list.error());
           up_if_joined();
           return;
         }
-        done(list->members.front().name);
+        const WireMember& answerer = list->members.front();
+        done(answerer.name);
         if (me_.state == MemberState::leaving || me_.state == MemberState::removed) return;
-        admit(list->members.front());
+        if (list->declared_down == me_.incarnation) return refused_as_down(answerer, list->members.size());
+        if (declared_down_here(answerer)) {
+          tell_declared_down(answerer);
+          return up_if_joined();
+        }
+        admit(answerer);
         joined_ = true;
         for (std::size_t i = 1; i < list->members.size(); ++i) {
           const WireMember& w = list->members[i];
-          if (w.name == me_.name || members_.contains(w.name) || !asking_.insert(w.name).second) continue;
+          if (w.name == me_.name || members_.contains(w.name)) continue;
+          if (declared_down_here(w)) {
+            tell_declared_down(w);
+            continue;
+          }
+          if (!asking_.insert(w.name).second) continue;
           ask(w.membership, [this, name = w.name](const std::string&) { asking_.erase(name); });
         }
         up_if_joined();
@@ -164,7 +180,8 @@ void Membership::etcd_gone(const std::string& name) {
   auto it = members_.find(name);
   if (it == members_.end()) return;
   self_.demonitor(it->second.monitor);
-  forget(it, "node '" + name + "' is down: its key in etcd went (its lease expired)");
+  forget(it,
+         "node '" + name + "' is down: its key in etcd went (its lease expired, or it rejoins as a new incarnation)");
 }
 
 // With etcd, a name's key there decides who holds it (EtcdMembership::claim_name), on the

@@ -31,11 +31,18 @@ inline constexpr auto troupe_wire_fields(const WireMember*) {
                          &WireMember::membership);
 }
 
-// The members a member knows (up or leaving), itself included: the answer to a join.
+// The members a member knows (up or leaving), itself included: the answer to a join. With
+// `declared_down` set (the joiner's incarnation), the answerer had declared that run of the
+// joiner down and did not admit it: the joiner (or, if the joiner declared the answerer down too
+// and the answerer is the one to yield, the answerer) rejoins as a new incarnation
+// (membership_rejoin.cpp).
 struct MemberList {
   std::vector<WireMember> members;
+  std::uint64_t declared_down = 0;
 };
-inline constexpr auto troupe_wire_fields(const MemberList*) { return std::make_tuple(&MemberList::members); }
+inline constexpr auto troupe_wire_fields(const MemberList*) {
+  return std::make_tuple(&MemberList::members, &MemberList::declared_down);
+}
 
 // "Let me in": to a seed, then to every member the joiner learns of. Answered with the members the
 // receiver knows, or Errc::name_taken if a live member has the joiner's name.
@@ -64,11 +71,23 @@ inline constexpr auto troupe_wire_fields(const LeftCluster*) {
   return std::make_tuple(&LeftCluster::name, &LeftCluster::incarnation);
 }
 
+// "This node declared your run `incarnation` down": to a member that meets it again as that run
+// (it answered a join, or is listed by a member that still has it). It rejoins as a new
+// incarnation, through `by` among its seeds.
+struct DeclaredDown {
+  WireMember by;
+  std::uint64_t incarnation = 0;
+};
+inline constexpr auto troupe_wire_fields(const DeclaredDown*) {
+  return std::make_tuple(&DeclaredDown::by, &DeclaredDown::incarnation);
+}
+
 inline const bool troupe_wire_declared_WireMember = declare_wire_type<WireMember>("troupe.cluster.Member");
 inline const bool troupe_wire_declared_MemberList = declare_wire_type<MemberList>("troupe.cluster.MemberList");
 inline const bool troupe_wire_declared_JoinCluster = declare_wire_type<JoinCluster>("troupe.cluster.Join");
 inline const bool troupe_wire_declared_LeavingCluster = declare_wire_type<LeavingCluster>("troupe.cluster.Leaving");
 inline const bool troupe_wire_declared_LeftCluster = declare_wire_type<LeftCluster>("troupe.cluster.Left");
+inline const bool troupe_wire_declared_DeclaredDown = declare_wire_type<DeclaredDown>("troupe.cluster.DeclaredDown");
 
 // Cluster-wide names (cluster_names.hpp), between the membership actors.
 // A name as every member keeps it: the actor, and the node that registered it (its owner).
@@ -174,6 +193,11 @@ struct SeedAnswer {
   Error error;
 };
 struct RetrySeeds {};
+// From the transport thread: this node is now run `incarnation`, its old run's connections all
+// closed (NodeCore::renew_incarnation).
+struct Renewed {
+  std::uint64_t incarnation = 0;
+};
 // From the System's groups (GroupForwarder): this node's members of `group` changed.
 struct LocalGroupChange {
   std::string group;
@@ -190,6 +214,12 @@ struct EtcdGone {
   std::string name;
 };
 struct EtcdRegistered {};
+// This node's key in etcd went while it ran (its lease expired, or the key was deleted): every
+// member saw run `incarnation` go, so it rejoins as a new incarnation.
+struct EtcdDeclaredDown {
+  std::uint64_t incarnation = 0;
+  std::string why;
+};
 struct EtcdTrouble {
   Error error;
 };

@@ -24,8 +24,26 @@
 //            within NodeConfig::heartbeat_timeout, or its node stopped without leaving; with
 //            etcd, also when its key in etcd went (its lease expired), for every member at once
 // A member that is down or left is forgotten; if it comes back (a restart, or the end of a
-// partition, when it reaches a seed again) it is up again: a restarted node is a new
-// incarnation, and handles to the old run's actors stay dead.
+// partition, when it reaches a seed again) it is up again, as a new incarnation (Member::
+// incarnation): a restarted node is one, and so is a node that was declared down and whose
+// process ran on. Once a member has declared a run down, that run never comes back as itself:
+// what the others held of it went with its MemberDown, and nothing of its old life is taken for
+// the node that returns. A node learns that it was declared down when a member it meets again
+// refuses its old run (or, with etcd, when it finds its own key gone: its lease expired), and
+// rejoins as a new incarnation, though its actors keep running. What a user sees:
+//   - on every member: MemberDown for the old run (at the partition or expiry, or, on a member
+//     that never lost it, when it rejoins), then MemberUp for the new one;
+//   - on the node itself: MemberDown for its own old run, and for every member it had (its
+//     connections all close), then MemberUp for its new run and for each member as it rejoins;
+//   - handles to the old run's actors are dead everywhere (a request fails with node_down, a
+//     monitor got Down node_down, a link the exit signal), as are the node's own handles to the
+//     others' actors; new handles (from whereis, a spawn, a message) reach the same actors;
+//   - the old run's names and group members were dropped with its MemberDown; the new run tells
+//     the others its actors' names and group memberships again, as its own: a name another node
+//     registered meanwhile is settled as below (with etcd, the node that holds the key keeps it).
+// After a partition both sides have declared each other down; when they meet again, the side that
+// sees fewer members up rejoins (at a tie, the one whose name sorts last), so a majority keeps its
+// runs.
 //
 // What every node sees, with seeds: each member's view is its own, built from the joins and
 // leaves it was told and from its own connections. Views agree once the joins have spread (one
@@ -35,7 +53,8 @@
 // With etcd: etcd's list of keys is the one view every node converges to; a join is seen by all
 // as soon as its key's put reaches their watches, a crash once its lease expires
 // (EtcdDiscovery::lease_ttl) or its connections close, whichever comes first. A node cut off from
-// etcd keeps its members, and is down for the others once its lease expires.
+// etcd keeps its members, and is down for the others once its lease expires; when it reaches etcd
+// again it finds its key gone and rejoins as a new incarnation (a new lease and key).
 //
 // One name, one node: a node that joins under a name a live member already has is refused, with
 // the reason in wait_up()'s error (Errc::name_taken) and in the log.

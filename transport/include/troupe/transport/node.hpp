@@ -29,7 +29,9 @@
 // ExitReason::node_down, linked local actors the exit signal with it, pending requests to it fail
 // with Errc::node_down, queued messages are dead letters, and handles to its actors die for good
 // (a restarted peer reuses actor ids; each run of a node has a random incarnation, exchanged after
-// the handshake). The next send or lookup dials again, after a backoff of 100 ms doubling to 2 s.
+// the handshake; in a cluster, a node that was declared down rejoins as a new one, closing all its
+// connections first: cluster.hpp). The next send or lookup dials again, after a backoff of 100 ms
+// doubling to 2 s.
 //
 // Logs: a node logs through its System's logger (Config::log, README.md "Logs"), every event with
 // the node's name (LogEvent::node) and, where there is one, the peer's: connections up, refused,
