@@ -102,8 +102,16 @@ void ClusterNames::reclaimed(Claim claim, const Result<bool>& created) {
   if (!created) return unclaimed_.push_back(std::move(claim.entry));  // at the next registration
   if (!*created) {
     drop_owned(name);
-    log_("cluster name '" + name + "' is held in etcd by another node now (it registered it while this node was " +
-         "down); this node's registration is dropped");
+    if (log_.enabled(LogLevel::warning)) {
+      const LogField fields[] = {{"name", name}};
+      log_.log({.level = LogLevel::warning,
+                .name = "cluster_name_lost",
+                .message = "cluster name '" + name +
+                           "' is held in etcd by another node now (it registered it while this node was down); "
+                           "this node's registration is dropped",
+                .reason = "another node registered it while this node was down",
+                .fields = fields});
+    }
     return;
   }
   record(claim.entry);

@@ -126,7 +126,12 @@ kj::Promise<void> EtcdMembership::register_self() {
 kj::Exception EtcdMembership::declared_down(const std::string& why) {
   if (!declared_down_) {
     declared_down_ = true;
-    node_.log().line("etcd: this node's run is gone for every member: " + why);
+    if (node_.log().enabled(LogLevel::warning)) {
+      node_.log().log({.level = LogLevel::warning,
+                       .name = "etcd_declared_down",
+                       .message = "etcd: this node's run is gone for every member: " + why,
+                       .reason = why});
+    }
     membership_.send(EtcdDeclaredDown{self_.incarnation, why});
   }
   return KJ_EXCEPTION(DISCONNECTED, why);

@@ -50,7 +50,13 @@ void Membership::rejoin(const std::string& why, std::optional<SeedAddress> throu
   if (renewing_ || me_.state == MemberState::leaving || me_.state == MemberState::removed) return;
   std::shared_ptr<NodeCore> node = setup_.node.lock();
   if (!node) return;
-  log("this node's run was declared down (" + why + "): it rejoins the cluster as a new incarnation");
+  if (setup_.log.enabled(LogLevel::warning)) {
+    setup_.log.log(
+        {.level = LogLevel::warning,
+         .name = "rejoining",
+         .message = "this node's run was declared down (" + why + "): it rejoins the cluster as a new incarnation",
+         .reason = why});
+  }
   renewing_ = true;
   Member old = me_;
   old.state = MemberState::down;
