@@ -4,10 +4,13 @@
 #include <troupe/system.hpp>
 
 #include "actor_extras.hpp"
+#include "actor_metrics.hpp"
 #include "describe.hpp"
 #include "send_credits.hpp"
+#include "system_internals.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <string>
 #include <thread>
@@ -105,15 +108,11 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   // Overtaking: one relaxed load per turn. Set, the signals queued now go before the user
   // messages queued ahead of them (a turn already under way ends first).
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
-  // A send that mutes the actor ends its turn (kEndTurn): backpressure holds it back message by
-  // message, at no cost to the loop.
-  unsigned n = budget();
-  for (; n > 0 && (layer_flags_ & (kExiting | kEndTurn)) == 0; --n) {
-    bool urgent = false;
-    Envelope* env = next_envelope(urgent);
-    if (env == nullptr) break;
-    handle(env, urgent);
-  }
+  // One turn in ActorMetrics::kSamplePeriod (per thread) times its handlers, for the metrics.
+  detail::ActorMetrics& metrics = system_->internals().actor_metrics;
+  const bool sampled = detail::ActorMetrics::sample_turn();
+  const unsigned n = sampled ? handle_messages<true>(metrics) : handle_messages<false>(metrics);
+  metrics.count_turn(type_id_, budget() - n);
   if ((layer_flags_ & kExiting) != 0) {
     terminate();
     return runtime::TurnResult::terminated;
@@ -134,7 +133,45 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   if (mailbox_.try_mark_empty()) return runtime::TurnResult::idle;
   // The whole budget went and messages wait: overloaded, so its senders slow down (actor_core.hpp).
   if (n == 0) mark_overloaded();
+  if (sampled) [[unlikely]]
+    report_depth(metrics);
   return runtime::TurnResult::more;
+}
+
+// Up to `budget` messages; returns the budget left. A send that mutes the actor ends its turn
+// (kEndTurn): backpressure holds it back message by message, at no cost to the loop. Timed: each
+// handler's time goes to the metrics (a sampled turn).
+template <bool Timed>
+unsigned detail::ActorCell::handle_messages(ActorMetrics& metrics) noexcept {
+  unsigned n = budget();
+  for (; n > 0 && (layer_flags_ & (kExiting | kEndTurn)) == 0; --n) {
+    bool urgent = false;
+    Envelope* env = next_envelope(urgent);
+    if (env == nullptr) break;
+    if constexpr (Timed) {
+      const auto start = std::chrono::steady_clock::now();
+      handle(env, urgent);
+      metrics.record_handling(type_id_, std::chrono::steady_clock::now() - start);
+    } else {
+      (void)metrics;
+      handle(env, urgent);
+    }
+  }
+  return n;
+}
+
+// A sampled turn that left messages waiting counts them for the board of the deepest mailboxes:
+// a bounded mailbox knows its count; an unbounded one is walked, up to mailbox_count_limit.
+void detail::ActorCell::report_depth(ActorMetrics& metrics) noexcept {
+  std::uint64_t depth = 0;
+  bool at_least = false;
+  if (const runtime::MailboxLimit* limit = mailbox_limit()) {
+    depth = limit->queued();
+  } else {
+    depth = mailbox_.count_waiting(mailbox_count_limit);
+    at_least = depth >= mailbox_count_limit;
+  }
+  if (depth > 0) metrics.report_depth(type_id_, this, depth, at_least);
 }
 
 Envelope* detail::ActorCell::next_envelope(bool& urgent) noexcept {

@@ -28,7 +28,10 @@ runtime::ActorCore* launch_pool(System& system, PoolInit init) {
 }
 
 PoolRouter::PoolRouter(System& system, runtime::Executor* executor, PoolInit&& init)
-    : ActorCell(system, executor), init_(std::move(init)), random_(init_.spec.seed) {}
+    : ActorCell(system, executor), init_(std::move(init)), random_(init_.spec.seed) {
+  static const ActorTypeId type = intern_actor_type("troupe::Pool");
+  type_id_ = type;
+}
 
 void PoolRouter::destroy() noexcept {
   this->~PoolRouter();

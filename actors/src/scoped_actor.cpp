@@ -17,6 +17,8 @@ namespace troupe::detail {
 class ScopedCore final : public ActorCell, public runtime::Executor {
  public:
   explicit ScopedCore(System& system) : ActorCell(system, nullptr), spin_(system.idle_spin(), system.adaptive_spin()) {
+    static const detail::ActorTypeId type = detail::intern_actor_type("troupe::ScopedActor");
+    type_id_ = type;
     set_executor(this);
     layer_flags_ |= kConstructed;
   }

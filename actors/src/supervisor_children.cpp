@@ -5,6 +5,7 @@
 #include <troupe/system.hpp>
 
 #include "describe.hpp"
+#include "system_internals.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -145,6 +146,7 @@ void SupervisorActor::restart_children(const std::vector<std::string>& ids, cons
       }
     }
     ++child->restarts;
+    self_.system().internals().actor_metrics.count_restart(intern_actor_type(child->actor));
     log_restart(*child, failed, reason);
     if (spec_.on_restart) {
       try {

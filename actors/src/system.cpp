@@ -51,6 +51,12 @@ System::System(Config config) : budget_(budget_of(config)) {
   if (!config.trace_path.empty()) runtime::trace::enable(true);
   internals_ = std::make_unique<Internals>(std::move(config), *this);
   if (internals_->deterministic) internals_->room_waiter = std::make_unique<detail::RunUntilRoom>(*this);
+  try {
+    start_configured_metrics();
+  } catch (...) {  // Config::metrics_address could not be served: nothing runs yet, stop it all
+    shutdown();
+    throw;
+  }
 }
 
 runtime::RoomWaiter* System::room_waiter() const noexcept { return internals_->room_waiter.get(); }
@@ -117,6 +123,7 @@ runtime::Executor* System::executor_for(const SpawnOptions& options) {
 
 void System::register_actor(detail::ActorCell* actor) {
   internals_->live.insert(actor);
+  internals_->actor_metrics.count_spawn(actor->type_id());
   runtime::Executor* executor = actor->executor();
   if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
 }
@@ -152,6 +159,9 @@ Errc error_of(DeadLetter::Reason reason) noexcept {
 void System::dead_letter(const runtime::ActorCore& receiver, Envelope& env, DeadLetter::Reason reason) noexcept {
   // Release: pairs with the acquire load in dead_letters().
   internals_->dead_letters.fetch_add(1, std::memory_order_release);
+  if (const auto r = static_cast<std::size_t>(reason); r < dead_letter_reasons) {
+    internals_->dead_letters_by_reason[r].fetch_add(1, std::memory_order_relaxed);  // a statistic
+  }
   const bool was_request = env.kind() == EnvelopeKind::request;
   if (internals_->config.on_dead_letter) {
     try {
@@ -167,6 +177,7 @@ void System::dead_letter(const runtime::ActorCore& receiver, Envelope& env, Dead
 
 void System::actor_exited(detail::ActorCell& actor, const ExitReason& reason) noexcept {
   internals_->live.erase(&actor);
+  internals_->actor_metrics.count_exit(actor.type_id(), reason.kind);
   internals_->registry.drop_all(actor);  // after the erase: see registry.cpp; before the hook
   internals_->groups.drop_all(actor);    // the same (groups.cpp)
   if (reason.kind == ExitReason::Kind::error) log_failure(internals_->logger, actor.name(), reason);
@@ -252,6 +263,7 @@ void System::shutdown() {
     if (in.shut_down) return;
     in.shut_down = true;
   }
+  stop_metrics_server();  // first: it reads what the steps below take down
   in.timers->close();
   stopping_.store(true, std::memory_order_relaxed);  // relaxed: see stopping()
   while (in.live.size() > 0) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <troupe/groups.hpp>
+#include <troupe/metrics_server.hpp>
 #include <troupe/registry.hpp>
 #include <troupe/runtime/dedicated_thread.hpp>
 #include <troupe/runtime/deterministic_scheduler.hpp>
@@ -9,10 +10,14 @@
 #include <troupe/runtime/timer_service.hpp>
 #include <troupe/system.hpp>
 
+#include "actor_metrics.hpp"
 #include "deterministic_driver.hpp"
 #include "live_set.hpp"
 
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -52,6 +57,9 @@ struct System::Internals {
   detail::LiveSet live;
   alignas(64) std::atomic<std::uint64_t> dead_letters{0};
   std::atomic<std::uint64_t> dropped_request_errors{0};  // rare: shares dead_letters' line
+  std::array<std::atomic<std::uint64_t>, dead_letter_reasons> dead_letters_by_reason{};  // relaxed: statistics
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  detail::ActorMetrics actor_metrics;
   alignas(64) std::mutex blocking_mutex;
   std::vector<std::unique_ptr<runtime::DedicatedThread>> blocking_threads;
   std::mutex shutdown_mutex;
@@ -63,6 +71,12 @@ struct System::Internals {
   DynamicHandle name_service;
   alignas(64) std::atomic<std::size_t> awaited_names{0};
   std::atomic<bool> name_poke_pending{false};
+  // Metrics (system_metrics.cpp): the sources nodes add to every snapshot, and the HTTP server
+  // (metrics_server.hpp), stopped first at shutdown.
+  std::mutex metrics_mutex;
+  std::vector<std::pair<std::uint64_t, std::function<void(MetricsSnapshot&)>>> metrics_sources;
+  std::uint64_t next_metrics_source = 1;
+  std::unique_ptr<detail::MetricsServer> metrics_server;
   // Process groups (groups.cpp): after what an actor's release may need, as the registry.
   Groups groups;
   // Last: destroyed first, while everything an actor's release may need is still there.

@@ -60,6 +60,15 @@ SchedulerStats Scheduler::stats() const noexcept {
                         shared_->compensating_now.load(std::memory_order_relaxed)};
 }
 
+std::vector<WorkerMetrics> Scheduler::worker_metrics() const {
+  std::vector<WorkerMetrics> all;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& worker : shared_->workers) {
+    if (auto m = worker->metrics(now)) all.push_back(*m);
+  }
+  return all;
+}
+
 void Scheduler::hold() noexcept {
   // Seq_cst: quiescent() reads holds together with the workers' sleep counters.
   shared_->holds.fetch_add(1, std::memory_order_seq_cst);

@@ -10,12 +10,20 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
 namespace troupe::runtime::detail {
 
 thread_local Worker* tls_current_worker = nullptr;
+
+namespace {
+std::int64_t steady_ns(std::chrono::steady_clock::time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+std::int64_t steady_now_ns() noexcept { return steady_ns(std::chrono::steady_clock::now()); }
+}  // namespace
 
 Worker::Worker(SchedulerShared& shared, unsigned index, bool compensating)
     : shared_(shared),
@@ -25,6 +33,8 @@ Worker::Worker(SchedulerShared& shared, unsigned index, bool compensating)
       spin_(shared.config.idle_spin, shared.config.adaptive_spin) {}
 
 void Worker::start() {
+  // Relaxed: read by metrics() only, as a statistic.
+  counters_.started_ns.store(steady_now_ns(), std::memory_order_relaxed);
   if (!compensating_) {
     thread_ = std::thread([this] { run<false>(); });
     pthread_setname_np(thread_.native_handle(), ("troupe-w" + std::to_string(index_)).c_str());
@@ -96,6 +106,8 @@ void Worker::run() noexcept {
     searching_ = false;
     hand_back_work();
     if (more_work_visible()) shared_.idle.notify_one();
+    counters_.ran_before_ns.add(static_cast<std::uint64_t>(
+        steady_now_ns() - counters_.started_ns.load(std::memory_order_relaxed)));  // relaxed: ours
     // Seq_cst: part of quiescent(); after the hand-back, so the pool is not quiescent meanwhile.
     shared_.compensating_now.fetch_sub(1, std::memory_order_seq_cst);
     running_.store(false, std::memory_order_release);  // pairs with running()
@@ -117,7 +129,10 @@ void Worker::hand_back_work() noexcept {
 ActorCore* Worker::next_actor() noexcept {
   const SchedulerConfig& config = shared_.config;
   if (++tick_ % config.inject_interval == 0) {
-    if (ActorCore* actor = shared_.inject.pop()) return actor;
+    if (ActorCore* actor = shared_.inject.pop()) {
+      counters_.injections.add(1);
+      return actor;
+    }
   }
   // Relaxed load and store, no exchange: between turns the watchdog never takes from the slot
   // (rescue() backs off once the turn has ended).
@@ -141,6 +156,7 @@ ActorCore* Worker::search() noexcept {
   if (!searching_) idle.begin_search();
   searching_ = false;
   ActorCore* actor = shared_.inject.pop();
+  count_injection(actor);
   if (actor == nullptr) actor = steal();
   const bool last_searcher = idle.end_search();
   if (actor != nullptr && last_searcher && more_work_visible()) idle.notify_one();
@@ -155,11 +171,18 @@ ActorCore* Worker::spin_for_work() noexcept {
   if (!idle.try_claim_spinner()) return nullptr;
   idle.begin_search();
   ActorCore* actor = nullptr;
-  spin_.until([&] {
-    actor = shared_.inject.pop();
-    if (actor == nullptr) actor = steal();
-    return actor != nullptr || shared_.is_stopping();
-  });
+  IdleSpin::Clock::duration spent{};
+  spin_.until(
+      [&] {
+        actor = shared_.inject.pop();
+        count_injection(actor);
+        if (actor == nullptr) actor = steal();
+        return actor != nullptr || shared_.is_stopping();
+      },
+      &spent);
+  counters_.spins.add(1);
+  counters_.spinning_ns.add(static_cast<std::uint64_t>(std::chrono::nanoseconds(spent).count()));
+  if (actor != nullptr) counters_.spins_found_work.add(1);
   const bool last_searcher = idle.end_search();
   idle.release_spinner();
   if (actor != nullptr && last_searcher && more_work_visible()) idle.notify_one();
@@ -174,7 +197,10 @@ ActorCore* Worker::steal() noexcept {
   for (unsigned i = 0; i < n; ++i) {
     const unsigned victim = (start + i) % n;
     if (victim == index_) continue;
-    if (ActorCore* actor = workers[victim]->deque().take()) return actor;
+    if (ActorCore* actor = workers[victim]->deque().take()) {
+      counters_.steals.add(1);
+      return actor;
+    }
   }
   return nullptr;
 }
@@ -215,10 +241,15 @@ void Worker::park() noexcept {
   }
   idle.commit_sleep(index_);
   shared_.notify_quiescence_waiters();  // the last worker to park may make the pool quiescent
+  const std::int64_t asleep = steady_now_ns();
+  counters_.parked_since_ns.store(asleep, std::memory_order_relaxed);  // relaxed: metrics() only
   {
     const trace::Span span(trace::SpanKind::park, "parked");
     idle.sleep(index_);
   }
+  counters_.parked_ns.add(static_cast<std::uint64_t>(steady_now_ns() - asleep));
+  counters_.parked_since_ns.store(0, std::memory_order_relaxed);
+  counters_.parks.add(1);
   searching_ = true;
   if (shared_.config.stuck_turn.count() > 0) shared_.worker_woke();
 }
@@ -325,6 +356,33 @@ void Worker::push_or_inject(ActorCore* actor) noexcept {
   if (deque_.push(actor)) return;
   shared_.inject.push(actor);
   shared_.idle.notify_one();
+}
+
+// Each field is read on its own (relaxed, see Counters): a worker that parks or wakes meanwhile
+// may be counted a few microseconds off, never negative.
+std::optional<WorkerMetrics> Worker::metrics(std::chrono::steady_clock::time_point at) const noexcept {
+  const std::int64_t started = counters_.started_ns.load(std::memory_order_relaxed);
+  if (started == 0) return std::nullopt;  // a compensating worker that never ran
+  const std::int64_t now = steady_ns(at);
+  std::int64_t lived = static_cast<std::int64_t>(counters_.ran_before_ns.get());
+  if (!compensating_ || running()) lived += now - started;
+  std::int64_t parked = static_cast<std::int64_t>(counters_.parked_ns.get());
+  if (const std::int64_t since = counters_.parked_since_ns.load(std::memory_order_relaxed); since != 0 && since < now)
+    parked += now - since;
+  const auto spinning = static_cast<std::int64_t>(counters_.spinning_ns.get());
+  WorkerMetrics m;
+  m.index = index_;
+  m.compensating = compensating_;
+  m.parked = std::chrono::nanoseconds(parked);
+  m.spinning = std::chrono::nanoseconds(spinning);
+  m.busy = std::chrono::nanoseconds(std::max<std::int64_t>(0, lived - parked - spinning));
+  m.turns = turn_stamp() / 2;
+  m.steals = counters_.steals.get();
+  m.injections = counters_.injections.get();
+  m.spins = counters_.spins.get();
+  m.spins_found_work = counters_.spins_found_work.get();
+  m.parks = counters_.parks.get();
+  return m;
 }
 
 std::uint32_t Worker::next_random() noexcept {

@@ -6,10 +6,12 @@
 
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/idle_spin.hpp>
+#include <troupe/runtime/scheduler.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -50,6 +52,10 @@ class Worker {
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }  // pairs with run()'s end
   void retire() noexcept;
 
+  // This worker's counters, from any thread (Scheduler::worker_metrics). Nothing for a
+  // compensating worker that never ran.
+  std::optional<WorkerMetrics> metrics(std::chrono::steady_clock::time_point now) const noexcept;
+
  private:
   template <bool Compensating>
   void run() noexcept;
@@ -87,6 +93,27 @@ class Worker {
   std::uint64_t tick_ = 0;
   std::uint32_t rng_;
   AdaptiveSpin spin_;  // this worker's spins before it parks: whether they have paid lately
+
+  // What metrics() reports, on a line of their own: written by this worker only (a plain add:
+  // Counter), read by any thread, relaxed: statistics, each read on its own. Clock readings are
+  // steady_clock nanoseconds. Turns are the turn stamp's.
+  struct Counter {
+    std::atomic<std::uint64_t> value{0};
+    void add(std::uint64_t n) noexcept { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
+  };
+  struct alignas(64) Counters {
+    Counter steals, injections, spins, spins_found_work, parks;
+    Counter parked_ns, spinning_ns;
+    // When the thread started (compensating: its latest start; earlier runs are in ran_before_ns),
+    // and when it went to sleep (0 while awake), so that a reader counts a sleep under way.
+    std::atomic<std::int64_t> started_ns{0};
+    std::atomic<std::int64_t> parked_since_ns{0};
+    Counter ran_before_ns;
+  } counters_;
+  void count_injection(ActorCore* actor) noexcept {
+    if (actor != nullptr) counters_.injections.add(1);
+  }
 
   // Written by the watchdog in rescue(), under kRescuing; read by this worker once that is clear.
   Worker* compensator_ = nullptr;

@@ -4,6 +4,7 @@
 // the request table, the messages set aside, the book of links and monitors, the behavior stack.
 #pragma once
 
+#include <troupe/actor_type_id.hpp>
 #include <troupe/context.hpp>
 #include <troupe/error.hpp>
 #include <troupe/exit_reason.hpp>
@@ -25,6 +26,7 @@ class System;
 
 namespace detail {
 struct ActorExtras;
+class ActorMetrics;
 struct Requests;
 struct LiveLinks {
   ActorCell* prev = nullptr;
@@ -103,6 +105,9 @@ class ActorCell : public runtime::ActorCore, public Context {
   friend class troupe::Context;  // the user's verbs work on the parts below
   friend struct Requests;
 
+  template <bool Timed>
+  unsigned handle_messages(ActorMetrics& metrics) noexcept;  // actor_cell.cpp
+  void report_depth(ActorMetrics& metrics) noexcept;
   bool awaiting() const noexcept;
   bool set_aside_ready() const noexcept;  // actor_cell.cpp only
   Envelope* next_envelope(bool& urgent) noexcept;
@@ -134,6 +139,14 @@ class ActorCell : public runtime::ActorCore, public Context {
   System* system_;
   ActorExtras* extras_ = nullptr;  // allocated on first request, coroutine, link or quit
   LiveLinks live_links_;
+
+ protected:
+  // The actor's type, for the metrics (actor_type_id.hpp); set by the maker before start().
+  // In the tail padding: an actor is no bigger for it.
+  ActorTypeId type_id_ = 0;
+
+ public:
+  ActorTypeId type_id() const noexcept { return type_id_; }
 };
 
 }  // namespace detail

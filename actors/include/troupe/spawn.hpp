@@ -74,6 +74,7 @@ template <class State, class Init, class Named>
 class ActorBlock final : public ActorCell {
  public:
   ActorBlock(System& system, runtime::Executor* executor, Init&& init) : ActorCell(system, executor) {
+    type_id_ = actor_type_of<Named>();
     new (storage_) Init(std::move(init));
   }
   std::string_view name() const noexcept override { return troupe::detail::type_name<Named>(); }

@@ -5,6 +5,7 @@
 #include <troupe/error.hpp>
 #include <troupe/exit_reason.hpp>
 #include <troupe/handle.hpp>
+#include <troupe/metrics.hpp>
 #include <troupe/runtime/log.hpp>
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/runtime/scheduler.hpp>
@@ -115,6 +116,11 @@ struct Config {
   // environment variable TROUPE_TRACE=path does the same for a system that sets no path.
   // Recording is process-wide: spans of other systems running meanwhile land in the same file.
   std::string trace_path{};
+  // Where to serve the system's metrics (/metrics, Prometheus text format) and its dashboard
+  // (/), as "host:port" ("127.0.0.1:9464"; port 0 picks a free one: System::metrics_address()).
+  // Empty: the environment variable TROUPE_METRICS=host:port, for the first system of the process
+  // that sets none; unset, nothing is served. See System::serve_metrics.
+  std::string metrics_address{};
   // Set: the system runs in deterministic mode (and `workers` and `budget` are ignored).
   std::optional<DeterministicMode> deterministic{};
 };
@@ -252,6 +258,21 @@ class System {
   // What the safety net did (Config::stuck_turn): turns found stuck, compensating workers started
   // and running now. Zeros in deterministic mode.
   runtime::SchedulerStats scheduler_stats() const noexcept;
+  // What the system is doing now (<troupe/metrics.hpp>): its workers, actor types, dead letters,
+  // timers and, for a node, its peers. Any thread. Sums per-worker counters and walks the live
+  // actors (each shard of them under its lock): cheap enough to take every second.
+  MetricsSnapshot metrics() const;
+  // Adds `fill` to every snapshot, called last and on the caller's thread (a node adds its peers;
+  // keep it short). Returns an id for remove_metrics_source, which waits for a call under way.
+  std::uint64_t add_metrics_source(std::function<void(MetricsSnapshot&)> fill);
+  void remove_metrics_source(std::uint64_t id);
+  // Serves /metrics (Prometheus text format 0.0.4), /metrics.json and the dashboard (/) over
+  // HTTP on `address` ("host:port"; port 0 picks a free one), until the system shuts down.
+  // Returns the address it listens on. Throws std::runtime_error if it cannot listen there, if
+  // this system serves already, or if the exporter is not linked (troupe::troupe links it).
+  std::string serve_metrics(const std::string& address);
+  // Where this system serves its metrics; empty when it does not.
+  std::string metrics_address() const;
   // The system's logger (Config::log): its nodes log through it, and so may the application,
   // to reach the same sink. Valid as long as the system.
   const Logger& logger() const noexcept;
@@ -285,6 +306,8 @@ class System {
   // How a thread waits for room in a bounded mailbox of this system (nullptr: it blocks).
   runtime::RoomWaiter* room_waiter() const noexcept;
   void register_actor(detail::ActorCell* actor);
+  void start_configured_metrics();  // system_metrics.cpp
+  void stop_metrics_server() noexcept;
   void names_registered() noexcept;  // pokes the name service if it waits for names
   Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);
 

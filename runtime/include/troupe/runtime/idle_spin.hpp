@@ -54,20 +54,27 @@ class IdleSpin {
 
   // As until(), and also stops after a yield that took longer than `contended_yield` (after
   // which it looks no more: the caller sleeps).
+  // `spent`, if given, gets how long it looked, as the clock reads it already took (to within one
+  // look: a spin that finds work at once reports zero), for the pool's metrics.
   template <class Found>
-  Outcome look(Found&& found, Clock::duration contended_yield) const {
+  Outcome look(Found&& found, Clock::duration contended_yield, Clock::duration* spent = nullptr) const {
     if (budget_.count() <= 0) return Outcome::timed_out;
-    auto now = Clock::now();
+    const auto start = Clock::now();
+    auto now = start;
     const auto deadline = now + budget_;
+    const auto report = [&](Outcome outcome) {
+      if (spent != nullptr) *spent = now - start;
+      return outcome;
+    };
     for (;;) {
-      if (found()) return Outcome::found;
+      if (found()) return report(Outcome::found);
       // One clock read a look, as a plain spin needs anyway: the time since the last read is one
       // yield and one look that found nothing, which is cheap (a look that does long work, such
       // as handling a large frame, finds something and has returned above).
       const auto last = now;
       now = Clock::now();
-      if (now >= deadline) return Outcome::timed_out;
-      if (now - last > contended_yield) return Outcome::contended;
+      if (now >= deadline) return report(Outcome::timed_out);
+      if (now - last > contended_yield) return report(Outcome::contended);
       yield_cpu();
     }
   }
@@ -101,11 +108,12 @@ class AdaptiveSpin {
                         Clock::duration contended_yield = kContendedYield, bool watch_machine = true) noexcept
       : spin_(budget), adaptive_(adaptive), watch_machine_(adaptive && watch_machine), contended_yield_(contended_yield) {}
 
-  // As IdleSpin::until, or false at once while spinning is paused.
+  // As IdleSpin::until, or false at once while spinning is paused. `spent`: as IdleSpin::look.
   template <class Found>
-  bool until(Found&& found) {
+  bool until(Found&& found, Clock::duration* spent = nullptr) {
+    if (spent != nullptr) *spent = Clock::duration::zero();
     if (spin_.budget().count() <= 0) return false;
-    if (!adaptive_) return spin_.until(found);
+    if (!adaptive_) return spin_.look(found, Clock::duration::max(), spent) == IdleSpin::Outcome::found;
     if (paused()) return false;
     IdleSpin::Outcome outcome;
     {
@@ -119,7 +127,7 @@ class AdaptiveSpin {
             mark.count();
             return false;
           },
-          contended_yield_);
+          contended_yield_, spent);
     }
     record(outcome);
     return outcome == IdleSpin::Outcome::found;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace troupe::runtime {
@@ -112,6 +113,17 @@ class MpscQueue {
   // Consumer only: whether a node may be waiting (used to decide between idle and re-queue).
   bool maybe_nonempty() const noexcept {
     return tail_ != &stub_ || stub_.next.load(std::memory_order_acquire) != nullptr;
+  }
+
+  // Consumer only: how many nodes wait, counting at most `limit` (a walk along the links, for the
+  // metrics; a node still being linked is not counted yet).
+  std::size_t count_waiting(std::size_t limit) const noexcept {
+    std::size_t n = 0;
+    // Acquire: pairs with push's release store of `next`; the node is whole before we step on.
+    for (const Link* node = tail_; node != nullptr && n < limit; node = node->next.load(std::memory_order_acquire)) {
+      if (node != &stub_) ++n;
+    }
+    return n;
   }
 
   // Any thread: a hint, for a protocol that orders it itself (the pool's parking fence).

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace troupe::runtime {
 
@@ -29,6 +30,24 @@ struct SchedulerStats {
   std::uint64_t stuck_turns = 0;           // turns found stuck (each counted once)
   std::uint64_t compensating_started = 0;  // compensating worker threads started
   unsigned compensating_now = 0;           // compensating workers running now
+};
+
+// One worker thread of the pool, counted since the pool started (Scheduler::worker_metrics).
+struct WorkerMetrics {
+  unsigned index = 0;         // Scheduler::current_worker_index() of the thread
+  bool compensating = false;  // a thread the safety net starts while a turn holds a worker
+  // Where the thread's time went: parked (asleep, waiting for work), spinning (looking for work
+  // before parking; IdleSpin), and the rest, busy (running turns, and the short searches between
+  // them). Their sum is the pool's age for a worker; for a compensating one, the time it ran.
+  std::chrono::nanoseconds busy{0};
+  std::chrono::nanoseconds parked{0};
+  std::chrono::nanoseconds spinning{0};
+  std::uint64_t turns = 0;             // actors run (one turn: up to its budget of messages)
+  std::uint64_t steals = 0;            // actors taken from another worker's deque
+  std::uint64_t injections = 0;        // actors taken from the pool's injection queue
+  std::uint64_t spins = 0;             // spins before parking
+  std::uint64_t spins_found_work = 0;  // of those, the ones that found an actor to run
+  std::uint64_t parks = 0;             // times the thread went to sleep
 };
 
 struct SchedulerConfig {
@@ -72,6 +91,9 @@ class Scheduler final : public Executor {
 
   unsigned worker_count() const noexcept;  // the configured workers (compensating ones aside)
   SchedulerStats stats() const noexcept;
+  // Every worker's counters (the compensating workers' once they have run), read without
+  // stopping anyone: each worker writes its own, and a reader sums them.
+  std::vector<WorkerMetrics> worker_metrics() const;
 
   // Work that lives outside the pool's queues but keeps the system busy (a blocking actor in a
   // turn, a pending one-shot timer) holds the pool out of quiescence while it lasts.

@@ -1,0 +1,126 @@
+// The per-type counters behind MetricsSnapshot::actor_types and ::mailboxes, kept per thread
+// and summed when a snapshot is taken: a worker thread counts into a slot of its own with plain
+// stores (one writer), every other thread (blocking actors, scoped actors, the deterministic
+// driver) into one shared slot with atomic adds. The hot path is count_turn: one add per turn,
+// to the worker's own array, indexed by the actor's type id (actor_type_id.hpp).
+//
+// Handling times are sampled: each thread times every message of one turn in kSamplePeriod
+// (sample_turn), which costs a countdown per turn instead of two clock reads per message. The
+// same turns, when they leave messages waiting, count them (report_depth) for the board of the
+// deepest mailboxes.
+#pragma once
+
+#include <troupe/actor_type_id.hpp>
+#include <troupe/metrics.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+namespace troupe::detail {
+
+class ActorMetrics {
+ public:
+  static constexpr std::uint32_t kSamplePeriod = 64;
+  // Worker indices at or past this count into the shared slot.
+  static constexpr unsigned kMaxWorkerSlots = 256;
+
+  ActorMetrics();
+  ~ActorMetrics();
+  ActorMetrics(const ActorMetrics&) = delete;
+  ActorMetrics& operator=(const ActorMetrics&) = delete;
+
+  // The thread's turn of an actor of `type` handled `messages`.
+  void count_turn(ActorTypeId type, unsigned messages) noexcept {
+    Binding& b = bound();
+    add(b, b.slot->messages[type], messages);
+  }
+  // Whether this turn is one of the sampled ones (a countdown per thread).
+  static bool sample_turn() noexcept {
+    if (--sample_countdown_ != 0) [[likely]]
+      return false;
+    sample_countdown_ = kSamplePeriod;
+    return true;
+  }
+  void record_handling(ActorTypeId type, std::chrono::nanoseconds took) noexcept;
+  void count_spawn(ActorTypeId type) noexcept;
+  void count_exit(ActorTypeId type, ExitReason::Kind kind) noexcept;
+  void count_restart(ActorTypeId type) noexcept;
+  // A sampled turn of `actor` left `depth` messages waiting (`at_least`: counted up to a limit).
+  void report_depth(ActorTypeId type, const void* actor, std::uint64_t depth, bool at_least) noexcept;
+
+  // Adds every type's sums and the deepest mailboxes of the last kDepthWindow to `snapshot`.
+  void collect(MetricsSnapshot& snapshot) const;
+
+ private:
+  using Counter = std::atomic<std::uint64_t>;
+  // One type's rarer counts, on one slot.
+  struct TypeRow {
+    Counter spawned{0};
+    Counter restarts{0};
+    std::array<Counter, exit_reason_kinds> exits{};
+    std::array<Counter, handling_time_buckets.size() + 1> handling{};
+    Counter handling_ns{0};
+  };
+  static constexpr std::size_t kRowsPerChunk = 64;
+  struct Chunk {
+    std::array<TypeRow, kRowsPerChunk> rows;
+  };
+  struct Slot {
+    std::array<Counter, kMaxActorTypes> messages{};  // the hot counters, dense
+    // Allocated on first use, by a writer; never freed before the slot (acquire/release).
+    std::array<std::atomic<Chunk*>, kMaxActorTypes / kRowsPerChunk> chunks{};
+    ~Slot();
+    TypeRow& row(ActorTypeId type) noexcept;  // nullptr-safe: see row()
+    const TypeRow* find_row(ActorTypeId type) const noexcept;
+  };
+  // The slot this thread counts into for this system, found once (bind) and kept per thread.
+  // Keyed by the metrics' serial number, not their address, which a later system may reuse.
+  struct Binding {
+    std::uint64_t owner = 0;
+    Slot* slot = nullptr;
+    bool shared = false;  // the shared slot: atomic adds
+  };
+
+  Binding& bound() noexcept {
+    if (binding_.owner != serial_) [[unlikely]]
+      bind();
+    return binding_;
+  }
+  void bind() noexcept;
+  // Relaxed: statistics, read on their own. A worker's slot has one writer at a time (a
+  // compensating thread that takes over an index starts after the last one ended).
+  static void add(const Binding& b, Counter& counter, std::uint64_t n) noexcept {
+    if (b.shared) [[unlikely]] {
+      counter.fetch_add(n, std::memory_order_relaxed);
+    } else {
+      counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+  }
+  TypeRow* row_of(ActorTypeId type) noexcept;  // nullptr when out of memory
+
+  static thread_local Binding binding_;
+  static thread_local std::uint32_t sample_countdown_;
+
+  const std::uint64_t serial_;  // unique in the process, never 0
+  std::array<std::atomic<Slot*>, kMaxWorkerSlots> worker_slots_{};
+  std::unique_ptr<Slot> shared_slot_;
+
+  // The deepest mailboxes seen lately: a few entries, updated on sampled turns only.
+  static constexpr std::size_t kDepthEntries = 10;
+  static constexpr std::chrono::seconds kDepthWindow{5};
+  struct DepthEntry {
+    const void* actor = nullptr;
+    ActorTypeId type = 0;
+    std::uint64_t depth = 0;
+    bool at_least = false;
+    std::chrono::steady_clock::time_point seen{};
+  };
+  mutable std::mutex depth_mutex_;
+  std::array<DepthEntry, kDepthEntries> deepest_{};
+};
+
+}  // namespace troupe::detail
