@@ -93,8 +93,14 @@ void detail::ActorCell::stop_with(ExitReason reason) noexcept {
 
 // One turn: up to `budget` messages, then idle (mailbox marked empty) or more (re-queue).
 // The first turn starts by constructing the actor's state. Once the system is stopping, a turn
-// stops the actor before anything else.
-runtime::TurnResult detail::ActorCell::resume() noexcept {
+// stops the actor before anything else. A sampled turn (one in 64 of its thread's) also times
+// its handlers and counts what it leaves waiting, for the metrics: a separate copy of the turn,
+// so that the others pay nothing for it.
+runtime::TurnResult detail::ActorCell::resume() noexcept { return turn<false>(); }
+runtime::TurnResult detail::ActorCell::resume_sampled() noexcept { return turn<true>(); }
+
+template <bool Sampled>
+runtime::TurnResult detail::ActorCell::turn() noexcept {
   const TurnScope scope(this);
   if (system_->stopping() && (layer_flags_ & kExiting) == 0) stop_with(ExitReason::shutdown());
   if ((layer_flags_ & (kConstructed | kExiting)) == 0) {
@@ -108,11 +114,8 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
   // Overtaking: one relaxed load per turn. Set, the signals queued now go before the user
   // messages queued ahead of them (a turn already under way ends first).
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
-  // One turn in ActorMetrics::kSamplePeriod (per thread) times its handlers, for the metrics.
-  detail::ActorMetrics& metrics = system_->internals().actor_metrics;
-  const bool sampled = detail::ActorMetrics::sample_turn();
-  const unsigned n = sampled ? handle_messages<true>(metrics) : handle_messages<false>(metrics);
-  metrics.count_turn(type_id_, budget() - n);
+  const unsigned handled = handle_messages<Sampled>();
+  count_handled(handled);
   if ((layer_flags_ & kExiting) != 0) {
     terminate();
     return runtime::TurnResult::terminated;
@@ -130,39 +133,43 @@ runtime::TurnResult detail::ActorCell::resume() noexcept {
     relieve_overload();
     if (runtime::MailboxLimit* limit = mailbox_limit()) limit->release_all_muted();
   }
-  if (mailbox_.try_mark_empty()) return runtime::TurnResult::idle;
+  if (mailbox_.try_mark_empty()) {
+    if constexpr (Sampled) system_->internals().actor_metrics.drained(this);
+    return runtime::TurnResult::idle;
+  }
   // The whole budget went and messages wait: overloaded, so its senders slow down (actor_core.hpp).
-  if (n == 0) mark_overloaded();
-  if (sampled) [[unlikely]]
-    report_depth(metrics);
+  if (handled == budget()) mark_overloaded();
+  if constexpr (Sampled) report_depth();
   return runtime::TurnResult::more;
 }
 
-// Up to `budget` messages; returns the budget left. A send that mutes the actor ends its turn
+// Up to `budget` messages; returns how many. A send that mutes the actor ends its turn
 // (kEndTurn): backpressure holds it back message by message, at no cost to the loop. Timed: each
 // handler's time goes to the metrics (a sampled turn).
 template <bool Timed>
-unsigned detail::ActorCell::handle_messages(ActorMetrics& metrics) noexcept {
-  unsigned n = budget();
-  for (; n > 0 && (layer_flags_ & (kExiting | kEndTurn)) == 0; --n) {
+unsigned detail::ActorCell::handle_messages() noexcept {
+  const unsigned budget = this->budget();
+  unsigned handled = 0;
+  for (; handled < budget && (layer_flags_ & (kExiting | kEndTurn)) == 0; ++handled) {
     bool urgent = false;
     Envelope* env = next_envelope(urgent);
     if (env == nullptr) break;
     if constexpr (Timed) {
       const auto start = std::chrono::steady_clock::now();
       handle(env, urgent);
-      metrics.record_handling(type_id_, std::chrono::steady_clock::now() - start);
+      system_->internals().actor_metrics.record_handling(type_id_, std::chrono::steady_clock::now() - start);
     } else {
-      (void)metrics;
       handle(env, urgent);
     }
   }
-  return n;
+  return handled;
 }
+
+void detail::ActorCell::fold_handled(unsigned sum) noexcept { system_->internals().live.fold(this, sum); }
 
 // A sampled turn that left messages waiting counts them for the board of the deepest mailboxes:
 // a bounded mailbox knows its count; an unbounded one is walked, up to mailbox_count_limit.
-void detail::ActorCell::report_depth(ActorMetrics& metrics) noexcept {
+void detail::ActorCell::report_depth() noexcept {
   std::uint64_t depth = 0;
   bool at_least = false;
   if (const runtime::MailboxLimit* limit = mailbox_limit()) {
@@ -171,7 +178,7 @@ void detail::ActorCell::report_depth(ActorMetrics& metrics) noexcept {
     depth = mailbox_.count_waiting(mailbox_count_limit);
     at_least = depth >= mailbox_count_limit;
   }
-  if (depth > 0) metrics.report_depth(type_id_, this, depth, at_least);
+  if (depth > 0) system_->internals().actor_metrics.report_depth(type_id_, this, depth, at_least);
 }
 
 Envelope* detail::ActorCell::next_envelope(bool& urgent) noexcept {

@@ -74,7 +74,6 @@ std::atomic<std::uint64_t> next_serial{1};  // relaxed: only uniqueness matters
 }  // namespace
 
 thread_local ActorMetrics::Binding ActorMetrics::binding_{};
-thread_local std::uint32_t ActorMetrics::sample_countdown_ = ActorMetrics::kSamplePeriod;
 
 ActorMetrics::ActorMetrics()
     : serial_(next_serial.fetch_add(1, std::memory_order_relaxed)), shared_slot_(std::make_unique<Slot>()) {}
@@ -150,16 +149,6 @@ void ActorMetrics::record_handling(ActorTypeId type, std::chrono::nanoseconds to
   add(b, row->handling_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, took.count())));
 }
 
-void ActorMetrics::count_spawn(ActorTypeId type) noexcept {
-  if (TypeRow* row = row_of(type)) add(bound(), row->spawned, 1);
-}
-
-void ActorMetrics::count_exit(ActorTypeId type, ExitReason::Kind kind) noexcept {
-  const auto k = static_cast<std::size_t>(kind);
-  if (k >= exit_reason_kinds) return;
-  if (TypeRow* row = row_of(type)) add(bound(), row->exits[k], 1);
-}
-
 void ActorMetrics::count_restart(ActorTypeId type) noexcept {
   if (TypeRow* row = row_of(type)) add(bound(), row->restarts, 1);
 }
@@ -186,45 +175,39 @@ void ActorMetrics::report_depth(ActorTypeId type, const void* actor, std::uint64
   if (place == nullptr) return;
   const bool same_or_free = place->actor == actor || place->actor == nullptr || now - place->seen > kDepthWindow;
   if (!same_or_free && place->depth >= depth) return;
+  const bool was_free = place->actor == nullptr;
   *place = DepthEntry{actor, type, depth, at_least, now};
+  if (was_free) depth_entries_.fetch_add(1, std::memory_order_relaxed);  // relaxed: see drained()
+}
+
+void ActorMetrics::forget_depth(const void* actor) noexcept {
+  std::lock_guard lock(depth_mutex_);
+  for (DepthEntry& e : deepest_) {
+    if (e.actor != actor) continue;
+    e = DepthEntry{};
+    depth_entries_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see drained()
+  }
 }
 
 // --- Reading -----------------------------------------------------------------------------------
 
-void ActorMetrics::collect(MetricsSnapshot& snapshot) const {
+void ActorMetrics::collect(std::vector<ActorTypeMetrics>& types, MetricsSnapshot& snapshot) const {
   std::vector<const Slot*> slots{shared_slot_.get()};
   for (const auto& cell : worker_slots_) {
     if (const Slot* slot = cell.load(std::memory_order_acquire)) slots.push_back(slot);  // pairs with bind()
   }
-  std::vector<ActorTypeId> ids;
-  const std::size_t named = std::min<std::size_t>(interned_actor_types(), kOtherTypes);
-  for (std::size_t t = 0; t < named; ++t) ids.push_back(static_cast<ActorTypeId>(t));
-  ids.push_back(kOtherTypes);
   const auto read = [](const Counter& c) { return c.load(std::memory_order_relaxed); };  // statistics
-  for (const ActorTypeId type : ids) {
-    ActorTypeMetrics m;
+  for (std::size_t type = 0; type < types.size(); ++type) {
+    ActorTypeMetrics& m = types[type];
     for (const Slot* slot : slots) {
-      m.messages += read(slot->messages[type]);
-      const TypeRow* row = slot->find_row(type);
+      const TypeRow* row = slot->find_row(static_cast<ActorTypeId>(type));
       if (row == nullptr) continue;
-      m.spawned += read(row->spawned);
       m.restarts += read(row->restarts);
-      for (std::size_t k = 0; k < exit_reason_kinds; ++k) m.exits[k] += read(row->exits[k]);
       for (std::size_t b = 0; b < m.handling_time.counts.size(); ++b) m.handling_time.counts[b] += read(row->handling[b]);
       m.handling_time.sum += static_cast<double>(read(row->handling_ns)) * 1e-9;
     }
-    std::uint64_t exits = 0;
-    for (const std::uint64_t e : m.exits) exits += e;
     for (const std::uint64_t c : m.handling_time.counts) m.handling_time.count += c;
-    if (m.spawned == 0 && m.messages == 0 && exits == 0 && m.restarts == 0) continue;
-    // Counted on different threads and read one after the other: an exit may be read before the
-    // spawn it follows. Never below zero.
-    m.live = m.spawned > exits ? m.spawned - exits : 0;
-    m.type = std::string(actor_type_name(type));
-    snapshot.actor_types.push_back(std::move(m));
   }
-  std::sort(snapshot.actor_types.begin(), snapshot.actor_types.end(),
-            [](const ActorTypeMetrics& a, const ActorTypeMetrics& b) { return a.type < b.type; });
 
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(depth_mutex_);

@@ -1,13 +1,14 @@
-// The per-type counters behind MetricsSnapshot::actor_types and ::mailboxes, kept per thread
-// and summed when a snapshot is taken: a worker thread counts into a slot of its own with plain
-// stores (one writer), every other thread (blocking actors, scoped actors, the deterministic
-// driver) into one shared slot with atomic adds. The hot path is count_turn: one add per turn,
-// to the worker's own array, indexed by the actor's type id (actor_type_id.hpp).
+// The per-type counters behind MetricsSnapshot::actor_types and ::mailboxes that are not kept by
+// the live set (live_set.hpp: live actors, spawns, exits, messages handled): the sampled handling
+// times, the restarts, and the board of the deepest mailboxes. They are counted on rare paths
+// only, per thread, and summed when a snapshot is taken: a worker thread counts into a slot of
+// its own with plain stores (one writer), every other thread (blocking actors, scoped actors, the
+// deterministic driver) into one shared slot with atomic adds.
 //
-// Handling times are sampled: each thread times every message of one turn in kSamplePeriod
-// (sample_turn), which costs a countdown per turn instead of two clock reads per message. The
-// same turns, when they leave messages waiting, count them (report_depth) for the board of the
-// deepest mailboxes.
+// Handling times are sampled: the executors mark one turn in 64 of each thread as sampled
+// (ActorCore::resume), and the actor times every message of that turn, which costs nothing on
+// the other turns instead of two clock reads per message. The same turns, when they leave
+// messages waiting, count them (report_depth) for the board.
 #pragma once
 
 #include <troupe/actor_type_id.hpp>
@@ -19,12 +20,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace troupe::detail {
 
 class ActorMetrics {
  public:
-  static constexpr std::uint32_t kSamplePeriod = 64;
   // Worker indices at or past this count into the shared slot.
   static constexpr unsigned kMaxWorkerSlots = 256;
 
@@ -33,35 +34,27 @@ class ActorMetrics {
   ActorMetrics(const ActorMetrics&) = delete;
   ActorMetrics& operator=(const ActorMetrics&) = delete;
 
-  // The thread's turn of an actor of `type` handled `messages`.
-  void count_turn(ActorTypeId type, unsigned messages) noexcept {
-    Binding& b = bound();
-    add(b, b.slot->messages[type], messages);
-  }
-  // Whether this turn is one of the sampled ones (a countdown per thread).
-  static bool sample_turn() noexcept {
-    if (--sample_countdown_ != 0) [[likely]]
-      return false;
-    sample_countdown_ = kSamplePeriod;
-    return true;
-  }
   void record_handling(ActorTypeId type, std::chrono::nanoseconds took) noexcept;
-  void count_spawn(ActorTypeId type) noexcept;
-  void count_exit(ActorTypeId type, ExitReason::Kind kind) noexcept;
   void count_restart(ActorTypeId type) noexcept;
   // A sampled turn of `actor` left `depth` messages waiting (`at_least`: counted up to a limit).
   void report_depth(ActorTypeId type, const void* actor, std::uint64_t depth, bool at_least) noexcept;
+  // A sampled turn of `actor` drained its mailbox: off the board, if it is there.
+  void drained(const void* actor) noexcept {
+    // Relaxed: a hint that spares the lock while the board is empty (it nearly always is); a
+    // stale answer leaves an entry until the window passes.
+    if (depth_entries_.load(std::memory_order_relaxed) != 0) [[unlikely]]
+      forget_depth(actor);
+  }
 
-  // Adds every type's sums and the deepest mailboxes of the last kDepthWindow to `snapshot`.
-  void collect(MetricsSnapshot& snapshot) const;
+  // Adds the handling times and restarts to `types` (indexed by type id), and the deepest
+  // mailboxes of the last kDepthWindow to `snapshot`.
+  void collect(std::vector<ActorTypeMetrics>& types, MetricsSnapshot& snapshot) const;
 
  private:
   using Counter = std::atomic<std::uint64_t>;
-  // One type's rarer counts, on one slot.
+  // One type's counts, on one slot.
   struct TypeRow {
-    Counter spawned{0};
     Counter restarts{0};
-    std::array<Counter, exit_reason_kinds> exits{};
     std::array<Counter, handling_time_buckets.size() + 1> handling{};
     Counter handling_ns{0};
   };
@@ -70,7 +63,6 @@ class ActorMetrics {
     std::array<TypeRow, kRowsPerChunk> rows;
   };
   struct Slot {
-    std::array<Counter, kMaxActorTypes> messages{};  // the hot counters, dense
     // Allocated on first use, by a writer; never freed before the slot (acquire/release).
     std::array<std::atomic<Chunk*>, kMaxActorTypes / kRowsPerChunk> chunks{};
     ~Slot();
@@ -103,7 +95,6 @@ class ActorMetrics {
   TypeRow* row_of(ActorTypeId type) noexcept;  // nullptr when out of memory
 
   static thread_local Binding binding_;
-  static thread_local std::uint32_t sample_countdown_;
 
   const std::uint64_t serial_;  // unique in the process, never 0
   std::array<std::atomic<Slot*>, kMaxWorkerSlots> worker_slots_{};
@@ -119,8 +110,10 @@ class ActorMetrics {
     bool at_least = false;
     std::chrono::steady_clock::time_point seen{};
   };
+  void forget_depth(const void* actor) noexcept;
   mutable std::mutex depth_mutex_;
   std::array<DepthEntry, kDepthEntries> deepest_{};
+  std::atomic<unsigned> depth_entries_{0};  // entries in use; written under the mutex
 };
 
 }  // namespace troupe::detail

@@ -1,14 +1,24 @@
 // Every actor of a system that has not stopped, so shutdown can reach the idle ones. Sharded by
 // address, each shard a short mutex-guarded intrusive list: spawn and stop touch one shard.
+//
+// Each shard also keeps, per actor type, what its actors did: stopped (by reason kind),
+// and the messages handled by those that stopped or folded their count (ActorCell::
+// count_handled). Counted under the lock that spawn and stop take anyway, and read under it with
+// the live actors' unfolded counts (collect), so that a snapshot counts every message once and
+// the totals never go down from one snapshot to the next.
 #pragma once
 
 #include <troupe/actor_cell.hpp>
+#include <troupe/metrics.hpp>
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <new>
+#include <vector>
 
 namespace troupe::detail {
 
@@ -26,9 +36,13 @@ class LiveSet {
     s.count.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void erase(ActorCell* actor) {
+  void erase(ActorCell* actor, ExitReason::Kind why) {
     Shard& s = shard_of(actor);
     std::lock_guard lock(s.mutex);
+    if (TypeTotals* t = s.totals_of(actor->type_id())) {
+      t->messages += actor->take_unfolded_messages();
+      if (const auto k = static_cast<std::size_t>(why); k < exit_reason_kinds) ++t->exits[k];
+    }
     LiveLinks& links = actor->live_links();
     if (links.prev != nullptr) {
       links.prev->live_links().next = links.next;
@@ -38,6 +52,49 @@ class LiveSet {
     if (links.next != nullptr) links.next->live_links().prev = links.prev;
     links = {};
     s.count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as in insert
+  }
+
+  // The owner of `actor`, whose count of unfolded messages would pass 65,535: `sum` goes to its
+  // type's total.
+  void fold(ActorCell* actor, std::uint64_t sum) noexcept {
+    Shard& s = shard_of(actor);
+    std::lock_guard lock(s.mutex);
+    (void)actor->take_unfolded_messages();
+    if (TypeTotals* t = s.totals_of(actor->type_id())) t->messages += sum;
+  }
+
+  // Per type: live actors, spawns, exits, messages handled; indexed by type id.
+  struct TypeCounts {
+    std::uint64_t live = 0;
+    std::uint64_t spawned = 0;
+    std::uint64_t messages = 0;
+    ExitCounts exits{};
+  };
+  // Adds every shard's counts to `counts` (one shard at a time, under its lock; it walks the
+  // shard's live actors, so spawns and stops there wait for it).
+  void collect(std::vector<TypeCounts>& counts) {
+    counts.resize(kMaxActorTypes);
+    for (Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      for (ActorCell* a = s.head; a != nullptr; a = a->live_links().next) {
+        TypeCounts& c = counts[a->type_id()];
+        ++c.live;
+        ++c.spawned;
+        c.messages += a->unfolded_messages();
+      }
+      for (std::size_t chunk = 0; chunk < s.totals.size(); ++chunk) {
+        if (!s.totals[chunk]) continue;
+        for (std::size_t i = 0; i < kTypesPerChunk; ++i) {
+          const TypeTotals& t = (*s.totals[chunk])[i];
+          TypeCounts& c = counts[chunk * kTypesPerChunk + i];
+          c.messages += t.messages;
+          for (std::size_t k = 0; k < exit_reason_kinds; ++k) {
+            c.exits[k] += t.exits[k];
+            c.spawned += t.exits[k];  // every actor spawned is live or has stopped
+          }
+        }
+      }
+    }
   }
 
   // Whether `actor` is in the set: spawned by this system and not yet stopped (actor_exited
@@ -68,10 +125,24 @@ class LiveSet {
 
  private:
   static constexpr std::size_t kShards = 16;
+  struct TypeTotals {
+    std::uint64_t messages = 0;
+    ExitCounts exits{};
+  };
+  static constexpr std::size_t kTypesPerChunk = 64;
+  using TotalsChunk = std::array<TypeTotals, kTypesPerChunk>;
   struct alignas(64) Shard {
     std::mutex mutex;
     ActorCell* head = nullptr;
     std::atomic<std::size_t> count{0};
+    // Made on first use (a type's first actor in this shard); under the mutex.
+    std::array<std::unique_ptr<TotalsChunk>, kMaxActorTypes / kTypesPerChunk> totals;
+    // nullptr when out of memory: that count is lost, not the spawn or the stop.
+    TypeTotals* totals_of(ActorTypeId type) noexcept {
+      auto& chunk = totals[type / kTypesPerChunk];
+      if (!chunk) chunk.reset(new (std::nothrow) TotalsChunk());
+      return chunk ? &(*chunk)[type % kTypesPerChunk] : nullptr;
+    }
   };
   Shard& shard_of(const ActorCell* actor) noexcept {
     const auto bits = reinterpret_cast<std::uintptr_t>(actor);

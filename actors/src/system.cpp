@@ -123,7 +123,6 @@ runtime::Executor* System::executor_for(const SpawnOptions& options) {
 
 void System::register_actor(detail::ActorCell* actor) {
   internals_->live.insert(actor);
-  internals_->actor_metrics.count_spawn(actor->type_id());
   runtime::Executor* executor = actor->executor();
   if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
 }
@@ -176,8 +175,7 @@ void System::dead_letter(const runtime::ActorCore& receiver, Envelope& env, Dead
 }
 
 void System::actor_exited(detail::ActorCell& actor, const ExitReason& reason) noexcept {
-  internals_->live.erase(&actor);
-  internals_->actor_metrics.count_exit(actor.type_id(), reason.kind);
+  internals_->live.erase(&actor, reason.kind);
   internals_->registry.drop_all(actor);  // after the erase: see registry.cpp; before the hook
   internals_->groups.drop_all(actor);    // the same (groups.cpp)
   if (reason.kind == ExitReason::Kind::error) log_failure(internals_->logger, actor.name(), reason);

@@ -5,9 +5,11 @@
 
 #include "system_internals.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <stdexcept>
+#include <vector>
 
 namespace troupe {
 
@@ -20,6 +22,28 @@ std::atomic<detail::MetricsServerFactory> server_factory{nullptr};
 
 // TROUPE_METRICS serves the first system of the process that asks for nothing itself.
 std::atomic<bool> environment_address_taken{false};
+
+// Per type: what the live set counts (live, spawned, exits, messages) and what the per-thread
+// counters do (handling times, restarts); the types with anything to show, by name.
+void collect_actor_types(System::Internals& in, MetricsSnapshot& snapshot) {
+  std::vector<detail::LiveSet::TypeCounts> counts;
+  in.live.collect(counts);
+  std::vector<ActorTypeMetrics> types(counts.size());
+  in.actor_metrics.collect(types, snapshot);
+  for (std::size_t id = 0; id < types.size(); ++id) {
+    ActorTypeMetrics& m = types[id];
+    const detail::LiveSet::TypeCounts& c = counts[id];
+    if (c.spawned == 0 && c.messages == 0 && m.restarts == 0 && m.handling_time.count == 0) continue;
+    m.type = std::string(detail::actor_type_name(static_cast<detail::ActorTypeId>(id)));
+    m.live = c.live;
+    m.spawned = c.spawned;
+    m.messages = c.messages;
+    m.exits = c.exits;
+    snapshot.actor_types.push_back(std::move(m));
+  }
+  std::sort(snapshot.actor_types.begin(), snapshot.actor_types.end(),
+            [](const ActorTypeMetrics& a, const ActorTypeMetrics& b) { return a.type < b.type; });
+}
 
 }  // namespace
 
@@ -148,7 +172,7 @@ MetricsSnapshot System::metrics() const {
     snapshot.compensating_started = stats.compensating_started;
     snapshot.workers = in.pool->worker_metrics();
   }
-  in.actor_metrics.collect(snapshot);
+  collect_actor_types(in, snapshot);
   std::lock_guard lock(in.metrics_mutex);
   for (auto& [id, fill] : in.metrics_sources) {
     try {

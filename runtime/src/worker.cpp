@@ -264,7 +264,17 @@ inline void Worker::run_turn(ActorCore* actor) noexcept {
   // Relaxed: only this thread writes the stamp; it counts turns itself (odd: under way).
   const std::uint64_t stamp = turn_stamp_.load(std::memory_order_relaxed) + 1;
   turn_stamp_.store(stamp, std::memory_order_relaxed);
-  const TurnResult result = trace::enabled() ? run_traced_turn(actor) : actor->resume();
+  // The stamp is 2k+1 in turn k: every kSampledTurnPeriod-th turn of this worker is sampled (the
+  // odd bit left out of the mask, so it takes one test).
+  const bool sampled = (stamp & (2 * ActorCore::kSampledTurnPeriod - 2)) == 0;
+  TurnResult result;
+  if (trace::enabled()) [[unlikely]] {
+    result = run_traced_turn(actor, sampled);
+  } else if (sampled) [[unlikely]] {
+    result = actor->resume_sampled();
+  } else {
+    result = actor->resume();
+  }
   turn_stamp_.store(stamp + 1, std::memory_order_relaxed);
   // A compiler barrier only: the watchdog's process barrier (rescue) orders the store above before
   // the load below on this CPU, as a fence here would, at no cost to the turn.
@@ -279,10 +289,10 @@ inline void Worker::run_turn(ActorCore* actor) noexcept {
   }
 }
 
-TurnResult Worker::run_traced_turn(ActorCore* actor) noexcept {
+TurnResult Worker::run_traced_turn(ActorCore* actor, bool sampled) noexcept {
   const std::string_view name = actor->name();
   const auto start = trace::Clock::now();
-  const TurnResult result = actor->resume();
+  const TurnResult result = sampled ? actor->resume_sampled() : actor->resume();
   trace::record(trace::SpanKind::run, name, start, trace::Clock::now());
   return result;
 }

@@ -69,7 +69,7 @@ class Worker {
   void park() noexcept;
   // Inlined into the run loop: a call per turn was a measurable share of a ping-pong's cost.
   [[gnu::always_inline]] inline void run_turn(ActorCore* actor) noexcept;
-  TurnResult run_traced_turn(ActorCore* actor) noexcept;
+  TurnResult run_traced_turn(ActorCore* actor, bool sampled) noexcept;
   void end_stuck_turn() noexcept;
   void hand_back_work() noexcept;
   void push_or_inject(ActorCore* actor) noexcept;

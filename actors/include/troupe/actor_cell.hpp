@@ -14,6 +14,7 @@
 #include <troupe/runtime/mailbox_limit.hpp>
 #include <troupe/task.hpp>
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <memory>
@@ -26,7 +27,6 @@ class System;
 
 namespace detail {
 struct ActorExtras;
-class ActorMetrics;
 struct Requests;
 struct LiveLinks {
   ActorCell* prev = nullptr;
@@ -53,6 +53,7 @@ class ActorCell : public runtime::ActorCore, public Context {
   }
 
   runtime::TurnResult resume() noexcept final;
+  runtime::TurnResult resume_sampled() noexcept final;
   // Runs a handler's coroutine (behavior.hpp): it keeps `env` until it ends.
   template <class T>
   void start_task(Task<T> task, Envelope& env) {
@@ -105,9 +106,11 @@ class ActorCell : public runtime::ActorCore, public Context {
   friend class troupe::Context;  // the user's verbs work on the parts below
   friend struct Requests;
 
+  template <bool Sampled>
+  runtime::TurnResult turn() noexcept;  // actor_cell.cpp
   template <bool Timed>
-  unsigned handle_messages(ActorMetrics& metrics) noexcept;  // actor_cell.cpp
-  void report_depth(ActorMetrics& metrics) noexcept;
+  unsigned handle_messages() noexcept;
+  void report_depth() noexcept;
   bool awaiting() const noexcept;
   bool set_aside_ready() const noexcept;  // actor_cell.cpp only
   Envelope* next_envelope(bool& urgent) noexcept;
@@ -142,11 +145,36 @@ class ActorCell : public runtime::ActorCore, public Context {
 
  protected:
   // The actor's type, for the metrics (actor_type_id.hpp); set by the maker before start().
-  // In the tail padding: an actor is no bigger for it.
   ActorTypeId type_id_ = 0;
+
+ private:
+  // Messages handled and not yet added to its type's total (live_set.hpp): one add per turn on
+  // a line the turn writes anyway. Written by the owner in its turns; at 65,536 it is folded into
+  // the total under the live set's lock, as it is when the actor stops, so a reader holding that
+  // lock sees every message once. Relaxed: the lock orders the folds. With the type id, in the
+  // tail padding: an actor is no bigger for them.
+  std::atomic<std::uint16_t> unfolded_messages_{0};
 
  public:
   ActorTypeId type_id() const noexcept { return type_id_; }
+  std::uint16_t unfolded_messages() const noexcept { return unfolded_messages_.load(std::memory_order_relaxed); }
+  // The owner, under the live set's lock (LiveSet::fold, erase): a load and a store, since only
+  // the owner writes it.
+  std::uint16_t take_unfolded_messages() noexcept {
+    const std::uint16_t n = unfolded_messages_.load(std::memory_order_relaxed);
+    unfolded_messages_.store(0, std::memory_order_relaxed);
+    return n;
+  }
+  // The owner, at the end of a turn that handled `handled` messages.
+  void count_handled(unsigned handled) noexcept {
+    const unsigned sum = unfolded_messages_.load(std::memory_order_relaxed) + handled;
+    if (sum <= 0xffff) [[likely]] {
+      unfolded_messages_.store(static_cast<std::uint16_t>(sum), std::memory_order_relaxed);
+    } else {
+      fold_handled(sum);
+    }
+  }
+  void fold_handled(unsigned sum) noexcept;  // actor_cell.cpp
 };
 
 }  // namespace detail

@@ -37,6 +37,7 @@ class DedicatedThread final : public Executor {
   Scheduler* scheduler_;
   alignas(64) std::atomic<std::uint32_t> wake_{0};
   std::atomic<bool> finished_{false};
+  std::uint64_t turns_ = 0;  // its thread's own, for ActorCore::resume's sampling
   std::thread thread_;
 };
 
