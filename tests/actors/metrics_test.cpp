@@ -86,6 +86,32 @@ TEST_CASE("per actor type: messages handled, live actors, spawns and exits by re
   CHECK(s.live_actors == 2);
 }
 
+TEST_CASE("a type's message count never goes down between snapshots, across the 65,536 folds") {
+  troupe::System system(troupe::Config{.workers = 2});
+  auto t = system.spawn<Tally>();
+  constexpr int kMessages = 200'000;
+  std::thread sender([&] {
+    for (int i = 0; i < kMessages; ++i) t.send(Note{i});
+  });
+  std::uint64_t last = 0;
+  bool went_down = false;
+  const auto count = [&] {
+    const auto s = system.metrics();
+    const auto* tally = type_named(s, "metrics_test::Tally");
+    return tally == nullptr ? std::uint64_t{0} : tally->messages;
+  };
+  const auto deadline = Clock::now() + 60s;  // bounds a failing test only
+  while (last < kMessages && Clock::now() < deadline) {
+    const std::uint64_t now = count();
+    went_down = went_down || now < last;
+    last = std::max(last, now);
+  }
+  sender.join();
+  REQUIRE(system.wait_idle(30s));
+  CHECK_FALSE(went_down);
+  CHECK(count() == kMessages);
+}
+
 TEST_CASE("handling times are sampled into the fixed buckets") {
   troupe::System system(troupe::Config{.workers = 1});
   // Budget 1: one message a turn, so 640 turns hold at least 9 sampled ones (one in 64 per thread).
