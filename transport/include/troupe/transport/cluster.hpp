@@ -24,11 +24,11 @@
 //            within NodeConfig::heartbeat_timeout, or its node stopped without leaving; with
 //            etcd, also when its key in etcd went (its lease expired), for every member at once
 // A member that is down or left is forgotten; if it comes back (a restart, or the end of a
-// partition, when it reaches a seed again) it is up again, as a new incarnation (Member::
-// incarnation): a restarted node is one, and so is a node that was declared down and whose
-// process ran on. Once a member has declared a run down, that run never comes back as itself:
-// what the others held of it went with its MemberDown, and nothing of its old life is taken for
-// the node that returns. A node learns that it was declared down when a member it meets again
+// partition, when it reaches a seed again or a member dials it again) it is up again, as a new
+// incarnation (Member::incarnation): a restarted node is one, and so is a node that was declared
+// down and whose process ran on. Once a member has declared a run down, that run never comes back
+// as itself: what the others held of it went with its MemberDown, and nothing of its old life is
+// taken for the node that returns. A node learns that it was declared down when a member it meets again
 // refuses its old run (or, with etcd, when it finds its own key gone: its lease expired), and
 // rejoins as a new incarnation, though its actors keep running. What a user sees:
 //   - on every member: MemberDown for the old run (at the partition or expiry, or, on a member
