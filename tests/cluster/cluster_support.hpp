@@ -2,6 +2,7 @@
 // subscriber that reads member events as short lines ("up b", "down c", ...).
 #pragma once
 
+#include "transport/tcp_proxy.hpp"
 #include "transport/transport_test_support.hpp"
 
 #include <troupe/transport/node.hpp>
@@ -22,7 +23,9 @@ using namespace std::chrono_literals;
 
 inline std::string seed_of(const troupe::transport::Node& node) { return "127.0.0.1:" + std::to_string(node.port()); }
 
-// A node of its own System, joining through `seeds` (none: the first member).
+// A node of its own System, joining through `seeds` (none: the first member). A `config` with a
+// name is used as given, but for its liveness and discovery timings (its SeedDiscovery's other
+// settings are kept).
 struct ClusterNode {
   explicit ClusterNode(std::string name, std::vector<std::string> seeds = {}, troupe::transport::NodeConfig config = {})
       : system(troupe::Config{.workers = 2}),
@@ -34,6 +37,7 @@ struct ClusterNode {
     config.heartbeat_interval = 100ms;  // a lost node is down within half a second
     config.heartbeat_timeout = 400ms;
     troupe::transport::SeedDiscovery discovery;
+    if (const auto* given = std::get_if<troupe::transport::SeedDiscovery>(&config.discovery)) discovery = *given;
     discovery.seeds = std::move(seeds);
     discovery.retry_interval = 100ms;
     config.discovery = std::move(discovery);
@@ -43,6 +47,21 @@ struct ClusterNode {
   troupe::System system;
   troupe::transport::Node node;
 };
+
+// A node the others reach only through a proxy, so that a test can cut what is dialled to it as
+// well as what it dials (its seeds given as proxies): made with `reached_through_proxy(name)`, it
+// names 127.0.0.2 (another loopback address) as its host, where `inbound_proxy(node)` listens on
+// the node's own port and forwards to it. (Before the proxy exists, no one has dialled it yet: a
+// joiner dials the members, and they answer on its connections.)
+inline constexpr const char* kProxiedHost = "127.0.0.2";
+inline troupe::transport::NodeConfig reached_through_proxy(std::string name) {
+  troupe::transport::NodeConfig config = transport_test::node_config(std::move(name));
+  config.advertise_host = kProxiedHost;
+  return config;
+}
+inline transport_test::TcpProxy inbound_proxy(const troupe::transport::Node& node) {
+  return transport_test::TcpProxy(node.port(), kProxiedHost, node.port());
+}
 
 // Waits (bounded) until `node` sees exactly `expected` (sorted names) as members.
 bool sees(troupe::transport::Node& node, const std::vector<std::string>& expected,

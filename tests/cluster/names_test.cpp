@@ -148,17 +148,20 @@ TEST_CASE("an actor looks a name up through the registry, without blocking its w
 
 TEST_CASE("both sides of a partition registered one name: once it heals, every node keeps the same one") {
   ClusterNode a("a");
-  transport_test::TcpProxy link(a.node.port());
-  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())});
+  transport_test::TcpProxy link(a.node.port());  // b dials a through it, and a dials b through to_b
+  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())}, reached_through_proxy("b"));
+  transport_test::TcpProxy to_b = inbound_proxy(b.node);
   REQUIRE(b.node.cluster().wait_up());
   REQUIRE(sees(a.node, {"a", "b"}));
   link.partition();
+  to_b.partition();
   REQUIRE(sees(a.node, {"a"}));
   REQUIRE(sees(b.node, {"b"}));
   // Each side alone: each grants the name.
   REQUIRE(a.node.cluster().register_name("primary", greeter(a.system, "a")));
   REQUIRE(b.node.cluster().register_name("primary", greeter(b.system, "b")));
   link.heal();
+  to_b.heal();
   REQUIRE(sees(a.node, {"a", "b"}));
   REQUIRE(sees(b.node, {"a", "b"}));
   // The rule: the owner whose node name sorts first keeps it, on both sides.

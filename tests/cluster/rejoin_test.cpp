@@ -3,7 +3,8 @@
 // as the new run's.
 #include "cluster/cluster_support.hpp"
 #include "test_support.hpp"
-#include "transport/tcp_proxy.hpp"
+
+#include <atomic>
 
 using namespace cluster_test;
 using troupe::Errc;
@@ -39,8 +40,15 @@ std::string ask_name(ClusterNode& node, const std::string& name) {
 
 TEST_CASE("a partition: each side sees the other down; once it heals, one rejoins as a new incarnation") {
   ClusterNode a("a");
-  transport_test::TcpProxy link(a.node.port());  // b reaches a only through it
-  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())});
+  transport_test::TcpProxy link(a.node.port());  // b reaches a only through it, and a b through to_b
+  // b's node-downs, as its transport reports them (NodeConfig::on_node_down).
+  std::atomic<int> b_node_downs{0};
+  troupe::transport::NodeConfig b_config = reached_through_proxy("b");
+  b_config.on_node_down = [&](std::string_view) {
+    b_node_downs.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count, read once it settled
+  };
+  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())}, b_config);
+  transport_test::TcpProxy to_b = inbound_proxy(b.node);
   REQUIRE(b.node.cluster().wait_up());
   Watcher on_a(a.node, a.system);
   CHECK(on_a.next() == "members a,b");
@@ -65,14 +73,20 @@ TEST_CASE("a partition: each side sees the other down; once it heals, one rejoin
   CHECK(ask(b, *old_a) == "a");
 
   link.partition();
+  to_b.partition();
   CHECK(on_a.next() == "down b");  // at the heartbeat timeout
   CHECK(on_b.next() == "down a");
+  // a's connection was lost (reported on the transport thread, after the membership heard).
+  CHECK(troupe_test::eventually([&] { return b_node_downs.load(std::memory_order_relaxed) == 1; }));
+  const std::uint64_t b_failed = b.node.stats().connections_failed;
   CHECK(ask_name(a, "echo-b") == "no_such_name");  // gone with b's run, and so is its group member
   CHECK(troupe_test::eventually([&] { return a.system.groups().members("room").empty(); }));
 
-  // b asks its seed again (every 100 ms) and meets a: each had declared the other down, and of two
-  // sides that see as many members, the one whose name sorts last rejoins, as a new incarnation.
+  // b asks its seed again (every 100 ms), a the member it declared down, and they meet: each had
+  // declared the other down, and of two sides that see as many members, the one whose name sorts
+  // last rejoins, as a new incarnation.
   link.heal();
+  to_b.heal();
   CHECK(on_b.next() == "down b");  // its own old run
   CHECK(on_b.incarnation() == b_before);
   CHECK(on_b.next() == "up a");
@@ -101,14 +115,18 @@ TEST_CASE("a partition: each side sees the other down; once it heals, one rejoin
   CHECK(ask(a, new_member) == "b");
   CHECK(on_a.next(500ms) == "(nothing)");  // and no more churn
   CHECK(on_b.next(500ms) == "(nothing)");
+  // b closed its connections itself to rejoin: none failed, and no peer of b's went down.
+  CHECK(b.node.stats().connections_failed == b_failed);
+  CHECK(b_node_downs.load(std::memory_order_relaxed) == 1);
 }
 
 TEST_CASE("a member that never lost the rejoining node sees its old run go and the new one come") {
   ClusterNode a("a");
   ClusterNode c("c", {seed_of(a.node)});
   REQUIRE(c.node.cluster().wait_up());
-  transport_test::TcpProxy link(a.node.port());  // only a and b are ever cut apart
-  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())});
+  transport_test::TcpProxy link(a.node.port());  // only a and b are ever cut apart: link, and to_b
+  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())}, reached_through_proxy("b"));
+  transport_test::TcpProxy to_b = inbound_proxy(b.node);  // nothing but a's dials of b go through it
   REQUIRE(b.node.cluster().wait_up());
   for (ClusterNode* n : {&a, &b, &c}) REQUIRE(sees(n->node, {"a", "b", "c"}));
   Watcher on_c(c.node, c.system);
@@ -123,11 +141,13 @@ TEST_CASE("a member that never lost the rejoining node sees its old run go and t
   CHECK(ask(c, *old_b) == "b");
 
   link.partition();
+  to_b.partition();
   REQUIRE(sees(a.node, {"a", "c"}));
   REQUIRE(sees(b.node, {"b", "c"}));
   CHECK(ask(c, *old_b) == "b");  // c and b still reach each other
   CHECK(ask(b, *old_c) == "c");
   link.heal();
+  to_b.heal();
   // Two members each side: b's name sorts last, so b rejoins, and c, which never lost it, sees
   // its old run go and its new one come.
   CHECK(on_c.next() == "down b");
@@ -145,8 +165,13 @@ TEST_CASE("a member that never lost the rejoining node sees its old run go and t
 
 TEST_CASE("after a partition, the side that sees fewer members rejoins, whatever its name") {
   // a is the first member; b and c reach it only through proxies, and each other directly. Cut
-  // both: a alone on one side, b and c on the other.
-  ClusterNode a("a");
+  // both: a alone on one side, b and c on the other. a does not dial b and c again (it would reach
+  // them directly, past the proxies): they dial a, their seed.
+  troupe::transport::NodeConfig a_config = transport_test::node_config("a");
+  troupe::transport::SeedDiscovery no_redial;
+  no_redial.redial_lost_for = troupe::Duration::zero();
+  a_config.discovery = no_redial;
+  ClusterNode a("a", {}, a_config);
   transport_test::TcpProxy to_a_from_b(a.node.port());
   transport_test::TcpProxy to_a_from_c(a.node.port());
   ClusterNode b("b", {"127.0.0.1:" + std::to_string(to_a_from_b.port())});

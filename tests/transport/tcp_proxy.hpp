@@ -4,7 +4,10 @@
 // end writes stays in the kernel's buffers, unread), so each end can only notice by its own
 // heartbeat timeout; and while partitioned, a new connection is closed as soon as it is accepted
 // (an unreachable network). heal() forwards new connections again; those cut stay cut, as their
-// ends have given up on them, until the proxy is destroyed.
+// ends have given up on them, until the proxy is destroyed. It listens on a free port of 127.0.0.1,
+// or where it is told: another loopback address (127.0.0.2) on the target's own port stands in for
+// the target's address as a node advertises it (NodeConfig::advertise_host), so that the
+// connections others dial to that node go through the proxy.
 #pragma once
 
 #include <arpa/inet.h>
@@ -26,9 +29,11 @@ namespace transport_test {
 
 class TcpProxy {
  public:
-  explicit TcpProxy(std::uint16_t target_port) : target_port_(target_port) {
+  explicit TcpProxy(std::uint16_t target_port, const char* listen_host = "127.0.0.1", std::uint16_t listen_port = 0)
+      : target_port_(target_port) {
+    sockaddr_in addr = loopback(listen_port);
+    if (::inet_pton(AF_INET, listen_host, &addr.sin_addr) != 1) throw std::runtime_error("TcpProxy: bad listen host");
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr = loopback(0);
     if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(listener_, 16) != 0 || ::pipe2(wake_, O_CLOEXEC) != 0) {
       throw std::runtime_error("TcpProxy: cannot listen");

@@ -43,6 +43,7 @@ std::string Connection::describe() const {
 }
 
 void Connection::close() {
+  closed_here_ = true;
   if (flow_) flow_->close();  // what its peer's messages return later grants nothing to a newer connection
   canceler_.cancel("connection closed");
 }

@@ -40,6 +40,8 @@ class Connection {
   // Starts writing what the peer's outbox holds, unless a write is under way (it continues after it).
   void write_pending();
   void close();  // stops reading and writing (the node removes it afterwards)
+  // This node closed it (close()): its end is no failure (NodeStats::connections_failed).
+  bool closed_here() const noexcept { return closed_here_; }
 
   Peer* peer() const noexcept { return handshake_.peer(); }
   Peer* seed() const noexcept { return handshake_.seed(); }  // ConnectionHandshake::seed
@@ -69,6 +71,7 @@ class Connection {
   Heartbeat heartbeat_;
   bool authenticated_ = false;
   bool writing_ = false;
+  bool closed_here_ = false;
   std::shared_ptr<InboundFlow> flow_;  // credits for what the peer sends here; set once authenticated
   // Per frame: the actors its messages went to and how many each (reused; transport thread).
   struct Delivered {

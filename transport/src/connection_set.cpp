@@ -12,7 +12,7 @@ void ConnectionSet::serve(kj::Own<Connection> connection) {
   connections_.push_back(kj::mv(connection));
   node_.loop().tasks().add(c.run().then([this, &c]() { on_closed(c); },
                                         [this, &c](kj::Exception&& e) {
-                                          if (c.authenticated()) {
+                                          if (c.authenticated() && !c.closed_here()) {
                                             NodeCounters::add(node_.counters().failed);
                                             log_failure(c, e);
                                           }
@@ -53,7 +53,8 @@ void ConnectionSet::clear() { connections_.clear(); }
 
 void ConnectionSet::drop_all(const std::string& why) {
   for (auto& c : connections_) {
-    if (Peer* p = c->peer(); p != nullptr && p->connection == c.get()) lost(*p, why);
+    // Closed by this node on purpose: no failure of the connection, nor a node-down of the peer.
+    if (Peer* p = c->peer(); p != nullptr && p->connection == c.get()) lost(*p, why, Liveness::Cause::renewal);
     c->close();  // on_closed runs later, and finds the peer's connection already let go
   }
 }
@@ -138,9 +139,9 @@ void ConnectionSet::replace_connection(Peer& p, bool restarted) {
   node_.lookups().ask_again(p, std::move(lookups));
 }
 
-void ConnectionSet::lost(Peer& p, const std::string& why) {
+void ConnectionSet::lost(Peer& p, const std::string& why, Liveness::Cause cause) {
   p.connection = nullptr;
-  node_.liveness().node_down(p, why);
+  node_.liveness().node_down(p, why, cause);
 }
 
 void ConnectionSet::on_closed(Connection& c) {

@@ -3,6 +3,8 @@
 // dialled at once), a name that two live nodes claim. Transport thread only, but for open_count().
 #pragma once
 
+#include "liveness.hpp"
+
 #include <kj/async-io.h>
 
 #include <atomic>
@@ -22,7 +24,7 @@ class ConnectionSet {
   ~ConnectionSet();
 
   // Runs `connection` (accepted or dialled) until it closes; logs why if it fails after
-  // authentication (a refusal before it, its handshake logs itself).
+  // authentication (a refusal before it, its handshake logs itself), unless this node closed it.
   void serve(kj::Own<Connection> connection);
   // As the transport thread ends: close() every connection, then (once the task set is gone)
   // destroy them.
@@ -63,7 +65,7 @@ class ConnectionSet {
   void log_failure(const Connection& connection, const kj::Exception& e) const;
   void replace_connection(Peer& peer, bool restarted);
   // The peer's connection is gone (closed, or replaced): the peer is down (Liveness::node_down).
-  void lost(Peer& peer, const std::string& why);
+  void lost(Peer& peer, const std::string& why, Liveness::Cause cause = Liveness::Cause::lost);
 
   NodeCore& node_;
   std::list<kj::Own<Connection>> connections_;

@@ -12,11 +12,12 @@ namespace troupe::transport::detail {
 
 using troupe::detail::Signal;
 
-void Liveness::node_down(Peer& p, const std::string& why) {
+void Liveness::node_down(Peer& p, const std::string& why, Cause cause) {
   const bool left = std::exchange(p.left, false);  // it said goodbye: not a failure to report
+  const bool failed = !left && cause == Cause::lost;
   // A leave is news (info), a loss is trouble (warning).
   const LogLevel level = left ? LogLevel::info : LogLevel::warning;
-  if (node_.log().enabled(level)) {
+  if ((left || failed) && node_.log().enabled(level)) {
     node_.log().log(
         {.level = level,
          .name = left ? "node_left" : "node_down",
@@ -29,7 +30,7 @@ void Liveness::node_down(Peer& p, const std::string& why) {
   node_.dialler().back_off(p);
   node_.dead_letters().unreachable(p, "connection to node '" + p.name + "' closed");
   untie(p, "node '" + p.name + "' went down");
-  if (node_.config().on_node_down && !left) node_.config().on_node_down(p.name);
+  if (node_.config().on_node_down && failed) node_.config().on_node_down(p.name);
 }
 
 void Liveness::node_stopped(Peer& p) { untie(p, "node '" + node_.config().name + "' stopped"); }

@@ -17,10 +17,15 @@ class Liveness {
  public:
   explicit Liveness(NodeCore& node) noexcept : node_(node) {}
 
+  // Why a peer's connection went: `lost` (it closed or failed: the peer is down here, a warning
+  // and NodeConfig::on_node_down, unless it had left: Peer::left), or `renewal` (this node closed
+  // it to rejoin its cluster as a new incarnation, NodeCore::renew_incarnation: the peer is not
+  // down, so neither is reported; the membership's rejoining event says why).
+  enum class Cause { lost, renewal };
   // The peer's connection is gone (ConnectionSet let go of it): monitors get Down node_down, links
   // the exit signal, requests Errc::node_down; handles to its actors die; queued messages are
   // dead letters; the next dial waits for the backoff.
-  void node_down(Peer& peer, const std::string& why);
+  void node_down(Peer& peer, const std::string& why, Cause cause = Cause::lost);
   // This node stops (Node::~Node, after its transport thread ended): the local actors tied to the
   // peer hear what a node-down tells them, and requests awaiting its answers fail now
   // (Errc::node_down, "node '<this node>' stopped") rather than at their timeouts, since no answer

@@ -127,6 +127,7 @@ void NodeCore::start() {
       : std::holds_alternative<EtcdDiscovery>(config_.discovery)
           ? std::get<EtcdDiscovery>(config_.discovery).retry_interval
           : SeedDiscovery{}.retry_interval,
+      seeds != nullptr ? seeds->redial_lost_for : Duration{},
       std::holds_alternative<EtcdDiscovery>(config_.discovery),
       weak_from_this(),
       log_};

@@ -19,11 +19,14 @@ void Membership::start(std::uint16_t port) {
     retry_timer_ = self_.send_every(self_.self(), setup_.retry_interval, RetrySeeds{});
     return;  // the seeds come from etcd
   }
+  // Also without seeds: the members it declares down are asked again (membership_redial.cpp).
+  if (!seeds_.empty() || setup_.redial_lost_for > Duration::zero()) {
+    retry_timer_ = self_.send_every(self_.self(), setup_.retry_interval, RetrySeeds{});
+  }
   if (seeds_.empty()) {
     become_up();  // the first member: up, alone until others join it
     return;
   }
-  retry_timer_ = self_.send_every(self_.self(), setup_.retry_interval, RetrySeeds{});
   ask_seeds();
 }
 
@@ -70,6 +73,7 @@ Result<MemberList> Membership::admit_joiner(const WireMember& joiner) {
 // it may have dropped them (it saw this node down, or, with etcd, this node's key flap).
 void Membership::admit(const WireMember& w) {
   if (w.name == me_.name || !w.membership.valid()) return;
+  forget_lost(w.name);  // up again: no longer asked as a member declared down
   if (auto it = members_.find(w.name); it != members_.end()) {
     if (it->second.member.incarnation == w.incarnation) {
       names_.member_up(it->second.membership);
@@ -106,11 +110,13 @@ void Membership::forget(Members::iterator it, std::string why_down) {
   peer_gone(gone.name);
   if (gone.state == MemberState::leaving) {
     gone.state = MemberState::removed;  // it said it was leaving: its going is no failure
+    forget_lost(gone.name);             // and it is never dialled again
     publish(MemberLeft{gone});
     return;
   }
   gone.state = MemberState::down;
   downed_.insert_or_assign(gone.name, gone.incarnation);  // that run may only come back as a new one
+  remember_lost(gone);  // asked again for a while: a partition that cut only this link may heal
   publish(MemberDown{std::move(gone), std::move(why_down)});
 }
 

@@ -11,7 +11,8 @@
 //   leave: LeavingCluster to every member (each answers), then LeftCluster; they report
 //          MemberLeaving, then MemberLeft, and expect its connection to close.
 //   retry: every SeedDiscovery::retry_interval, a seed whose node is not up here is asked again
-//          (a seed that was unreachable, a partition that healed, a seed that restarted).
+//          (a seed that was unreachable, a partition that healed, a seed that restarted), and so
+//          is a member declared down here, for SeedDiscovery::redial_lost_for (membership_redial.cpp).
 //   rejoin: a run declared down (MemberDown) never comes back as itself: a member refuses it
 //          (MemberList::declared_down) or tells it so (DeclaredDown), and it rejoins as a new
 //          incarnation, its old run gone for every member (membership_rejoin.cpp).
@@ -46,6 +47,9 @@ struct MembershipSetup {
   Member self;                     // this node, joining
   std::vector<SeedAddress> seeds;  // empty: this node is up at once, alone until others join it
   Duration retry_interval = std::chrono::seconds(1);
+  // SeedDiscovery::redial_lost_for: how long a member declared down here is asked again, as a
+  // seed (zero: never; etcd's list says who the members are).
+  Duration redial_lost_for{};
   // EtcdDiscovery: the seeds are the members etcd lists (EtcdSeen), and this node is up once its
   // key is registered and they answered.
   bool etcd = false;

@@ -1,7 +1,8 @@
 // The membership actor (membership.hpp says what it keeps and its protocol), one class in four
 // files: membership.cpp (the view: members admitted, their downs, subscribers), membership_join.cpp
-// (joining through seeds or etcd, wait_up), membership_rejoin.cpp (a run declared down rejoins as
-// a new incarnation) and membership_leave.cpp (a graceful leave). Its names and groups are
+// (joining through seeds or etcd, wait_up), membership_redial.cpp (members declared down are asked
+// again for a while), membership_rejoin.cpp (a run declared down rejoins as a new incarnation) and
+// membership_leave.cpp (a graceful leave). Its names and groups are
 // ClusterNames and ClusterGroups. Runs as an actor: one message at a time.
 #pragma once
 
@@ -57,6 +58,7 @@ class Membership {
         [this](const SeedAnswer& a) { seed_answered(a); },
         [this](const JoinCluster& j) -> Result<MemberList> { return admit_joiner(j.joiner); },
         [this](const LeavingCluster& l) {
+          forget_lost(l.name);  // it leaves on purpose: not asked again, even if declared down here
           if (Record* r = find(l.name, l.incarnation); r != nullptr && r->member.state == MemberState::up) {
             r->member.state = MemberState::leaving;
             publish(MemberLeaving{r->member});
@@ -110,6 +112,10 @@ class Membership {
     SeedAddress address;
     bool asking = false;  // an answer (SeedAnswer, then the join's) is on its way
     bool once = false;    // the member a rejoin goes through: dropped once it answered
+    // A member declared down here, asked again until `lost_until` (membership_redial.cpp): at the
+    // address the transport has for it, dropped once it is up again or leaves.
+    bool lost = false;
+    runtime::TimerService::Clock::time_point lost_until{};
   };
   struct Waiter {
     std::uint64_t id;
@@ -144,6 +150,14 @@ class Membership {
 
   // Seeds: each one whose node is not up here (and not asked already) is asked again.
   void ask_seeds();
+
+  // Members declared down here, asked again as seeds for a while (membership_redial.cpp).
+  // `gone` was declared down: asked again until SeedDiscovery::redial_lost_for has passed.
+  void remember_lost(const Member& gone);
+  // `name` is up again, or leaves on purpose: no longer asked as a lost member.
+  void forget_lost(const std::string& name);
+  // Drops the lost members whose time is up.
+  void drop_expired_lost();
 
   void seed_answered(const SeedAnswer& a);
 

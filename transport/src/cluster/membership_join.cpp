@@ -8,17 +8,19 @@
 
 namespace troupe::transport::detail {
 
-// Seeds: each one whose node is not up here (and not asked already) is asked again.
+// Seeds: each one whose node is not up here (and not asked already) is asked again, and so is
+// each member declared down here whose time to be asked is not up (membership_redial.cpp).
 void Membership::ask_seeds() {
   if (me_.state == MemberState::leaving || me_.state == MemberState::removed || renewing_) return;
   std::shared_ptr<NodeCore> node = setup_.node.lock();
   if (!node) return;
+  drop_expired_lost();
   for (Seed& seed : seeds_) {
     if (seed.asking || (!seed.address.name.empty() && members_.contains(seed.address.name))) continue;
     seed.asking = true;
     // On the transport thread: the name of the node at the address, then a proxy of its
     // membership actor, sent back here.
-    node->post([core = node.get(), address = seed.address, id = seed.id, me = self_.self()]() {
+    node->post([core = node.get(), address = seed.address, lost = seed.lost, id = seed.id, me = self_.self()]() {
       auto answer = [core, id, me](Result<std::string> name) {
         SeedAnswer a;
         a.seed = id;
@@ -34,8 +36,10 @@ void Membership::ask_seeds() {
       } else {
         Peer& p = core->peers().peer(address.name);
         // A named seed's address is the latest word on where it listens (etcd's key, or the
-        // configuration): a node that restarted on another port is dialled there.
-        p.address = std::make_pair(address.host, address.port);
+        // configuration): a node that restarted on another port is dialled there. A lost member
+        // is dialled where the transport last reached it (its hello's address, or the one this
+        // node saw on the connection, is better than the host it names, which may be a wildcard).
+        if (!lost || !p.address) p.address = std::make_pair(address.host, address.port);
         answer(address.name);
       }
     });

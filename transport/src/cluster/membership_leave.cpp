@@ -11,6 +11,7 @@ namespace troupe::transport::detail {
 // Answered once the transport knows, so the leaver closes its connections only after that.
 Promise<Unit> Membership::member_left(const std::string& name, std::uint64_t incarnation) {
   Promise<Unit> promise = self_.promise<Unit>();
+  forget_lost(name);  // it left on purpose: never dialled again, even if declared down here
   if (auto it = members_.find(name); it != members_.end() && it->second.member.incarnation == incarnation) {
     self_.demonitor(it->second.monitor);
     it->second.member.state = MemberState::leaving;  // it had said so: forget() reports it left

@@ -76,7 +76,8 @@ void Membership::rejoin(const std::string& why, std::optional<SeedAddress> throu
   if (setup_.etcd) {
     seeds_.clear();  // the new run's registration lists the members, and it asks them after that
   } else {
-    // Answers on their way to the old run's asks are for ids no seed has any more.
+    // Answers on their way to the old run's asks are for ids no seed has any more. Members the
+    // old run had declared down are still asked (membership_redial.cpp): they may be split off.
     for (Seed& s : seeds_) {
       s.id = ++next_seed_;
       s.asking = false;
@@ -96,8 +97,8 @@ void Membership::renewed(std::uint64_t incarnation) {
   names_.rejoin(incarnation);
   if (me_.state != MemberState::joining) return;  // it left meanwhile
   // A node with no seeds of its own is up at once, as the first member is; it asks the member it
-  // met all the same, and so joins that member's side of the cluster.
-  const bool seeded = std::any_of(seeds_.begin(), seeds_.end(), [](const Seed& s) { return !s.once; });
+  // met (and the members it had declared down) all the same, and so joins that member's side.
+  const bool seeded = std::any_of(seeds_.begin(), seeds_.end(), [](const Seed& s) { return !s.once && !s.lost; });
   if (!setup_.etcd && !seeded) become_up();
   ask_seeds();
 }

@@ -24,11 +24,11 @@
 //            within NodeConfig::heartbeat_timeout, or its node stopped without leaving; with
 //            etcd, also when its key in etcd went (its lease expired), for every member at once
 // A member that is down or left is forgotten; if it comes back (a restart, or the end of a
-// partition, when it reaches a seed again) it is up again, as a new incarnation (Member::
-// incarnation): a restarted node is one, and so is a node that was declared down and whose
-// process ran on. Once a member has declared a run down, that run never comes back as itself:
-// what the others held of it went with its MemberDown, and nothing of its old life is taken for
-// the node that returns. A node learns that it was declared down when a member it meets again
+// partition, when it reaches a seed again or a member dials it again) it is up again, as a new
+// incarnation (Member::incarnation): a restarted node is one, and so is a node that was declared
+// down and whose process ran on. Once a member has declared a run down, that run never comes back
+// as itself: what the others held of it went with its MemberDown, and nothing of its old life is
+// taken for the node that returns. A node learns that it was declared down when a member it meets again
 // refuses its old run (or, with etcd, when it finds its own key gone: its lease expired), and
 // rejoins as a new incarnation, though its actors keep running. What a user sees:
 //   - on every member: MemberDown for the old run (at the partition or expiry, or, on a member
@@ -49,7 +49,10 @@
 // leaves it was told and from its own connections. Views agree once the joins have spread (one
 // round trip to each member), except during a partition, when each side sees the other down. A
 // node that finds a seed not up (at start, after a partition, after the seed restarted) asks it
-// again every SeedDiscovery::retry_interval, so a healed partition rejoins within about that long.
+// again every SeedDiscovery::retry_interval, and it dials a member it declared down again as often,
+// for SeedDiscovery::redial_lost_for: so a healed partition rejoins within about that long (plus
+// the dial backoff, at most 2 s), also between two members that are not each other's seed and
+// whose seed is gone. A member that left gracefully is never dialled again.
 // With etcd: etcd's list of keys is the one view every node converges to; a join is seen by all
 // as soon as its key's put reaches their watches, a crash once its lease expires
 // (EtcdDiscovery::lease_ttl) or its connections close, whichever comes first. A node cut off from
@@ -141,6 +144,15 @@ struct SeedDiscovery {
   std::vector<std::string> seeds;
   // How often a node asks a seed again that is not up for it (unreachable, down, or refusing).
   Duration retry_interval = std::chrono::seconds(1);
+  // How long a member this node declared down (its connection was lost: a crash, a partition) is
+  // asked again, as a seed is: every retry_interval, with the same dial backoff. So two members
+  // that are not each other's seed find each other again when a partition between them heals,
+  // even with their seeds gone, and the side that sees fewer members rejoins. A member is no
+  // longer asked once it is up again, or once it announced a graceful leave (one that left is
+  // never asked). Five minutes covers the partitions that heal by themselves (a switch or a link
+  // that comes back) at the cost of a failed dial every few seconds for a member that died for
+  // good. Zero: only the seeds are asked again.
+  Duration redial_lost_for = std::chrono::minutes(5);
 };
 
 // etcd: membership kept in a real etcd v3 server (or cluster) the operators already run. Each

@@ -178,7 +178,9 @@ struct NodeConfig {
   // Zero: sleep at once.
   std::chrono::microseconds idle_spin{50};
   // Called on the transport thread when the connection to a peer is lost (after the monitors,
-  // links and requests that depended on it were told). Must not block.
+  // links and requests that depended on it were told). Must not block. Not called for a peer that
+  // left the cluster gracefully, nor when this node closes its connections to rejoin its cluster
+  // as a new incarnation (cluster.hpp): those peers are not down.
   std::function<void(std::string_view node)> on_node_down{};
   // Credits, in envelopes: each peer may have at most this many envelopes on their way to this
   // node or in its actors' mailboxes, not yet handled. Bounds what a peer can make this node hold.
