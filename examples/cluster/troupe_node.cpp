@@ -12,7 +12,8 @@
 // or SIGTERM, then leaves the cluster gracefully (its peers see it leave, not go down); with it, the node coordinates
 // the distributed word count and exits with its result (0 when the count was verified, printing "cluster: OK"): over
 // the members, recruited as they join (seeds), or over its --peer list. SIGINT or SIGTERM abandons the count (status
-// 1), and the node leaves.
+// 1), and the node leaves. With --metrics HOST:PORT the node serves its metrics (/metrics for Prometheus,
+// /metrics.json) and the dashboard (/) there, and prints the address.
 #include "word_count.hpp"
 
 #include <troupe/troupe.hpp>

@@ -1,5 +1,7 @@
 #include "metrics_service.hpp"
 
+#include "web_assets.hpp"
+
 #include <troupe/observe.hpp>
 
 #include <exception>
@@ -16,16 +18,29 @@ std::string_view path_of(kj::StringPtr url) {
   return target.substr(0, target.find('?'));
 }
 
+// The dashboard's file at `path` ("/" is its page), or none.
+const WebAsset* asset_at(std::string_view path) {
+  if (path == "/") path = "/index.html";
+  for (const WebAsset& asset : web_assets()) {
+    if (asset.path == path) return &asset;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 kj::Promise<void> MetricsService::request(kj::HttpMethod method, kj::StringPtr url, const kj::HttpHeaders&,
                                           kj::AsyncInputStream&, Response& response) {
   const std::string_view path = path_of(url);
-  const bool known = path == "/metrics" || path == "/metrics.json";
-  if (!known) return reply(response, 404, "Not Found", plain_text, "not found; try /metrics or /metrics.json\n");
+  const WebAsset* asset = asset_at(path);
+  const bool known = asset != nullptr || path == "/metrics" || path == "/metrics.json";
+  if (!known) {
+    return reply(response, 404, "Not Found", plain_text, "not found; try / (the dashboard), /metrics or /metrics.json\n");
+  }
   if (method != kj::HttpMethod::GET && method != kj::HttpMethod::HEAD) {
     return reply(response, 405, "Method Not Allowed", plain_text, "only GET and HEAD\n");
   }
+  if (asset != nullptr) return reply(response, 200, "OK", asset->content_type, std::string(asset->body));
   std::string body;
   try {
     const MetricsSnapshot snapshot = system_.metrics();

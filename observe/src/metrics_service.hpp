@@ -1,8 +1,9 @@
 // What the metrics server answers (System::serve_metrics): the HTTP service behind it, one
 // request at a time on the server's thread (http_server.hpp).
 //
+//   GET /              the dashboard (observe/web/index.html), and its files by their paths
 //   GET /metrics       Prometheus text format 0.0.4, from a fresh System::metrics()
-//   GET /metrics.json  the same snapshot as JSON (docs/observe.md)
+//   GET /metrics.json  the same snapshot as JSON (docs/observe.md), which the dashboard polls
 //   anything else      404; another method than GET or HEAD on those paths: 405
 //
 // A request that fails (a snapshot or a rendering that throws) gets a 500 and its reason; the
