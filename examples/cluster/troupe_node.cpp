@@ -12,7 +12,8 @@
 // or SIGTERM, then leaves the cluster gracefully (its peers see it leave, not go down); with it, the node coordinates
 // the distributed word count and exits with its result (0 when the count was verified, printing "cluster: OK"): over
 // the members, recruited as they join (seeds), or over its --peer list. SIGINT or SIGTERM abandons the count (status
-// 1), and the node leaves.
+// 1), and the node leaves. With --metrics HOST:PORT the node serves its metrics (/metrics for Prometheus,
+// /metrics.json) and the dashboard (/) there, and prints the address.
 #include "word_count.hpp"
 
 #include <troupe/troupe.hpp>
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   bool word_count = false;
   word_count::RunOptions run;
   unsigned workers = 0;
+  std::string metrics;
   // Required unless --generate-secret (checked after parsing).
   app.add_option("--name", name, "this node's name, unique in the cluster");
   app.add_option("--generate-secret", generate_secret,
@@ -97,6 +99,9 @@ int main(int argc, char** argv) {
   app.add_option("--etcd", etcd, "HOST:PORT of an etcd (v3) that keeps the cluster's members, instead of seeds");
   app.add_option("--etcd-prefix", etcd_prefix, "the cluster's key prefix in etcd")->capture_default_str();
   app.add_option("--workers", workers, "troupe worker threads (default: one per core)");
+  app.add_option("--metrics", metrics,
+                 "HOST:PORT to serve metrics on: /metrics (Prometheus), /metrics.json and the dashboard at / "
+                 "(port 0: any free port)");
   app.add_flag("--word-count", word_count, "coordinate the distributed word count over the peers, then exit");
   app.add_option("--counters-per-node", run.counters_per_node, "word counters spawned on each peer")
       ->capture_default_str();
@@ -153,6 +158,7 @@ int main(int argc, char** argv) {
   node_config.advertise_host = advertise;
   node_config.listen_unix = listen_unix;
   node_config.secret = *secret;
+  node_config.metrics_address = metrics;
   if (!tls.certificate_chain_file.empty()) node_config.tls = tls;
   if ((!peers.empty() ? 1 : 0) + (!seeds.empty() ? 1 : 0) + (!etcd.empty() ? 1 : 0) > 1) {
     std::fprintf(stderr, "troupe-node: give one of --seed, --etcd (a cluster) or --peer (a static list)\n");
@@ -194,6 +200,9 @@ int main(int argc, char** argv) {
     run.worker_nodes.push_back(peer.substr(0, eq));
   }
   std::printf("node %s listening on %s:%u\n", name.c_str(), address.host.c_str(), static_cast<unsigned>(node.port()));
+  if (!system.metrics_address().empty()) {
+    std::printf("node %s metrics on http://%s/metrics\n", name.c_str(), system.metrics_address().c_str());
+  }
   std::fflush(stdout);
 
   if (clustered) {

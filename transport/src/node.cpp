@@ -284,9 +284,11 @@ Node::Node(System& system, NodeConfig config)
     : core_(std::make_shared<detail::NodeCore>(system, std::move(config))), cluster_(core_) {
   try {
     core_->start();
+    const std::string& metrics = core_->config().metrics_address;
+    if (!metrics.empty() && system.metrics_address().empty()) system.serve_metrics(metrics);
   } catch (...) {
-    // It could not listen. The export watcher and the spawner start() made hold the core, and
-    // no destructor of this Node will run: stop() drops them, or the core would leak.
+    // It could not listen (for peers, or for its metrics). The export watcher and the spawner start() made hold the
+    // core, and no destructor of this Node will run: stop() drops them, or the core would leak.
     core_->stop();
     throw;
   }

@@ -205,6 +205,12 @@ struct NodeConfig {
   // How this node finds the members of its cluster (cluster.hpp): the peers it is given
   // (StaticDiscovery, the default), a join through seeds (SeedDiscovery), or etcd (EtcdDiscovery).
   std::variant<StaticDiscovery, SeedDiscovery, EtcdDiscovery> discovery{};
+  // Where to serve the metrics of the node's System (/metrics in Prometheus text format,
+  // /metrics.json, the dashboard at /), as "host:port" (port 0 picks a free one: System::
+  // metrics_address()). Set, and the System serving nothing yet, the node starts serving there
+  // (System::serve_metrics); the server belongs to the System and outlives the node. A System
+  // that serves already keeps its address. The constructor throws if it cannot listen there.
+  std::string metrics_address{};
 };
 
 struct NodeStats {
