@@ -406,7 +406,7 @@ int coordinate(troupe::System& system, troupe::transport::Node& node, const RunO
     for (auto& [peer, n] : report->chunks_per_node) counted += n;
     std::printf("abandoned (%s) after %zu of %zu chunks\ncluster: FAILED\n", report->abandoned.c_str(), counted,
                 o.chunks);
-    return 1;
+    return kAbandoned;
   }
   if (!report->complete) {
     std::printf("incomplete: every node failed\ncluster: FAILED\n");

@@ -91,7 +91,8 @@ struct RunOptions {
 
 // Runs the word count from this node; prints progress, node-down events and the result, and ends
 // with "cluster: OK" when the merged counts equal the single-process count. Returns 0 then, 1 if
-// not (or if no worker node could be used).
+// not (or if no worker node could be used), kAbandoned if a stop signal ended it.
+inline constexpr int kAbandoned = 3;
 int coordinate(troupe::System& system, troupe::transport::Node& node, const RunOptions& options);
 
 }  // namespace word_count
