@@ -14,6 +14,7 @@ using troupe::detail::Signal;
 
 void Liveness::node_down(Peer& p, const std::string& why) {
   const bool left = std::exchange(p.left, false);  // it said goodbye: not a failure to report
+  if (!left) ++p.counts.downs;
   // A leave is news (info), a loss is trouble (warning).
   const LogLevel level = left ? LogLevel::info : LogLevel::warning;
   if (node_.log().enabled(level)) {
