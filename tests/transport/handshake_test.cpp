@@ -147,6 +147,7 @@ TEST_CASE("every connection refused before authentication is counted once and lo
   ListeningNode a(log, 300ms);
   std::string address;
   std::string reason;
+  std::string cause;  // what the node's metrics count it under (NodeMetrics::refusals)
   SUBCASE("a malformed frame") {
     RawClient client(a.node.port());
     address = "127.0.0.1:" + std::to_string(client.local_port());
@@ -154,6 +155,7 @@ TEST_CASE("every connection refused before authentication is counted once and lo
     REQUIRE(client.send({0, 0, 0, 0, 2, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
     CHECK(client.closed_by_node());
     reason = "it sent a malformed frame before authenticating";
+    cause = "malformed";
   }
   SUBCASE("a frame beyond the handshake's limits") {
     RawClient client(a.node.port());
@@ -161,6 +163,7 @@ TEST_CASE("every connection refused before authentication is counted once and lo
     REQUIRE(client.send({0xff, 0xff, 0xff, 0xff, 0x01, 0, 0, 0}));  // 2^32 segments claimed
     CHECK(client.closed_by_node());
     reason = "it sent a malformed frame before authenticating (frame has too many segments";
+    cause = "malformed";
   }
   SUBCASE("an unexpected frame: a lookup instead of a hello") {
     RawClient client(a.node.port());
@@ -172,6 +175,7 @@ TEST_CASE("every connection refused before authentication is counted once and lo
     send_frame(client, frame);
     CHECK(client.closed_by_node());
     reason = "it sent an unexpected frame before authenticating";
+    cause = "malformed";
   }
   SUBCASE("another protocol version") {
     RawDialer dialer(a.node.port());
@@ -179,6 +183,7 @@ TEST_CASE("every connection refused before authentication is counted once and lo
     dialer.send_hello(99);
     CHECK(dialer.client.closed_by_node());
     reason = "it speaks protocol version 99, this node version " + std::to_string(wire::PROTOCOL_VERSION);
+    cause = "version";
   }
   SUBCASE("the peer closes in the middle of the handshake") {
     RawDialer dialer(a.node.port());
@@ -187,6 +192,7 @@ TEST_CASE("every connection refused before authentication is counted once and lo
     (void)dialer.read_hello();
     dialer.client.close();
     reason = "it closed the connection during the handshake";
+    cause = "closed";
   }
   SUBCASE("the peer stalls past the handshake timeout") {
     RawDialer dialer(a.node.port());
@@ -195,6 +201,7 @@ TEST_CASE("every connection refused before authentication is counted once and lo
     (void)dialer.read_hello();
     CHECK(dialer.client.closed_by_node());
     reason = "the handshake timed out";
+    cause = "timeout";
   }
   CAPTURE(reason);
   INFO("the node's log:" << all_lines(log));
@@ -204,6 +211,12 @@ TEST_CASE("every connection refused before authentication is counted once and lo
   CHECK(a.serves_a_peer());
   CHECK(a.node.stats().handshakes_refused == 1);  // once, not again as the connection went
   CHECK(lines_refusing(log, address) == 1);
+  const auto nodes = a.system.metrics().nodes;
+  REQUIRE(nodes.size() == 1);
+  for (const auto& [name, count] : nodes[0].refusals) {
+    CAPTURE(name);
+    CHECK(count == (name == cause ? 1u : 0u));  // under its cause, and no other
+  }
 }
 
 TEST_CASE("repeated refusals from one address are counted each, and logged a few times at most") {

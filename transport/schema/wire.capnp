@@ -17,7 +17,13 @@ struct Frame {
     proof @2 :Proof;                # handshake, each side's HMAC: the dialer's first (handshake.hpp)
     lookup @3 :Lookup;              # registry lookup by name
     lookupReply @4 :LookupReply;
-    heartbeat @5 :Void;             # sent when a connection has been quiet for the heartbeat interval
+    # Sent when a connection has been quiet for the heartbeat interval. Once `heartbeat @5 :Void`:
+    # the group keeps that field's place, so both forms read as each other (a heartbeat from a
+    # node before `times` has none, and its peer measures no round trip).
+    heartbeat :group {
+      beat @5 :Void;
+      times @11 :HeartbeatTimes;
+    }
     signal @6 :Signal;              # link, unlink, monitor, demonitor, exit and down across nodes
     incarnation @7 :UInt64;         # each side's first frame after the handshake: which run of the node
     creditV1 @8 :UInt32;            # protocol 1's envelope-only grant; never sent since (see grant)
@@ -35,6 +41,14 @@ struct Frame {
 struct Grant {
   envelopes @0 :UInt32;
   bytes @1 :UInt64;       # as envelopes weigh on the wire (transport/src/envelope_size.hpp)
+}
+
+# What a heartbeat carries for the round trip: each side echoes the last heartbeat it heard, and
+# how long it held it, so the side that sent it measures now - sentAt - echoDelay on its own clock.
+struct HeartbeatTimes {
+  sentAt @0 :UInt64;        # the sender's steady clock, ns (only the sender reads it back); 0: none
+  echoedSentAt @1 :UInt64;  # sentAt of the last heartbeat the sender heard from the receiver; 0: none
+  echoDelay @2 :UInt64;     # ns from that heartbeat's arrival to this one's sending
 }
 
 enum Kind {

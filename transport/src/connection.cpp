@@ -10,6 +10,7 @@
 #include <troupe/transport/wire_type.hpp>
 
 #include <capnp/serialize-async.h>
+#include <capnp/serialize.h>
 #include <kj/debug.h>
 
 #include <algorithm>
@@ -65,7 +66,7 @@ kj::Promise<void> Connection::run() {
     peer.outbox.set_max_frame_bytes(stated);
     node_.connections().on_authenticated(*this, peer, handshake_.peer_incarnation());  // grants the peer that window
     return read_loop().exclusiveJoin(heartbeat_.run([this]() {
-      if (!writing_) start_write(heartbeat_frame());
+      if (!writing_) start_write(heartbeat_frame(heartbeat_.next_times()));
     }));
   }));
 }
@@ -76,6 +77,7 @@ kj::Promise<void> Connection::read_loop() {
     if (read.message.get() == nullptr) return kj::READY_NOW;  // the peer closed
     heartbeat_.heard();                                       // any frame shows the peer alive
     node_.loop().note_activity();
+    handshake_.peer()->counts.bytes_in += read.bytes;
     handle(*read.message);
     return read_loop();
   });
@@ -105,7 +107,9 @@ void Connection::handle(capnp::MessageReader& frame) {
       return;
     }
     case wire::Frame::HEARTBEAT:
-      return;  // its arrival is what counts (read_loop)
+      // Its arrival is what keeps the connection (read_loop); its times may give the round trip.
+      if (auto rtt = heartbeat_.heard_beat(read_heartbeat(root.getHeartbeat()))) peer.counts.rtt = *rtt;
+      return;
     case wire::Frame::SIGNAL:
       node_.liveness().on_signal(peer, read_signal(root.getSignal()));
       return;
@@ -137,6 +141,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
   std::uint32_t returned_now = 0;  // responses and dead letters: their credit goes back at once
   std::uint64_t returned_now_bytes = 0;
   delivered_.clear();
+  peer.counts.envelopes_in += envelopes.size();
   auto delivered_to = [this](runtime::ActorCore* target, std::uint64_t bytes) {
     for (Delivered& d : delivered_) {
       if (d.actor == target) {
@@ -223,6 +228,7 @@ FrameBuilder Connection::next_frame(Peer& peer) {
   auto frame = kj::heap<capnp::MallocMessageBuilder>();
   // Written: they leave the outbound queue (the frame's bytes are bounded by the credit).
   out.written(n, write_envelope_frame(frame->initRoot<wire::Frame>(), out.envelopes(), n, names_out_));
+  peer.counts.envelopes_out += n;
   return frame;
 }
 
@@ -257,6 +263,9 @@ void Connection::start_write(FrameBuilder frame) {
 kj::Promise<void> Connection::write_frame(FrameBuilder frame) {
   auto& builder = *frame;
   heartbeat_.wrote();
+  if (authenticated_) {  // the handshake's frames are not the peer's traffic (PeerCounts)
+    handshake_.peer()->counts.bytes_out += capnp::computeSerializedSizeInWords(builder) * sizeof(capnp::word);
+  }
   // kj's write may throw at once (a reset connection fails the first writev synchronously):
   // evalNow turns that into a rejected promise, handled like any other failed write.
   return kj::evalNow([&] { return capnp::writeMessage(*stream_, builder); }).attach(kj::mv(frame));

@@ -50,6 +50,7 @@ class Connection {
   bool dialled() const noexcept { return handshake_.dialled(); }
   bool duplicate() const noexcept { return handshake_.duplicate(); }  // ConnectionHandshake::duplicate
   const std::string& refusal() const noexcept { return handshake_.refusal(); }
+  const PeerAddress& from() const noexcept { return handshake_.from(); }
   std::string describe() const;
 
   // The handshake's frames, read and written directly (nothing else is written before it ends).

@@ -67,19 +67,23 @@ kj::Promise<void> ConnectionHandshake::not_authenticated(kj::Exception&& e) {
   } else {
     if (refusal_.empty()) {
       if (is_handshake_timeout(e)) {
+        refusal_cause_ = RefusalCause::timeout;
         refusal_ = "the handshake timed out";
       } else if (e.getType() == kj::Exception::Type::DISCONNECTED) {
+        refusal_cause_ = RefusalCause::closed;
         refusal_ = closed_reason();  // a reset, or a write to a closed stream
       } else {
+        refusal_cause_ = RefusalCause::malformed;
         refusal_ = "it sent a malformed frame before authenticating";  // Cap'n Proto could not read it
       }
     }
-    node_.log().refuse(from_, refusal_);
+    node_.log().refuse(from_, refusal_cause_, refusal_);
   }
   return kj::mv(e);
 }
 
-void ConnectionHandshake::refuse(std::string why) {
+void ConnectionHandshake::refuse(RefusalCause cause, std::string why) {
+  refusal_cause_ = cause;
   refusal_ = std::move(why);
   // Not KJ_EXCEPTION, which would describe a variable as "name = value".
   kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(refusal_.c_str())));
@@ -94,14 +98,15 @@ std::string ConnectionHandshake::closed_reason() const {
 kj::Promise<kj::Own<capnp::MessageReader>> ConnectionHandshake::next_frame(FrameLimits limits) {
   return connection_.read_frame(limits).then(
       [this](ReadFrame read) -> kj::Own<capnp::MessageReader> {
-        if (read.tls_client) refuse("a TLS client connected to this plaintext node");
-        if (read.message.get() == nullptr) refuse(closed_reason());
+        if (read.tls_client) refuse(RefusalCause::tls, "a TLS client connected to this plaintext node");
+        if (read.message.get() == nullptr) refuse(RefusalCause::closed, closed_reason());
         return kj::mv(read.message);
       },
       [this](kj::Exception&& e) -> kj::Own<capnp::MessageReader> {
-        if (e.getType() == kj::Exception::Type::DISCONNECTED) refuse(closed_reason());
+        if (e.getType() == kj::Exception::Type::DISCONNECTED) refuse(RefusalCause::closed, closed_reason());
         // FrameReader says what was wrong with the frame in plain words.
-        refuse(std::string("it sent a malformed frame before authenticating (") + e.getDescription().cStr() + ")");
+        refuse(RefusalCause::malformed,
+               std::string("it sent a malformed frame before authenticating (") + e.getDescription().cStr() + ")");
       });
 }
 
@@ -117,10 +122,11 @@ kj::Promise<void> ConnectionHandshake::exchange_incarnations() {
       auto root = frame->getRoot<wire::Frame>();
       if (root.isDuplicateName() && role_ == Role::dialer) {
         name_refused_ = true;
-        refuse("duplicate node name '" + node_.config().name + "': node '" + peer_->name +
-               "' is connected to another live node of this name");
+        refuse(RefusalCause::name, "duplicate node name '" + node_.config().name + "': node '" + peer_->name +
+                                       "' is connected to another live node of this name");
       }
-      if (!root.isIncarnation()) refuse("it sent an unexpected frame before authenticating (not its incarnation)");
+      if (!root.isIncarnation())
+        refuse(RefusalCause::malformed, "it sent an unexpected frame before authenticating (not its incarnation)");
       return root.getIncarnation();
     });
   };
@@ -135,8 +141,8 @@ kj::Promise<void> ConnectionHandshake::exchange_incarnations() {
           if (node_.connections().name_taken(*peer_, connection_, theirs)) {
             // The listener already took this connection: it learns why it closes (Connection::handle).
             return connection_.write_frame(duplicate_name_frame()).then([this]() {
-              refuse("duplicate node name '" + peer_->name +
-                     "': this node is connected to another live node of that name");
+              refuse(RefusalCause::name, "duplicate node name '" + peer_->name +
+                                             "': this node is connected to another live node of that name");
             });
           }
           peer_incarnation_ = theirs;
@@ -144,11 +150,13 @@ kj::Promise<void> ConnectionHandshake::exchange_incarnations() {
         });
   }
   return read_incarnation().then([this](std::uint64_t theirs) {
-    if (theirs == 0) refuse("it sent an unexpected frame before authenticating (incarnation 0)");
+    if (theirs == 0)
+      refuse(RefusalCause::malformed, "it sent an unexpected frame before authenticating (incarnation 0)");
     switch (node_.connections().judge_incoming(*peer_, theirs)) {
       case ConnectionSet::Incoming::duplicate_name:
         return connection_.write_frame(duplicate_name_frame()).then([this]() {
-          refuse("duplicate node name '" + peer_->name + "': a live node of that name is connected to this one");
+          refuse(RefusalCause::name,
+                 "duplicate node name '" + peer_->name + "': a live node of that name is connected to this one");
         });
       case ConnectionSet::Incoming::duplicate_connection:
         return connection_.write_frame(incarnation_frame(0)).then([this]() {
@@ -175,12 +183,13 @@ kj::Promise<void> ConnectionHandshake::dialer_handshake() {
       .then([this]() { return next_frame(kHandshakeLimits); })
       .then([this, mine](kj::Own<capnp::MessageReader> frame) {
         auto root = frame->getRoot<wire::Frame>();
-        if (!root.isHello()) refuse("it sent an unexpected frame before authenticating (not its hello)");
+        if (!root.isHello())
+          refuse(RefusalCause::malformed, "it sent an unexpected frame before authenticating (not its hello)");
         auto hello = root.getHello();
         check_version(hello);
         const std::string_view listener_name(hello.getNodeName().cStr(), hello.getNodeName().size());
         if (listener_name != peer_->name) {
-          if (!peer_->seed) refuse("it answered as node '" + printable(listener_name) + "'");
+          if (!peer_->seed) refuse(RefusalCause::name, "it answered as node '" + printable(listener_name) + "'");
           adopt_seed_name(std::string(listener_name));
         }
         const Nonce theirs = nonce_of(hello);
@@ -190,25 +199,27 @@ kj::Promise<void> ConnectionHandshake::dialer_handshake() {
         return connection_.write_frame(proof_frame(mac)).then([this, mine, theirs]() {
           return next_frame(kHandshakeLimits).then([this, mine, theirs](kj::Own<capnp::MessageReader> frame) {
             auto root = frame->getRoot<wire::Frame>();
-            if (!root.isProof()) refuse("it sent an unexpected frame before authenticating (not its proof)");
+            if (!root.isProof())
+              refuse(RefusalCause::malformed, "it sent an unexpected frame before authenticating (not its proof)");
             const Mac expected =
                 handshake_mac(node_.config().secret, Role::listener, node_.config().name, peer_->name, mine, theirs);
             auto proof = root.getProof().getMac();
-            if (!proof_matches(expected, proof.begin(), proof.size())) refuse("it could not prove the cluster secret");
+            if (!proof_matches(expected, proof.begin(), proof.size()))
+              refuse(RefusalCause::bad_hmac, "it could not prove the cluster secret");
           });
         });
       });
 }
 
 void ConnectionHandshake::adopt_seed_name(std::string name) {
-  if (name.empty() || name.size() > kMaxNodeName) refuse("its hello has no valid node name");
-  if (name == node_.config().name) refuse("it is this node itself");
+  if (name.empty() || name.size() > kMaxNodeName) refuse(RefusalCause::name, "its hello has no valid node name");
+  if (name == node_.config().name) refuse(RefusalCause::name, "it is this node itself");
   Peer& named = node_.peers().peer(name);
   if (named.connection != nullptr || node_.dialler().dialing(named)) {
     // Connected already (under another address), or about to be: no second connection, which
     // would replace the first. The seed's answer is that node all the same.
     node_.seeds().found(*peer_, named);
-    refuse("node '" + name + "' answers there, and this node is already connected to it");
+    refuse(RefusalCause::name, "node '" + name + "' answers there, and this node is already connected to it");
   }
   seed_ = peer_;
   node_.dialler().dial_ended(*seed_);
@@ -221,14 +232,15 @@ void ConnectionHandshake::adopt_seed_name(std::string name) {
 
 void ConnectionHandshake::check_version(wire::Hello::Reader hello) {
   if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
-    refuse("it speaks protocol version " + std::to_string(hello.getProtocolVersion()) + ", this node version " +
-           std::to_string(wire::PROTOCOL_VERSION));
+    refuse(RefusalCause::version, "it speaks protocol version " + std::to_string(hello.getProtocolVersion()) +
+                                      ", this node version " + std::to_string(wire::PROTOCOL_VERSION));
   }
   peer_max_frame_ = hello.getMaxFrameBytes();
 }
 
 Nonce ConnectionHandshake::nonce_of(wire::Hello::Reader hello) {
-  if (hello.getNonce().size() != Nonce{}.size()) refuse("its hello has a nonce of the wrong size");
+  if (hello.getNonce().size() != Nonce{}.size())
+    refuse(RefusalCause::malformed, "its hello has a nonce of the wrong size");
   Nonce nonce{};
   std::copy(hello.getNonce().begin(), hello.getNonce().end(), nonce.begin());
   return nonce;
@@ -240,12 +252,15 @@ kj::Promise<void> ConnectionHandshake::listener_handshake() {
   first_limits.detect_tls = true;  // a TLS node dialling this plaintext one
   return next_frame(first_limits).then([this](kj::Own<capnp::MessageReader> frame) {
     auto root = frame->getRoot<wire::Frame>();
-    if (!root.isHello()) refuse("it sent an unexpected frame before authenticating (not a hello)");
+    if (!root.isHello())
+      refuse(RefusalCause::malformed, "it sent an unexpected frame before authenticating (not a hello)");
     auto hello = root.getHello();
     check_version(hello);
     std::string dialer_name = hello.getNodeName();
-    if (dialer_name.empty() || dialer_name.size() > kMaxNodeName) refuse("its hello has no valid node name");
-    if (dialer_name == node_.config().name) refuse("duplicate node name: it claims this node's own name");
+    if (dialer_name.empty() || dialer_name.size() > kMaxNodeName)
+      refuse(RefusalCause::name, "its hello has no valid node name");
+    if (dialer_name == node_.config().name)
+      refuse(RefusalCause::name, "duplicate node name: it claims this node's own name");
     const Nonce theirs = nonce_of(hello);
     const Nonce mine = make_nonce();
     const std::string listen_host = advertised_host(node_.config(), local_host_);
@@ -257,11 +272,13 @@ kj::Promise<void> ConnectionHandshake::listener_handshake() {
         .then([this, theirs, mine, dialer_name = kj::mv(dialer_name),
                dialer_address = kj::mv(dialer_address)](kj::Own<capnp::MessageReader> frame) mutable {
           auto root = frame->getRoot<wire::Frame>();
-          if (!root.isProof()) refuse("it sent an unexpected frame before authenticating (not its proof)");
+          if (!root.isProof())
+            refuse(RefusalCause::malformed, "it sent an unexpected frame before authenticating (not its proof)");
           const std::string& secret = node_.config().secret;
           const Mac expected = handshake_mac(secret, Role::dialer, dialer_name, node_.config().name, theirs, mine);
           auto mac = root.getProof().getMac();
-          if (!proof_matches(expected, mac.begin(), mac.size())) refuse("it could not prove the cluster secret");
+          if (!proof_matches(expected, mac.begin(), mac.size()))
+            refuse(RefusalCause::bad_hmac, "it could not prove the cluster secret");
           // The dialer proved itself: now this node proves itself to it.
           const Mac own = handshake_mac(secret, Role::listener, dialer_name, node_.config().name, theirs, mine);
           peer_ = &node_.peers().peer(dialer_name);

@@ -9,6 +9,7 @@
 #include "frame_reader.hpp"
 #include "handshake.hpp"
 #include "peer_address.hpp"
+#include "refusal_cause.hpp"
 #include "wire.capnp.h"
 
 #include <capnp/message.h>
@@ -49,6 +50,7 @@ class ConnectionHandshake {
   const std::string& refusal() const noexcept { return refusal_; }
   std::uint64_t peer_incarnation() const noexcept { return peer_incarnation_; }
   std::uint64_t peer_max_frame() const noexcept { return peer_max_frame_; }  // from its hello (0: not stated)
+  const PeerAddress& from() const noexcept { return from_; }                 // who is at the other end
 
  private:
   kj::Promise<void> listener_handshake();
@@ -57,8 +59,9 @@ class ConnectionHandshake {
   // The next frame of the handshake. The end of the stream, a broken stream, or a frame the
   // reader refuses is a refusal (refuse), said in plain words.
   kj::Promise<kj::Own<capnp::MessageReader>> next_frame(FrameLimits limits);
-  // Fails the handshake: `why`, in plain words, is what the node logs about the peer.
-  [[noreturn]] void refuse(std::string why);
+  // Fails the handshake: `why`, in plain words, is what the node logs about the peer; it is
+  // counted under `cause`.
+  [[noreturn]] void refuse(RefusalCause cause, std::string why);
   // What both sides check alike in the other's hello: its protocol version (refused unless this
   // node's; its frame limit is recorded), and its nonce (refused unless of a nonce's size).
   void check_version(wire::Hello::Reader hello);
@@ -78,6 +81,7 @@ class ConnectionHandshake {
   const std::string local_host_;  // this node's address on the connection (local_host_of), or ""
   const PeerAddress from_;
   std::string refusal_;      // see refusal()
+  RefusalCause refusal_cause_ = RefusalCause::malformed;  // refusal_'s, once it is set
   bool proof_sent_ = false;  // this side sent its proof (a dialer, before the listener's came)
   bool duplicate_ = false;
   bool name_refused_ = false;

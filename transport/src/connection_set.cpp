@@ -93,6 +93,7 @@ void ConnectionSet::on_authenticated(Connection& c, Peer& p, std::uint64_t incar
   p.outbox.push_first(Grant{node_.config().receive_window, node_.config().receive_window_bytes});
   p.connection = &c;
   p.incarnation = incarnation;
+  if (p.declared_down != incarnation) p.declared_down = 0;  // another run: not the one declared down
   node_.dialler().reset_backoff(p);
   log_up(c, p);
   p.connection->write_pending();

@@ -21,25 +21,19 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& 
   return handshake_deadline(node.loop().timer(), node.config().handshake_timeout,
                             tls.wrap_dialled(kj::mv(stream), p.name))
       .catch_([&node, &p, to](kj::Exception&& e) -> kj::Own<kj::AsyncIoStream> {
-        node.log().refuse(to, is_handshake_timeout(e) ? std::string("the TLS handshake timed out")
-                                                      : "the TLS handshake failed (a plaintext node, or a certificate "
-                                                        "that does not name node '" +
-                                                            p.name + "' or that the trusted CA did not sign?)");
+        const bool timed_out = is_handshake_timeout(e);
+        node.log().refuse(to, timed_out ? RefusalCause::timeout : RefusalCause::tls,
+                          timed_out ? std::string("the TLS handshake timed out")
+                                    : "the TLS handshake failed (a plaintext node, or a certificate "
+                                      "that does not name node '" +
+                                          p.name + "' or that the trusted CA did not sign?)");
         kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(kTlsRefused)));
       });
 }
 
 // A dialled peer as the log names it: "node 'b' at 10.0.0.2:7100" (unix:PATH for a Unix socket).
 PeerAddress dialled_address(const Peer& p) {
-  const auto& [host, port] = *p.address;
-  std::string where;  // appended piece by piece: g++ 12 warns falsely (-Wrestrict) about "[" + std::string
-  if (port == 0 && host.rfind("unix:", 0) == 0) {
-    where = host;
-  } else if (host.find(':') != std::string::npos) {
-    where.append(1, '[').append(host).append("]:").append(std::to_string(port));
-  } else {
-    where.append(host).append(1, ':').append(std::to_string(port));
-  }
+  const std::string where = host_port_text(p.address->first, p.address->second);
   if (p.seed) return {"the seed at " + where, where, {}, where};
   return {"node '" + p.name + "' at " + where, where, p.name, where};
 }

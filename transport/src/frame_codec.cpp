@@ -69,10 +69,20 @@ FrameBuilder duplicate_name_frame() {
   return frame;
 }
 
-FrameBuilder heartbeat_frame() {
+FrameBuilder heartbeat_frame(const HeartbeatTimes& times) {
   auto frame = new_frame();
-  frame->initRoot<wire::Frame>().setHeartbeat();
+  auto heartbeat = frame->initRoot<wire::Frame>().initHeartbeat();
+  auto out = heartbeat.initTimes();
+  out.setSentAt(times.sent_at);
+  out.setEchoedSentAt(times.echoed_sent_at);
+  out.setEchoDelay(times.echo_delay);
   return frame;
+}
+
+HeartbeatTimes read_heartbeat(wire::Frame::Heartbeat::Reader heartbeat) {
+  if (!heartbeat.hasTimes()) return {};
+  auto in = heartbeat.getTimes();
+  return {in.getSentAt(), in.getEchoedSentAt(), in.getEchoDelay()};
 }
 
 FrameBuilder control_frame(const Control& control) {

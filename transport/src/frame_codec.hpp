@@ -4,6 +4,7 @@
 #pragma once
 
 #include "handshake.hpp"
+#include "heartbeat.hpp"
 #include "outbox.hpp"
 #include "wire.capnp.h"
 #include "wire_signal.hpp"
@@ -31,11 +32,13 @@ FrameBuilder proof_frame(const Mac& mac);
 // After the handshake, each side's run; 0 from the listener: "a duplicate connection, closed".
 FrameBuilder incarnation_frame(std::uint64_t incarnation);
 FrameBuilder duplicate_name_frame();
-FrameBuilder heartbeat_frame();
+FrameBuilder heartbeat_frame(const HeartbeatTimes& times);
 FrameBuilder control_frame(const Control& control);
 FrameBuilder signal_frame(const WireSignal& signal);
 
 Grant read_grant(wire::Grant::Reader grant);
+// A heartbeat without times (from a node before them) reads as all zeros.
+HeartbeatTimes read_heartbeat(wire::Frame::Heartbeat::Reader heartbeat);
 Lookup read_lookup(wire::Lookup::Reader lookup);
 LookupReply read_lookup_reply(wire::LookupReply::Reader reply);
 // Throws a kj::Exception for a kind this node does not know (a newer protocol).

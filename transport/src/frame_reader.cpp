@@ -107,21 +107,22 @@ kj::Promise<ReadFrame> FrameReader::parse(FrameLimits limits) {
     auto* body = reinterpret_cast<kj::byte*>(words.begin());
     if (body_bytes <= kBufferBytes) {
       return fill(body_bytes)
-          .then(
-              [this, words = kj::mv(words), sizes = kj::mv(sizes), body, body_bytes](bool filled) mutable -> ReadFrame {
-                if (!filled) refuse(kj::str("frame truncated in its segments"));
-                std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, body_bytes);
-                begin_ += body_bytes;
-                return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes))};
-              });
+          .then([this, words = kj::mv(words), sizes = kj::mv(sizes), body, body_bytes,
+                 table_bytes](bool filled) mutable -> ReadFrame {
+            if (!filled) refuse(kj::str("frame truncated in its segments"));
+            std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, body_bytes);
+            begin_ += body_bytes;
+            return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes)), false, table_bytes + body_bytes};
+          });
     }
     // Larger than the buffer: what is buffered, then the rest straight into the frame's words.
     const std::size_t have = buffered();
     std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, have);
     begin_ = end_ = 0;
-    return in_.read(body + have, body_bytes - have).then([words = kj::mv(words), sizes = kj::mv(sizes)]() mutable {
-      return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes))};
-    });
+    return in_.read(body + have, body_bytes - have)
+        .then([words = kj::mv(words), sizes = kj::mv(sizes), bytes = table_bytes + body_bytes]() mutable {
+          return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes)), false, bytes};
+        });
   });
 }
 

@@ -6,6 +6,7 @@
 #include <kj/async-io.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace troupe::transport::detail {
 
@@ -23,6 +24,7 @@ struct FrameLimits {
 struct ReadFrame {
   kj::Own<capnp::MessageReader> message;  // null at a clean end of stream
   bool tls_client = false;                 // FrameLimits::detect_tls found a TLS record (no message)
+  std::uint64_t bytes = 0;                 // the frame on the stream: its segment table and segments
 };
 
 // Cuts frames from one stream. It reads as much as the stream has ready, up to its buffer, so a

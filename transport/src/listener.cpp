@@ -83,8 +83,9 @@ kj::Promise<void> Listener::accept_loop(kj::ConnectionReceiver& listener, std::s
             serve_accepted(kj::mv(stream), kj::mv(local_host), kj::mv(from));
           },
           [this, from](kj::Exception&& e) {
-            node_.log().refuse(from, is_handshake_timeout(e)
-                                         ? "the TLS handshake timed out"
+            const bool timed_out = is_handshake_timeout(e);
+            node_.log().refuse(from, timed_out ? RefusalCause::timeout : RefusalCause::tls,
+                               timed_out ? "the TLS handshake timed out"
                                          : "the TLS handshake failed (a plaintext peer, or a certificate "
                                            "the trusted CA did not sign?)");
           }));

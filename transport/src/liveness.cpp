@@ -15,6 +15,7 @@ using troupe::detail::Signal;
 void Liveness::node_down(Peer& p, const std::string& why, Cause cause) {
   const bool left = std::exchange(p.left, false);  // it said goodbye: not a failure to report
   const bool failed = !left && cause == Cause::lost;
+  if (failed) ++p.counts.downs;  // a loss: not a leave, nor this node's own rejoin
   // A leave is news (info), a loss is trouble (warning).
   const LogLevel level = left ? LogLevel::info : LogLevel::warning;
   if ((left || failed) && node_.log().enabled(level)) {

@@ -148,10 +148,13 @@ void NodeCore::start() {
     thread_.join();
     throw;
   }
+  metrics_.start(thread_.get_id());
   membership_.send(StartMembership{listener_.port()});
 }
 
 // The shutdown protocol: what Node::~Node (and a Node whose start failed) does through stop().
+//  0. The node leaves its System's metrics (NodeMetricsSource::stop), while the transport thread
+//     still answers a snapshot under way; no snapshot calls into the node after that.
 //  1. Only the first call stops: the loop's stopped flag is raised under its mutex, and later
 //     calls return at once. From then on nothing handed over runs (node_loop.cpp, 6): what a
 //     remote actor scheduled now holds, and the export watcher's Downs, are discarded (never_run,
@@ -187,6 +190,7 @@ void NodeCore::start() {
 // (4). The handles of step 8 go only once nothing can use them; the watcher's is the one that
 // keeps this core alive, so the core goes with the Node rather than leak.
 void NodeCore::stop() {
+  metrics_.stop();            // 0
   if (!loop_.stop()) return;  // 1, 2
   if (group_forwarder_) {
     // The System's groups stop telling this node (and then no call to the forwarder is under way).
@@ -251,6 +255,7 @@ std::uint64_t NodeCore::renew_incarnation(const std::string& why) {
   std::uint64_t next = random_incarnation();
   while (next == incarnation_) next = random_incarnation();
   incarnation_ = next;
+  peers_.for_each([](Peer& p) { p.declared_down = 0; });  // the new run has declared no one down
   connections_.drop_all(why);
   if (etcd_) etcd_->rejoin(incarnation_);
   return incarnation_;

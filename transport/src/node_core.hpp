@@ -15,6 +15,7 @@
 //   Liveness        node-down, and the signals peers send
 //   DeadLetters     what is queued for a peer and will not be sent
 //   NodeLog         log lines and refusals; NodeCounters: the statistics
+//   NodeMetricsSource the node's part of its System's metrics (peers, refusals)
 //   SeedResolver    which node answers at a seed's address (the membership actor asks)
 //   EtcdMembership  this node's key in etcd, and the members etcd lists (EtcdDiscovery only)
 #pragma once
@@ -33,6 +34,7 @@
 #include "node_counters.hpp"
 #include "node_log.hpp"
 #include "node_loop.hpp"
+#include "node_metrics.hpp"
 #include "peer_directory.hpp"
 #include "pending_requests.hpp"
 #include "proxies.hpp"
@@ -139,6 +141,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   Liveness liveness_;
   DeadLetters dead_letters_;
   SeedResolver seed_resolver_;
+  NodeMetricsSource metrics_{*this};
 };
 
 }  // namespace troupe::transport::detail

@@ -3,6 +3,9 @@
 // (PendingRequests, Exports, ConnectionSet).
 #pragma once
 
+#include "refusal_cause.hpp"
+
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -11,6 +14,7 @@ namespace troupe::transport::detail {
 struct NodeCounters {
   std::atomic<std::uint64_t> accepted{0};  // connections authenticated
   std::atomic<std::uint64_t> refused{0};   // connections refused before authentication (NodeLog::refuse)
+  std::array<std::atomic<std::uint64_t>, kRefusalCauses> refused_by_cause{};  // the same, by RefusalCause
   std::atomic<std::uint64_t> failed{0};    // authenticated connections that ended in an error
   std::atomic<std::uint64_t> received{0};  // envelopes read from peers
   std::atomic<std::uint64_t> dead{0};      // messages for remote actors that never reached the wire

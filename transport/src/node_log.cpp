@@ -17,8 +17,9 @@ NodeLog::NodeLog(runtime::Logger logger, std::string node, NodeCounters& counter
       counters_(counters),
       refusal_log_(kRefusalLogInterval, kRefusalLogAddresses) {}
 
-void NodeLog::refuse(const PeerAddress& from, const std::string& why) {
+void NodeLog::refuse(const PeerAddress& from, RefusalCause cause, const std::string& why) {
   NodeCounters::add(counters_.refused);
+  NodeCounters::add(counters_.refused_by_cause[static_cast<std::size_t>(cause)]);
   if (!enabled(LogLevel::warning)) return;  // nothing to limit: the count above is all
   const auto verdict = refusal_log_.admit(from.key, std::chrono::steady_clock::now());
   if (!verdict) return;  // this address had an event a moment ago

@@ -6,6 +6,7 @@
 
 #include "node_counters.hpp"
 #include "peer_address.hpp"
+#include "refusal_cause.hpp"
 #include "refusal_log.hpp"
 
 #include <troupe/runtime/log.hpp>
@@ -47,8 +48,8 @@ class NodeLog : public NodeLogger {
   // else the address; fields: address, and unlogged; reason: plain words), at most one event per
   // address per kRefusalLogInterval (RefusalLog), the next one saying how many went unlogged.
   // Every refused connection comes here exactly once: from the TLS phase (Listener, Dialler), or
-  // from its Connection's handshake.
-  void refuse(const PeerAddress& from, const std::string& why);
+  // from its Connection's handshake. Also counted under `cause` (refused_by_cause).
+  void refuse(const PeerAddress& from, RefusalCause cause, const std::string& why);
 
  private:
   NodeCounters& counters_;

@@ -51,6 +51,7 @@ class Outbox {
   void push(OutEnvelope envelope) { envelopes_.push_back(std::move(envelope)); }
   // In send order; the writer plans its frames from the front (envelope_frame.hpp).
   std::deque<OutEnvelope>& envelopes() noexcept { return envelopes_; }
+  const std::deque<OutEnvelope>& envelopes() const noexcept { return envelopes_; }
   // Drops the controls and signals (the peer cannot be reached; they mean nothing to a next
   // connection) and hands over the envelopes, for the caller to drop or keep.
   std::deque<OutEnvelope> clear();

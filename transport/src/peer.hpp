@@ -10,6 +10,7 @@
 
 #include <troupe/transport/node.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,21 @@
 namespace troupe::transport::detail {
 
 class Connection;
+
+// What crossed the connections to one peer since this node started, and how they went: the
+// node's metrics (node_metrics.hpp) read them. Plain integers, not atomics: the transport thread
+// is their only writer and their only reader (the metrics are read there too), so counting
+// costs an add per frame and nothing per envelope.
+struct PeerCounts {
+  std::uint64_t envelopes_out = 0;  // written to its connections
+  std::uint64_t envelopes_in = 0;   // read from them
+  // The frames after each connection's handshake, as written to and read from the stream
+  // (Cap'n Proto's framing included).
+  std::uint64_t bytes_out = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t downs = 0;          // node-downs (Liveness::node_down; a graceful leave is none)
+  std::chrono::nanoseconds rtt{0};  // the last heartbeat round trip measured (0: none yet)
+};
 
 struct Peer {
   Peer(std::string peer_name, const NodeConfig& config) : name(std::move(peer_name)), outbox(config) {}
@@ -37,6 +53,10 @@ struct Peer {
   // It left the cluster gracefully (LeftCluster): its connection closing next is no node-down
   // to report (logged as a leave; NodeConfig::on_node_down is not called). Cleared then.
   bool left = false;
+  // The run of it the cluster declared down (its membership actor, MemberDown), until a connection
+  // to another run authenticates; 0: none.
+  std::uint64_t declared_down = 0;
+  PeerCounts counts;
   DialState dial;
   Outbox outbox;
   Ties ties;

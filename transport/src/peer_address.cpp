@@ -35,4 +35,16 @@ PeerAddress peer_address_of(kj::AsyncIoStream& stream, const std::string& fallba
   return {"an unknown address", "unknown"};
 }
 
+std::string host_port_text(const std::string& host, std::uint16_t port) {
+  std::string where;  // appended piece by piece: g++ 12 warns falsely (-Wrestrict) about "[" + std::string
+  if (port == 0 && host.rfind("unix:", 0) == 0) {
+    where = host;
+  } else if (host.find(':') != std::string::npos) {
+    where.append(1, '[').append(host).append("]:").append(std::to_string(port));
+  } else {
+    where.append(host).append(1, ':').append(std::to_string(port));
+  }
+  return where;
+}
+
 }  // namespace troupe::transport::detail

@@ -3,6 +3,7 @@
 
 #include <kj/async-io.h>
 
+#include <cstdint>
 #include <string>
 
 namespace troupe::transport::detail {
@@ -24,5 +25,9 @@ struct PeerAddress {
 // wrapping. A Unix-socket peer has no name of its own: `fallback` names it (the listening path);
 // a stream that is no socket at all is "an unknown address".
 PeerAddress peer_address_of(kj::AsyncIoStream& stream, const std::string& fallback);
+
+// A peer's listening address as the log and the metrics write it: "10.0.0.2:7100", "[::1]:7100",
+// or the host alone for a Unix socket ("unix:PATH", port 0).
+std::string host_port_text(const std::string& host, std::uint16_t port);
 
 }  // namespace troupe::transport::detail

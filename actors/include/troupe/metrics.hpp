@@ -82,7 +82,9 @@ struct PeerMetrics {
   std::uint64_t envelopes_in = 0;
   std::uint64_t bytes_out = 0;  // encoded frames written to the socket
   std::uint64_t bytes_in = 0;
-  std::int64_t credit = 0;                  // bytes the peer lets this node send before it acknowledges
+  // Bytes the peer lets this node send before it acknowledges; 0 while the envelopes it granted
+  // are spent (it grants both, and either stops the sending).
+  std::int64_t credit = 0;
   std::uint64_t outbound_envelopes = 0;     // waiting to be written
   std::uint64_t outbound_bytes = 0;         // their encoded size
   double rtt_seconds = 0;                   // round trip of the last heartbeat; 0: none yet

@@ -117,7 +117,15 @@ void Membership::forget(Members::iterator it, std::string why_down) {
   gone.state = MemberState::down;
   downed_.insert_or_assign(gone.name, gone.incarnation);  // that run may only come back as a new one
   remember_lost(gone);  // asked again for a while: a partition that cut only this link may heal
+  mark_declared_down(gone.name, gone.incarnation);
   publish(MemberDown{std::move(gone), std::move(why_down)});
+}
+
+// On the transport thread: the peer's state in the node's metrics (Peer::declared_down).
+void Membership::mark_declared_down(const std::string& name, std::uint64_t incarnation) {
+  std::shared_ptr<NodeCore> node = setup_.node.lock();
+  if (!node) return;
+  node->post([core = node.get(), name, incarnation]() { core->peers().peer(name).declared_down = incarnation; });
 }
 
 void Membership::subscribe(const DynamicHandle& watcher) {

@@ -220,6 +220,8 @@ class Membership {
   // On the transport thread: the connections to `names` closing next are leaves, not failures
   // (Liveness::node_down); then `then` runs.
   void mark_left(std::vector<std::string> names, std::function<void()> then);
+  // On the transport thread: run `incarnation` of `name` is declared down (the node's metrics).
+  void mark_declared_down(const std::string& name, std::uint64_t incarnation);
 
   void down(const Down& d);
   // Member `it` is gone (its monitor already fired or taken back): forgotten with its names and
