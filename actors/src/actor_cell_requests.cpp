@@ -45,6 +45,11 @@ auto with_reply(Envelope* env, F&& take) {
 // A response or a timeout, in a turn: delivered to the coroutine that awaits it, or run as the
 // continuation of a continued request. Late ones (the request was answered, or abandoned by
 // first_success, or its actor's coroutine is gone) are dropped.
+// Whether `response` answers a request this actor awaits (or continues) now.
+bool detail::ActorCell::answers_pending(Envelope& response) noexcept {
+  return extras_ != nullptr && extras_->pending.find(response.reply().request_id) != nullptr;
+}
+
 void detail::ActorCell::handle_response(Envelope* env) noexcept {
   auto* x = extras_;
   if (x == nullptr) {
@@ -53,6 +58,15 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
   }
   detail::PendingRequest* entry = x->pending.find(env->reply().request_id);
   if (entry == nullptr) {
+    // A marker (see take_signals): while a coroutine awaits, it waits behind the messages set
+    // aside before it, so that its disposal follows their handling.
+    if (awaiting()) {
+      try {
+        x->set_aside.push(env);
+        return;
+      } catch (...) {  // no memory to keep it: disposed now
+      }
+    }
     dispose(env);
     return;
   }

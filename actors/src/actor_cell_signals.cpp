@@ -23,7 +23,10 @@ void detail::ActorCell::take_signals() noexcept {
   runtime::LinkChain<runtime::MailboxLink> rest;
   while (auto* env = static_cast<Envelope*>(mailbox_.pop())) {
     const EnvelopeKind kind = env->kind();
-    if (kind == EnvelopeKind::message || kind == EnvelopeKind::request) {
+    // A response that answers no pending request is a marker (a transport's credit token, a late
+    // reply): it keeps its place behind the messages set aside, whose handling it may stand for.
+    if (kind == EnvelopeKind::message || kind == EnvelopeKind::request ||
+        (kind == EnvelopeKind::response && !answers_pending(*env))) {
       try {
         extras().set_aside.push(env);
       } catch (...) {  // no memory to keep it: it becomes a dead letter

@@ -61,45 +61,17 @@ if ((join_late)); then coordinator_args=(--pace-ms 100 --expect-counted-by d "${
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/troupe-cluster.XXXXXX")"
 pids=()
+# shellcheck source=processes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 cleanup() {
   trap - EXIT INT TERM HUP
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done  # SIGTERM: a node stops cleanly
-  # A node that does not stop within 10 s is killed: the script never leaves one behind.
-  for _ in $(seq 100); do
-    local left=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2> /dev/null && left=1; done
-    ((left)) || break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2> /dev/null || continue
-    echo "cluster: process $pid did not stop within 10 s of SIGTERM: killed (SIGKILL)" >&2
-    kill -9 "$pid" 2> /dev/null || true
-  done
-  wait 2> /dev/null || true
-  rm -rf "$work"
+  stop_processes cluster
 }
 trap cleanup EXIT
 # A signal ends the script through its EXIT trap, with the status a shell gives a signal's death.
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-
-# `in_cluster COMMAND... &` runs a node that dies with this script: SIGKILL when the script's
-# process ends (PR_SET_PDEATHSIG, through setpriv), and no start at all if the script ended before
-# the death signal was set (no signal would ever come: the wrapper checks its parent is still $$).
-# Background only: the subshell that `&` makes execs the node, so $! is the node's pid and its
-# parent is this script.
-in_cluster() {
-  # shellcheck disable=SC2016  # $PPID, $0 and $@ are the inner shell's
-  if command -v setpriv > /dev/null 2>&1; then
-    exec setpriv --pdeathsig KILL -- bash -c '[[ "$PPID" == "$0" ]] || exit 1; exec "$@"' "$$" "$@"
-  fi
-  exec "$@"  # no setpriv (util-linux): the traps above still stop the nodes, a SIGKILL does not
-}
-
-# A free TCP port on 127.0.0.1 (the kernel's pick), for etcd.
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --etcd: a local etcd for the nodes, in the work folder, gone with the script (pids, as a node).
 membership=()

@@ -15,7 +15,7 @@
 # Node a is the seed and coordinates: it recruits counters on b and c as they come up (member
 # events) and runs round after round (troupe-node --word-count --rounds 0); a round that node c's
 # restart cuts hands c's chunks to b and still verifies. The nodes never outlive the script (the
-# same traps and parent-death signal as examples/cluster/cluster.sh).
+# same traps and parent-death signal as examples/cluster/cluster.sh: ../cluster/processes.sh).
 set -euo pipefail
 
 node_program="$1"
@@ -42,33 +42,16 @@ done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/troupe-observe.XXXXXX")"
 pids=()
+# shellcheck source=../cluster/processes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../cluster/processes.sh"
 cleanup() {
   trap - EXIT INT TERM HUP
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
-  for _ in $(seq 100); do
-    local left=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2> /dev/null && left=1; done
-    ((left)) || break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$work"
+  stop_processes observe
 }
 trap cleanup EXIT
 trap 'echo; echo "observe: stopping"; exit 0' INT  # Ctrl-C is how it ends: not a failure
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-
-# As cluster.sh: a background process that dies with this script.
-in_cluster() {
-  # shellcheck disable=SC2016  # $PPID, $0 and $@ are the inner shell's
-  if command -v setpriv > /dev/null 2>&1; then
-    exec setpriv --pdeathsig KILL -- bash -c '[[ "$PPID" == "$0" ]] || exit 1; exec "$@"' "$$" "$@"
-  fi
-  exec "$@"
-}
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 "$node_program" --generate-secret "$work/secret" > /dev/null
 

@@ -112,6 +112,7 @@ class ActorCell : public runtime::ActorCore, public Context {
   unsigned handle_messages() noexcept;
   void report_depth() noexcept;
   bool awaiting() const noexcept;
+  bool answers_pending(Envelope& response) noexcept;  // actor_cell_requests.cpp
   bool set_aside_ready() const noexcept;  // actor_cell.cpp only
   Envelope* next_envelope(bool& urgent) noexcept;
   void handle(Envelope* env, bool urgent = false) noexcept;
