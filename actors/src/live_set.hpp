@@ -5,11 +5,15 @@
 // and the messages handled by those that stopped or folded their count (ActorCell::
 // count_handled). Counted under the lock that spawn and stop take anyway, and read under it with
 // the live actors' unfolded counts (collect), so that a snapshot counts every message once and
-// the totals never go down from one snapshot to the next.
+// the totals never go down from one snapshot to the next. Each shard keeps those counts in a lane
+// per worker thread (and one for every other thread): all of them are written under the shard's
+// lock, but a worker's lane stays in its own cache, so that stops do not pass a line of counts
+// between cores (a stop already passes the lock's).
 #pragma once
 
 #include <troupe/actor_cell.hpp>
 #include <troupe/metrics.hpp>
+#include <troupe/runtime/scheduler.hpp>
 
 #include <array>
 #include <atomic>
@@ -82,15 +86,17 @@ class LiveSet {
         ++c.spawned;
         c.messages += a->unfolded_messages();
       }
-      for (std::size_t chunk = 0; chunk < s.totals.size(); ++chunk) {
-        if (!s.totals[chunk]) continue;
-        for (std::size_t i = 0; i < kTypesPerChunk; ++i) {
-          const TypeTotals& t = (*s.totals[chunk])[i];
-          TypeCounts& c = counts[chunk * kTypesPerChunk + i];
-          c.messages += t.messages;
-          for (std::size_t k = 0; k < exit_reason_kinds; ++k) {
-            c.exits[k] += t.exits[k];
-            c.spawned += t.exits[k];  // every actor spawned is live or has stopped
+      for (const auto& lane : s.totals) {
+        for (std::size_t chunk = 0; chunk < lane.size(); ++chunk) {
+          if (!lane[chunk]) continue;
+          for (std::size_t i = 0; i < kTypesPerChunk; ++i) {
+            const TypeTotals& t = (*lane[chunk])[i];
+            TypeCounts& c = counts[chunk * kTypesPerChunk + i];
+            c.messages += t.messages;
+            for (std::size_t k = 0; k < exit_reason_kinds; ++k) {
+              c.exits[k] += t.exits[k];
+              c.spawned += t.exits[k];  // every actor spawned is live or has stopped
+            }
           }
         }
       }
@@ -131,15 +137,22 @@ class LiveSet {
   };
   static constexpr std::size_t kTypesPerChunk = 64;
   using TotalsChunk = std::array<TypeTotals, kTypesPerChunk>;
+  // Worker threads 0 .. kLanes - 2 have a lane each; every other thread shares the last.
+  static constexpr std::size_t kLanes = 17;
+  using Lane = std::array<std::unique_ptr<TotalsChunk>, kMaxActorTypes / kTypesPerChunk>;
   struct alignas(64) Shard {
     std::mutex mutex;
     ActorCell* head = nullptr;
     std::atomic<std::size_t> count{0};
-    // Made on first use (a type's first actor in this shard); under the mutex.
-    std::array<std::unique_ptr<TotalsChunk>, kMaxActorTypes / kTypesPerChunk> totals;
-    // nullptr when out of memory: that count is lost, not the spawn or the stop.
+    // Made on first use (a type's first stop in this shard, on this lane); under the mutex.
+    std::array<Lane, kLanes> totals;
+    // The calling thread's lane. nullptr when out of memory: that count is lost, not the stop.
     TypeTotals* totals_of(ActorTypeId type) noexcept {
-      auto& chunk = totals[type / kTypesPerChunk];
+      const int worker = runtime::Scheduler::current_worker_index();
+      const std::size_t lane = worker >= 0 && static_cast<std::size_t>(worker) < kLanes - 1
+                                   ? static_cast<std::size_t>(worker)
+                                   : kLanes - 1;
+      auto& chunk = totals[lane][type / kTypesPerChunk];
       if (!chunk) chunk.reset(new (std::nothrow) TotalsChunk());
       return chunk ? &(*chunk)[type % kTypesPerChunk] : nullptr;
     }
