@@ -93,7 +93,7 @@ void detail::ActorCell::stop_with(ExitReason reason) noexcept {
 
 // One turn: up to `budget` messages, then idle (mailbox marked empty) or more (re-queue).
 // The first turn starts by constructing the actor's state. Once the system is stopping, a turn
-// stops the actor before anything else. A sampled turn (one in 256 of its thread's) also times
+// stops the actor before anything else. A sampled turn (one in 1024 of its thread's) also times
 // its handlers and counts what it leaves waiting, for the metrics: a separate copy of the turn,
 // so that the others pay nothing for it.
 runtime::TurnResult detail::ActorCell::resume() noexcept { return turn<false>(); }

@@ -5,7 +5,7 @@
 // its own with plain stores (one writer), every other thread (blocking actors, scoped actors, the
 // deterministic driver) into one shared slot with atomic adds.
 //
-// Handling times are sampled: the executors mark one turn in 256 of each thread as sampled
+// Handling times are sampled: the executors mark one turn in 1024 of each thread as sampled
 // (ActorCore::resume), and the actor times every message of that turn, which costs nothing on
 // the other turns instead of two clock reads per message. The same turns, when they leave
 // messages waiting, count them (report_depth) for the board.

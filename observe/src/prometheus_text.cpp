@@ -57,7 +57,7 @@ void handling_time(Exposition& out, const MetricsSnapshot& snapshot) {
     bounds.push_back(std::move(text));
   }
   out.family("troupe_actor_handling_seconds", "histogram",
-             "How long a handler of the type took, sampled: the messages of one turn in 256 per worker are timed.");
+             "How long a handler of the type took, sampled: the messages of one turn in 1024 per worker are timed.");
   for (const ActorTypeMetrics& t : snapshot.actor_types) {
     // The snapshot counts each bucket on its own; Prometheus's buckets are cumulative, the last
     // (+Inf) equal to _count.

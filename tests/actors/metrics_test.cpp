@@ -38,7 +38,7 @@ class Tally {
 class Busy {
  public:
   auto behavior() {
-    return troupe::behavior([](Note) { std::this_thread::sleep_for(std::chrono::microseconds(100)); });
+    return troupe::behavior([](Note) { std::this_thread::sleep_for(std::chrono::microseconds(70)); });
   }
 };
 
@@ -114,25 +114,25 @@ TEST_CASE("a type's message count never goes down between snapshots, across the 
 
 TEST_CASE("handling times are sampled into the fixed buckets") {
   troupe::System system(troupe::Config{.workers = 1});
-  // Budget 1: one message a turn, so 2,560 turns hold at least 9 sampled ones (one in 256 per
+  // Budget 1: one message a turn, so 3,072 turns hold at least 2 sampled ones (one in 1024 per
   // thread).
   auto busy = system.spawn<Busy>(troupe::SpawnOptions{.budget = 1});
-  for (int i = 0; i < 2560; ++i) busy.send(Note{i});
+  for (int i = 0; i < 3072; ++i) busy.send(Note{i});
   REQUIRE(system.wait_idle(60s));
   const auto s = system.metrics();
   const auto* t = type_named(s, "metrics_test::Busy");
   REQUIRE(t != nullptr);
-  CHECK(t->messages == 2560);
+  CHECK(t->messages == 3072);
   const auto& h = t->handling_time;
-  CHECK(h.count >= 9);
-  CHECK(h.count <= 2560);
-  // Every timed handler slept 100 µs: nothing in the buckets up to 64 µs, and the sum agrees.
+  CHECK(h.count >= 2);
+  CHECK(h.count <= 3072);
+  // Every timed handler slept 70 µs: nothing in the buckets up to 64 µs, and the sum agrees.
   for (std::size_t b = 0; b < 4; ++b) CHECK(h.counts[b] == 0);
-  CHECK(h.sum >= 100e-6 * static_cast<double>(h.count));
+  CHECK(h.sum >= 70e-6 * static_cast<double>(h.count));
 }
 
-// A sink held in its first handler while 60,000 messages queue (600 turns: at least two sampled,
-// one in 256 per thread), then draining them slowly (about a microsecond each): the board shows it while it drains, and forgets it once a sampled turn
+// A sink held in its first handler while 60,000 messages queue (6,000 turns of 10: at least five
+// sampled, one in 1024 per thread), then draining them slowly (about a microsecond each): the board shows it while it drains, and forgets it once a sampled turn
 // finds it drained.
 void watch_a_backlog(troupe::SpawnOptions options, troupe::MailboxDepth& deepest) {
   troupe::System system(troupe::Config{.workers = 1, .stuck_turn = 0ms});
@@ -154,8 +154,8 @@ void watch_a_backlog(troupe::SpawnOptions options, troupe::MailboxDepth& deepest
       if (m.depth > deepest.depth) deepest = m;
     }
   }
-  // Drained: a sampled turn (one in 256 per thread) finds it so, and the board forgets it.
-  for (int i = 0; i < 600; ++i) {
+  // Drained: a sampled turn (one in 1024 per thread) finds it so, and the board forgets it.
+  for (int i = 0; i < 2100; ++i) {
     sink.send(Note{i});
     REQUIRE(system.wait_idle(30s));
   }
@@ -164,13 +164,13 @@ void watch_a_backlog(troupe::SpawnOptions options, troupe::MailboxDepth& deepest
 
 TEST_CASE("the deepest mailboxes: an unbounded one counted up to the limit, a bounded one exactly") {
   troupe::MailboxDepth unbounded;
-  watch_a_backlog({}, unbounded);
+  watch_a_backlog({.budget = 10}, unbounded);
   CHECK(unbounded.depth == troupe::mailbox_count_limit);
   CHECK(unbounded.at_least);
   CHECK(unbounded.type.find("watch_a_backlog") != std::string::npos);  // the function actor's name
 
   troupe::MailboxDepth bounded;
-  watch_a_backlog({.mailbox_capacity = 100'000, .overflow = troupe::Overflow::drop}, bounded);
+  watch_a_backlog({.budget = 10, .mailbox_capacity = 100'000, .overflow = troupe::Overflow::drop}, bounded);
   CHECK(bounded.depth > troupe::mailbox_count_limit);  // counted exactly, past the walk's limit
   CHECK(bounded.depth < 60'000);
   CHECK_FALSE(bounded.at_least);

@@ -108,7 +108,7 @@ TEST_CASE("prometheus_text: the handling-time histogram has cumulative buckets, 
   const std::string type = R"(type="ns::Echo<\"q\">\\x\ny")";
   const std::string expected =
       "# HELP troupe_actor_handling_seconds How long a handler of the type took, sampled: the messages of one turn "
-      "in 256 per worker are timed.\n"
+      "in 1024 per worker are timed.\n"
       "# TYPE troupe_actor_handling_seconds histogram\n"
       "troupe_actor_handling_seconds_bucket{" +
       type +

@@ -80,7 +80,7 @@ class ActorCore : public RunLink {
   // measure (the actors layer times its handlers then). A second entry rather than a flag, so
   // that the other turns pay nothing for it: the executor counts its turns anyway.
   virtual TurnResult resume_sampled() noexcept { return resume(); }
-  static constexpr std::uint64_t kSampledTurnPeriod = 256;
+  static constexpr std::uint64_t kSampledTurnPeriod = 1024;
 
   // The actor's type, for diagnostics and traces; static storage.
   virtual std::string_view name() const noexcept { return "actor"; }
