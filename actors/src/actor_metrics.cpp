@@ -203,7 +203,8 @@ void ActorMetrics::collect(std::vector<ActorTypeMetrics>& types, MetricsSnapshot
       const TypeRow* row = slot->find_row(static_cast<ActorTypeId>(type));
       if (row == nullptr) continue;
       m.restarts += read(row->restarts);
-      for (std::size_t b = 0; b < m.handling_time.counts.size(); ++b) m.handling_time.counts[b] += read(row->handling[b]);
+      for (std::size_t b = 0; b < m.handling_time.counts.size(); ++b)
+        m.handling_time.counts[b] += read(row->handling[b]);
       m.handling_time.sum += static_cast<double>(read(row->handling_ns)) * 1e-9;
     }
     for (const std::uint64_t c : m.handling_time.counts) m.handling_time.count += c;

@@ -6,8 +6,8 @@
 // deterministic driver) into one shared slot with atomic adds.
 //
 // Handling times are sampled: the executors mark one turn in 1024 of each thread as sampled
-// (ActorCore::resume), and the actor times every message of that turn, which costs nothing on
-// the other turns instead of two clock reads per message. The same turns, when they leave
+// (ActorCore::resume_sampled), and the actor times every message of that turn, which costs the
+// other turns nothing instead of two clock reads per message. The same turns, when they leave
 // messages waiting, count them (report_depth) for the board.
 #pragma once
 

@@ -149,9 +149,8 @@ class LiveSet {
     // The calling thread's lane. nullptr when out of memory: that count is lost, not the stop.
     TypeTotals* totals_of(ActorTypeId type) noexcept {
       const int worker = runtime::Scheduler::current_worker_index();
-      const std::size_t lane = worker >= 0 && static_cast<std::size_t>(worker) < kLanes - 1
-                                   ? static_cast<std::size_t>(worker)
-                                   : kLanes - 1;
+      const std::size_t lane =
+          worker >= 0 && static_cast<std::size_t>(worker) < kLanes - 1 ? static_cast<std::size_t>(worker) : kLanes - 1;
       auto& chunk = totals[lane][type / kTypesPerChunk];
       if (!chunk) chunk.reset(new (std::nothrow) TotalsChunk());
       return chunk ? &(*chunk)[type % kTypesPerChunk] : nullptr;

@@ -35,7 +35,8 @@ kj::Promise<void> MetricsService::request(kj::HttpMethod method, kj::StringPtr u
   const WebAsset* asset = asset_at(path);
   const bool known = asset != nullptr || path == "/metrics" || path == "/metrics.json";
   if (!known) {
-    return reply(response, 404, "Not Found", plain_text, "not found; try / (the dashboard), /metrics or /metrics.json\n");
+    return reply(response, 404, "Not Found", plain_text,
+                 "not found; try / (the dashboard), /metrics or /metrics.json\n");
   }
   if (method != kj::HttpMethod::GET && method != kj::HttpMethod::HEAD) {
     return reply(response, 405, "Method Not Allowed", plain_text, "only GET and HEAD\n");

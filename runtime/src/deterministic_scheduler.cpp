@@ -22,8 +22,7 @@ bool DeterministicScheduler::run_one() noexcept {
     ++turns_;
   }
   // Unlocked: the turn schedules other actors (and, through `more`, perhaps this one again).
-  const TurnResult result =
-      turns_ % ActorCore::kSampledTurnPeriod == 0 ? actor->resume_sampled() : actor->resume();
+  const TurnResult result = turns_ % ActorCore::kSampledTurnPeriod == 0 ? actor->resume_sampled() : actor->resume();
   {
     std::lock_guard lock(mutex_);
     if (result == TurnResult::more) {

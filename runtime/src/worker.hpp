@@ -99,7 +99,9 @@ class Worker {
   // steady_clock nanoseconds. Turns are the turn stamp's.
   struct Counter {
     std::atomic<std::uint64_t> value{0};
-    void add(std::uint64_t n) noexcept { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void add(std::uint64_t n) noexcept {
+      value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
   };
   struct alignas(64) Counters {

@@ -57,59 +57,60 @@ void enqueue_marker(const troupe::DynamicHandle& to, const std::shared_ptr<Log>&
 }  // namespace
 
 TEST_SUITE("set-aside order") {
-
-TEST_CASE("a marker behind a message that a signal's turn sets aside is disposed of after the message") {
-  troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
-  troupe::ScopedActor me(system);
-  auto log = std::make_shared<Log>();
-  // Budget 1: the Gate's turn ends with it, and the next one starts by taking the signal.
-  auto actor = system.spawn(troupe::SpawnOptions{.budget = 1}, [log](troupe::Context&) {
-    return troupe::behavior([](const Gate& g) {
-      g.entered->set_value();
-      g.open.wait();
-    }, [log](Note) { log->add("note"); });
-  });
-  std::promise<void> open;
-  auto entered = std::make_shared<std::promise<void>>();
-  actor.send(Gate{open.get_future().share(), entered});
-  entered->get_future().wait();  // the actor is in a turn: what follows waits in its mailbox
-  actor.send(Note{});
-  enqueue_marker(actor, log);
-  me.monitor(actor);  // a signal: the next turn takes it before the Note, setting the Note aside
-  open.set_value();
-  REQUIRE(system.wait_idle(30s));
-  CHECK(log->get() == std::vector<std::string>{"note", "marker"});
-}
-
-TEST_CASE("a marker that comes while a coroutine awaits waits behind the messages set aside") {
-  troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
-  auto log = std::make_shared<Log>();
-  std::promise<void> open;
-  std::shared_future<void> opened = open.get_future().share();
-  auto slow = system.spawn([opened](troupe::Context&) {
-    return troupe::behavior([opened](Ask) {
-      opened.wait();
-      return 1;
+  TEST_CASE("a marker behind a message that a signal's turn sets aside is disposed of after the message") {
+    troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
+    troupe::ScopedActor me(system);
+    auto log = std::make_shared<Log>();
+    // Budget 1: the Gate's turn ends with it, and the next one starts by taking the signal.
+    auto actor = system.spawn(troupe::SpawnOptions{.budget = 1}, [log](troupe::Context&) {
+      return troupe::behavior(
+          [](const Gate& g) {
+            g.entered->set_value();
+            g.open.wait();
+          },
+          [log](Note) { log->add("note"); });
     });
-  });
-  auto awaiting = std::make_shared<std::promise<void>>();
-  auto actor = system.spawn([log, slow, awaiting](troupe::Context& self) {
-    return troupe::behavior(
-        [&self, log, slow, awaiting](Start) -> troupe::Task<void> {
-          auto request = self.request(slow, Ask{});
-          awaiting->set_value();
-          (void)co_await std::move(request);
-          log->add("answered");
-        },
-        [log](Note) { log->add("note"); });
-  });
-  actor.send(Start{});
-  awaiting->get_future().wait();
-  actor.send(Note{});         // set aside: the coroutine awaits
-  enqueue_marker(actor, log);  // must wait behind it
-  open.set_value();  // the answer comes behind both in the actor's mailbox
-  REQUIRE(system.wait_idle(30s));
-  CHECK(log->get() == std::vector<std::string>{"answered", "note", "marker"});
-}
+    std::promise<void> open;
+    auto entered = std::make_shared<std::promise<void>>();
+    actor.send(Gate{open.get_future().share(), entered});
+    entered->get_future().wait();  // the actor is in a turn: what follows waits in its mailbox
+    actor.send(Note{});
+    enqueue_marker(actor, log);
+    me.monitor(actor);  // a signal: the next turn takes it before the Note, setting the Note aside
+    open.set_value();
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->get() == std::vector<std::string>{"note", "marker"});
+  }
+
+  TEST_CASE("a marker that comes while a coroutine awaits waits behind the messages set aside") {
+    troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
+    auto log = std::make_shared<Log>();
+    std::promise<void> open;
+    std::shared_future<void> opened = open.get_future().share();
+    auto slow = system.spawn([opened](troupe::Context&) {
+      return troupe::behavior([opened](Ask) {
+        opened.wait();
+        return 1;
+      });
+    });
+    auto awaiting = std::make_shared<std::promise<void>>();
+    auto actor = system.spawn([log, slow, awaiting](troupe::Context& self) {
+      return troupe::behavior(
+          [&self, log, slow, awaiting](Start) -> troupe::Task<void> {
+            auto request = self.request(slow, Ask{});
+            awaiting->set_value();
+            (void)co_await std::move(request);
+            log->add("answered");
+          },
+          [log](Note) { log->add("note"); });
+    });
+    actor.send(Start{});
+    awaiting->get_future().wait();
+    actor.send(Note{});          // set aside: the coroutine awaits
+    enqueue_marker(actor, log);  // must wait behind it
+    open.set_value();            // the answer comes behind both in the actor's mailbox
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->get() == std::vector<std::string>{"answered", "note", "marker"});
+  }
 
 }  // TEST_SUITE

@@ -85,10 +85,10 @@ struct PeerMetrics {
   // Bytes the peer lets this node send before it acknowledges; 0 while the envelopes it granted
   // are spent (it grants both, and either stops the sending).
   std::int64_t credit = 0;
-  std::uint64_t outbound_envelopes = 0;     // waiting to be written
-  std::uint64_t outbound_bytes = 0;         // their encoded size
-  double rtt_seconds = 0;                   // round trip of the last heartbeat; 0: none yet
-  std::uint64_t downs = 0;                  // times the peer was declared down
+  std::uint64_t outbound_envelopes = 0;  // waiting to be written
+  std::uint64_t outbound_bytes = 0;      // their encoded size
+  double rtt_seconds = 0;                // round trip of the last heartbeat; 0: none yet
+  std::uint64_t downs = 0;               // times the peer was declared down
 };
 
 struct NodeMetrics {
