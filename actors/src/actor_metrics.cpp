@@ -71,6 +71,17 @@ std::size_t interned_actor_types() noexcept {
 
 namespace {
 std::atomic<std::uint64_t> next_serial{1};  // relaxed: only uniqueness matters
+
+// Plain new, caught (not nothrow new): a program that replaces operator new gets its own on
+// both sides of every allocation.
+template <class T>
+T* make_or_null() noexcept {
+  try {
+    return new T();
+  } catch (...) {
+    return nullptr;
+  }
+}
 }  // namespace
 
 thread_local ActorMetrics::Binding ActorMetrics::binding_{};
@@ -97,7 +108,7 @@ void ActorMetrics::bind() noexcept {
     // later compensating thread); the slot is whole.
     Slot* slot = cell.load(std::memory_order_acquire);
     if (slot == nullptr) {
-      Slot* made = new (std::nothrow) Slot();
+      Slot* made = make_or_null<Slot>();
       if (made != nullptr) {
         Slot* expected = nullptr;
         if (cell.compare_exchange_strong(expected, made, std::memory_order_acq_rel, std::memory_order_acquire)) {
@@ -124,7 +135,7 @@ ActorMetrics::TypeRow* ActorMetrics::row_of(ActorTypeId type) noexcept {
   auto& cell = slot.chunks[type / kRowsPerChunk];
   Chunk* chunk = cell.load(std::memory_order_acquire);  // pairs with the release CAS below
   if (chunk == nullptr) {
-    Chunk* made = new (std::nothrow) Chunk();
+    Chunk* made = make_or_null<Chunk>();
     if (made == nullptr) return nullptr;  // this count is lost, not the turn
     // acq_rel: publishes the chunk to readers (collect) and to other writers of the shared slot.
     if (cell.compare_exchange_strong(chunk, made, std::memory_order_acq_rel, std::memory_order_acquire)) {

@@ -152,7 +152,15 @@ class LiveSet {
       const std::size_t lane =
           worker >= 0 && static_cast<std::size_t>(worker) < kLanes - 1 ? static_cast<std::size_t>(worker) : kLanes - 1;
       auto& chunk = totals[lane][type / kTypesPerChunk];
-      if (!chunk) chunk.reset(new (std::nothrow) TotalsChunk());
+      if (!chunk) {
+        // Plain new, caught (not nothrow new): a program that replaces operator new gets its own
+        // on both sides.
+        try {
+          chunk = std::make_unique<TotalsChunk>();
+        } catch (...) {
+          return nullptr;
+        }
+      }
       return chunk ? &(*chunk)[type % kTypesPerChunk] : nullptr;
     }
   };
