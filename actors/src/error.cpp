@@ -74,22 +74,28 @@ std::string Error::message() const {
   return text;
 }
 
-std::string ExitReason::to_string() const {
+std::string_view exit_kind_name(ExitReason::Kind kind) noexcept {
   switch (kind) {
-    case Kind::normal:
+    case ExitReason::Kind::normal:
       return "normal";
-    case Kind::shutdown:
+    case ExitReason::Kind::shutdown:
       return "shutdown";
-    case Kind::kill:
+    case ExitReason::Kind::kill:
       return "kill";
-    case Kind::error:
-      return "error: " + message;
-    case Kind::noproc:
+    case ExitReason::Kind::error:
+      return "error";
+    case ExitReason::Kind::noproc:
       return "noproc";
-    case Kind::node_down:
-      return "node_down: " + message;
+    case ExitReason::Kind::node_down:
+      return "node_down";
   }
   return "unknown";
+}
+
+std::string ExitReason::to_string() const {
+  std::string text(exit_kind_name(kind));
+  if (kind == Kind::error || kind == Kind::node_down) text += ": " + message;
+  return text;
 }
 
 }  // namespace troupe

@@ -67,10 +67,9 @@ class LiveSet {
     if (TypeTotals* t = s.totals_of(actor->type_id())) t->messages += sum;
   }
 
-  // Per type: live actors, spawns, exits, messages handled; indexed by type id.
+  // Per type: live actors, exits, messages handled (spawns: live + stopped); indexed by type id.
   struct TypeCounts {
     std::uint64_t live = 0;
-    std::uint64_t spawned = 0;
     std::uint64_t messages = 0;
     ExitCounts exits{};
   };
@@ -83,7 +82,6 @@ class LiveSet {
       for (ActorCell* a = s.head; a != nullptr; a = a->live_links().next) {
         TypeCounts& c = counts[a->type_id()];
         ++c.live;
-        ++c.spawned;
         c.messages += a->unfolded_messages();
       }
       for (const auto& lane : s.totals) {
@@ -93,10 +91,7 @@ class LiveSet {
             const TypeTotals& t = (*lane[chunk])[i];
             TypeCounts& c = counts[chunk * kTypesPerChunk + i];
             c.messages += t.messages;
-            for (std::size_t k = 0; k < exit_reason_kinds; ++k) {
-              c.exits[k] += t.exits[k];
-              c.spawned += t.exits[k];  // every actor spawned is live or has stopped
-            }
+            for (std::size_t k = 0; k < exit_reason_kinds; ++k) c.exits[k] += t.exits[k];
           }
         }
       }

@@ -23,7 +23,7 @@ std::atomic<detail::MetricsServerFactory> server_factory{nullptr};
 // TROUPE_METRICS serves the first system of the process that asks for nothing itself.
 std::atomic<bool> environment_address_taken{false};
 
-// Per type: what the live set counts (live, spawned, exits, messages) and what the per-thread
+// Per type: what the live set counts (live, exits, messages; spawned is their sum) and the per-thread
 // counters do (handling times, restarts); the types with anything to show, by name.
 void collect_actor_types(System::Internals& in, MetricsSnapshot& snapshot) {
   std::vector<detail::LiveSet::TypeCounts> counts;
@@ -33,10 +33,13 @@ void collect_actor_types(System::Internals& in, MetricsSnapshot& snapshot) {
   for (std::size_t id = 0; id < types.size(); ++id) {
     ActorTypeMetrics& m = types[id];
     const detail::LiveSet::TypeCounts& c = counts[id];
-    if (c.spawned == 0 && c.messages == 0 && m.restarts == 0 && m.handling_time.count == 0) continue;
+    std::uint64_t stopped = 0;
+    for (const std::uint64_t e : c.exits) stopped += e;
+    const std::uint64_t spawned = c.live + stopped;  // every actor spawned is live or has stopped
+    if (spawned == 0 && c.messages == 0 && m.restarts == 0 && m.handling_time.count == 0) continue;
     m.type = std::string(detail::actor_type_name(static_cast<detail::ActorTypeId>(id)));
     m.live = c.live;
-    m.spawned = c.spawned;
+    m.spawned = spawned;
     m.messages = c.messages;
     m.exits = c.exits;
     snapshot.actor_types.push_back(std::move(m));
@@ -49,24 +52,6 @@ void collect_actor_types(System::Internals& in, MetricsSnapshot& snapshot) {
 
 void detail::install_metrics_server(MetricsServerFactory factory) noexcept {
   server_factory.store(factory, std::memory_order_release);
-}
-
-std::string_view exit_kind_name(ExitReason::Kind kind) noexcept {
-  switch (kind) {
-    case ExitReason::Kind::normal:
-      return "normal";
-    case ExitReason::Kind::shutdown:
-      return "shutdown";
-    case ExitReason::Kind::kill:
-      return "kill";
-    case ExitReason::Kind::error:
-      return "error";
-    case ExitReason::Kind::noproc:
-      return "noproc";
-    case ExitReason::Kind::node_down:
-      return "node_down";
-  }
-  return "unknown";
 }
 
 std::string_view dead_letter_reason_name(std::size_t reason) noexcept {

@@ -5,13 +5,13 @@
 // second window was in flight.)
 #include <troupe/troupe.hpp>
 
+#include "event_log.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
 #include <future>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,18 +19,7 @@ using namespace troupe_test;
 
 namespace {
 
-struct Log {
-  std::mutex mutex;
-  std::vector<std::string> events;
-  void add(std::string e) {
-    std::lock_guard lock(mutex);
-    events.push_back(std::move(e));
-  }
-  std::vector<std::string> get() {
-    std::lock_guard lock(mutex);
-    return events;
-  }
-};
+using Log = troupe_test::EventLog;
 
 // Logs "marker" when the actor disposes of it.
 struct Marker {
@@ -79,7 +68,7 @@ TEST_SUITE("set-aside order") {
     me.monitor(actor);  // a signal: the next turn takes it before the Note, setting the Note aside
     open.set_value();
     REQUIRE(system.wait_idle(30s));
-    CHECK(log->get() == std::vector<std::string>{"note", "marker"});
+    CHECK(log->all() == std::vector<std::string>{"note", "marker"});
   }
 
   TEST_CASE("a marker that comes while a coroutine awaits waits behind the messages set aside") {
@@ -110,7 +99,7 @@ TEST_SUITE("set-aside order") {
     enqueue_marker(actor, log);  // must wait behind it
     open.set_value();            // the answer comes behind both in the actor's mailbox
     REQUIRE(system.wait_idle(30s));
-    CHECK(log->get() == std::vector<std::string>{"answered", "note", "marker"});
+    CHECK(log->all() == std::vector<std::string>{"answered", "note", "marker"});
   }
 
 }  // TEST_SUITE

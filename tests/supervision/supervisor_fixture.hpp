@@ -6,6 +6,7 @@
 #include <troupe/troupe.hpp>
 
 #include "actors/exit_log.hpp"
+#include "event_log.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -37,28 +38,7 @@ struct WhoAreYou {
   using reply_type = std::string;
 };
 
-struct Log {
-  std::mutex mutex;
-  std::vector<std::string> events;
-
-  void add(std::string e) {
-    std::lock_guard lock(mutex);
-    events.push_back(std::move(e));
-  }
-  std::vector<std::string> all() {
-    std::lock_guard lock(mutex);
-    return events;
-  }
-  // The events from index `from` on.
-  std::vector<std::string> since(std::size_t from) {
-    std::lock_guard lock(mutex);
-    return {events.begin() + static_cast<std::ptrdiff_t>(std::min(from, events.size())), events.end()};
-  }
-  std::size_t size() {
-    std::lock_guard lock(mutex);
-    return events.size();
-  }
-};
+using Log = troupe_test::EventLog;
 
 class Worker {
  public:

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace troupe {
 
@@ -30,5 +31,9 @@ struct ExitReason {
   std::string to_string() const;  // "normal", "shutdown", "kill", "error: <message>", "noproc",
                                // "node_down: <node>"
 };
+
+// The kind's name: "normal", "shutdown", "kill", "error", "noproc", "node_down" (what to_string
+// starts with; the metrics' `reason` label).
+std::string_view exit_kind_name(ExitReason::Kind kind) noexcept;
 
 }  // namespace troupe

@@ -38,7 +38,6 @@ struct Histogram {
 // Exits by ExitReason::Kind, indexed by the kind's value.
 inline constexpr std::size_t exit_reason_kinds = 6;
 using ExitCounts = std::array<std::uint64_t, exit_reason_kinds>;
-std::string_view exit_kind_name(ExitReason::Kind kind) noexcept;  // "normal", "shutdown", ...
 
 // Every actor of one type: the behaviour's or class's readable name (Context::name()).
 struct ActorTypeMetrics {
