@@ -93,7 +93,7 @@ void detail::ActorCell::stop_with(ExitReason reason) noexcept {
 
 // One turn: up to `budget` messages, then idle (mailbox marked empty) or more (re-queue).
 // The first turn starts by constructing the actor's state. Once the system is stopping, a turn
-// stops the actor before anything else. A sampled turn (one in 1024 of its thread's) also times
+// stops the actor before anything else. A sampled turn (about one in 1024 of its thread's) also times
 // its handlers and counts what it leaves waiting, for the metrics: a separate copy of the turn,
 // so that the others pay nothing for it.
 runtime::TurnResult detail::ActorCell::resume() noexcept { return turn<false>(); }
@@ -115,7 +115,7 @@ runtime::TurnResult detail::ActorCell::turn() noexcept {
   // messages queued ahead of them (a turn already under way ends first).
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
   const unsigned handled = handle_messages<Sampled>();
-  count_handled(handled);
+  count_handled(static_cast<std::uint16_t>(handled));  // at most the budget, 16 bits
   if ((layer_flags_ & kExiting) != 0) {
     terminate();
     return runtime::TurnResult::terminated;

@@ -15,6 +15,7 @@
 #include <troupe/metrics.hpp>
 #include <troupe/runtime/scheduler.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -143,9 +144,9 @@ class LiveSet {
     std::array<Lane, kLanes> totals;
     // The calling thread's lane. nullptr when out of memory: that count is lost, not the stop.
     TypeTotals* totals_of(ActorTypeId type) noexcept {
-      const int worker = runtime::Scheduler::current_worker_index();
+      // -1 (no worker) becomes the largest unsigned, so other threads share the last lane.
       const std::size_t lane =
-          worker >= 0 && static_cast<std::size_t>(worker) < kLanes - 1 ? static_cast<std::size_t>(worker) : kLanes - 1;
+          std::min<std::size_t>(static_cast<unsigned>(runtime::Scheduler::current_worker_index()), kLanes - 1);
       auto& chunk = totals[lane][type / kTypesPerChunk];
       if (!chunk) {
         // Plain new, caught (not nothrow new): a program that replaces operator new gets its own
@@ -156,7 +157,7 @@ class LiveSet {
           return nullptr;
         }
       }
-      return chunk ? &(*chunk)[type % kTypesPerChunk] : nullptr;
+      return &(*chunk)[type % kTypesPerChunk];
     }
   };
   Shard& shard_of(const ActorCell* actor) noexcept {

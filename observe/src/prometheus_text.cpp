@@ -56,8 +56,9 @@ void handling_time(Exposition& out, const MetricsSnapshot& snapshot) {
     detail::append_number(text, bound);
     bounds.push_back(std::move(text));
   }
-  out.family("troupe_actor_handling_seconds", "histogram",
-             "How long a handler of the type took, sampled: the messages of one turn in 1024 per worker are timed.");
+  out.family(
+      "troupe_actor_handling_seconds", "histogram",
+      "How long a handler of the type took, sampled: the messages of about one turn in 1024 per worker are timed.");
   for (const ActorTypeMetrics& t : snapshot.actor_types) {
     // The snapshot counts each bucket on its own; Prometheus's buckets are cumulative, the last
     // (+Inf) equal to _count.

@@ -40,10 +40,10 @@ void DedicatedThread::run(ActorCore* actor) noexcept {
       if (trace::enabled()) [[unlikely]] {
         const std::string_view name = actor->name();  // before the turn: it may be the last
         const auto start = trace::Clock::now();
-        result = ++turns_ % ActorCore::kSampledTurnPeriod == 0 ? actor->resume_sampled() : actor->resume();
+        result = sampler_.next() ? actor->resume_sampled() : actor->resume();
         trace::record(trace::SpanKind::run, name, start, trace::Clock::now());
       } else {
-        result = ++turns_ % ActorCore::kSampledTurnPeriod == 0 ? actor->resume_sampled() : actor->resume();
+        result = sampler_.next() ? actor->resume_sampled() : actor->resume();
       }
     } while (result == TurnResult::more);
     if (scheduler_ != nullptr) scheduler_->unhold();

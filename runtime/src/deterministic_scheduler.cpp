@@ -13,6 +13,7 @@ void DeterministicScheduler::schedule(ActorCore* actor) noexcept {
 
 bool DeterministicScheduler::run_one() noexcept {
   ActorCore* actor;
+  bool sampled;
   {
     std::lock_guard lock(mutex_);
     if (ready_.empty()) return false;
@@ -20,9 +21,10 @@ bool DeterministicScheduler::run_one() noexcept {
     actor = it->second;
     ready_.erase(it);
     ++turns_;
+    sampled = sampler_.next();
   }
   // Unlocked: the turn schedules other actors (and, through `more`, perhaps this one again).
-  const TurnResult result = turns_ % ActorCore::kSampledTurnPeriod == 0 ? actor->resume_sampled() : actor->resume();
+  const TurnResult result = sampled ? actor->resume_sampled() : actor->resume();
   {
     std::lock_guard lock(mutex_);
     if (result == TurnResult::more) {

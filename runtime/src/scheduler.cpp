@@ -106,9 +106,4 @@ void Scheduler::stop() noexcept {
   for (auto& worker : shared_->workers) worker->join();
 }
 
-int Scheduler::current_worker_index() noexcept {
-  detail::Worker* worker = tls_current_worker;
-  return worker == nullptr ? -1 : static_cast<int>(worker->index());
-}
-
 }  // namespace troupe::runtime

@@ -30,6 +30,7 @@ Worker::Worker(SchedulerShared& shared, unsigned index, bool compensating)
       index_(index),
       compensating_(compensating),
       rng_(0x9e3779b9u * (index + 1)),
+      sampler_(0x85ebca6bu * (index + 1)),
       spin_(shared.config.idle_spin, shared.config.adaptive_spin) {}
 
 void Worker::start() {
@@ -79,6 +80,7 @@ template <bool Compensating>
 void Worker::run() noexcept {
   const RuntimeThreadScope runtime_thread;
   tls_current_worker = this;
+  tls_worker_index = static_cast<int>(index_);
   try {
     trace::name_this_thread(Compensating ? "compensating worker " + std::to_string(index_ - shared_.config.workers)
                                          : "worker " + std::to_string(index_));
@@ -98,6 +100,7 @@ void Worker::run() noexcept {
     park();
   }
   tls_current_worker = nullptr;
+  tls_worker_index = -1;
   if constexpr (Compensating) {
     // Woken to retire, it is counted as a searcher (IdleWorkers::wake): no longer, or every
     // later notify would count on it and wake nobody. What it hands back, and what a notify
@@ -264,9 +267,7 @@ inline void Worker::run_turn(ActorCore* actor) noexcept {
   // Relaxed: only this thread writes the stamp; it counts turns itself (odd: under way).
   const std::uint64_t stamp = turn_stamp_.load(std::memory_order_relaxed) + 1;
   turn_stamp_.store(stamp, std::memory_order_relaxed);
-  // The stamp is 2k+1 in turn k: every kSampledTurnPeriod-th turn of this worker is sampled (the
-  // odd bit left out of the mask, so it takes one test).
-  const bool sampled = (stamp & (2 * ActorCore::kSampledTurnPeriod - 2)) == 0;
+  const bool sampled = sampler_.next();
   TurnResult result;
   if (trace::enabled()) [[unlikely]] {
     result = run_traced_turn(actor, sampled);

@@ -7,6 +7,7 @@
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/idle_spin.hpp>
 #include <troupe/runtime/scheduler.hpp>
+#include <troupe/runtime/turn_sampler.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -92,6 +93,7 @@ class Worker {
   bool searching_ = false;  // counted in IdleWorkers' searchers (set when woken)
   std::uint64_t tick_ = 0;
   std::uint32_t rng_;
+  TurnSampler sampler_;  // which turns the metrics sample
   AdaptiveSpin spin_;  // this worker's spins before it parks: whether they have paid lately
 
   // What metrics() reports, on a line of their own: written by this worker only (a plain add:

@@ -42,6 +42,33 @@ class Busy {
   }
 };
 
+// A ball passed back and forth between two actor types until `left` runs out: on one worker their
+// turns alternate, one message each.
+struct Ball {
+  troupe::DynamicHandle back;
+  int left;
+};
+class Bounce {
+ public:
+  explicit Bounce(troupe::Context& self) : self_(self) {}
+  auto behavior() {
+    return troupe::behavior([this](Ball b) {
+      if (b.left > 0) b.back.send(Ball{self_.self(), b.left - 1});
+    });
+  }
+
+ private:
+  troupe::Context& self_;
+};
+class Left : public Bounce {
+ public:
+  using Bounce::Bounce;
+};
+class Right : public Bounce {
+ public:
+  using Bounce::Bounce;
+};
+
 const troupe::ActorTypeMetrics* type_named(const troupe::MetricsSnapshot& s, std::string_view name) {
   auto it = std::find_if(s.actor_types.begin(), s.actor_types.end(), [&](const auto& t) { return t.type == name; });
   return it == s.actor_types.end() ? nullptr : &*it;
@@ -113,8 +140,8 @@ TEST_SUITE("metrics") {
 
   TEST_CASE("handling times are sampled into the fixed buckets") {
     troupe::System system(troupe::Config{.workers = 1});
-    // Budget 1: one message a turn, so 3,072 turns hold at least 2 sampled ones (one in 1024 per
-    // thread).
+    // Budget 1: one message a turn, so 3,072 turns hold at least 2 sampled ones (gaps of at most
+    // 1,280 turns per thread: turn_sampler.hpp).
     auto busy = system.spawn<Busy>(troupe::SpawnOptions{.budget = 1});
     for (int i = 0; i < 3072; ++i) busy.send(Note{i});
     REQUIRE(system.wait_idle(60s));
@@ -130,9 +157,28 @@ TEST_SUITE("metrics") {
     CHECK(h.sum >= 70e-6 * static_cast<double>(h.count));
   }
 
-  // A sink held in its first handler while 60,000 messages queue (6,000 turns of 10: at least five
-  // sampled, one in 1024 per thread), then draining them slowly (about a microsecond each): the board shows it while it
-  // drains, and forgets it once a sampled turn finds it drained.
+  // Regression: every 1024th turn of a worker was sampled, and on one worker a ping-pong's turns
+  // alternate between its two actors, so one of the two types was never timed at all.
+  TEST_CASE("sampling reaches both sides of a ping-pong on one worker") {
+    troupe::System system(troupe::Config{.workers = 1});
+    auto left = system.spawn<Left>();
+    auto right = system.spawn<Right>();
+    constexpr int kBounces = 40'000;  // about 39 sampled turns
+    left.send(Ball{troupe::DynamicHandle(right), kBounces});
+    REQUIRE(system.wait_idle(60s));
+    const auto s = system.metrics();
+    const auto* l = type_named(s, "metrics_test::Left");
+    const auto* r = type_named(s, "metrics_test::Right");
+    REQUIRE(l != nullptr);
+    REQUIRE(r != nullptr);
+    CHECK(l->messages + r->messages == kBounces + 1);
+    CHECK(l->handling_time.count >= 5);
+    CHECK(r->handling_time.count >= 5);
+  }
+
+  // A sink held in its first handler while 60,000 messages queue (6,000 turns of 10: at least four
+  // sampled, gaps of at most 1,280 turns per thread), then draining them slowly (about a microsecond each): the board
+  // shows it while it drains, and forgets it once a sampled turn finds it drained.
   void watch_a_backlog(troupe::SpawnOptions options, troupe::MailboxDepth & deepest) {
     troupe::System system(troupe::Config{.workers = 1, .stuck_turn = 0ms});
     std::promise<void> release;
@@ -153,7 +199,7 @@ TEST_SUITE("metrics") {
         if (m.depth > deepest.depth) deepest = m;
       }
     }
-    // Drained: a sampled turn (one in 1024 per thread) finds it so, and the board forgets it.
+    // Drained: a sampled turn (at most 1,280 turns apart per thread) finds it so, and the board forgets it.
     for (int i = 0; i < 2100; ++i) {
       sink.send(Note{i});
       REQUIRE(system.wait_idle(30s));

@@ -107,8 +107,8 @@ TEST_CASE("prometheus_text: the handling-time histogram has cumulative buckets, 
   const std::string text = troupe::observe::prometheus_text(sample_snapshot());
   const std::string type = R"(type="ns::Echo<\"q\">\\x\ny")";
   const std::string expected =
-      "# HELP troupe_actor_handling_seconds How long a handler of the type took, sampled: the messages of one turn "
-      "in 1024 per worker are timed.\n"
+      "# HELP troupe_actor_handling_seconds How long a handler of the type took, sampled: the messages of about one "
+      "turn in 1024 per worker are timed.\n"
       "# TYPE troupe_actor_handling_seconds histogram\n"
       "troupe_actor_handling_seconds_bucket{" +
       type +

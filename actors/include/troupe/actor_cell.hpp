@@ -167,12 +167,14 @@ class ActorCell : public runtime::ActorCore, public Context {
     return n;
   }
   // The owner, at the end of a turn that handled `handled` messages.
-  void count_handled(unsigned handled) noexcept {
-    const unsigned sum = unfolded_messages_.load(std::memory_order_relaxed) + handled;
-    if (sum <= 0xffff) [[likely]] {
-      unfolded_messages_.store(static_cast<std::uint16_t>(sum), std::memory_order_relaxed);
+  // (A turn handles at most its budget, 16 bits: a 16-bit add whose carry says when to fold.)
+  void count_handled(std::uint16_t handled) noexcept {
+    const std::uint16_t before = unfolded_messages_.load(std::memory_order_relaxed);
+    std::uint16_t sum;
+    if (!__builtin_add_overflow(before, handled, &sum)) [[likely]] {
+      unfolded_messages_.store(sum, std::memory_order_relaxed);
     } else {
-      fold_handled(sum);
+      fold_handled(unsigned{before} + handled);
     }
   }
   void fold_handled(unsigned sum) noexcept;  // actor_cell.cpp

@@ -45,7 +45,7 @@ struct ActorTypeMetrics {
   std::uint64_t live = 0;      // spawned and not yet stopped
   std::uint64_t spawned = 0;   // since the start
   std::uint64_t messages = 0;  // messages handled (user messages, responses and signals)
-  // How long a handler took, sampled: every message of one turn in 1024 per worker is timed
+  // How long a handler took, sampled: every message of about one turn in 1024 per worker is timed
   // (timing every message would cost more than handling a short one). Its count is the number of
   // messages timed, not of messages handled.
   Histogram handling_time;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/turn_sampler.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -37,7 +38,7 @@ class DedicatedThread final : public Executor {
   Scheduler* scheduler_;
   alignas(64) std::atomic<std::uint32_t> wake_{0};
   std::atomic<bool> finished_{false};
-  std::uint64_t turns_ = 0;  // its thread's own, for ActorCore::resume's sampling
+  detail::TurnSampler sampler_;  // its thread's own: which turns the metrics sample
   std::thread thread_;
 };
 

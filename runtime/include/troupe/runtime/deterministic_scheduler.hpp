@@ -5,6 +5,7 @@
 #pragma once
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/turn_sampler.hpp>
 
 #include <cstdint>
 #include <map>
@@ -60,6 +61,7 @@ class DeterministicScheduler final : public Executor {
   std::map<std::uint64_t, ActorCore*> ready_;
   std::uint64_t next_rank_ = 0;
   std::uint64_t turns_ = 0;
+  detail::TurnSampler sampler_;  // which turns the metrics sample (the same ones in every run)
   SeededRandom random_;
   std::uint64_t seed_;
 };

@@ -76,6 +76,9 @@ struct SchedulerConfig {
 namespace detail {
 struct SchedulerShared;
 class Watchdog;
+// The calling thread's index in its worker pool, -1 on any other thread (worker.cpp sets it).
+// Constant-initialised, so a read is one load, with no initialisation guard.
+inline constinit thread_local int tls_worker_index = -1;
 }  // namespace detail
 
 class Scheduler final : public Executor {
@@ -110,7 +113,8 @@ class Scheduler final : public Executor {
 
   // The index of the calling worker in its pool, or -1 on any other thread. A compensating
   // worker's index follows the others': workers + 0, 1, ... (up to max_compensating_workers).
-  static int current_worker_index() noexcept;
+  // Inline, a thread-local read: the live set's counts take it on every actor's stop.
+  static int current_worker_index() noexcept { return detail::tls_worker_index; }
 
  private:
   // Everything the workers share with the scheduler (runtime/src/scheduler_shared.hpp). Its
