@@ -60,6 +60,20 @@ constexpr std::size_t kMaxSlabBytes = 2 * 1024 * 1024;
 constexpr std::size_t class_of(std::size_t bytes) noexcept { return (bytes + kGranule - 1) / kGranule - 1; }
 constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * kGranule; }
 
+// How many free blocks of a class a thread keeps before it hands a batch to the depot: up to 64 KiB
+// of them (at least two batches). A sender and a receiver on one thread pass up to a bounded
+// mailbox's capacity of messages back and forth (1,024 and more); with a cap of two batches, every
+// 64 of them went through the depot's mutex both ways.
+constexpr std::size_t kThreadCacheBytes = 64 * 1024;
+constexpr std::uint32_t spill_threshold(std::size_t c) noexcept {
+  return static_cast<std::uint32_t>(std::max<std::size_t>(2 * kBatch, kThreadCacheBytes / size_of_class(c)));
+}
+constexpr auto kSpillAt = [] {
+  std::array<std::uint32_t, kClasses> at{};
+  for (std::size_t c = 0; c < kClasses; ++c) at[c] = spill_threshold(c);
+  return at;
+}();
+
 struct FreeBlock {
   FreeBlock* next;
 };
@@ -83,6 +97,7 @@ class Depot {
   void put_batch(std::size_t c, FreeBlock* batch) {
     std::lock_guard lock(mutex_);
     batches_[c].push_back(batch);
+    ++batches_returned_;
   }
 
   // Carves a fresh slab into a chain of blocks of class c; returns the chain and its length.
@@ -118,9 +133,9 @@ class Depot {
     return slab;
   }
 
-  std::size_t slab_count() {
+  PoolStats stats() {
     std::lock_guard lock(mutex_);
-    return slabs_.size();
+    return PoolStats{slabs_.size(), batches_returned_};
   }
 
  private:
@@ -132,6 +147,7 @@ class Depot {
   std::array<std::vector<FreeBlock*>, kClasses> batches_;
   std::array<std::size_t, kClasses> next_slab_bytes_{};
   std::vector<Slab> slabs_;
+  std::size_t batches_returned_ = 0;
 };
 
 Depot& depot() {
@@ -221,15 +237,15 @@ void pool_free(void* p, std::size_t bytes) noexcept {
   auto* block = static_cast<FreeBlock*>(p);
   block->next = cache.head[c];
   cache.head[c] = block;
-  if (++cache.count[c] >= 2 * kBatch) spill_batch(c);
+  if (++cache.count[c] >= kSpillAt[c]) spill_batch(c);
 #endif
 }
 
 PoolStats pool_stats() noexcept {
 #ifdef TROUPE_POOL_BYPASS
-  return PoolStats{0};
+  return PoolStats{0, 0};
 #else
-  return PoolStats{depot().slab_count()};
+  return depot().stats();
 #endif
 }
 

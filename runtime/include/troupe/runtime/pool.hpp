@@ -17,6 +17,7 @@ void pool_free(void* block, std::size_t bytes) noexcept;
 // Per-thread cache statistics, for tests and benchmarks.
 struct PoolStats {
   std::size_t slabs_allocated;  // process-wide
+  std::size_t batches_returned;  // batches of free blocks that threads handed to the shared depot
 };
 PoolStats pool_stats() noexcept;
 
