@@ -37,8 +37,9 @@ class LiveSet {
     links.next = s.head;
     if (s.head != nullptr) s.head->live_links().prev = actor;
     s.head = actor;
-    // Relaxed: a statistic; updated under the shard lock.
-    s.count.fetch_add(1, std::memory_order_relaxed);
+    // Relaxed: a statistic, read without the lock (size()). Written only under the shard lock, so
+    // a load and a store, not a locked add: every spawn and stop paid one.
+    s.count.store(s.count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
   void erase(ActorCell* actor, ExitReason::Kind why) {
@@ -56,7 +57,7 @@ class LiveSet {
     }
     if (links.next != nullptr) links.next->live_links().prev = links.prev;
     links = {};
-    s.count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as in insert
+    s.count.store(s.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);  // as in insert
   }
 
   // The owner of `actor`, whose count of unfolded messages would pass 65,535: `sum` goes to its
