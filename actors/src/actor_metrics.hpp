@@ -5,10 +5,11 @@
 // its own with plain stores (one writer), every other thread (blocking actors, scoped actors, the
 // deterministic driver) into one shared slot with atomic adds.
 //
-// Handling times are sampled: the executors mark about one turn in 1024 of each thread as sampled
-// (ActorCore::resume_sampled; the gaps vary, turn_sampler.hpp), and the actor times every message of that turn, which
-// costs the other turns nothing instead of two clock reads per message. The same turns, when they leave messages
-// waiting, count them (report_depth) for the board.
+// Handling times are sampled: the executors mark about one turn in 1024 of each thread as
+// sampled (ActorCore::resume_sampled; the gaps vary, turn_sampler.hpp), and the actor times every
+// message of that turn, which costs the other turns nothing instead of two clock reads per
+// message. The same turns, when they leave messages waiting, count them (report_depth) for the
+// board.
 #pragma once
 
 #include <troupe/actor_type_id.hpp>

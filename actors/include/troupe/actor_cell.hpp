@@ -143,7 +143,7 @@ class ActorCell : public runtime::ActorCore, public Context {
   // First, right behind the runtime's part (bytes 64-67 of the block): the count below is
   // written on every turn, and there the 64 bytes around it are always this actor's own, whatever
   // the block's alignment. At the cell's end (byte 98) a quarter of 144-byte actors shared that
-  // line with the next block's mailbox: ping-pong over 4 pairs ran 5% slower for it.
+  // line with the next block's mailbox (ping-pong over 4 pairs: about 3% of its time).
 
  protected:
   // The actor's type, for the metrics (actor_type_id.hpp); set by the maker before start().
