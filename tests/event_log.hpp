@@ -28,6 +28,11 @@ class EventLog {
     std::lock_guard lock(mutex_);
     return events_.size();
   }
+  // How many times `e` was added.
+  std::size_t count(const std::string& e) {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(std::count(events_.begin(), events_.end(), e));
+  }
 
  private:
   std::mutex mutex_;

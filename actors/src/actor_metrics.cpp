@@ -1,5 +1,7 @@
 #include "actor_metrics.hpp"
 
+#include "make_or_null.hpp"
+
 #include <troupe/runtime/scheduler.hpp>
 
 #include <algorithm>
@@ -71,17 +73,6 @@ std::size_t interned_actor_types() noexcept {
 
 namespace {
 std::atomic<std::uint64_t> next_serial{1};  // relaxed: only uniqueness matters
-
-// Plain new, caught (not nothrow new): a program that replaces operator new gets its own on
-// both sides of every allocation.
-template <class T>
-T* make_or_null() noexcept {
-  try {
-    return new T();
-  } catch (...) {
-    return nullptr;
-  }
-}
 }  // namespace
 
 thread_local ActorMetrics::Binding ActorMetrics::binding_{};

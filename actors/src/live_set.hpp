@@ -15,6 +15,8 @@
 #include <troupe/metrics.hpp>
 #include <troupe/runtime/scheduler.hpp>
 
+#include "make_or_null.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -150,13 +152,8 @@ class LiveSet {
           std::min<std::size_t>(static_cast<unsigned>(runtime::Scheduler::current_worker_index()), kLanes - 1);
       auto& chunk = totals[lane][type / kTypesPerChunk];
       if (!chunk) {
-        // Plain new, caught (not nothrow new): a program that replaces operator new gets its own
-        // on both sides.
-        try {
-          chunk = std::make_unique<TotalsChunk>();
-        } catch (...) {
-          return nullptr;
-        }
+        chunk.reset(make_or_null<TotalsChunk>());
+        if (!chunk) return nullptr;
       }
       return &(*chunk)[type % kTypesPerChunk];
     }

@@ -3,6 +3,7 @@
 #include <troupe/runtime/idle_spin.hpp>
 #include <troupe/runtime/thread_role.hpp>
 #include <troupe/runtime/trace.hpp>
+#include <troupe/runtime/xorshift.hpp>
 
 #include "process_barrier.hpp"
 #include "scheduler_shared.hpp"
@@ -196,7 +197,7 @@ ActorCore* Worker::steal() noexcept {
   auto& workers = shared_.workers;
   const auto n = static_cast<unsigned>(workers.size());
   if (n < 2) return nullptr;
-  const unsigned start = next_random() % n;
+  const unsigned start = xorshift32(rng_) % n;
   for (unsigned i = 0; i < n; ++i) {
     const unsigned victim = (start + i) % n;
     if (victim == index_) continue;
@@ -394,14 +395,6 @@ std::optional<WorkerMetrics> Worker::metrics(std::chrono::steady_clock::time_poi
   m.spins_found_work = counters_.spins_found_work.get();
   m.parks = counters_.parks.get();
   return m;
-}
-
-std::uint32_t Worker::next_random() noexcept {
-  // xorshift32: victim selection needs spread, not quality.
-  rng_ ^= rng_ << 13;
-  rng_ ^= rng_ >> 17;
-  rng_ ^= rng_ << 5;
-  return rng_;
 }
 
 }  // namespace troupe::runtime::detail

@@ -74,7 +74,6 @@ class Worker {
   void end_stuck_turn() noexcept;
   void hand_back_work() noexcept;
   void push_or_inject(ActorCore* actor) noexcept;
-  std::uint32_t next_random() noexcept;
 
   SchedulerShared& shared_;  // of this worker's pool: what it shares with the others
   const unsigned index_;
@@ -92,7 +91,7 @@ class Worker {
   unsigned lifo_streak_ = 0;
   bool searching_ = false;  // counted in IdleWorkers' searchers (set when woken)
   std::uint64_t tick_ = 0;
-  std::uint32_t rng_;
+  std::uint32_t rng_;    // xorshift32's state: the victims steal() tries first
   TurnSampler sampler_;  // which turns the metrics sample
   AdaptiveSpin spin_;  // this worker's spins before it parks: whether they have paid lately
 

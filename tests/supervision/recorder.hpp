@@ -5,6 +5,7 @@
 #include <troupe/troupe.hpp>
 
 #include "actors/exit_log.hpp"
+#include "event_log.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -48,29 +49,14 @@ struct AskSlow {
   troupe::DynamicHandle slow;
 };
 
-// What a Recorder saw, readable from the test thread.
-struct Events {
+// What a Recorder saw, readable from the test thread: its events (EventLog's add, all, count),
+// and the Down and Exit signals whole, under `mutex`.
+struct Events : EventLog {
   std::mutex mutex;
-  std::vector<std::string> seen;
   std::vector<troupe::Down> downs;
   std::vector<troupe::Exit> exits;
   std::atomic<bool> release{false};
   std::atomic<int> blocked{0};  // Block handlers entered
-
-  void add(std::string e) {
-    std::lock_guard lock(mutex);
-    seen.push_back(std::move(e));
-  }
-  std::vector<std::string> all() {
-    std::lock_guard lock(mutex);
-    return seen;
-  }
-  std::size_t count(const std::string& e) {
-    std::lock_guard lock(mutex);
-    std::size_t n = 0;
-    for (auto& s : seen) n += s == e ? 1 : 0;
-    return n;
-  }
 };
 
 // An actor that does what it is told and records what it sees.

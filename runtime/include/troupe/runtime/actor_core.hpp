@@ -76,11 +76,11 @@ class ActorCore : public RunLink {
 
   // Executor only: run up to `budget` messages.
   virtual TurnResult resume() noexcept = 0;
-  // The same, for one turn in kSampledTurnPeriod of each executor thread's: the turn the metrics
-  // measure (the actors layer times its handlers then). A second entry rather than a flag, so
-  // that the other turns pay nothing for it: the executor counts its turns anyway.
+  // The same, for about one turn in kSampledTurnPeriod of each executor thread's (which ones:
+  // TurnSampler): the turn the metrics measure (the actors layer times its handlers then). A
+  // second entry rather than a flag, so that the other turns pay nothing for it.
   virtual TurnResult resume_sampled() noexcept { return resume(); }
-  static constexpr std::uint64_t kSampledTurnPeriod = 1024;
+  static constexpr std::uint64_t kSampledTurnPeriod = 1024;  // the mean gap between them
 
   // The actor's type, for diagnostics and traces; static storage.
   virtual std::string_view name() const noexcept { return "actor"; }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <troupe/runtime/actor_core.hpp>
+#include <troupe/runtime/xorshift.hpp>
 
 #include <cstdint>
 
@@ -28,13 +29,7 @@ class TurnSampler {
 
  private:
   static constexpr std::uint32_t kPeriod = static_cast<std::uint32_t>(ActorCore::kSampledTurnPeriod);
-  std::uint32_t next_gap() noexcept {
-    // xorshift32: spread is all that is asked of it.
-    rng_ ^= rng_ << 13;
-    rng_ ^= rng_ >> 17;
-    rng_ ^= rng_ << 5;
-    return kPeriod - kPeriod / 4 + rng_ % (kPeriod / 2 + 1);
-  }
+  std::uint32_t next_gap() noexcept { return kPeriod - kPeriod / 4 + xorshift32(rng_) % (kPeriod / 2 + 1); }
 
   std::uint32_t rng_;
   std::uint32_t left_ = kPeriod;  // the first sample comes after a whole period
