@@ -10,10 +10,6 @@
 #include <new>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TROUPE_POOL_BYPASS 1
-#endif
-
 namespace troupe::runtime {
 namespace {
 
@@ -27,6 +23,10 @@ constexpr std::size_t alignment_for(std::size_t bytes) noexcept {
   const std::size_t lowest_bit = bytes & (~bytes + 1);
   return lowest_bit == 0 || lowest_bit > kMaxAlign ? kMaxAlign : lowest_bit;
 }
+}  // namespace
+
+namespace pool_detail {
+
 void* allocate_unpooled(std::size_t bytes) {
   const std::size_t align = alignment_for(bytes);
   if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(bytes);
@@ -41,42 +41,19 @@ void free_unpooled(void* p, std::size_t bytes) noexcept {
   }
 }
 
-}  // namespace
+}  // namespace pool_detail
 
 #ifndef TROUPE_POOL_BYPASS
 namespace {
 
-constexpr std::size_t kGranule = 16;
-constexpr std::size_t kMaxPooled = 512;
-constexpr std::size_t kClasses = kMaxPooled / kGranule;
-constexpr std::uint32_t kBatch = 64;  // blocks moved between a thread and the depot at once
+using namespace pool_detail;
+
 // Slabs of one size class grow from 64 KiB to 2 MiB, so a small program stays small and a big one
 // asks the kernel for memory rarely. Each slab is populated in one mmap call. (Transparent huge
 // pages were tried and dropped: on our VMs the kernel's zeroing of fresh 2 MiB pages made fan-in
 // 2.5x slower — bench/RESULTS.md.)
 constexpr std::size_t kFirstSlabBytes = 64 * 1024;
 constexpr std::size_t kMaxSlabBytes = 2 * 1024 * 1024;
-
-constexpr std::size_t class_of(std::size_t bytes) noexcept { return (bytes + kGranule - 1) / kGranule - 1; }
-constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * kGranule; }
-
-// How many free blocks of a class a thread keeps before it hands a batch to the depot: up to 64 KiB
-// of them (at least two batches). A sender and a receiver on one thread pass up to a bounded
-// mailbox's capacity of messages back and forth (1,024 and more); with a cap of two batches, every
-// 64 of them went through the depot's mutex both ways.
-constexpr std::size_t kThreadCacheBytes = 64 * 1024;
-constexpr std::uint32_t spill_threshold(std::size_t c) noexcept {
-  return static_cast<std::uint32_t>(std::max<std::size_t>(2 * kBatch, kThreadCacheBytes / size_of_class(c)));
-}
-constexpr auto kSpillAt = [] {
-  std::array<std::uint32_t, kClasses> at{};
-  for (std::size_t c = 0; c < kClasses; ++c) at[c] = spill_threshold(c);
-  return at;
-}();
-
-struct FreeBlock {
-  FreeBlock* next;
-};
 
 // Process-wide store of batches, touched once per kBatch allocations or frees of a thread.
 class Depot {
@@ -155,17 +132,10 @@ Depot& depot() {
   return instance;
 }
 
-// Trivially constructible, so the fast path's thread-local access needs no initialisation guard.
-struct ThreadCache {
-  std::array<FreeBlock*, kClasses> head;
-  std::array<std::uint32_t, kClasses> count;
-  bool registered;
-};
-thread_local ThreadCache cache;
-
 // Returns a thread's blocks to the depot when the thread ends.
 struct CacheReturner {
   ~CacheReturner() {
+    ThreadCache& cache = tls_cache;
     for (std::size_t c = 0; c < kClasses; ++c) {
       while (cache.head[c] != nullptr) {
         FreeBlock* batch = cache.head[c];
@@ -183,20 +153,12 @@ struct CacheReturner {
 void register_thread() {
   thread_local CacheReturner returner;
   (void)returner;
-  cache.registered = true;
+  tls_cache.registered = true;
 }
 
-[[gnu::noinline]] void* refill_and_allocate(std::size_t c) {
-  if (!cache.registered) register_thread();
-  std::uint32_t count = kBatch;
-  FreeBlock* chain = depot().take_batch(c);
-  if (chain == nullptr) chain = depot().carve_slab(c, count);
-  cache.head[c] = chain->next;
-  cache.count[c] = count - 1;
-  return chain;
-}
-
-[[gnu::noinline]] void spill_batch(std::size_t c) {
+// Hands the `kBatch` most recently freed blocks of class c to the depot.
+void spill_batch(std::size_t c) {
+  ThreadCache& cache = tls_cache;
   FreeBlock* batch = cache.head[c];
   FreeBlock* last = batch;
   for (std::uint32_t i = 1; i < kBatch; ++i) last = last->next;
@@ -207,39 +169,28 @@ void register_thread() {
 }
 
 }  // namespace
-#endif
 
-void* pool_allocate(std::size_t bytes) {
-#ifdef TROUPE_POOL_BYPASS
-  return allocate_unpooled(bytes);
-#else
-  if (bytes > kMaxPooled) return allocate_unpooled(bytes);
-  const std::size_t c = class_of(bytes == 0 ? 1 : bytes);
-  FreeBlock* block = cache.head[c];
-  if (block == nullptr) return refill_and_allocate(c);
-  cache.head[c] = block->next;
-  --cache.count[c];
-  return block;
-#endif
-}
+namespace pool_detail {
 
-void pool_free(void* p, std::size_t bytes) noexcept {
-#ifdef TROUPE_POOL_BYPASS
-  if (p != nullptr) free_unpooled(p, bytes);
-#else
-  if (p == nullptr) return;
-  if (bytes > kMaxPooled) {
-    free_unpooled(p, bytes);
-    return;
-  }
-  const std::size_t c = class_of(bytes == 0 ? 1 : bytes);
+void* refill_and_allocate(std::size_t c) {
+  ThreadCache& cache = tls_cache;
   if (!cache.registered) register_thread();
-  auto* block = static_cast<FreeBlock*>(p);
-  block->next = cache.head[c];
-  cache.head[c] = block;
-  if (++cache.count[c] >= kSpillAt[c]) spill_batch(c);
-#endif
+  std::uint32_t count = kBatch;
+  FreeBlock* chain = depot().take_batch(c);
+  if (chain == nullptr) chain = depot().carve_slab(c, count);
+  cache.head[c] = chain->next;
+  cache.count[c] = count - 1;
+  return chain;
 }
+
+void after_free_slow(std::size_t c) noexcept {
+  ThreadCache& cache = tls_cache;
+  if (!cache.registered) register_thread();
+  if (cache.count[c] >= kSpillAt[c]) spill_batch(c);
+}
+
+}  // namespace pool_detail
+#endif
 
 PoolStats pool_stats() noexcept {
 #ifdef TROUPE_POOL_BYPASS
