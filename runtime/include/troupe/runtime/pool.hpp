@@ -29,22 +29,36 @@ namespace pool_detail {
 inline constexpr std::size_t kGranule = 16;
 inline constexpr std::size_t kMaxPooled = 512;
 inline constexpr std::size_t kClasses = kMaxPooled / kGranule;
-inline constexpr std::uint32_t kBatch = 64;  // blocks moved between a thread and the depot at once
-// A thread keeps at most this many bytes of free blocks of one class (at least two batches): a
-// sender and a receiver on one worker pass their messages' blocks back and forth without the
-// depot, and a thread holds at most 2 MiB however it is used.
+// A thread keeps at most this many bytes of free blocks of one class (and at least 128 blocks):
+// a sender and a receiver on one worker pass their messages' blocks back and forth without the
+// depot. (A fresh slab, up to 2 MiB, goes whole to the thread that carves it, and what that thread
+// has not used goes back at its next free past the bound.)
 inline constexpr std::size_t kThreadCacheBytes = 64 * 1024;
+inline constexpr std::size_t kMinSpillAt = 128;
 
 constexpr std::size_t class_of(std::size_t bytes) noexcept {
   return bytes == 0 ? 0 : (bytes + kGranule - 1) / kGranule - 1;
 }
 constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * kGranule; }
 constexpr std::uint32_t spill_threshold(std::size_t c) noexcept {
-  return static_cast<std::uint32_t>(std::max<std::size_t>(2 * kBatch, kThreadCacheBytes / size_of_class(c)));
+  return static_cast<std::uint32_t>(std::max<std::size_t>(kMinSpillAt, kThreadCacheBytes / size_of_class(c)));
 }
+// When a thread's list of class c reaches kSpillAt[c] blocks, the older half goes back to the
+// depot in one batch, and the half freed last, likeliest still in this core's cache, stays.
 inline constexpr auto kSpillAt = [] {
   std::array<std::uint32_t, kClasses> at{};
   for (std::size_t c = 0; c < kClasses; ++c) at[c] = spill_threshold(c);
+  return at;
+}();
+// Where the list is cut then: the block a free puts at this height (counted from the bottom of
+// the list) is remembered, so that the cut is a store, not a walk of half the list. It is still
+// that block when the list reaches kSpillAt: the list can only get there by frees past this
+// height, and if it shrank below it meanwhile, the free that brought it back up remembered the
+// block that is there now. A refill starts the list above height one, so it forgets the mark
+// (the cut then walks).
+inline constexpr auto kCutAbove = [] {
+  std::array<std::uint32_t, kClasses> at{};
+  for (std::size_t c = 0; c < kClasses; ++c) at[c] = kSpillAt[c] / 2 + 1;
   return at;
 }();
 
@@ -58,6 +72,7 @@ struct FreeBlock {
 struct ThreadCache {
   std::array<FreeBlock*, kClasses> head;
   std::array<std::uint32_t, kClasses> count;
+  std::array<FreeBlock*, kClasses> cut_mark;  // the block at height kCutAbove[c], or nullptr
   bool registered;
 };
 inline constinit thread_local ThreadCache tls_cache{};
@@ -65,8 +80,8 @@ inline constinit thread_local ThreadCache tls_cache{};
 // Out of line (pool.cpp): the list of class `c` is empty; takes a batch from the depot or carves
 // a slab, and returns one block of it.
 void* refill_and_allocate(std::size_t c);
-// Out of line: `block` is pushed already and the list reached its bound (or the thread is not
-// registered yet): registers, and hands a batch back to the depot.
+// Out of line: the freed block is pushed already and the list reached its bound (or the thread is
+// not registered yet): registers, and hands the older half of the list back to the depot.
 void after_free_slow(std::size_t c) noexcept;
 void* allocate_unpooled(std::size_t bytes);
 void free_unpooled(void* block, std::size_t bytes) noexcept;
@@ -105,7 +120,10 @@ inline void pool_free(void* block, std::size_t bytes) noexcept {
   auto* freed = static_cast<FreeBlock*>(block);
   freed->next = cache.head[c];
   cache.head[c] = freed;
-  if (++cache.count[c] >= kSpillAt[c] || !cache.registered) [[unlikely]]
+  const std::uint32_t height = ++cache.count[c];
+  if (height == kCutAbove[c]) [[unlikely]]
+    cache.cut_mark[c] = freed;
+  if (height >= kSpillAt[c] || !cache.registered) [[unlikely]]
     after_free_slow(c);
 #endif
 }
@@ -114,6 +132,7 @@ inline void pool_free(void* block, std::size_t bytes) noexcept {
 struct PoolStats {
   std::size_t slabs_allocated;  // process-wide
   std::size_t batches_returned;  // batches of free blocks that threads handed to the shared depot
+  std::size_t blocks_returned;   // the blocks in them
 };
 PoolStats pool_stats() noexcept;
 
