@@ -64,9 +64,8 @@ struct Batch {
 };
 
 // Process-wide store of batches. A thread visits it when its list of a class runs empty, or
-// reaches its bound (pool.hpp, kSpillAt): then it hands back the older half of the list in one
-// batch. Each visit moves at least 64 blocks, and a thread that frees more than it allocates (a
-// receiver of messages) visits once per half of its bound.
+// reaches its bound (pool.hpp, kSpillAt), and hands back kBatch blocks. A batch is most often
+// kBatch blocks; a thread that ends hands back what it holds, and a fresh slab is one batch.
 class Depot {
  public:
   ~Depot() {
@@ -167,24 +166,24 @@ void register_thread() {
   tls_cache.registered = true;
 }
 
-// The list of class c reached its bound: hands the blocks below the cut mark to the depot. Where
-// the mark is not known (the list was refilled above its height: a fresh slab, or a batch handed
-// back whole), walks down to keep half the bound, the blocks freed or carved last, and hands
-// back the rest, however many: no list stays over its bound past its next free.
+// The list of class c reached its bound: hands back its top kBatch blocks, those freed last,
+// down to the cut mark (pool.hpp, kCutAt), or where the mark is not known (the list was refilled
+// above its height), down to the block found kBatch links from the top.
 void spill(std::size_t c) {
   ThreadCache& cache = tls_cache;
-  FreeBlock* lowest_kept = cache.cut_mark[c];
-  std::uint32_t kept = cache.count[c] - (kCutAbove[c] - 1);
-  if (lowest_kept == nullptr) {
-    kept = kSpillAt[c] / 2;
-    lowest_kept = cache.head[c];
-    for (std::uint32_t i = 1; i < kept; ++i) lowest_kept = lowest_kept->next;
+  FreeBlock* lowest_handed = cache.cut_mark[c];
+  std::uint32_t handed = cache.count[c] - (kCutAt[c] - 1);
+  if (lowest_handed == nullptr) {
+    handed = kBatch;
+    lowest_handed = cache.head[c];
+    for (std::uint32_t i = 1; i < kBatch; ++i) lowest_handed = lowest_handed->next;
   }
-  const Batch rest{lowest_kept->next, cache.count[c] - kept};
-  lowest_kept->next = nullptr;
-  cache.count[c] = kept;
+  const Batch batch{cache.head[c], handed};
+  cache.head[c] = lowest_handed->next;
+  lowest_handed->next = nullptr;
+  cache.count[c] -= handed;
   cache.cut_mark[c] = nullptr;
-  depot().put_batch(c, rest);
+  depot().put_batch(c, batch);
 }
 
 }  // namespace

@@ -203,32 +203,30 @@ TEST_CASE("cross-thread frees: no corruption, and memory is reused across runs")
 
 // Regression: a thread handed a batch back to the depot (a mutex) once it held 128 free blocks of
 // a class, so a sender and a receiver on one worker passing a bounded mailbox's 1,024 messages
-// went through the depot every 64 messages, both ways. It now keeps up to 64 KiB of them, and
-// half of that after it hands the rest back.
-TEST_CASE("a thread keeps up to 64 KiB of freed blocks of a class, and hands back half at once") {
+// went through the depot every 64 messages, both ways. It now keeps up to 64 KiB of them.
+TEST_CASE("a thread keeps up to 64 KiB of freed blocks of a class before it returns any") {
 #if !defined(__SANITIZE_ADDRESS__)
   std::thread([] {  // a fresh thread: its cache starts empty
     constexpr std::size_t kSize = 32;
     std::vector<void*> blocks;
-    // The first round takes what it needs from the depot or a fresh slab: a warm-up. After it,
-    // 1,000 blocks (31 KiB, under half the bound) go round and stay with the thread.
+    // The first round may carve a fresh slab, which the thread holds whole and hands back down to
+    // its 64 KiB as it frees: a warm-up. After it, 48 KiB go round and stay with the thread.
     for (int round = 0; round < 4; ++round) {
-      for (int i = 0; i < 1000; ++i) blocks.push_back(pool_allocate(kSize));
+      for (int i = 0; i < 1500; ++i) blocks.push_back(pool_allocate(kSize));  // 48 KiB
       const auto before = troupe::runtime::pool_stats().batches_returned;
       for (void* p : blocks) pool_free(p, kSize);
       blocks.clear();
       if (round > 0) CHECK(troupe::runtime::pool_stats().batches_returned == before);
     }
-    // Past 64 KiB (2,048 blocks of 32 bytes) the rest goes back: what a thread keeps is bounded in
-    // bytes. At the bound it hands back the older half in one batch, so 4,000 frees visit the
-    // depot a few times (in batches of 64, they visited it 30 times).
+    // Past 64 KiB (2,048 blocks of 32 bytes) the rest goes back, 64 blocks at a time: what a
+    // thread keeps is bounded in bytes.
     for (int i = 0; i < 4000; ++i) blocks.push_back(pool_allocate(kSize));
     const auto before = troupe::runtime::pool_stats();
     for (void* p : blocks) pool_free(p, kSize);
     const auto after = troupe::runtime::pool_stats();
-    CHECK(after.blocks_returned - before.blocks_returned >= 4000 - 2048);
-    CHECK(after.batches_returned - before.batches_returned >= 1);
-    CHECK(after.batches_returned - before.batches_returned <= 4000 / 1024 + 1);
+    const auto batches = after.batches_returned - before.batches_returned;
+    CHECK(batches >= (4000 - 2048) / 64);
+    CHECK(after.blocks_returned - before.blocks_returned == 64 * batches);
   })
       .join();
 #endif
