@@ -65,7 +65,7 @@ struct Batch {
 
 // Process-wide store of batches. A thread visits it when its list of a class runs empty, or
 // reaches its bound (pool.hpp, kSpillAt), and hands back kBatch blocks. A batch is most often
-// kBatch blocks; a thread that ends hands back what it holds, and a fresh slab is one batch.
+// kBatch blocks; a thread that ends hands back what it holds of a class in one.
 class Depot {
  public:
   ~Depot() {
@@ -91,8 +91,8 @@ class Depot {
   // Carves a fresh slab into a chain of blocks of class c, all for the thread that asked: it uses
   // them in address order before it comes back. (Cut into chains of half a thread's bound and
   // shared through the batches, fan-in was 9% slower: the senders then took the sink's freed
-  // blocks back sooner, lines still in the sink's core.) Its first free past its bound hands back
-  // what it has not used (spill).
+  // blocks back sooner, lines still in the sink's core.) Its frees past its bound hand back what
+  // it has not used, kBatch blocks at a time (spill).
   Batch carve_slab(std::size_t c) {
     const std::size_t size = size_of_class(c);
     std::size_t bytes;

@@ -31,8 +31,8 @@ inline constexpr std::size_t kMaxPooled = 512;
 inline constexpr std::size_t kClasses = kMaxPooled / kGranule;
 // A thread keeps at most this many bytes of free blocks of one class (and at least 128 blocks):
 // a sender and a receiver on one worker pass their messages' blocks back and forth without the
-// depot. (A fresh slab, up to 2 MiB, goes whole to the thread that carves it, and what that thread
-// has not used goes back at its next free past the bound.)
+// depot. (A fresh slab, up to 2 MiB, goes whole to the thread that carves it; what that thread
+// has not used goes back kBatch blocks at each of its frees past the bound.)
 inline constexpr std::size_t kThreadCacheBytes = 64 * 1024;
 // At its bound, a thread hands this many blocks back to the depot at once: the ones it freed
 // last. A thread gets there by freeing more than it allocates (a receiver of messages on one
