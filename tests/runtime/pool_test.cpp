@@ -1,6 +1,7 @@
 // The pooled allocator: blocks are distinct while live, survive cross-thread frees intact, and
 // freed memory is reused.
 #include <troupe/runtime/pool.hpp>
+#include <troupe/runtime/xorshift.hpp>
 
 #include "test_support.hpp"
 
@@ -247,9 +248,7 @@ TEST_CASE("a thread's list cut where it was marked hands out no block twice") {
     int direction = 1;
     const std::uint64_t steps = scaled(400'000);
     for (std::uint64_t i = 0; i < steps; ++i) {
-      rng ^= rng << 13;
-      rng ^= rng >> 17;
-      rng ^= rng << 5;
+      troupe::runtime::detail::xorshift32(rng);
       if (rng % 700 == 0) direction = -direction;  // runs of a few hundred the same way
       const bool allocate = live.empty() || (live.size() < 6000 && (rng % 8 != 0) == (direction > 0));
       if (allocate) {
