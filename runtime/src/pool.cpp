@@ -167,12 +167,12 @@ void register_thread() {
 }
 
 // The list of class c reached its bound: hands back its top kBatch blocks, those freed last,
-// down to the cut mark (pool.hpp, kCutAt), or where the mark is not known (the list was refilled
+// down to the cut mark (pool.hpp, cut_height), or where the mark is not known (the list was refilled
 // above its height), down to the block found kBatch links from the top.
 void spill(std::size_t c) {
   ThreadCache& cache = tls_cache;
   FreeBlock* lowest_handed = cache.cut_mark[c];
-  std::uint32_t handed = cache.count[c] - (kCutAt[c] - 1);
+  std::uint32_t handed = cache.count[c] - (cut_height(c) - 1);
   if (lowest_handed == nullptr) {
     handed = kBatch;
     lowest_handed = cache.head[c];

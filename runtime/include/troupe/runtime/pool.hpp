@@ -61,23 +61,19 @@ inline constexpr auto kSpillAt = [] {
 // height, and if it shrank below it meanwhile, the free that brought it back up remembered the
 // block that is there now; after a cut the list is just below it again. A refill starts the list
 // above height one, so it forgets the mark (the next cut walks).
-inline constexpr auto kCutAt = [] {
-  std::array<std::uint32_t, kClasses> at{};
-  for (std::size_t c = 0; c < kClasses; ++c) at[c] = kSpillAt[c] - kBatch + 1;
-  return at;
-}();
+constexpr std::uint32_t cut_height(std::size_t c) noexcept { return kSpillAt[c] - kBatch + 1; }
 
 struct FreeBlock {
   FreeBlock* next;
 };
 
 // The calling thread's free lists. Zero at thread start (constinit: no guard on any access) and
-// trivially destructible; a thread that frees a block is registered (pool.cpp), and what it
-// holds goes back to the depot when it ends.
+// trivially destructible; a thread is registered at its first refill or free (pool.cpp), and
+// what it holds goes back to the depot when it ends.
 struct ThreadCache {
   std::array<FreeBlock*, kClasses> head;
   std::array<std::uint32_t, kClasses> count;
-  std::array<FreeBlock*, kClasses> cut_mark;  // the block at height kCutAt[c], or nullptr
+  std::array<FreeBlock*, kClasses> cut_mark;  // the block at cut_height(c), or nullptr
   bool registered;
 };
 inline constinit thread_local ThreadCache tls_cache{};
@@ -126,7 +122,7 @@ inline void pool_free(void* block, std::size_t bytes) noexcept {
   freed->next = cache.head[c];
   cache.head[c] = freed;
   const std::uint32_t height = ++cache.count[c];
-  if (height == kCutAt[c]) [[unlikely]]
+  if (height == cut_height(c)) [[unlikely]]
     cache.cut_mark[c] = freed;
   if (height >= kSpillAt[c] || !cache.registered) [[unlikely]]
     after_free_slow(c);
