@@ -26,6 +26,11 @@
 #               how each system fares on a busy machine (as bench/run-remote.sh --load). The
 #               lines then end with load=N. Default 0.
 #
+# The fanout rows also carry ceiling= and max_ratio_best=: `troupe-micro fanout-ceiling`, the same
+# arithmetic on one plain thread per CPU with no messages at all (its median, run beside the
+# others), and that rate over the best peer's: no runtime's fanout can have a higher ratio_best on
+# this machine.
+#
 # Values: msgs/s, s (skynet) or bytes per idle actor (idle-footprint). ratio_caf is troupe/CAF for
 # msgs/s (higher is better for troupe) and CAF/troupe for s and bytes (so again higher is better
 # for troupe); ratio_best is the same against best_peer, the peer with the best median. rss_* is
@@ -50,7 +55,7 @@ usage() {
 
 expected_unit() {
   case "$1" in
-    pingpong-1 | pingpong-4 | fanin | ring | fanout | fanin-paced | fanout-paced) echo "msgs/s" ;;
+    pingpong-1 | pingpong-4 | fanin | ring | fanout | fanin-paced | fanout-paced | fanout-ceiling) echo "msgs/s" ;;
     skynet) echo "s" ;;
     idle-footprint) echo "bytes" ;;
     *) return 1 ;;
@@ -101,7 +106,7 @@ while (($# > 0)); do
       if [[ -z "$build_dir" ]]; then
         build_dir="$1"
       else
-        if ! expected_unit "$1" > /dev/null; then
+        if [[ " ${all_workloads[*]} " != *" $1 "* ]]; then
           echo "run-micro: unknown workload '$1'" >&2
           usage
         fi
@@ -266,7 +271,17 @@ chart_rows=()
 for workload in "${workloads[@]}"; do
   unit="$(expected_unit "$workload")"
   declare -A vals=() rsss=() med=() rss_med=()
+  ceilings=""
   for ((r = 1; r <= runs; r++)); do
+    if [[ "$workload" == fanout* ]]; then
+      if result="$(run_one troupe fanout-ceiling)"; then
+        read -r v rss <<< "$result"
+        ceilings+=" $v"
+        echo "[$workload] run $r/$runs fanout-ceiling: $v $unit" >&2
+      else
+        failed=1
+      fi
+    fi
     for sys in "${present[@]}"; do
       if result="$(run_one "$sys" "$workload")"; then
         read -r v rss <<< "$result"
@@ -304,6 +319,14 @@ for workload in "${workloads[@]}"; do
   for sys in "${systems[@]}"; do line+=" $sys=$(fmt "$unit" "${med[$sys]}")"; done
   line+=" best_peer=$best_peer ratio_best=$ratio_best ratio_caf=$ratio_caf"
   for sys in "${systems[@]}"; do line+=" rss_$sys=${rss_med[$sys]}"; done
+  if [[ "$workload" == fanout* ]]; then
+    ceiling="n/a"
+    # shellcheck disable=SC2086  # a space-separated list of numbers
+    [[ -n "$ceilings" ]] && ceiling="$(median $ceilings)"
+    max_ratio="n/a"
+    [[ "$best_peer" != "n/a" ]] && max_ratio="$(advantage "$unit" "$ceiling" "${med[$best_peer]}")"
+    line+=" ceiling=$(fmt "$unit" "$ceiling") max_ratio_best=$max_ratio"
+  fi
   ((load > 0)) && line+=" load=$load"
   echo "$line"
   lines+=("$line")

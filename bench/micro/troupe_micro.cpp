@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <latch>
 #include <string>
 #include <thread>
 #include <vector>
@@ -282,6 +283,16 @@ std::int64_t fanout_work(std::int64_t i) {
   return x;
 }
 
+// The fan-out rows' shape (and fanout-ceiling's): 60 workers, M messages each, and what each
+// worker's sum must be, the sum of f(i) for i in 0..M-1 (computed before any clock starts).
+constexpr int kFanoutWorkers = 60;
+std::int64_t fanout_per_worker(double scale) { return scaled(40000, scale); }
+std::int64_t fanout_worker_sum(std::int64_t per_worker) {
+  std::int64_t s = 0;
+  for (std::int64_t i = 0; i < per_worker; ++i) s += fanout_work(i);
+  return s;
+}
+
 // The fan-out producer: one turn of plain sends, or (fanout-paced) a coroutine that paces its
 // sends (Context::pace), waiting while the worker it sent to is behind.
 DynamicHandle spawn_fanout_producer(troupe::System& sys, std::vector<DynamicHandle> mailboxes, std::int64_t per_worker,
@@ -310,10 +321,9 @@ DynamicHandle spawn_fanout_producer(troupe::System& sys, std::vector<DynamicHand
 }
 
 Line fanout(troupe::System& sys, double scale, bool paced) {
-  constexpr int workers = 60;
-  const std::int64_t per_worker = scaled(40000, scale);
-  std::int64_t s = 0;  // the sum of f(i) for i in 0..M-1, before the clock starts
-  for (std::int64_t i = 0; i < per_worker; ++i) s += fanout_work(i);
+  constexpr int workers = kFanoutWorkers;
+  const std::int64_t per_worker = fanout_per_worker(scale);
+  const std::int64_t s = fanout_worker_sum(per_worker);
   troupe::ScopedActor me(sys);
   std::vector<DynamicHandle> mailboxes;
   troupe::SpawnOptions options;
@@ -345,6 +355,38 @@ Line fanout(troupe::System& sys, double scale, bool paced) {
   return {"msgs/s", static_cast<double>(workers * per_worker) / secs};
 }
 
+// -- the fan-out rows' ceiling: their arithmetic alone, no messages ---------------------------
+// The same 60 x M calls of fanout_work, on as many plain threads as the System has workers (one
+// per CPU), each taking a worker's M calls at a time. No runtime's fanout can beat this rate on
+// the machine; bench/run-micro.sh prints it beside the fanout rows (ceiling=, max_ratio_best=).
+Line fanout_ceiling(double scale) {
+  constexpr int workers = kFanoutWorkers;
+  const std::int64_t per_worker = fanout_per_worker(scale);
+  const std::int64_t s = fanout_worker_sum(per_worker);
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::atomic<int> next_worker{0};
+  std::atomic<std::int64_t> total{0};
+  std::latch go(1);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      go.wait();
+      std::int64_t mine = 0;
+      // Relaxed: the counter only hands out distinct workers; join() publishes the sums.
+      while (next_worker.fetch_add(1, std::memory_order_relaxed) < workers) {
+        for (std::int64_t i = 0; i < per_worker; ++i) mine += fanout_work(i);
+      }
+      total.fetch_add(mine, std::memory_order_relaxed);
+    });
+  }
+  const auto start = Clock::now();
+  go.count_down();
+  for (auto& thread : pool) thread.join();
+  const double secs = seconds_since(start);
+  if (total.load() != workers * s) die("fanout-ceiling: wrong total");
+  return {"msgs/s", static_cast<double>(workers * per_worker) / secs};
+}
+
 // -- idle footprint: RSS growth per idle actor ------------------------------------------------
 Line idle_footprint(troupe::System& sys, double scale) {
   const std::int64_t n = scaled(1000000, scale);
@@ -371,14 +413,16 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: troupe-micro WORKLOAD [SCALE]\nworkloads: pingpong-1 pingpong-4 fanin skynet ring "
-                 "idle-footprint fanout fanin-paced fanout-paced\n");
+                 "idle-footprint fanout fanin-paced fanout-paced fanout-ceiling\n");
     return 2;
   }
   const std::string workload = argv[1];
   const double scale = argc > 2 ? std::atof(argv[2]) : 1.0;
   if (!(scale > 0)) die("SCALE must be positive");
   Line line{};
-  {
+  if (workload == "fanout-ceiling") {
+    line = fanout_ceiling(scale);  // no System: its threads would only compete for the CPUs
+  } else {
     troupe::System sys;
     if (workload == "pingpong-1") {
       line = pingpong(sys, 1, scaled(1000000, scale));

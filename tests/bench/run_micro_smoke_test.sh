@@ -37,7 +37,11 @@ for workload in pingpong-1 pingpong-4 fanin skynet ring idle-footprint fanout fa
   [[ "$(grep -c . <<< "$line")" == 1 ]] || fail "not exactly one line for $workload"
   pattern="^workload=$workload unit=$unit troupe=$num caf017=($num|n/a) go=($num|n/a) erlang=($num|n/a)"
   pattern+=" best_peer=(caf017|go|erlang|n/a) ratio_best=$ratio ratio_caf=$ratio"
-  pattern+=" rss_troupe=$rss rss_caf017=$rss rss_go=$rss rss_erlang=$rss\$"
+  pattern+=" rss_troupe=$rss rss_caf017=$rss rss_go=$rss rss_erlang=$rss"
+  # The fanout rows also carry the arithmetic's own rate (troupe-micro fanout-ceiling), and what it
+  # makes the highest possible ratio_best.
+  [[ "$workload" == fanout* ]] && pattern+=" ceiling=$num max_ratio_best=$ratio"
+  pattern+="\$"
   [[ "$line" =~ $pattern ]] || fail "malformed line: $line"
   any_peer=0
   for sys in "${systems[@]}"; do
