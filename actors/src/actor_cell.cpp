@@ -116,6 +116,10 @@ runtime::TurnResult detail::ActorCell::turn() noexcept {
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
   const unsigned handled = handle_messages<Sampled>();
   count_handled(static_cast<std::uint16_t>(handled));  // at most the budget, 16 bits
+  // What this turn took from a bounded mailbox leaves its count before anything below reads it.
+  runtime::MailboxLimit* const limit = mailbox_limit();
+  if (limit != nullptr) [[unlikely]]
+    limit->flush_consumed();
   if ((layer_flags_ & kExiting) != 0) {
     terminate();
     return runtime::TurnResult::terminated;
@@ -129,9 +133,9 @@ runtime::TurnResult detail::ActorCell::turn() noexcept {
   // Drained: no longer overloaded, and nobody stays muted on this mailbox (its limit releases
   // them one at a time while it runs: MailboxLimit::release_one_at_a_time). Before the empty
   // mark, while the turn is still ours. Most actors hold nobody back: two flag tests.
-  if ((overloaded() || mailbox_limit() != nullptr) && !mailbox_.maybe_nonempty()) [[unlikely]] {
+  if ((overloaded() || limit != nullptr) && !mailbox_.maybe_nonempty()) [[unlikely]] {
     relieve_overload();
-    if (runtime::MailboxLimit* limit = mailbox_limit()) limit->release_all_muted();
+    if (limit != nullptr) limit->release_all_muted();
   }
   if (mailbox_.try_mark_empty()) {
     if constexpr (Sampled) system_->internals().actor_metrics.drained(this);

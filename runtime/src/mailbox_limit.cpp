@@ -45,30 +45,30 @@ bool MailboxLimit::reserve_many(std::uint32_t count) noexcept {
   return full(n, 0) && !closed_.load(std::memory_order_relaxed);
 }
 
-void MailboxLimit::consumed(std::uint64_t bytes) noexcept {
+void MailboxLimit::owner_consumed(std::uint32_t count, std::uint64_t bytes) noexcept {
   // Seq_cst: the owner's half of two Dekker pairs. Against add_muted (push, then load the counts)
   // and wait_for_room (count the waiter, then load the counts): either they see the drained
   // counts, or we see them below. Only the owner lowers the counts, so the mailbox becomes drained
   // only in a call that lowers one of them to its low water mark with the other already there:
   // that call releases.
-  const std::uint32_t n_before = queued_.fetch_sub(1, std::memory_order_seq_cst);
+  const std::uint32_t n_before = queued_.fetch_sub(count, std::memory_order_seq_cst);
   std::uint64_t b_before = 0;
   if (byte_capacity_ != 0) b_before = queued_bytes_.fetch_sub(bytes, std::memory_order_seq_cst);
   const std::uint64_t b_after = b_before - (byte_capacity_ != 0 ? bytes : 0);
-  if (!drained(n_before - 1, b_after)) return;
-  on_drained(!drained(n_before, b_before));
+  if (!drained(n_before - count, b_after)) return;
+  on_drained(!drained(n_before, b_before), count);
 }
 
-// Owner: a consumed message left the counts at or below the low water marks; `crossed`: this one
-// brought them there.
-void MailboxLimit::on_drained(bool crossed) noexcept {
+// Owner: `handled` consumed messages left the counts at or below the low water marks; `crossed`:
+// they brought them there. (A batch is at most a quarter of the low water mark: consume_batch_.)
+void MailboxLimit::on_drained(bool crossed, std::uint32_t handled) noexcept {
   if (!one_at_a_time_) {
     if (!crossed) return;
     release_muted();
   } else {
     // The next sender goes only after a quarter of the low water mark more has been handled: the
     // one released last needs a moment to be scheduled and fill the room.
-    if (!crossed && ++handled_since_release_ < low_water_ / 4) return;
+    if (!crossed && (handled_since_release_ += handled) < low_water_ / 4) return;
     // Seq_cst: as has_muted(); the crossing call always looks, so the Dekker pair holds.
     if (!crossed && released_one_by_one_.head == nullptr && muted_.load(std::memory_order_seq_cst) == nullptr) return;
     take_registered();

@@ -116,10 +116,11 @@ class ActorCell : public runtime::ActorCore, public Context {
   bool set_aside_ready() const noexcept;  // actor_cell.cpp only
   Envelope* next_envelope(bool& urgent) noexcept;
   void handle(Envelope* env, bool urgent = false) noexcept;
-  // A counted user message leaves the mailbox's count (bounded mailboxes only).
+  // A counted user message leaves the mailbox's count (bounded mailboxes only), in batches that
+  // the turn flushes before it ends (turn()).
   void message_taken() noexcept {
     if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]]
-      limit->consumed();
+      limit->consumed_one();
   }
   void handle_response(Envelope* env) noexcept;
   void run_continuation(Continuation& continuation, Envelope* env) noexcept;

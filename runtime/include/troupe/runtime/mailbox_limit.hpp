@@ -20,6 +20,7 @@
 
 #include <troupe/runtime/actor_core.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -54,6 +55,9 @@ class MailboxLimit {
                RoomWaiter* waiter = nullptr) noexcept
       : capacity_(capacity == 0 ? 1 : capacity),
         low_water_(capacity_ / 2),
+        consume_batch_(policy == Overflow::backpressure
+                           ? std::min<std::uint32_t>(kConsumeBatch, std::max<std::uint32_t>(1, capacity_ / 8))
+                           : 1),
         byte_capacity_(byte_capacity),
         byte_low_water_(byte_capacity / 2),
         policy_(policy),
@@ -98,7 +102,22 @@ class MailboxLimit {
   // Owner, once per counted message handled, with the bytes it was counted with: once drained to
   // the low water marks, releases the muted senders (all, or one per message: see
   // release_one_at_a_time) and wakes the waiting threads.
-  void consumed(std::uint64_t bytes = 0) noexcept;
+  void consumed(std::uint64_t bytes = 0) noexcept { owner_consumed(1, bytes); }
+  // The same for a mailbox without a byte bound, in batches under backpressure: the owner counts
+  // what it handles and takes it off the shared count once per batch (32 messages, or an eighth
+  // of a smaller capacity), so that a busy mailbox's count line does not move between the sending
+  // cores and the owner's on every message. The count stays high by less than a batch meanwhile,
+  // which only holds senders back sooner. (drop and fail count each message at once: there the
+  // count decides what is lost.) The owner must call flush_consumed() before its turn ends.
+  void consumed_one() noexcept {
+    if (++consumed_pending_ == consume_batch_) flush_consumed();
+  }
+  void flush_consumed() noexcept {
+    if (consumed_pending_ == 0) return;
+    const std::uint32_t count = consumed_pending_;
+    consumed_pending_ = 0;
+    owner_consumed(count, 0);
+  }
   // Any sender: gives back `count` messages of room it reserved ahead (reserve_many) and did not
   // use, as if they had been handled; counted without bytes.
   void consumed_many(std::uint32_t count) noexcept;
@@ -143,7 +162,8 @@ class MailboxLimit {
   void release_owned() noexcept;
   static void release_list(MutedSender* node) noexcept;
   static void let_go(MutedSender* node) noexcept;
-  void on_drained(bool crossed) noexcept;
+  void owner_consumed(std::uint32_t count, std::uint64_t bytes) noexcept;
+  void on_drained(bool crossed, std::uint32_t handled) noexcept;
   void take_registered() noexcept;
   void wake_waiters() noexcept;
 
@@ -154,8 +174,11 @@ class MailboxLimit {
     return count >= capacity_ || (byte_capacity_ != 0 && bytes >= byte_capacity_);
   }
 
+  static constexpr std::uint32_t kConsumeBatch = 32;
+
   const std::uint32_t capacity_;
   const std::uint32_t low_water_;
+  const std::uint32_t consume_batch_;
   const std::uint64_t byte_capacity_;
   const std::uint64_t byte_low_water_;
   const Overflow policy_;
@@ -173,6 +196,8 @@ class MailboxLimit {
   } released_one_by_one_;
   bool one_at_a_time_ = false;
   std::uint32_t handled_since_release_ = 0;  // owner only
+  // Owner only, and on a line of its own: written once per message (consumed_one).
+  alignas(64) std::uint32_t consumed_pending_ = 0;
   std::mutex wait_mutex_;
   std::condition_variable room_;
 };
