@@ -127,3 +127,61 @@ TEST_CASE("a bad frame from an authenticated peer closes its connection only, an
   late.add_peer("a", "127.0.0.1", node.port());
   CHECK(late.whereis("a", "echo", 10s).ok());
 }
+
+// Node a, and a peer played by hand that has proven the secret.
+struct AuthenticatedRawPeer {
+  AuthenticatedRawPeer() { raw.authenticate(kTestSecret); }
+  LogLines log{"a"};
+  troupe::System system{{.log = log.config()}};
+  troupe::transport::Node node{system, {.name = "a", .secret = kTestSecret}};
+  RawDialer raw{node.port()};
+};
+
+TEST_CASE_FIXTURE(AuthenticatedRawPeer,
+                  "a peer that asks without reading the answers is closed, not answered without bound") {
+  // Lookups, many to a write, never reading what comes back. Once the socket's buffers are full,
+  // the answers queue in the node, until the bound closes the connection (outbox.hpp).
+  capnp::MallocMessageBuilder frame;
+  auto lookup = frame.initRoot<troupe::transport::wire::Frame>().initLookup();
+  lookup.setName("nobody");
+  const auto words = capnp::messageToFlatArray(frame);
+  std::vector<std::uint8_t> batch;
+  for (int i = 0; i < 1000; ++i) batch.insert(batch.end(), words.asBytes().begin(), words.asBytes().end());
+  std::size_t sent = 0;
+  constexpr std::size_t kMostLookups = 4'000'000;  // far past the bound and any socket's buffers
+  while (sent < kMostLookups && raw.client.send(batch)) sent += 1000;
+  CHECK(sent < kMostLookups);  // the node closed it: a send failed
+  INFO("the log:", all_lines(log));
+  CHECK(troupe_test::eventually(
+      [&] { return log.contains("connection from node 'raw' closed: it asks faster than it reads the answers"); }));
+  CHECK(node.stats().connections_failed == 1);
+  // And the node takes new peers as before.
+  troupe::System other;
+  troupe::transport::Node late(other, node_config("late"));
+  late.add_peer("a", "127.0.0.1", node.port());
+  CHECK(late.whereis("a", "nobody", 10s).code() == troupe::Errc::no_such_name);
+}
+
+TEST_CASE_FIXTURE(
+    AuthenticatedRawPeer,
+    "a response that answers no request of the node's is a dead letter, not a message queued for an actor") {
+  REQUIRE(troupe_test::eventually([&] { return node.stats().connections_open == 1; }));
+  // A Pong "answering" request 777 of the spawner (exported on every node), which asked nothing.
+  capnp::MallocMessageBuilder frame;
+  auto envelope = frame.initRoot<troupe::transport::wire::Frame>().initEnvelopes(1)[0];
+  envelope.setReceiver(1);
+  envelope.setTypeId(1);
+  envelope.setMessageType("Pong");
+  envelope.setKind(troupe::transport::wire::Kind::RESPONSE);
+  envelope.setRequestId(777);
+  std::string payload;
+  troupe::transport::WireWriter writer(payload);
+  troupe::transport::WireCodec<Pong>::encode(writer, Pong{1, "unasked", 0});
+  envelope.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()), payload.size()));
+  send_frame(raw.client, frame);
+  INFO("the log:", all_lines(log));
+  CHECK(troupe_test::eventually([&] { return node.stats().dead_letters == 1; }));
+  CHECK(node.stats().envelopes_received == 1);
+  CHECK(node.stats().connections_failed == 0);  // not a malformed frame: the connection stays
+  CHECK(node.stats().connections_open == 1);
+}

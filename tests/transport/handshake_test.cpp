@@ -37,9 +37,13 @@ namespace {
 
 // A node that listens and answers Ping with Pong (its "echo"); its log kept.
 struct ListeningNode {
-  explicit ListeningNode(LogLines& log, troupe::Duration handshake_timeout = std::chrono::seconds(5))
+  explicit ListeningNode(LogLines& log, troupe::Duration handshake_timeout = std::chrono::seconds(5),
+                         std::uint32_t max_handshakes = 64)
       : system({.log = log.config()}),
-        node(system, {.name = "a", .secret = kTestSecret, .handshake_timeout = handshake_timeout}) {
+        node(system, {.name = "a",
+                      .secret = kTestSecret,
+                      .handshake_timeout = handshake_timeout,
+                      .max_handshakes = max_handshakes}) {
     auto echo = system.spawn([](troupe::Context&) {
       return troupe::behavior([](const Ping& p) { return Pong{p.n + 1, p.text, 0}; });
     });
@@ -217,6 +221,40 @@ TEST_CASE("every connection refused before authentication is counted once and lo
     CAPTURE(name);
     CHECK(count == (name == cause ? 1u : 0u));  // under its cause, and no other
   }
+}
+
+TEST_CASE("handshakes under way are bounded: one more is refused, busy, until one goes or authenticates") {
+  LogLines log;
+  ListeningNode a(log, 60s, 2);  // a timeout that none of them reaches: only the bound refuses
+  auto busy = [&] { return refusals(a.system.metrics().nodes.at(0), "busy"); };
+  // The node takes connections in the order they came: two take the slots, the third finds none.
+  RawClient first(a.node.port());
+  RawClient second(a.node.port());
+  RawClient third(a.node.port());
+  CHECK(third.closed_by_node());
+  const std::string address = "127.0.0.1:" + std::to_string(third.local_port());
+  INFO("the node's log:" << all_lines(log));
+  CHECK(troupe_test::eventually(
+      [&] { return log.contains("refused " + address + ": 2 connections were in their handshakes already"); }));
+  CHECK(busy() == 1);
+  CHECK(log_is_plain(log));
+
+  // One that goes gives its slot back: a good peer is served (refused, busy, if it came before the
+  // node saw `first` go; then it asks again).
+  first.close();
+  troupe::System other;
+  troupe::transport::Node good(other, node_config("good"));
+  good.add_peer("a", "127.0.0.1", a.node.port());
+  REQUIRE(troupe_test::eventually([&] { return good.whereis("a", "echo", 10s).ok(); }));
+  // And one that authenticated holds none, while it stays: two slots, `second` in one, so the
+  // fourth takes the other and only the fifth is refused.
+  const std::uint64_t busy_before = busy();  // the good peer may have been refused while first went
+  RawClient fourth(a.node.port());
+  RawClient fifth(a.node.port());
+  CHECK(fifth.closed_by_node());
+  CHECK(troupe_test::eventually([&] { return busy() >= busy_before + 1; }));
+  CHECK(busy() == busy_before + 1);
+  CHECK(good.whereis("a", "echo", 10s).ok());  // over the same connection, still up
 }
 
 TEST_CASE("repeated refusals from one address are counted each, and logged a few times at most") {

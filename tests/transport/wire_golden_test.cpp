@@ -288,4 +288,21 @@ TEST_SUITE("wire") {
     CHECK_THROWS_AS(resolve(names, *envelope_with(3, nullptr)), kj::Exception);
   }
 
+  TEST_CASE("a peer's type names are bounded in bytes: one too long, or too many bytes of them, closes the connection") {
+    auto resolve = [](IncomingTypeNames& names, std::uint32_t id, const std::string& name) {
+      capnp::MallocMessageBuilder frame;
+      auto in = frame.initRoot<wire::Frame>().initEnvelopes(1)[0];
+      in.setTypeId(id);
+      in.setMessageType(name);
+      return names.resolve(frame.getRoot<wire::Frame>().asReader().getEnvelopes()[0]).name;
+    };
+    IncomingTypeNames names;
+    CHECK_THROWS_AS(resolve(names, 1, std::string(kMaxTypeNameBytes + 1, 'T')), kj::Exception);
+    // Names of the longest length, up to the bytes a connection keeps of them; the next is refused.
+    const std::uint32_t fit = static_cast<std::uint32_t>(kMaxTypeNameBytesPerConnection / kMaxTypeNameBytes);
+    const std::string longest(kMaxTypeNameBytes, 'T');
+    for (std::uint32_t id = 1; id <= fit; ++id) REQUIRE(resolve(names, id, longest) == longest);
+    CHECK_THROWS_AS(resolve(names, fit + 1, "Tick"), kj::Exception);
+  }
+
 }  // TEST_SUITE

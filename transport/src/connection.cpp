@@ -4,6 +4,7 @@
 #include "envelope_frame.hpp"
 #include "handle_codec.hpp"
 #include "node_core.hpp"
+#include "plain_failure.hpp"
 #include "remote_actor.hpp"
 
 #include <troupe/message.hpp>
@@ -26,9 +27,10 @@ constexpr std::size_t kMaxEnvelopesPerFrame = 4096;
 }  // namespace
 
 Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host,
-                       PeerAddress from)
+                       PeerAddress from, HandshakeSlots::Slot handshake_slot)
     : node_(node),
       stream_(kj::mv(stream)),
+      handshake_slot_(std::move(handshake_slot)),
       reader_(*stream_),
       handshake_(node, *this, dialed_peer, std::move(local_host), std::move(from)),
       heartbeat_(node.loop().timer(), node.config()) {}
@@ -52,6 +54,7 @@ void Connection::close() {
 kj::Promise<void> Connection::run() {
   return canceler_.wrap(handshake_.run().then([this]() {
     authenticated_ = true;
+    handshake_slot_.reset();  // another connection may take its place in the handshakes
     heartbeat_.heard();  // the handshake's last frame
     Peer& peer = *handshake_.peer();
     const NodeConfig& config = node_.config();
@@ -83,6 +86,15 @@ kj::Promise<void> Connection::read_loop() {
   });
 }
 
+// A lookup, or a link or monitor of an actor that is not here, queues an answer the peer takes
+// only as it reads: one that keeps asking without reading is closed at kMaxQueuedControls.
+void Connection::require_room_for_answer(const Peer& peer) const {
+  if (peer.outbox.controls_and_signals() >= kMaxQueuedControls) {
+    fail_plainly(kj::str("it asks faster than it reads the answers: ", kMaxQueuedControls,
+                         " answers to its lookups, links and monitors wait for it"));
+  }
+}
+
 void Connection::handle(capnp::MessageReader& frame) {
   Peer& peer = *handshake_.peer();
   auto root = frame.getRoot<wire::Frame>();
@@ -91,6 +103,7 @@ void Connection::handle(capnp::MessageReader& frame) {
       handle_envelopes(root.getEnvelopes());
       return;
     case wire::Frame::LOOKUP: {
+      require_room_for_answer(peer);
       const Lookup lookup = read_lookup(root.getLookup());
       LookupReply reply{lookup.id, false, 0};
       if (auto actor = node_.system().whereis(lookup.name)) {
@@ -111,6 +124,7 @@ void Connection::handle(capnp::MessageReader& frame) {
       if (auto rtt = heartbeat_.heard_beat(read_heartbeat(root.getHeartbeat()))) peer.counts.rtt = *rtt;
       return;
     case wire::Frame::SIGNAL:
+      require_room_for_answer(peer);  // a link or monitor of an actor not here is answered
       node_.liveness().on_signal(peer, read_signal(root.getSignal()));
       return;
     case wire::Frame::GRANT: {
@@ -124,10 +138,8 @@ void Connection::handle(capnp::MessageReader& frame) {
     case wire::Frame::DUPLICATE_NAME:
       // This node took the connection, but the dialer is connected to another live node of this
       // node's name (ConnectionSet::name_taken).
-      kj::throwFatalException(
-          kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
-                        kj::str("node '", peer.name.c_str(), "' refused this node: duplicate node name '",
-                                node_.config().name.c_str(), "' (it is connected to another live node of this name)")));
+      fail_plainly(kj::str("node '", peer.name.c_str(), "' refused this node: duplicate node name '",
+                           node_.config().name.c_str(), "' (it is connected to another live node of this name)"));
     case wire::Frame::HELLO:
     case wire::Frame::PROOF:
     case wire::Frame::INCARNATION:
@@ -178,6 +190,16 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       returned_now_bytes += bytes;
       continue;
     }
+    // A response goes only to a request of this node's that waits for it. One nobody asked for, or
+    // one that comes after its requester stopped waiting a while ago (PendingRequests::sweep), is
+    // a dead letter here rather than a payload queued in an actor's mailbox. Answered: a node-down
+    // no longer fails the request.
+    if (local_kind == EnvelopeKind::response && !node_.requests().untrack(peer, in.getReceiver(), in.getRequestId())) {
+      NodeCounters::add(node_.counters().dead);
+      ++returned_now;
+      returned_now_bytes += bytes;
+      continue;
+    }
     Envelope* env = nullptr;
     {
       PeerHandleCodec handles(node_, peer);  // handles in the message resolve through the sending peer
@@ -190,7 +212,6 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       (void)troupe::detail::deliver(target, env);
       delivered_to(target, bytes);
     } else if (local_kind == EnvelopeKind::response) {
-      node_.requests().untrack(peer, in.getReceiver(), in.getRequestId());  // answered: a node-down no longer fails it
       env->reply().request_id = in.getRequestId();
       target->enqueue(env);
       ++returned_now;

@@ -8,6 +8,7 @@
 #include "connection_handshake.hpp"
 #include "frame_codec.hpp"
 #include "frame_reader.hpp"
+#include "handshake_slots.hpp"
 #include "heartbeat.hpp"
 #include "inbound_flow.hpp"
 #include "peer_address.hpp"
@@ -30,9 +31,10 @@ class Connection {
  public:
   // `dialed_peer` is known when this node dialed; a listener learns it from the dialer's hello.
   // `local_host`: this node's address on the connection (local_host_of), or "" if unknown.
-  // `from`: who is at the other end, for the log.
+  // `from`: who is at the other end, for the log. `handshake_slot`: an accepted connection's place
+  // among those in their handshakes (handshake_slots.hpp), held until it authenticates.
   Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host,
-             PeerAddress from);
+             PeerAddress from, HandshakeSlots::Slot handshake_slot = nullptr);
   ~Connection();
 
   // Handshake, then the read loop; resolves when the peer closes, rejects on any error.
@@ -60,6 +62,7 @@ class Connection {
  private:
   kj::Promise<void> read_loop();
   void handle(capnp::MessageReader& frame);
+  void require_room_for_answer(const Peer& peer) const;  // throws if the peer does not read (outbox.hpp)
   void handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes);
   FrameBuilder next_frame(Peer& peer);  // what the outbox lets go next, or null
   std::size_t envelopes_for_next_frame(Peer& peer);
@@ -67,6 +70,7 @@ class Connection {
 
   NodeCore& node_;
   kj::Own<kj::AsyncIoStream> stream_;
+  HandshakeSlots::Slot handshake_slot_;  // until authenticated
   FrameReader reader_;  // every frame from stream_, the handshake's included
   ConnectionHandshake handshake_;
   Heartbeat heartbeat_;

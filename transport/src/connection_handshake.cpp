@@ -5,6 +5,7 @@
 #include "frame_codec.hpp"
 #include "handshake_deadline.hpp"
 #include "node_core.hpp"
+#include "plain_failure.hpp"
 
 #include <kj/debug.h>
 
@@ -85,8 +86,7 @@ kj::Promise<void> ConnectionHandshake::not_authenticated(kj::Exception&& e) {
 void ConnectionHandshake::refuse(RefusalCause cause, std::string why) {
   refusal_cause_ = cause;
   refusal_ = std::move(why);
-  // Not KJ_EXCEPTION, which would describe a variable as "name = value".
-  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(refusal_.c_str())));
+  fail_plainly(kj::str(refusal_.c_str()));
 }
 
 std::string ConnectionHandshake::closed_reason() const {

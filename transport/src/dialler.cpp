@@ -4,6 +4,7 @@
 #include "connection.hpp"
 #include "handshake_deadline.hpp"
 #include "node_core.hpp"
+#include "plain_failure.hpp"
 #include "tls.hpp"
 
 namespace troupe::transport::detail {
@@ -27,7 +28,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> secure_dialled(NodeCore& node, NodeTls& 
                                     : "the TLS handshake failed (a plaintext node, or a certificate "
                                       "that does not name node '" +
                                           p.name + "' or that the trusted CA did not sign?)");
-        kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(kTlsRefused)));
+        fail_plainly(kj::str(kTlsRefused));
       });
 }
 

@@ -1,6 +1,6 @@
 #include "frame_reader.hpp"
 
-#include <kj/debug.h>
+#include "plain_failure.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -29,13 +29,6 @@ class OwnedFrame final : public capnp::MessageReader {
   kj::Array<capnp::word> words_;
   kj::Array<kj::ArrayPtr<const capnp::word>> segments_;
 };
-
-// A frame the reader refuses. Its description is plain words (the node logs it when it refuses a
-// peer), not KJ_REQUIRE's text of the failed condition.
-// (Not KJ_EXCEPTION, which would describe a variable as "name = value".)
-[[noreturn]] void refuse(kj::String why) {
-  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::mv(why)));
-}
 
 kj::Own<capnp::MessageReader> make_frame(kj::Array<capnp::word> words, kj::Array<std::uint32_t> sizes) {
   capnp::ReaderOptions options;
@@ -71,7 +64,7 @@ kj::Promise<ReadFrame> FrameReader::next(FrameLimits limits) {
   // a word, then the segments. Little-endian, as the hosts troupe builds on.
   return fill(8).then([this, limits](bool filled) -> kj::Promise<ReadFrame> {
     if (filled) return parse(limits);
-    if (buffered() != 0) refuse(kj::str("frame truncated in its header"));
+    if (buffered() != 0) fail_plainly(kj::str("frame truncated in its header"));
     return ReadFrame{};
   });
 }
@@ -85,22 +78,22 @@ kj::Promise<ReadFrame> FrameReader::parse(FrameLimits limits) {
   if (limits.detect_tls && (first[0] & 0xffff) == 0x0316) return ReadFrame{{}, true};
   const std::uint64_t count = std::uint64_t{first[0]} + 1;
   if (count > limits.max_segments) {
-    refuse(kj::str("frame has too many segments (", count, ", at most ", limits.max_segments, ")"));
+    fail_plainly(kj::str("frame has too many segments (", count, ", at most ", limits.max_segments, ")"));
   }
   // The rest of the table: count - 1 sizes, plus padding when count is even.
   const std::size_t table_bytes = 8 + 4 * (count - 1 + (count % 2 == 0 ? 1 : 0));
   return fill(table_bytes).then([this, limits, count, table_bytes](bool filled) -> kj::Promise<ReadFrame> {
-    if (!filled) refuse(kj::str("frame truncated in its segment table"));
+    if (!filled) fail_plainly(kj::str("frame truncated in its segment table"));
     const auto* table = reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_;
     auto sizes = kj::heapArray<std::uint32_t>(count);
     std::memcpy(sizes.begin(), table + 4, count * sizeof(std::uint32_t));
     std::uint64_t total_words = 0;
     for (std::uint32_t s : sizes) total_words += s;
     if (total_words * sizeof(capnp::word) > limits.max_bytes) {
-      refuse(
+      fail_plainly(
           kj::str("frame too large (", total_words * sizeof(capnp::word), " bytes, at most ", limits.max_bytes, ")"));
     }
-    if (total_words == 0) refuse(kj::str("empty frame"));
+    if (total_words == 0) fail_plainly(kj::str("empty frame"));
     begin_ += table_bytes;
     const std::size_t body_bytes = total_words * sizeof(capnp::word);
     auto words = kj::heapArray<capnp::word>(total_words);
@@ -109,7 +102,7 @@ kj::Promise<ReadFrame> FrameReader::parse(FrameLimits limits) {
       return fill(body_bytes)
           .then([this, words = kj::mv(words), sizes = kj::mv(sizes), body, body_bytes,
                  table_bytes](bool filled) mutable -> ReadFrame {
-            if (!filled) refuse(kj::str("frame truncated in its segments"));
+            if (!filled) fail_plainly(kj::str("frame truncated in its segments"));
             std::memcpy(body, reinterpret_cast<const kj::byte*>(buffer_.begin()) + begin_, body_bytes);
             begin_ += body_bytes;
             return ReadFrame{make_frame(kj::mv(words), kj::mv(sizes)), false, table_bytes + body_bytes};

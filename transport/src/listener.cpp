@@ -22,6 +22,7 @@ void Listener::open() {
                  .wait(loop.wait_scope());
   tcp_ = address_->listen();
   port_ = static_cast<std::uint16_t>(tcp_->getPort());
+  handshakes_.emplace(config.max_handshakes);
   if (!config.listen_unix.empty()) unix_ = listen_unix();
   loop.tasks().add(accept_loop(*tcp_, ""));
   if (unix_.get() != nullptr) loop.tasks().add(accept_loop(*unix_, "unix:" + config.listen_unix));
@@ -70,17 +71,26 @@ kj::Promise<void> Listener::accept_loop(kj::ConnectionReceiver& listener, std::s
     // Read from the plain socket: a TLS stream cannot say.
     std::string local_host = local_host_of(*plain);
     PeerAddress from = peer_address_of(*plain, unix_path);
+    HandshakeSlots::Slot slot = handshakes_->take();
+    if (slot == nullptr) {  // `plain` goes, closed
+      node_.log().refuse(from, RefusalCause::busy,
+                         std::to_string(handshakes_->max()) +
+                             " connections were in their handshakes already (NodeConfig::max_handshakes)");
+      return accept_loop(listener, kj::mv(unix_path));
+    }
     NodeTls* tls = node_.tls();
     if (tls == nullptr) {
-      serve_accepted(kj::mv(plain), kj::mv(local_host), kj::mv(from));
+      serve_accepted(kj::mv(plain), kj::mv(local_host), kj::mv(from), kj::mv(slot));
     } else {
       // A failed TLS handshake (a plaintext or untrusted dialer) is a refusal: counted, logged,
       // and the stream dropped; the node serves on.
       auto secured =
           handshake_deadline(node_.loop().timer(), node_.config().handshake_timeout, tls->wrap_accepted(kj::mv(plain)));
       node_.loop().tasks().add(secured.then(
-          [this, local_host = kj::mv(local_host), from](kj::Own<kj::AsyncIoStream> stream) mutable {
-            serve_accepted(kj::mv(stream), kj::mv(local_host), kj::mv(from));
+          // The slot goes with this continuation when the TLS handshake fails.
+          [this, local_host = kj::mv(local_host), from,
+           slot = kj::mv(slot)](kj::Own<kj::AsyncIoStream> stream) mutable {
+            serve_accepted(kj::mv(stream), kj::mv(local_host), kj::mv(from), kj::mv(slot));
           },
           [this, from](kj::Exception&& e) {
             const bool timed_out = is_handshake_timeout(e);
@@ -94,8 +104,10 @@ kj::Promise<void> Listener::accept_loop(kj::ConnectionReceiver& listener, std::s
   });
 }
 
-void Listener::serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host, PeerAddress from) {
-  node_.connections().serve(kj::heap<Connection>(node_, kj::mv(stream), nullptr, kj::mv(local_host), kj::mv(from)));
+void Listener::serve_accepted(kj::Own<kj::AsyncIoStream> stream, std::string local_host, PeerAddress from,
+                              HandshakeSlots::Slot slot) {
+  node_.connections().serve(
+      kj::heap<Connection>(node_, kj::mv(stream), nullptr, kj::mv(local_host), kj::mv(from), kj::mv(slot)));
 }
 
 }  // namespace troupe::transport::detail

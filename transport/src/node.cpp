@@ -58,6 +58,7 @@ NodeCore::NodeCore(System& system, NodeConfig config)
   if (config_.receive_window == 0) throw std::runtime_error("troupe: a node's receive window must not be 0");
   if (config_.max_frame_bytes <= kFrameOverheadBytes + 64 || config_.max_frame_bytes > kLargestFrameBytes)
     throw std::runtime_error("troupe: a node's max_frame_bytes must be between 2 KiB and 256 MiB");
+  if (config_.max_handshakes == 0) throw std::runtime_error("troupe: a node's max_handshakes must be at least 1");
   // Any message the peer may send (at most one frame) must fit in what this node grants it,
   // including the part of the window not granted back yet (under a batch, inbound_flow.hpp).
   config_.receive_window_bytes = std::max<std::uint64_t>(config_.receive_window_bytes, 2 * config_.max_frame_bytes);

@@ -38,6 +38,12 @@ struct LookupReply {
 };
 using Control = std::variant<Grant, Lookup, LookupReply>;
 
+// The most controls and signals an outbox holds before the peer's next lookup, link or monitor
+// closes its connection instead of queueing one more answer (Connection::require_room_for_answer):
+// a peer that keeps asking without reading what it asked for cannot grow the queue without bound.
+// A few MiB; far more than a peer that reads ever leaves queued.
+inline constexpr std::size_t kMaxQueuedControls = std::size_t{1} << 16;
+
 class Outbox {
  public:
   explicit Outbox(const NodeConfig& config);
@@ -48,6 +54,7 @@ class Outbox {
   std::optional<Control> take_control();
   void push(WireSignal signal) { signals_.push_back(std::move(signal)); }
   std::optional<WireSignal> take_signal();
+  std::size_t controls_and_signals() const noexcept { return controls_.size() + signals_.size(); }
   void push(OutEnvelope envelope) { envelopes_.push_back(std::move(envelope)); }
   // In send order; the writer plans its frames from the front (envelope_frame.hpp).
   std::deque<OutEnvelope>& envelopes() noexcept { return envelopes_; }

@@ -25,9 +25,11 @@ void PendingRequests::track(const Peer& peer, std::uint64_t requester, std::uint
   if (by_peer_[&peer].emplace(std::make_pair(requester, request_id), deadline).second) added(1);
 }
 
-void PendingRequests::untrack(const Peer& peer, std::uint64_t requester, std::uint64_t request_id) {
+bool PendingRequests::untrack(const Peer& peer, std::uint64_t requester, std::uint64_t request_id) {
   auto it = by_peer_.find(&peer);
-  if (it != by_peer_.end() && it->second.erase({requester, request_id}) != 0) removed(1);
+  if (it == by_peer_.end() || it->second.erase({requester, request_id}) == 0) return false;
+  removed(1);
+  return true;
 }
 
 void PendingRequests::forget_requester(std::uint64_t requester) {

@@ -25,7 +25,8 @@ class PendingRequests {
 
   void track(const Peer& peer, std::uint64_t requester, std::uint64_t request_id,
              std::chrono::steady_clock::time_point deadline);
-  void untrack(const Peer& peer, std::uint64_t requester, std::uint64_t request_id);
+  // Its response came: true if the request was tracked (a response to anything else is no one's).
+  bool untrack(const Peer& peer, std::uint64_t requester, std::uint64_t request_id);
   // Every peer's requests of `requester`, whose export went: they are no one's now.
   void forget_requester(std::uint64_t requester);
   // The peer's requests, taken (a node-down fails them), or put back.

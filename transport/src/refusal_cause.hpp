@@ -19,11 +19,12 @@ enum class RefusalCause : std::uint8_t {
   timeout,    // it did not finish a handshake (TLS or troupe's) in NodeConfig::handshake_timeout
   malformed,  // a frame that is not the handshake's, or not one at all
   closed,     // it closed the connection during the handshake (after this node's proof: another secret?)
+  busy,       // NodeConfig::max_handshakes connections were in their handshakes already
 };
-inline constexpr std::size_t kRefusalCauses = 7;
+inline constexpr std::size_t kRefusalCauses = 8;
 
 inline constexpr std::array<std::string_view, kRefusalCauses> kRefusalCauseNames = {
-    "bad_hmac", "version", "tls", "name", "timeout", "malformed", "closed"};
+    "bad_hmac", "version", "tls", "name", "timeout", "malformed", "closed", "busy"};
 
 constexpr std::string_view refusal_cause_name(RefusalCause cause) noexcept {
   return kRefusalCauseNames[static_cast<std::size_t>(cause)];

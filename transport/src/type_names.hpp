@@ -9,6 +9,7 @@
 
 #include <troupe/transport/wire_type.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,9 +18,11 @@
 
 namespace troupe::transport::detail {
 
-// The most types one direction of a connection may number: bounds what a peer makes this node
-// remember (a name is at most a frame's size; numbers past this close the connection).
+// What one direction of a connection may name, which bounds what a peer makes this node remember:
+// at most this many types, each name at most kMaxTypeNameBytes (wire_type.hpp), and this many bytes
+// of names in all (65,536 names of 16 bytes). More closes the connection.
 inline constexpr std::uint32_t kMaxTypesPerConnection = 1u << 16;
+inline constexpr std::size_t kMaxTypeNameBytesPerConnection = std::size_t{1} << 20;
 
 // The sender's side: which types this connection has named to its peer.
 class OutgoingTypeNames {
@@ -46,11 +49,13 @@ class IncomingTypeNames {
     const WireTypeInfo* info;  // this node's declaration; null where the type is not declared here
   };
   // The type of `in`: the one it names (and numbers), or the one its number stands for. Throws a
-  // kj::Exception for a number that is 0, out of turn, never named, or past kMaxTypesPerConnection.
+  // kj::Exception for a number that is 0, out of turn, never named, or past kMaxTypesPerConnection,
+  // and for a name past the bounds on names above.
   const Type& resolve(wire::Envelope::Reader in);
 
  private:
   std::vector<Type> types_;  // number i + 1
+  std::size_t name_bytes_ = 0;  // of all the names in types_
 };
 
 }  // namespace troupe::transport::detail

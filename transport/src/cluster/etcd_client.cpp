@@ -1,6 +1,7 @@
 #include "cluster/etcd_client.hpp"
 
 #include "cluster/etcd_json.hpp"
+#include "plain_failure.hpp"
 
 #include <kj/array.h>
 #include <kj/exception.h>
@@ -17,9 +18,7 @@ constexpr std::size_t kWatchReadSize = 64u << 10;
 // How much of the body of an answer with an HTTP error status is read, for its message.
 constexpr std::size_t kErrorBodyLimit = 64u << 10;
 
-[[noreturn]] void fail(const std::string& what) {
-  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(what.c_str())));
-}
+[[noreturn]] void fail(const std::string& what) { fail_plainly(kj::str(what.c_str())); }
 
 // A key as errors show it: printable ASCII as it is, other bytes as \xNN.
 std::string printable(std::string_view key) {

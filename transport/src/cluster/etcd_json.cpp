@@ -1,5 +1,7 @@
 #include "cluster/etcd_json.hpp"
 
+#include "plain_failure.hpp"
+
 #include <kj/encoding.h>
 #include <kj/exception.h>
 
@@ -13,9 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void fail(const std::string& what) {
-  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(what.c_str())));
-}
+[[noreturn]] void fail(const std::string& what) { fail_plainly(kj::str(what.c_str())); }
 
 std::string base64(std::string_view bytes) {
   const kj::String text = kj::encodeBase64(kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));

@@ -171,6 +171,13 @@ struct NodeConfig {
   // this; a peer that connects and stalls is closed ("handshake timed out") and counted in
   // handshakes_refused, so it cannot hold a socket forever.
   Duration handshake_timeout = std::chrono::seconds(5);
+  // Connections accepted and still in their handshakes, at most this many at once: one more is
+  // closed at once and refused as "busy". Each holds buffers (64 KiB and more, with TLS) until it
+  // authenticates or times out, so without this bound anyone who can reach the port could make the
+  // node hold whatever they open in handshake_timeout. A flood of stalling connections makes good
+  // peers wait too, but only for it: they are served again once the flood's connections time out.
+  // At least 1 (the constructor throws otherwise).
+  std::uint32_t max_handshakes = 64;
   // How long the transport thread keeps polling after its last frame or hand-over before it
   // sleeps in the event loop (<troupe/runtime/idle_spin.hpp>): while it polls, a frame or a
   // worker's message is taken up without a wake-up. The polling pauses where it does not pay

@@ -75,6 +75,10 @@ concept WireEncodable = requires(WireWriter& w, const T& v) {
   { WireCodec<T>::size(v) } -> std::convertible_to<std::size_t>;
 };
 
+// The longest name a type may be declared under for the wire (the macro below refuses longer ones
+// at compile time); a peer that names a type with a longer one is refused (its connection closes).
+inline constexpr std::size_t kMaxTypeNameBytes = 256;
+
 // The longest node name and host name a handle's reference may carry, and the most bytes a
 // reference takes (handle_codec.hpp: a tag, the node name and host name with their length
 // prefixes, a port and an id).
@@ -408,6 +412,8 @@ bool declare_wire_type(std::string_view name) noexcept {
                   "troupe: TROUPE_WIRE_MESSAGE(" #Type ") lists no fields, but " #Type      \
                   " has fields: "                                                           \
                   "list every field, TROUPE_WIRE_MESSAGE(" #Type ", field1, field2, ...)"); \
+    static_assert(sizeof(#Type) - 1 <= ::troupe::transport::kMaxTypeNameBytes,              \
+                  "troupe: a wire type's name is at most kMaxTypeNameBytes long");           \
     return std::make_tuple(__VA_OPT__(TROUPE_WIRE_FIELDS_(Type, __VA_ARGS__)));             \
   }                                                                                         \
   inline const bool troupe_wire_declared_##Type = ::troupe::transport::detail::declare_wire_type<Type>(#Type)
