@@ -169,7 +169,7 @@ TEST_CASE("wait_idle: true once idle; false while a one-shot timer is pending or
   CHECK(system.wait_idle());
   CHECK(handled.load() == total);  // idle means every message was handled
 
-  auto timer = system.send_after(sink, 500ms, Work{2});
+  auto timer = system.send_after(sink, 2s, Work{2});  // far enough that no stall lets it fire first
   CHECK_FALSE(system.wait_idle(50ms));
   CHECK(system.wait_idle(10s));
   CHECK(handled.load() == total + 1);

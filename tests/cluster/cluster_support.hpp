@@ -2,6 +2,7 @@
 // subscriber that reads member events as short lines ("up b", "down c", ...).
 #pragma once
 
+#include "test_support.hpp"
 #include "transport/tcp_proxy.hpp"
 #include "transport/transport_test_support.hpp"
 
@@ -34,8 +35,10 @@ struct ClusterNode {
   static troupe::transport::NodeConfig configure(std::string name, std::vector<std::string> seeds,
                                                  troupe::transport::NodeConfig config) {
     if (config.name.empty()) config = transport_test::node_config(std::move(name));
-    config.heartbeat_interval = 100ms;  // a lost node is down within half a second
-    config.heartbeat_timeout = 400ms;
+    // Heartbeats often, and a timeout far from any stall of a live process (test_support.hpp):
+    // a node-down a test did not cause breaks its exact sequence of events.
+    config.heartbeat_interval = 100ms;
+    config.heartbeat_timeout = troupe_test::heartbeat_timeout;
     troupe::transport::SeedDiscovery discovery;
     if (const auto* given = std::get_if<troupe::transport::SeedDiscovery>(&config.discovery)) discovery = *given;
     discovery.seeds = std::move(seeds);

@@ -26,8 +26,8 @@ struct EtcdNode {
   static troupe::transport::NodeConfig configure(std::string name, const EtcdServer& etcd, std::string prefix,
                                                  std::chrono::milliseconds heartbeat) {
     troupe::transport::NodeConfig config = transport_test::node_config(std::move(name));
-    config.heartbeat_interval = heartbeat;  // the timeout four times it
-    config.heartbeat_timeout = 4 * heartbeat;
+    config.heartbeat_interval = heartbeat;  // the timeout far from any stall (cluster_support.hpp)
+    config.heartbeat_timeout = std::max<std::chrono::milliseconds>(4 * heartbeat, troupe_test::heartbeat_timeout);
     troupe::transport::EtcdDiscovery discovery;
     discovery.endpoint = etcd.endpoint();
     discovery.prefix = std::move(prefix);

@@ -121,7 +121,8 @@ TEST_CASE("a second node of a member's name is refused at join, and says why") {
   ClusterNode b("b", {seed_of(a.node)});
   REQUIRE(b.node.cluster().wait_up());
   ClusterNode impostor("b", {seed_of(a.node)});
-  const troupe::Result<void> up = impostor.node.cluster().wait_up(1s);
+  // The refusal answers wait_up only at its timeout: long enough for the refusal to have come.
+  const troupe::Result<void> up = impostor.node.cluster().wait_up(5s);
   REQUIRE_FALSE(up);
   CHECK(up.error().code == Errc::name_taken);
   CHECK(up.error().what.find("'b'") != std::string::npos);
@@ -137,7 +138,7 @@ TEST_CASE("wait_up says why when no seed can be reached") {
     closed_port = gone.node.port();
   }
   ClusterNode lonely("lonely", {"127.0.0.1:" + std::to_string(closed_port)});
-  const troupe::Result<void> up = lonely.node.cluster().wait_up(500ms);
+  const troupe::Result<void> up = lonely.node.cluster().wait_up(3s);  // long enough for a dial to fail
   REQUIRE_FALSE(up);
   CHECK(up.error().code == Errc::timeout);
   CHECK(up.error().what.find("cannot connect") != std::string::npos);

@@ -107,8 +107,8 @@ TEST_CASE("a blocking actor answers requests in order and stops like any other")
       });
     }));
   }
-  for (auto& s : sleepers) s.send(Nap{2000});
-  REQUIRE(system.wait_idle(10s));
+  for (auto& s : sleepers) s.send(Nap{20'000});  // ends as soon as all four sleep at once
+  REQUIRE(system.wait_idle(60s));
   CHECK(peak.load() == 4);  // all four slept at once, on one worker's system
 }
 
