@@ -95,6 +95,17 @@ void Connection::require_room_for_answer(const Peer& peer) const {
   }
 }
 
+// A request is answered by a response the peer takes only as it reads (and grants credit): one
+// that keeps asking while its responses pile up past their bound, and the errors that replaced
+// them past a quarter more (Outbox::room_for_response), is closed.
+void Connection::require_room_for_response(const Peer& peer) const {
+  if (peer.outbox.responses_overflowing()) {
+    fail_plainly(kj::str("it asks faster than it takes the responses: ", peer.outbox.response_bytes(),
+                         " bytes of responses to its requests wait for it, past the bound of ",
+                         peer.outbox.response_bound(), " (NodeConfig::max_outbound_response_bytes)"));
+  }
+}
+
 void Connection::handle(capnp::MessageReader& frame) {
   Peer& peer = *handshake_.peer();
   auto root = frame.getRoot<wire::Frame>();
@@ -170,6 +181,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
     const std::uint64_t bytes = envelope_wire_bytes(
         in.hasMessageType() ? std::optional(in.getMessageType().size()) : std::nullopt, in.getPayload().size());
     const EnvelopeKind local_kind = envelope_kind(in.getKind());
+    if (local_kind == EnvelopeKind::request) require_room_for_response(peer);
     RemoteActor* requester = local_kind == EnvelopeKind::request && in.getSender() != 0
                                  ? node_.proxies().proxy(peer, in.getSender())
                                  : nullptr;

@@ -63,6 +63,7 @@ class Connection {
   kj::Promise<void> read_loop();
   void handle(capnp::MessageReader& frame);
   void require_room_for_answer(const Peer& peer) const;  // throws if the peer does not read (outbox.hpp)
+  void require_room_for_response(const Peer& peer) const;  // the same for its requests' responses
   void handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes);
   FrameBuilder next_frame(Peer& peer);  // what the outbox lets go next, or null
   std::size_t envelopes_for_next_frame(Peer& peer);

@@ -8,7 +8,7 @@ namespace troupe::transport::detail {
 
 void DeadLetters::drop(Peer& p, const OutEnvelope& e, const Error& error) {
   NodeCounters::add(node_.counters().dead);
-  if (e.counted) p.outbox.limit().consumed(e.charged);  // it leaves the outbound queue unsent
+  p.outbox.release(e);  // it leaves the outbound queue unsent
   if (e.kind != wire::Kind::REQUEST || e.sender == 0) return;
   node_.requests().untrack(p, e.sender, e.request_id);
   if (runtime::ActorCore* requester = node_.exports().exported(e.sender)) {

@@ -19,7 +19,9 @@ struct OutEnvelope {
   std::string_view type_name;  // static storage (the declaration's)
   std::string payload;
   wire::Kind kind = wire::Kind::MESSAGE;
-  bool counted = false;       // by the peer's outbound limit (messages and requests): released once written
+  // Counted by the peer's outbound limit (messages and requests), or by the outbox's bound on
+  // responses (Outbox::room_for_response), until written or dropped (Outbox::release).
+  bool counted = false;
   std::uint64_t charged = 0;  // the bytes it counts there (RemoteActor::weight), released with it
   // On the wire (envelope_size.hpp): what it takes of the peer's byte credit and of a frame,
   // carrying its type's name (the first of its type on a connection) or only its number.

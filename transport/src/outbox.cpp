@@ -6,7 +6,8 @@ namespace troupe::transport::detail {
 
 Outbox::Outbox(const NodeConfig& config)
     // Until a connection says otherwise, the peer is taken to accept what this node accepts.
-    : max_frame_bytes_(config.max_frame_bytes),
+    : response_bound_(config.max_outbound_response_bytes),
+      max_frame_bytes_(config.max_frame_bytes),
       limit_(config.max_outbound_queue, config.outbound_overflow, config.max_outbound_bytes) {}
 
 std::optional<Control> Outbox::take_control() {
@@ -14,6 +15,20 @@ std::optional<Control> Outbox::take_control() {
   Control first = std::move(controls_.front());
   controls_.pop_front();
   return first;
+}
+
+void Outbox::push(OutEnvelope envelope) {
+  if (envelope.kind == wire::Kind::RESPONSE) response_bytes_ += envelope.charged;
+  envelopes_.push_back(std::move(envelope));
+}
+
+void Outbox::release(const OutEnvelope& envelope) noexcept {
+  if (envelope.counted) {
+    limit_.consumed(envelope.charged);
+  } else if (envelope.kind == wire::Kind::RESPONSE) {
+    response_bytes_ -= envelope.charged;
+    if (response_bytes_ <= response_bound_ / 2) refusing_ = false;
+  }
 }
 
 std::optional<WireSignal> Outbox::take_signal() {
@@ -37,9 +52,7 @@ void Outbox::granted(std::uint32_t envelopes, std::uint64_t bytes) noexcept {
 void Outbox::written(std::size_t n, std::uint64_t bytes) noexcept {
   credit_ -= n;
   credit_bytes_ -= bytes;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (envelopes_[i].counted) limit_.consumed(envelopes_[i].charged);
-  }
+  for (std::size_t i = 0; i < n; ++i) release(envelopes_[i]);
   envelopes_.erase(envelopes_.begin(), envelopes_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 

@@ -16,6 +16,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 namespace troupe::transport::detail {
@@ -55,7 +56,8 @@ class Outbox {
   void push(WireSignal signal) { signals_.push_back(std::move(signal)); }
   std::optional<WireSignal> take_signal();
   std::size_t controls_and_signals() const noexcept { return controls_.size() + signals_.size(); }
-  void push(OutEnvelope envelope) { envelopes_.push_back(std::move(envelope)); }
+  // A response (kind RESPONSE) counts its `charged` bytes against the response bound from here.
+  void push(OutEnvelope envelope);
   // In send order; the writer plans its frames from the front (envelope_frame.hpp).
   std::deque<OutEnvelope>& envelopes() noexcept { return envelopes_; }
   const std::deque<OutEnvelope>& envelopes() const noexcept { return envelopes_; }
@@ -72,6 +74,21 @@ class Outbox {
   void written(std::size_t n, std::uint64_t bytes) noexcept;
   // The connection is gone: the next one starts from the window its peer grants it.
   void forget_credit() noexcept;
+  // An envelope leaves the queue, written or dropped: whatever bound counted it lets it go.
+  void release(const OutEnvelope& envelope) noexcept;
+
+  // Responses to the peer's requests, queued and not yet written, bounded in bytes
+  // (NodeConfig::max_outbound_response_bytes). Whether a response weighing `bytes` fits: one that
+  // does not is replaced by an error (RemoteActor::refuse_response), which is queued whatever the
+  // bound. Past a quarter more than the bound, the peer's next request closes its connection
+  // (Connection::require_room_for_response). Transport thread.
+  bool room_for_response(std::uint64_t bytes) const noexcept { return response_bytes_ + bytes <= response_bound_; }
+  bool responses_overflowing() const noexcept { return response_bytes_ > response_bound_ + response_bound_ / 4; }
+  std::uint64_t response_bytes() const noexcept { return response_bytes_; }
+  std::uint64_t response_bound() const noexcept { return response_bound_; }
+  // Whether this refusal is the first since the responses last drained to half the bound: the
+  // node logs that one, not each (a peer that stopped reading would otherwise fill the log).
+  bool first_refusal() noexcept { return !std::exchange(refusing_, true); }
 
   // Bounds the messages this node holds for the peer: every remote actor of the peer counts its
   // sends here, until they are written or dropped. Shared by those actors, which borrow it
@@ -89,6 +106,9 @@ class Outbox {
   std::deque<OutEnvelope> envelopes_;
   std::uint64_t credit_ = 0;
   std::uint64_t credit_bytes_ = 0;
+  const std::uint64_t response_bound_;
+  std::uint64_t response_bytes_ = 0;
+  bool refusing_ = false;
   std::atomic<std::uint64_t> max_frame_bytes_;
   runtime::MailboxLimit limit_;
 };

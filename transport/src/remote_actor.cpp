@@ -96,6 +96,11 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       dispose(env);
       return;
     }
+    if (kind == EnvelopeKind::response && !peer_.outbox.room_for_response(weight(*info, *env))) {
+      refuse_response(*info, *env, request_id);
+      dispose(env);
+      return;
+    }
     OutEnvelope out;
     out.receiver = remote_id_;
     out.type_name = info->name;
@@ -109,7 +114,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       info->encode(*env, out.payload, &handles);
     }
     out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
-    if (out.counted) out.charged = weight(*info, *env);
+    out.charged = weight(*info, *env);  // by the outbound limit, or for a response the response bound
     const std::uint64_t sender = out.sender;
     peer_.outbox.push(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
@@ -132,6 +137,38 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     uncount(*env);
   }
   dispose(env);
+}
+
+// The requester gets, in place of a response its node has no room for, an error that says why:
+// small, and queued whatever the bound (Outbox::room_for_response), so that it hears at once
+// rather than at its timeout. The first refusal since the responses last drained is logged.
+void RemoteActor::refuse_response(const WireTypeInfo& info, const Envelope& response, std::uint64_t request_id) {
+  Outbox& outbox = peer_.outbox;
+  NodeCounters::add(node_->counters().dead);
+  const std::string why = "node '" + node_->config().name + "' has " + std::to_string(outbox.response_bytes()) +
+                          " bytes of responses queued for node '" + peer_.name + "' that it has not taken yet; a " +
+                          std::string(info.name) + " response of " + std::to_string(weight(info, response)) +
+                          " bytes would pass its bound of " + std::to_string(outbox.response_bound()) +
+                          " (NodeConfig::max_outbound_response_bytes)";
+  if (outbox.first_refusal() && node_->log().enabled(LogLevel::warning)) {
+    const LogField fields[] = {{"type", info.name}};
+    node_->log().log({.level = LogLevel::warning,
+                      .name = "response_dropped",
+                      .message = "dropped a response, and will drop more until the queue drains: " + why,
+                      .peer = peer_.name,
+                      .reason = why,
+                      .fields = fields});
+  }
+  const WireTypeInfo* error_info = find_wire_type(&message_type<Error>);  // built in: never null
+  OutEnvelope out;
+  out.receiver = remote_id_;
+  out.type_name = error_info->name;
+  out.request_id = request_id;
+  out.kind = wire::Kind::RESPONSE;
+  WireWriter writer(out.payload);
+  WireCodec<Error>::encode(writer, Error{Errc::mailbox_full, why});
+  out.charged = envelope_wire_bytes(error_info->name.size(), out.payload.size());
+  outbox.push(std::move(out));
 }
 
 // A signal to an actor that is gone is answered here, as its node would have answered it: for a

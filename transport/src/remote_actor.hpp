@@ -67,6 +67,8 @@ class RemoteActor final : public runtime::ActorCore {
   // of a frame at most: its envelope with the payload's encoded size (wire_type.hpp's `size`).
   static std::uint64_t weight(const WireTypeInfo& info, const Envelope& env) noexcept;
   runtime::Admission refuse(Envelope& env, DeadLetter::Reason reason) noexcept;
+  // A response the peer's response bound has no room for (NodeConfig::max_outbound_response_bytes).
+  void refuse_response(const WireTypeInfo& info, const Envelope& response, std::uint64_t request_id);
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;

@@ -200,13 +200,20 @@ struct NodeConfig {
   //   backpressure (default): the message is queued; a sending actor is muted (it is not run
   //     again) and a sending thread waits, until the queue has drained to half;
   //   fail: the send returns Errc::mailbox_full (a request's response is that error).
-  // Overflow::drop is not offered for remote actors: it counts as fail. Responses are not
-  // counted (they answer the peer's requests, which the peer's own bound limits).
+  // Overflow::drop is not offered for remote actors: it counts as fail. Responses have their own
+  // bound, max_outbound_response_bytes.
   std::uint32_t max_outbound_queue = 65536;
   // The same bound in bytes, each message weighed by its encoded size (wire_type.hpp's `size`):
   // whichever bound is reached first applies the policy below.
   std::uint64_t max_outbound_bytes = 64u << 20;
   runtime::Overflow outbound_overflow = runtime::Overflow::backpressure;
+  // Responses to one peer's requests queued on this node and not yet on the wire (waiting for the
+  // peer's credit, or for it to read), in bytes as for max_outbound_bytes. A responder is never
+  // muted or refused: it answers a request this node already took. At this bound the response is
+  // replaced by a small error (Errc::mailbox_full) that says why, so the requester hears at once;
+  // and once a quarter more than the bound waits (such errors), the peer's next request closes
+  // its connection: it asks faster than it reads.
+  std::uint64_t max_outbound_response_bytes = 64u << 20;
   // TLS on every connection of this node; none: plaintext (then only the HMAC handshake).
   std::optional<TlsConfig> tls{};
   // How this node finds the members of its cluster (cluster.hpp): the peers it is given
