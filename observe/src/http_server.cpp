@@ -40,15 +40,41 @@ std::string reason_of(const kj::Exception& e) {
   return text;
 }
 
-// Serves every connection `receiver` accepts. A failed accept (no file descriptor left, say) ends
-// listenHttp: listening resumes shortly after, rather than the server going deaf.
-kj::Promise<void> serve(kj::HttpServer& server, kj::ConnectionReceiver& receiver, kj::Timer& timer) {
-  return server.listenHttp(receiver).catch_([&server, &receiver, &timer](kj::Exception&&) {
-    return timer.afterDelay(100 * kj::MILLISECONDS).then([&server, &receiver, &timer] {
-      return serve(server, receiver, timer);
-    });
-  });
-}
+// Connections served at once. A scraper or a dashboard tab holds one or two; an idle one is closed
+// by kj-http after its timeouts (15 s for headers, 5 s between requests). Past this bound a new
+// connection is closed at once, so clients that open connections and send nothing cannot make the
+// server hold a buffer and a descriptor for each without end.
+constexpr std::size_t kMaxConnections = 64;
+
+// Accepts connections on `receiver` and serves each, at most kMaxConnections at once. A failed
+// accept (no file descriptor left, say) does not end it: accepting resumes shortly after, rather
+// than the server going deaf.
+class AcceptLoop final : private kj::TaskSet::ErrorHandler {
+ public:
+  AcceptLoop(kj::HttpServer& server, kj::ConnectionReceiver& receiver, kj::Timer& timer)
+      : server_(server), receiver_(receiver), timer_(timer) {}
+
+  kj::Promise<void> run() {
+    return receiver_.accept().then(
+        [this](kj::Own<kj::AsyncIoStream> connection) {
+          if (open_ < kMaxConnections) {
+            ++open_;
+            connections_.add(server_.listenHttp(kj::mv(connection)).attach(kj::defer([this] { --open_; })));
+          }  // else dropped: closed before a byte is read
+          return run();
+        },
+        [this](kj::Exception&&) { return timer_.afterDelay(100 * kj::MILLISECONDS).then([this] { return run(); }); });
+  }
+
+ private:
+  void taskFailed(kj::Exception&&) override {}  // one client's broken connection ends only that one
+
+  kj::HttpServer& server_;
+  kj::ConnectionReceiver& receiver_;
+  kj::Timer& timer_;
+  std::size_t open_ = 0;
+  kj::TaskSet connections_{*this};
+};
 
 }  // namespace
 
@@ -92,7 +118,8 @@ void HttpMetricsServer::run(std::promise<void>& listening) {
     stop_ = kj::mv(stop.fulfiller);
     started = true;
     listening.set_value();
-    stop.promise.exclusiveJoin(serve(server, *receiver, io.provider->getTimer())).wait(io.waitScope);
+    AcceptLoop accepting(server, *receiver, io.provider->getTimer());
+    stop.promise.exclusiveJoin(accepting.run()).wait(io.waitScope);
   } catch (const kj::Exception& e) {
     if (!started) {
       listening.set_exception(

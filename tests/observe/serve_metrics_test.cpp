@@ -1,7 +1,7 @@
 // A system serving its metrics over HTTP (System::serve_metrics, Config::metrics_address): a
 // scrape counts the messages an actor type handled, /metrics.json parses, other paths get 404,
 // a system serves once, bad addresses are refused with a reason, a malformed request harms
-// nothing, and shutdown stops the server.
+// nothing, connections are bounded, and shutdown stops the server.
 #include <troupe/troupe.hpp>
 
 #include "http_get.hpp"
@@ -13,11 +13,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace troupe_test;
 
@@ -199,6 +201,47 @@ TEST_CASE("serve_metrics: a malformed request gets an error and the server goes 
   ::close(gone);
 
   CHECK(http_get(address, "/metrics").status == 200);
+}
+
+TEST_CASE("serve_metrics: past 64 connections at once a new one is closed, and served again once one goes") {
+  troupe::System system(serving());
+  const std::string address = system.metrics_address();
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port_of(address)));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto connect = [&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    timeval wait{10, 0};  // a read that would hang fails the test instead
+    REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) == 0);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+    return fd;
+  };
+  // 64 clients that connect and say nothing: each holds one of the server's connections.
+  std::vector<int> idle;
+  for (int i = 0; i < 64; ++i) idle.push_back(connect());
+  const int one_more = connect();
+  char byte = 0;
+  CHECK(::read(one_more, &byte, 1) == 0);  // closed by the server, unread
+  ::close(one_more);
+  // The idle ones are still open: a request on one is answered.
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(::write(idle[0], request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  char answer[12] = {};
+  REQUIRE(::read(idle[0], answer, sizeof answer) == static_cast<ssize_t>(sizeof answer));
+  CHECK(std::string(answer, sizeof answer) == "HTTP/1.1 200");
+  // One leaves: a new client is served (once the server has seen it go).
+  ::close(idle.back());
+  idle.pop_back();
+  CHECK(eventually([&] {
+    try {
+      return http_get(address, "/metrics").status == 200;
+    } catch (const std::runtime_error&) {
+      return false;  // closed: the server had not yet seen the other go
+    }
+  }));
+  for (const int fd : idle) ::close(fd);
 }
 
 TEST_CASE("serve_metrics: the system's shutdown stops its server") {
