@@ -82,6 +82,7 @@ kj::Promise<void> Connection::read_loop() {
     node_.loop().note_activity();
     handshake_.peer()->counts.bytes_in += read.bytes;
     handle(*read.message);
+    node_.proxies().sweep_if_grown();  // between frames: each proxy a frame made has its reference
     return read_loop();
   });
 }

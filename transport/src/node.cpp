@@ -94,7 +94,8 @@ NodeStats NodeCore::stats() const noexcept {
                    NodeCounters::read(counters_.dead),
                    exports_.count(),
                    requests_.count(),
-                   connections_.open_count()};
+                   connections_.open_count(),
+                   proxies_.count()};
 }
 
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept { loop_.hand_over(actor); }

@@ -3,12 +3,27 @@
 #include "node_core.hpp"
 #include "remote_actor.hpp"
 
+#include <algorithm>
+
 namespace troupe::transport::detail {
 
 RemoteActor* Proxies::proxy(Peer& peer, std::uint64_t remote_id) {
   auto& handle = proxies_[{&peer, remote_id}];
-  if (!handle) handle = DynamicHandle::adopt(new RemoteActor(node_.shared_from_this(), peer, remote_id));
+  if (!handle) {
+    handle = DynamicHandle::adopt(new RemoteActor(node_.shared_from_this(), peer, remote_id));
+    counted();
+  }
   return static_cast<RemoteActor*>(handle.core());
+}
+
+void Proxies::sweep_if_grown() {
+  if (proxies_.size() < sweep_at_) return;
+  // Only this table's reference: no handle, no request's reply_to, not on the node's ready list
+  // (which holds one while the proxy has messages to send). Nothing can take a new one meanwhile:
+  // references are copied from existing ones, or taken from this table on this thread.
+  std::erase_if(proxies_, [](const auto& entry) { return entry.second.core()->refs_now() == 1; });
+  sweep_at_ = std::max(kFirstSweep, 2 * proxies_.size());
+  counted();
 }
 
 DynamicHandle Proxies::find(const Peer& peer, std::uint64_t remote_id) const {
@@ -21,6 +36,7 @@ void Proxies::kill(const Peer& peer) {
     static_cast<RemoteActor*>(it->second.core())->mark_dead();
     it = proxies_.erase(it);
   }
+  counted();
 }
 
 }  // namespace troupe::transport::detail

@@ -94,6 +94,11 @@ class ActorCore : public RunLink {
     // the last decrement pairs with every other release, so the destroyer sees all of them.
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
   }
+  // The references held now. Meaningful as "1" only to the holder of that one reference, where
+  // no other can appear meanwhile (a table that alone hands out an actor: the node's proxies).
+  // Acquire: pairs with the release half of every other holder's release(), so that holder's uses
+  // (its sends included) happened before the caller acts on its answer.
+  std::uint32_t refs_now() const noexcept { return refs_.load(std::memory_order_acquire); }
 
   // Any thread, right after enqueue() of a system signal (exit, down, link, monitor): asks the
   // owner to take its signals before the user messages still queued, at its next turn.

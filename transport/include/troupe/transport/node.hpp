@@ -244,6 +244,10 @@ struct NodeStats {
   // Authenticated connections open now: one per connected peer (two nodes that dial each other
   // at once keep one connection, the one the node whose name sorts lower dialled).
   std::uint64_t connections_open = 0;
+  // Remote actors this node stands in for now: those something here refers to (a handle, a
+  // request awaiting its response, a message not yet sent), and at most as many again that nothing
+  // does any more, dropped at the next sweep.
+  std::uint64_t remote_actors = 0;
 };
 
 // The secret from a file that only its owner may read (mode 0600 or stricter).
