@@ -96,8 +96,9 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       dispose(env);
       return;
     }
-    if (kind == EnvelopeKind::response && !peer_.outbox.room_for_response(weight(*info, *env))) {
-      refuse_response(*info, *env, request_id);
+    const std::uint64_t bytes = weight(*info, *env);
+    if (kind == EnvelopeKind::response && !peer_.outbox.room_for_response(bytes)) {
+      refuse_response(info->name, bytes, request_id);
       dispose(env);
       return;
     }
@@ -114,7 +115,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       info->encode(*env, out.payload, &handles);
     }
     out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
-    out.charged = weight(*info, *env);  // by the outbound limit, or for a response the response bound
+    out.charged = bytes;  // by the outbound limit, or for a response the response bound
     const std::uint64_t sender = out.sender;
     peer_.outbox.push(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
@@ -142,16 +143,16 @@ void RemoteActor::serialize(Envelope* env) noexcept {
 // The requester gets, in place of a response its node has no room for, an error that says why:
 // small, and queued whatever the bound (Outbox::room_for_response), so that it hears at once
 // rather than at its timeout. The first refusal since the responses last drained is logged.
-void RemoteActor::refuse_response(const WireTypeInfo& info, const Envelope& response, std::uint64_t request_id) {
+void RemoteActor::refuse_response(std::string_view type, std::uint64_t bytes, std::uint64_t request_id) {
   Outbox& outbox = peer_.outbox;
   NodeCounters::add(node_->counters().dead);
   const std::string why = "node '" + node_->config().name + "' has " + std::to_string(outbox.response_bytes()) +
                           " bytes of responses queued for node '" + peer_.name + "' that it has not taken yet; a " +
-                          std::string(info.name) + " response of " + std::to_string(weight(info, response)) +
+                          std::string(type) + " response of " + std::to_string(bytes) +
                           " bytes would pass its bound of " + std::to_string(outbox.response_bound()) +
                           " (NodeConfig::max_outbound_response_bytes)";
   if (outbox.first_refusal() && node_->log().enabled(LogLevel::warning)) {
-    const LogField fields[] = {{"type", info.name}};
+    const LogField fields[] = {{"type", type}};
     node_->log().log({.level = LogLevel::warning,
                       .name = "response_dropped",
                       .message = "dropped a response, and will drop more until the queue drains: " + why,

@@ -68,7 +68,7 @@ class RemoteActor final : public runtime::ActorCore {
   static std::uint64_t weight(const WireTypeInfo& info, const Envelope& env) noexcept;
   runtime::Admission refuse(Envelope& env, DeadLetter::Reason reason) noexcept;
   // A response the peer's response bound has no room for (NodeConfig::max_outbound_response_bytes).
-  void refuse_response(const WireTypeInfo& info, const Envelope& response, std::uint64_t request_id);
+  void refuse_response(std::string_view type, std::uint64_t bytes, std::uint64_t request_id);
 
   std::shared_ptr<NodeCore> node_;
   Peer& peer_;
