@@ -71,6 +71,21 @@ std::string escaped(const std::string& value) {
 
 int port_of(const std::string& address) { return std::stoi(address.substr(address.rfind(':') + 1)); }
 
+// A TCP connection to the server at `address` on 127.0.0.1, whose reads fail after 10 s rather
+// than hang the test.
+int connect_to(const std::string& address) {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port_of(address)));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  timeval wait{10, 0};
+  REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) == 0);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+  return fd;
+}
+
 }  // namespace
 
 TEST_CASE("serve_metrics: a scrape of /metrics counts the messages an actor type handled") {
@@ -174,16 +189,10 @@ TEST_CASE("serve_metrics: an address that cannot be served is refused, naming it
 TEST_CASE("serve_metrics: a malformed request gets an error and the server goes on") {
   troupe::System system(serving());
   const std::string address = system.metrics_address();
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<std::uint16_t>(port_of(address)));
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   // kj-http answers an unknown method with 501 and a request it cannot parse with 400.
   for (const std::string& garbage :
        {std::string("NOT HTTP AT ALL\r\n\r\n"), std::string("GET /metrics HTTP/1.1\r\n\x01\x02 no colon\r\n\r\n")}) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+    const int fd = connect_to(address);
     REQUIRE(::write(fd, garbage.data(), garbage.size()) == static_cast<ssize_t>(garbage.size()));
     std::string answer;
     char buffer[512];
@@ -194,8 +203,7 @@ TEST_CASE("serve_metrics: a malformed request gets an error and the server goes 
   }
 
   // A client that leaves mid-request neither.
-  const int gone = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(::connect(gone, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+  const int gone = connect_to(address);
   const std::string half = "GET /metrics HTTP/1.1\r\nHo";
   REQUIRE(::write(gone, half.data(), half.size()) == static_cast<ssize_t>(half.size()));
   ::close(gone);
@@ -206,22 +214,10 @@ TEST_CASE("serve_metrics: a malformed request gets an error and the server goes 
 TEST_CASE("serve_metrics: past 64 connections at once a new one is closed, and served again once one goes") {
   troupe::System system(serving());
   const std::string address = system.metrics_address();
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<std::uint16_t>(port_of(address)));
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  auto connect = [&] {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    timeval wait{10, 0};  // a read that would hang fails the test instead
-    REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) == 0);
-    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
-    return fd;
-  };
   // 64 clients that connect and say nothing: each holds one of the server's connections.
   std::vector<int> idle;
-  for (int i = 0; i < 64; ++i) idle.push_back(connect());
-  const int one_more = connect();
+  for (int i = 0; i < 64; ++i) idle.push_back(connect_to(address));
+  const int one_more = connect_to(address);
   char byte = 0;
   CHECK(::read(one_more, &byte, 1) == 0);  // closed by the server, unread
   ::close(one_more);
