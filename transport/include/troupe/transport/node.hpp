@@ -195,7 +195,7 @@ struct NodeConfig {
   // The same window in bytes, as envelopes weigh on the wire (envelope_size.hpp); raised to at least
   // twice max_frame_bytes, so that any message the peer may send fits in what it is granted.
   // Decoded, a message takes more than it weighs: a string (at least 4 bytes on the wire) takes 32
-  // in memory, a handle (about 10) a stand-in of a few hundred. What a peer can make this node
+  // in memory, a handle (about 10) a stand-in of about 250. What a peer can make this node
   // hold is a small multiple of this window (tens of times for a message of handles alone).
   std::uint64_t receive_window_bytes = 32u << 20;
   // Messages (one-way and requests, to all of one peer's actors) queued on this node and not yet
