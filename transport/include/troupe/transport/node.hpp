@@ -248,8 +248,8 @@ struct NodeStats {
   // at once keep one connection, the one the node whose name sorts lower dialled).
   std::uint64_t connections_open = 0;
   // Remote actors this node stands in for now: those something here refers to (a handle, a
-  // request awaiting its response, a message not yet sent), and at most as many again that nothing
-  // does any more, dropped at the next sweep.
+  // request awaiting its response, a message not yet sent), and up to as many again (or 1,024)
+  // that nothing does any more, dropped at the next sweep.
   std::uint64_t remote_actors = 0;
 };
 
