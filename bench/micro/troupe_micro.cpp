@@ -5,59 +5,20 @@
 // Usage: troupe-micro WORKLOAD [SCALE]
 // Prints exactly one line: `workload=NAME unit=UNIT value=NUMBER`. Timing starts just before the
 // workload's first message or spawn and ends when the main thread has the verified result;
-// System construction and teardown are excluded. A wrong result exits 1.
-#include <troupe/troupe.hpp>
-
-#include <unistd.h>
+// System construction and teardown are excluded. A wrong result exits 1. The fan-out rows are
+// in fanout.cpp.
+#include "micro_support.hpp"
 
 #include <atomic>
-#include <chrono>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <latch>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using troupe::Context;
 using troupe::DynamicHandle;
+using namespace troupe_micro;
 
 namespace {
-
-[[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "troupe-micro: %s\n", why.c_str());
-  std::exit(1);
-}
-
-std::int64_t scaled(std::int64_t n, double scale) {
-  return std::max<std::int64_t>(1, std::llround(static_cast<double>(n) * scale));
-}
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-std::size_t resident_bytes() {
-  std::ifstream in("/proc/self/statm");
-  std::size_t pages = 0, resident = 0;
-  if (!(in >> pages >> resident)) die("cannot read /proc/self/statm");
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
-
-template <class T>
-T await(troupe::ScopedActor& me, const char* what) {
-  auto r = me.receive<T>(600s);
-  if (!r) die(std::string("timed out waiting for ") + what);
-  return std::move(*r);
-}
-
-struct Line {
-  const char* unit;
-  double value;
-};
 
 // -- ping-pong: pairs bounce a sequence number; each ping checks the order of its replies ------
 struct Ping {
@@ -66,7 +27,6 @@ struct Ping {
 struct Pong {
   std::int64_t seq;
 };
-struct Start {};
 struct Connect {
   DynamicHandle peer;
 };
@@ -113,10 +73,6 @@ Line pingpong(troupe::System& sys, int pairs, std::int64_t round_trips) {
 }
 
 // -- fan-in: 20 senders, one receiver ---------------------------------------------------------
-// The paced workloads give each receiver a bounded mailbox of this many messages (Go's peer gives
-// its channels 1,024 slots), and each sender paces its sends (Context::pace): it waits while the
-// receiver is full, as a Go sender waits on a full channel.
-constexpr std::uint32_t kPacedCapacity = 1024;
 
 Line fanin(troupe::System& sys, double scale, bool paced) {
   constexpr int senders = 20;
@@ -177,9 +133,6 @@ Line fanin(troupe::System& sys, double scale, bool paced) {
 }
 
 // -- skynet: a 10-ary tree of actors summing the numbers of its leaves -----------------------
-struct Sum {
-  std::int64_t value;
-};
 
 class Skynet {
  public:
@@ -271,120 +224,6 @@ Line ring(troupe::System& sys, double scale) {
   sys.wait_idle();
   if (tokens->load() != hops + 1) die("ring: token count mismatch " + std::to_string(tokens->load()));
   return {"msgs/s", static_cast<double>(hops) / secs};
-}
-
-// -- fan-out: one producer sends M messages to each of 60 workers, all in one turn ------------
-// f(i): 200 rounds of a 27-bit linear congruential generator (every intermediate is below 2^58),
-// a few hundred nanoseconds of arithmetic per message (bench/peers/README.md, fanout).
-std::int64_t fanout_work(std::int64_t i) {
-  constexpr std::int64_t mask = (std::int64_t{1} << 27) - 1;
-  std::int64_t x = i & mask;
-  for (int r = 0; r < 200; ++r) x = (x * 1103515245 + 12345) & mask;
-  return x;
-}
-
-// The fan-out rows' shape (and fanout-ceiling's): 60 workers, M messages each, and what each
-// worker's sum must be, the sum of f(i) for i in 0..M-1 (computed before any clock starts).
-constexpr int kFanoutWorkers = 60;
-std::int64_t fanout_per_worker(double scale) { return scaled(40000, scale); }
-std::int64_t fanout_worker_sum(std::int64_t per_worker) {
-  std::int64_t s = 0;
-  for (std::int64_t i = 0; i < per_worker; ++i) s += fanout_work(i);
-  return s;
-}
-
-// The fan-out producer: one turn of plain sends, or (fanout-paced) a coroutine that paces its
-// sends (Context::pace), waiting while the worker it sent to is behind.
-DynamicHandle spawn_fanout_producer(troupe::System& sys, std::vector<DynamicHandle> mailboxes, std::int64_t per_worker,
-                                    bool paced) {
-  if (paced) {
-    return sys.spawn([mailboxes, per_worker](Context& self) {
-      return troupe::behavior([&self, mailboxes, per_worker](Start) -> troupe::Task<void> {
-        for (std::int64_t i = 0; i < per_worker; ++i) {
-          for (const auto& mailbox : mailboxes) {
-            mailbox.send(i);
-            co_await self.pace();
-          }
-        }
-        self.quit();
-      });
-    });
-  }
-  return sys.spawn([mailboxes, per_worker](Context& self) {
-    return troupe::behavior([&self, mailboxes, per_worker](Start) {
-      for (std::int64_t i = 0; i < per_worker; ++i) {
-        for (const auto& mailbox : mailboxes) mailbox.send(i);
-      }
-      self.quit();
-    });
-  });
-}
-
-Line fanout(troupe::System& sys, double scale, bool paced) {
-  constexpr int workers = kFanoutWorkers;
-  const std::int64_t per_worker = fanout_per_worker(scale);
-  const std::int64_t s = fanout_worker_sum(per_worker);
-  troupe::ScopedActor me(sys);
-  std::vector<DynamicHandle> mailboxes;
-  troupe::SpawnOptions options;
-  if (paced) options.mailbox_capacity = kPacedCapacity;
-  for (int w = 0; w < workers; ++w) {
-    mailboxes.push_back(sys.spawn(
-        options,
-        [per_worker](Context& self, DynamicHandle collector) {
-          auto count = std::make_shared<std::int64_t>(0);
-          auto sum = std::make_shared<std::int64_t>(0);
-          return troupe::behavior([&self, collector, count, sum, per_worker](std::int64_t i) {
-            *sum += fanout_work(i);
-            if (++*count == per_worker) {
-              collector.send(Sum{*sum});
-              self.quit();
-            }
-          });
-        },
-        me.handle()));
-  }
-  auto producer = spawn_fanout_producer(sys, mailboxes, per_worker, paced);
-  sys.wait_idle();  // every worker and the producer started before the clock starts
-  const auto start = Clock::now();
-  producer.send(Start{});
-  std::int64_t total = 0;
-  for (int w = 0; w < workers; ++w) total += await<Sum>(me, "fan-out").value;
-  const double secs = seconds_since(start);
-  if (total != workers * s) die("fanout: total " + std::to_string(total) + ", expected " + std::to_string(workers * s));
-  return {"msgs/s", static_cast<double>(workers * per_worker) / secs};
-}
-
-// -- the fan-out rows' ceiling: their arithmetic alone, no messages ---------------------------
-// The same 60 x M calls of fanout_work, on as many plain threads as the System has workers (one
-// per CPU), each taking a worker's M calls at a time. No runtime's fanout can beat this rate on
-// the machine; bench/run-micro.sh prints it beside the fanout rows (ceiling=, max_ratio_best=).
-Line fanout_ceiling(double scale) {
-  constexpr int workers = kFanoutWorkers;
-  const std::int64_t per_worker = fanout_per_worker(scale);
-  const std::int64_t s = fanout_worker_sum(per_worker);
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::atomic<int> next_worker{0};
-  std::atomic<std::int64_t> total{0};
-  std::latch go(1);
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      go.wait();
-      std::int64_t mine = 0;
-      // Relaxed: the counter only hands out distinct workers; join() publishes the sums.
-      while (next_worker.fetch_add(1, std::memory_order_relaxed) < workers) {
-        for (std::int64_t i = 0; i < per_worker; ++i) mine += fanout_work(i);
-      }
-      total.fetch_add(mine, std::memory_order_relaxed);
-    });
-  }
-  const auto start = Clock::now();
-  go.count_down();
-  for (auto& thread : pool) thread.join();
-  const double secs = seconds_since(start);
-  if (total.load() != workers * s) die("fanout-ceiling: wrong total");
-  return {"msgs/s", static_cast<double>(workers * per_worker) / secs};
 }
 
 // -- idle footprint: RSS growth per idle actor ------------------------------------------------
