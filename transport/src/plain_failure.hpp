@@ -7,10 +7,13 @@
 #include <kj/exception.h>
 #include <kj/string.h>
 
+#include <string>
+
 namespace troupe::transport::detail {
 
 [[noreturn]] inline void fail_plainly(kj::String why) {
   kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::mv(why)));
 }
+[[noreturn]] inline void fail_plainly(const std::string& why) { fail_plainly(kj::str(why.c_str())); }
 
 }  // namespace troupe::transport::detail

@@ -18,8 +18,6 @@ constexpr std::size_t kWatchReadSize = 64u << 10;
 // How much of the body of an answer with an HTTP error status is read, for its message.
 constexpr std::size_t kErrorBodyLimit = 64u << 10;
 
-[[noreturn]] void fail(const std::string& what) { fail_plainly(kj::str(what.c_str())); }
-
 // A key as errors show it: printable ASCII as it is, other bytes as \xNN.
 std::string printable(std::string_view key) {
   std::string out;
@@ -60,9 +58,9 @@ kj::Promise<void> fail_http_status(kj::HttpClient::Response& response) {
             if (auto error = etcd_json::error_message(std::string_view(text.cStr(), text.size()))) {
               status += ": " + *error;
             }
-            fail(status);
+            fail_plainly(status);
           },
-          [status](kj::Exception&&) -> kj::Promise<void> { fail(status); });  // the status says enough
+          [status](kj::Exception&&) -> kj::Promise<void> { fail_plainly(status); });  // the status says enough
 }
 
 // The whole answer, at most kMaxResponse bytes of it.
@@ -72,7 +70,7 @@ kj::Promise<kj::String> read_bounded(kj::AsyncInputStream& body) {
   // EOF"); one byte more lets an answer of exactly the limit through.
   return body.readAllText(limit + 1).catch_([limit](kj::Exception&& e) -> kj::Promise<kj::String> {
     if (std::string_view(e.getDescription().cStr()).find("limit before EOF") != std::string_view::npos) {
-      fail("etcd's answer is longer than the limit of " + std::to_string(limit) + " bytes");
+      fail_plainly("etcd's answer is longer than the limit of " + std::to_string(limit) + " bytes");
     }
     return kj::mv(e);
   });
@@ -81,8 +79,9 @@ kj::Promise<kj::String> read_bounded(kj::AsyncInputStream& body) {
 // The promise, or a rejection if it has not resolved within `limit`.
 template <class T>
 kj::Promise<T> within(kj::Timer& timer, kj::Duration limit, kj::Promise<T> promise) {
-  return promise.exclusiveJoin(timer.afterDelay(limit).then(
-      [limit]() -> kj::Promise<T> { fail("no answer within " + std::to_string(limit / kj::MILLISECONDS) + " ms"); }));
+  return promise.exclusiveJoin(timer.afterDelay(limit).then([limit]() -> kj::Promise<T> {
+    fail_plainly("no answer within " + std::to_string(limit / kj::MILLISECONDS) + " ms");
+  }));
 }
 
 // A watch's stream and what reads it; lives as long as the watch's promise.
@@ -100,16 +99,16 @@ struct WatchStream {
 [[noreturn]] void watch_ended(WatchStream& w) {
   const std::string rest = w.lines.take_rest();
   if (rest.find_first_not_of(" \t\r\n") == std::string::npos) {
-    fail("the watch stream ended (etcd stopped, or the connection closed)");
+    fail_plainly("the watch stream ended (etcd stopped, or the connection closed)");
   }
   std::vector<EtcdWatchEvent> events;
   try {
     events = etcd_json::read_watch_message(rest);
   } catch (const kj::Exception& e) {
-    fail(std::string("the watch stream ended: ") + e.getDescription().cStr());
+    fail_plainly(std::string("the watch stream ended: ") + e.getDescription().cStr());
   }
   if (!events.empty()) w.on_events(std::move(events));
-  fail("the watch stream ended (etcd stopped, or the connection closed)");
+  fail_plainly("the watch stream ended (etcd stopped, or the connection closed)");
 }
 
 // Reads the stream until it fails: each complete line is one message, handed on in order.
@@ -126,7 +125,7 @@ kj::Promise<void> read_watch(WatchStream& w) {
             return read_watch(w);
           },
           [](kj::Exception&& e) -> kj::Promise<void> {  // the read failed, not what the stream held
-            fail("the watch stream ended: " + plain_words(e));
+            fail_plainly("the watch stream ended: " + plain_words(e));
           });
 }
 

@@ -15,18 +15,16 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void fail(const std::string& what) { fail_plainly(kj::str(what.c_str())); }
-
 std::string base64(std::string_view bytes) {
   const kj::String text = kj::encodeBase64(kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
   return std::string(text.cStr(), text.size());
 }
 
 std::string from_base64(const json& text, const char* field) {
-  if (!text.is_string()) fail(std::string("etcd's answer has a ") + field + " that is not a string");
+  if (!text.is_string()) fail_plainly(std::string("etcd's answer has a ") + field + " that is not a string");
   const auto& s = text.get_ref<const std::string&>();
   auto bytes = kj::decodeBase64(kj::arrayPtr(s.data(), s.size()));
-  if (bytes.hadErrors) fail(std::string("etcd's answer has a ") + field + " that is not base64");
+  if (bytes.hadErrors) fail_plainly(std::string("etcd's answer has a ") + field + " that is not base64");
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
@@ -46,13 +44,13 @@ std::int64_t int_field(const json& object, const char* field) {
     }
     if (used == s.size() && used > 0) return value;
   }
-  fail(std::string("etcd's answer has a field ") + field + " that is not an integer");
+  fail_plainly(std::string("etcd's answer has a field ") + field + " that is not an integer");
 }
 
 bool bool_field(const json& object, const char* field) {
   const auto it = object.find(field);
   if (it == object.end() || it->is_null()) return false;
-  if (!it->is_boolean()) fail(std::string("etcd's answer has a field ") + field + " that is not true or false");
+  if (!it->is_boolean()) fail_plainly(std::string("etcd's answer has a field ") + field + " that is not true or false");
   return it->get<bool>();
 }
 
@@ -75,17 +73,17 @@ json parse_object(std::string_view text) {
   json answer = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (answer.is_discarded() || !answer.is_object()) {
     std::string shown(text.substr(0, 200));
-    fail("etcd's answer is not a JSON object: '" + shown + (text.size() > 200 ? "...'" : "'"));
+    fail_plainly("etcd's answer is not a JSON object: '" + shown + (text.size() > 200 ? "...'" : "'"));
   }
-  if (auto error = stated_error(answer)) fail("etcd answered with an error: " + *error);
+  if (auto error = stated_error(answer)) fail_plainly("etcd answered with an error: " + *error);
   return answer;
 }
 
 EtcdKeyValue read_kv(const json& kv) {
-  if (!kv.is_object()) fail("etcd's answer has a key-value that is not an object");
+  if (!kv.is_object()) fail_plainly("etcd's answer has a key-value that is not an object");
   EtcdKeyValue out;
   const auto key = kv.find("key");
-  if (key == kv.end()) fail("etcd's answer has a key-value without a key");
+  if (key == kv.end()) fail_plainly("etcd's answer has a key-value without a key");
   out.key = from_base64(*key, "key");
   if (const auto value = kv.find("value"); value != kv.end()) out.value = from_base64(*value, "value");
   out.create_revision = int_field(kv, "create_revision");
@@ -96,14 +94,14 @@ EtcdKeyValue read_kv(const json& kv) {
 
 std::int64_t header_revision(const json& answer) {
   const auto header = answer.find("header");
-  if (header == answer.end() || !header->is_object()) fail("etcd's answer has no header");
+  if (header == answer.end() || !header->is_object()) fail_plainly("etcd's answer has no header");
   return int_field(*header, "revision");
 }
 
 // The "result" of a streamed message.
 const json& stream_result(const json& message) {
   const auto result = message.find("result");
-  if (result == message.end() || !result->is_object()) fail("etcd's streamed answer has no result");
+  if (result == message.end() || !result->is_object()) fail_plainly("etcd's streamed answer has no result");
   return *result;
 }
 
@@ -169,7 +167,7 @@ EtcdRange read_range(std::string_view text) {
   EtcdRange range;
   range.revision = header_revision(answer);
   if (const auto kvs = answer.find("kvs"); kvs != answer.end()) {
-    if (!kvs->is_array()) fail("etcd's answer has kvs that are not a list");
+    if (!kvs->is_array()) fail_plainly("etcd's answer has kvs that are not a list");
     range.kvs.reserve(kvs->size());
     for (const json& kv : *kvs) range.kvs.push_back(read_kv(kv));
   }
@@ -185,7 +183,7 @@ bool read_txn_succeeded(std::string_view text) {
 std::int64_t read_lease_granted(std::string_view text) {
   const json answer = parse_object(text);
   const std::int64_t id = int_field(answer, "ID");
-  if (id == 0) fail("etcd's answer to a lease grant has no lease ID");
+  if (id == 0) fail_plainly("etcd's answer to a lease grant has no lease ID");
   return id;
 }
 
@@ -206,15 +204,15 @@ std::vector<EtcdWatchEvent> read_watch_message(std::string_view line) {
     if (const std::int64_t compacted = int_field(result, "compact_revision"); compacted != 0) {
       why += " (the revisions asked for were compacted; the oldest kept is " + std::to_string(compacted) + ")";
     }
-    fail(why);
+    fail_plainly(why);
   }
   std::vector<EtcdWatchEvent> events;
   const auto list = result.find("events");
   if (list == result.end()) return events;  // created, or a progress notification
-  if (!list->is_array()) fail("etcd's watch message has events that are not a list");
+  if (!list->is_array()) fail_plainly("etcd's watch message has events that are not a list");
   events.reserve(list->size());
   for (const json& e : *list) {
-    if (!e.is_object()) fail("etcd's watch message has an event that is not an object");
+    if (!e.is_object()) fail_plainly("etcd's watch message has an event that is not an object");
     EtcdWatchEvent event;
     const auto type = e.find("type");
     if (type == e.end() || *type == "PUT") {
@@ -222,10 +220,10 @@ std::vector<EtcdWatchEvent> read_watch_message(std::string_view line) {
     } else if (*type == "DELETE") {
       event.type = EtcdWatchEvent::Type::remove;
     } else {
-      fail("etcd's watch message has an event of unknown type " + type->dump());
+      fail_plainly("etcd's watch message has an event of unknown type " + type->dump());
     }
     const auto kv = e.find("kv");
-    if (kv == e.end()) fail("etcd's watch message has an event without a key-value");
+    if (kv == e.end()) fail_plainly("etcd's watch message has an event without a key-value");
     event.kv = read_kv(*kv);
     events.push_back(std::move(event));
   }
@@ -248,7 +246,7 @@ void JsonLines::append(const char* data, std::size_t size) {
     unfinished_from_ = old_size + static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
   }
   if (buffer_.size() - unfinished_from_ > limit_) {
-    fail("a streamed object is longer than the limit of " + std::to_string(limit_) + " bytes");
+    fail_plainly("a streamed object is longer than the limit of " + std::to_string(limit_) + " bytes");
   }
 }
 
@@ -258,7 +256,7 @@ std::optional<std::string> JsonLines::next() {
     std::string line = buffer_.substr(start_, nl - start_);
     start_ = nl + 1;
     if (line.size() > limit_) {
-      fail("a streamed object is longer than the limit of " + std::to_string(limit_) + " bytes");
+      fail_plainly("a streamed object is longer than the limit of " + std::to_string(limit_) + " bytes");
     }
     if (line.find_first_not_of(" \t\r") != std::string::npos) return line;
   }
