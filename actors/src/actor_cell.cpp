@@ -223,12 +223,12 @@ void detail::ActorCell::handle_message(Envelope* env, bool urgent) noexcept {
         extras_->set_aside.push(env);
       }
     } catch (...) {  // no memory to keep it: it becomes a dead letter
-      if (!urgent) message_taken();
+      if (!urgent) message_taken(*env);
       dead_letter(env);
     }
     return;
   }
-  if (!urgent) message_taken();  // a Down / Exit made here was never counted
+  if (!urgent) message_taken(*env);  // a Down / Exit made here was never counted
   run_handler(*env);
   if ((layer_flags_ & kEnvelopeAdopted) != 0) {
     layer_flags_ &= static_cast<std::uint8_t>(~kEnvelopeAdopted);  // the task or the user's stash has it

@@ -30,7 +30,7 @@ void detail::ActorCell::take_signals() noexcept {
       try {
         extras().set_aside.push(env);
       } catch (...) {  // no memory to keep it: it becomes a dead letter
-        message_taken();
+        if (kind != EnvelopeKind::response) message_taken(*env);  // a marker was never counted
         dead_letter(env);
       }
       continue;

@@ -117,10 +117,22 @@ class ActorCell : public runtime::ActorCore, public Context {
   Envelope* next_envelope(bool& urgent) noexcept;
   void handle(Envelope* env, bool urgent = false) noexcept;
   // A counted user message leaves the mailbox's count (bounded mailboxes only), in batches that
-  // the turn flushes before it ends (turn()).
-  void message_taken() noexcept {
-    if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]]
-      limit->consumed_one();
+  // the turn flushes before it ends (turn()); a mailbox bounded in bytes takes it off at once,
+  // weighed as admit() weighed it (before the handler can move out of it).
+  void message_taken(const Envelope& env) noexcept {
+    if (runtime::MailboxLimit* limit = mailbox_limit()) [[unlikely]] {
+      if (limit->byte_capacity() == 0) {
+        limit->consumed_one();
+      } else {
+        limit->consumed(env.type()->weigh(env));
+      }
+    }
+  }
+  // A sender asks before it counts a message against a mailbox bounded in bytes: its weight.
+  runtime::Admission admit(runtime::MailboxLink& message) noexcept override {
+    if (mailbox_limit()->byte_capacity() == 0) return {};
+    const auto& env = static_cast<const Envelope&>(message);
+    return runtime::Admission{env.type()->weigh(env), 0};
   }
   void handle_response(Envelope* env) noexcept;
   void run_continuation(Continuation& continuation, Envelope* env) noexcept;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <troupe/error.hpp>
+#include <troupe/message_bytes.hpp>
 #include <troupe/runtime/actor_core.hpp>
 #include <troupe/runtime/pool.hpp>
 #include <troupe/type_name.hpp>
@@ -25,6 +26,9 @@ struct Envelope;
 struct alignas(8) MessageType {
   std::string_view name;
   void (*destroy)(Envelope*) noexcept;
+  // What an envelope of this type holds in memory: its block and what its value owns on the
+  // heap (<troupe/message_bytes.hpp>). Asked only by a mailbox bounded in bytes.
+  std::uint64_t (*weigh)(const Envelope&) noexcept;
 };
 
 enum class EnvelopeKind : std::uint8_t {
@@ -105,7 +109,12 @@ void destroy_message(Envelope* envelope) noexcept {
 }
 
 template <class T>
-inline constexpr MessageType message_type{detail::type_name<T>(), &destroy_message<T>};
+std::uint64_t weigh_message(const Envelope& envelope) noexcept {
+  return detail::block_bytes<T>(envelope.kind()) + heap_bytes(static_cast<const Message<T>&>(envelope).value);
+}
+
+template <class T>
+inline constexpr MessageType message_type{detail::type_name<T>(), &destroy_message<T>, &weigh_message<T>};
 
 template <class T, class... A>
 Message<T>* make_envelope(EnvelopeKind kind, A&&... args) {

@@ -9,6 +9,7 @@
 #include <troupe/runtime/pool.hpp>
 
 #include <concepts>
+#include <limits>
 #include <memory>
 #include <new>
 #include <tuple>
@@ -129,8 +130,10 @@ template <class Block, class Init>
 runtime::ActorCore* System::launch(SpawnOptions options, detail::ActorCell* link_to, Init&& init) {
   static_assert(alignof(Block) <= 64, "troupe: actor state aligned beyond 64 bytes is not supported");
   std::unique_ptr<runtime::MailboxLimit> limit;
-  if (options.mailbox_capacity != 0) {
-    limit = std::make_unique<runtime::MailboxLimit>(options.mailbox_capacity, options.overflow, 0, room_waiter());
+  if (options.mailbox_capacity != 0 || options.mailbox_bytes != 0) {
+    const std::uint32_t capacity =
+        options.mailbox_capacity != 0 ? options.mailbox_capacity : std::numeric_limits<std::uint32_t>::max();
+    limit = std::make_unique<runtime::MailboxLimit>(capacity, options.overflow, options.mailbox_bytes, room_waiter());
     limit->release_one_at_a_time();  // the cell releases the rest whenever it drains (actor_cell.cpp)
   }
   void* memory = runtime::pool_allocate(sizeof(Block));
