@@ -82,8 +82,10 @@ void Context::stash() {
   c.layer_flags_ |= detail::ActorCell::kEnvelopeAdopted;  // handle_message leaves the envelope to the stash
   // Counted again until it is handled for good: a bounded mailbox bounds the stash too. (A Down
   // or Exit made from a signal was never counted; it is from now on, and is handled again as a
-  // counted message.)
-  if (runtime::MailboxLimit* limit = c.mailbox_limit()) limit->reserve();
+  // counted message.) A mailbox bounded in bytes counts its weight again too, weighed as it will
+  // be when it is taken for good (a handler that moved out of it has already changed both).
+  if (runtime::MailboxLimit* limit = c.mailbox_limit())
+    limit->reserve(limit->byte_capacity() != 0 ? env->type()->weigh(*env) : 0);
 }
 
 void Context::unstash_all() {

@@ -122,6 +122,44 @@ TEST_SUITE("bounded mailboxes") {
     }
   }
 
+  TEST_CASE("a stashed message's bytes count until it is handled for good, and no longer") {
+    troupe::System system(troupe::Config{.workers = 2});
+    struct Open {};
+    auto handled = std::make_shared<std::atomic<int>>(0);
+    troupe::SpawnOptions options;
+    options.mailbox_bytes = 10'000;
+    options.overflow = troupe::Overflow::fail;
+    auto receiver = system.spawn(options, [handled](troupe::Context& self) {
+      auto open = std::make_shared<bool>(false);
+      return troupe::behavior(
+          [&self, open, handled](const Blob&) {
+            if (!*open) {
+              self.stash();
+            } else {
+              handled->fetch_add(1);
+            }
+          },
+          [&self, open](Open) {
+            *open = true;
+            self.unstash_all();
+          });
+    });
+    troupe::runtime::MailboxLimit& limit = limit_of(receiver);
+    const std::uint64_t weight = blob_weight(1000);
+    for (int i = 0; i < 3; ++i) CHECK(receiver.send(Blob{std::string(1000, 'x')}).ok());
+    REQUIRE(system.wait_idle(10s));
+    CHECK(limit.queued_bytes() == 3 * weight);  // stashed, still counted
+    CHECK(receiver.send(Open{}).ok());
+    REQUIRE(system.wait_idle(10s));
+    CHECK(handled->load() == 3);
+    CHECK(limit.queued_bytes() == 0);  // handled for good: off the count, not below it
+    // Room for as many as ever: nine 1,049-byte messages, and the tenth that reaches the bound.
+    receiver.send(Open{});
+    int admitted = 0;
+    for (int i = 0; i < 12; ++i) admitted += receiver.send(Blob{std::string(1000, 'x')}).ok() ? 1 : 0;
+    CHECK(admitted >= 10);
+  }
+
   TEST_CASE("backpressure: a sender flooding a mailbox bounded in bytes is held to about the bound") {
     troupe::System system(troupe::Config{.workers = 2});
     constexpr std::uint64_t bound = 64 * 1024;
