@@ -10,12 +10,18 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 using namespace troupe_test;
@@ -67,6 +73,20 @@ TEST_SUITE("bounded mailboxes") {
     Listed listed{long_one, {long_one}, 3};
     CHECK(troupe::heap_bytes(listed) == 2 * (long_one.capacity() + 1) + listed.lines.capacity() * sizeof(std::string));
     CHECK(troupe::heap_bytes(Own{12345}) == 12345);
+    // Tuple-likes: their elements'. Views own nothing.
+    CHECK(troupe::heap_bytes(std::pair<int, std::string>{1, long_one}) == long_one.capacity() + 1);
+    CHECK(troupe::heap_bytes(std::tuple<std::string, int, std::string>{long_one, 2, "s"}) == long_one.capacity() + 1);
+    CHECK(troupe::heap_bytes(std::array<std::string, 2>{long_one, long_one}) == 2 * (long_one.capacity() + 1));
+    CHECK(troupe::heap_bytes(std::string_view(long_one)) == 0);
+    // Node-based containers: a node per element, with its links, and what the elements own.
+    const std::map<int, std::string> map{{1, long_one}, {2, "s"}};
+    CHECK(troupe::heap_bytes(map) ==
+          2 * (sizeof(std::pair<const int, std::string>) + 4 * sizeof(void*)) + long_one.capacity() + 1);
+    const std::list<std::int64_t> list{1, 2, 3};
+    CHECK(troupe::heap_bytes(list) == 3 * (sizeof(std::int64_t) + 2 * sizeof(void*)));
+    const std::unordered_map<int, int> hashed{{1, 1}, {2, 2}};
+    CHECK(troupe::heap_bytes(hashed) ==
+          hashed.bucket_count() * sizeof(void*) + 2 * (sizeof(std::pair<const int, int>) + 2 * sizeof(void*)));
   }
 
   TEST_CASE("fail and drop: a mailbox bounded in bytes refuses once the bytes waiting reach the bound") {
