@@ -150,8 +150,8 @@ struct SpawnOptions {
   std::uint32_t mailbox_capacity = 0;
   // Bounded in bytes: at most about this many bytes of user messages waiting (as counted above;
   // 0: no byte bound). A message weighs its block and what its value owns on the heap
-  // (<troupe/message_bytes.hpp>: strings, vectors, fields listed for the wire, or the type's own
-  // troupe_heap_bytes). Full when either bound is reached, drained when both are at half; set
+  // (<troupe/message_bytes.hpp>: strings, containers, tuples, fields listed for the wire, or the
+  // type's own troupe_heap_bytes). Full when either bound is reached, drained when both are at half; set
   // alone, it bounds the bytes only. A message is let in while the bytes waiting are under the
   // bound, so one larger than the bound still goes through, alone. `overflow` applies as above;
   // such a mailbox counts every message one by one (no batches reserved ahead).
