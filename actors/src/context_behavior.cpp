@@ -84,8 +84,7 @@ void Context::stash() {
   // or Exit made from a signal was never counted; it is from now on, and is handled again as a
   // counted message.) A mailbox bounded in bytes counts its weight again too, weighed as it will
   // be when it is taken for good (a handler that moved out of it has already changed both).
-  if (runtime::MailboxLimit* limit = c.mailbox_limit())
-    limit->reserve(limit->byte_capacity() != 0 ? env->type()->weigh(*env) : 0);
+  if (runtime::MailboxLimit* limit = c.mailbox_limit()) limit->reserve(detail::ActorCell::counted_bytes(*limit, *env));
 }
 
 void Context::unstash_all() {

@@ -124,15 +124,19 @@ class ActorCell : public runtime::ActorCore, public Context {
       if (limit->byte_capacity() == 0) {
         limit->consumed_one();
       } else {
-        limit->consumed(env.type()->weigh(env));
+        limit->consumed(counted_bytes(*limit, env));
       }
     }
   }
-  // A sender asks before it counts a message against a mailbox bounded in bytes: its weight.
+  // The bytes `limit` counts `env` as: its weight where the mailbox is bounded in bytes, else
+  // nothing. Asked when a sender counts it (admit), when a stash counts it again, and when the
+  // owner takes it for good, so all three agree.
+  static std::uint64_t counted_bytes(const runtime::MailboxLimit& limit, const Envelope& env) noexcept {
+    return limit.byte_capacity() == 0 ? 0 : env.type()->weigh(env);
+  }
+  // A sender asks before it counts a message against this (bounded) mailbox.
   runtime::Admission admit(runtime::MailboxLink& message) noexcept override {
-    if (mailbox_limit()->byte_capacity() == 0) return {};
-    const auto& env = static_cast<const Envelope&>(message);
-    return runtime::Admission{env.type()->weigh(env), 0};
+    return runtime::Admission{counted_bytes(*mailbox_limit(), static_cast<const Envelope&>(message)), 0};
   }
   void handle_response(Envelope* env) noexcept;
   void run_continuation(Continuation& continuation, Envelope* env) noexcept;

@@ -103,42 +103,35 @@ std::size_t elements_heap_bytes(const T& c) noexcept {
 }
 
 template <class T>
-std::size_t of_any(const T& value) noexcept {
-  if constexpr (HasListedFields<T>) {
-    return std::apply([&value](auto... field) { return (std::size_t{0} + ... + heap_bytes(value.*field)); },
-                      troupe_wire_fields(static_cast<const T*>(nullptr)));
-  } else if constexpr (TupleLike<T>) {
-    return std::apply([](const auto&... element) { return (std::size_t{0} + ... + heap_bytes(element)); }, value);
-  } else if constexpr (std::is_trivially_copyable_v<T>) {
-    return 0;
-  } else if constexpr (Contiguous<T>) {
-    using Element = typename T::value_type;
-    return value.capacity() * sizeof(Element) + elements_heap_bytes(value);
-  } else if constexpr (SizedRange<T>) {
-    std::size_t bytes = value.size() * (sizeof(typename T::value_type) + node_link_bytes<T>());
-    if constexpr (HashTable<T>) bytes += value.bucket_count() * sizeof(void*);
-    return bytes + elements_heap_bytes(value);
-  } else {
-    return 0;
-  }
-}
-
-template <class C, class Traits, class A>
-std::size_t of_string(const std::basic_string<C, Traits, A>& s) noexcept {
-  // A string in its small buffer owns no heap; one on the heap owns its whole capacity. The
-  // small buffer's capacity is what an empty string reports.
-  static const std::size_t small = std::basic_string<C, Traits, A>().capacity();
-  return s.capacity() > small ? (s.capacity() + 1) * sizeof(C) : 0;
-}
-
-template <class T>
 struct HeapBytes {
-  static std::size_t of(const T& value) noexcept { return of_any(value); }
+  static std::size_t of(const T& value) noexcept {
+    if constexpr (HasListedFields<T>) {
+      return std::apply([&value](auto... field) { return (std::size_t{0} + ... + heap_bytes(value.*field)); },
+                        troupe_wire_fields(static_cast<const T*>(nullptr)));
+    } else if constexpr (TupleLike<T>) {
+      return std::apply([](const auto&... element) { return (std::size_t{0} + ... + heap_bytes(element)); }, value);
+    } else if constexpr (std::is_trivially_copyable_v<T>) {
+      return 0;
+    } else if constexpr (Contiguous<T>) {
+      return value.capacity() * sizeof(typename T::value_type) + elements_heap_bytes(value);
+    } else if constexpr (SizedRange<T>) {
+      std::size_t bytes = value.size() * (sizeof(typename T::value_type) + node_link_bytes<T>());
+      if constexpr (HashTable<T>) bytes += value.bucket_count() * sizeof(void*);
+      return bytes + elements_heap_bytes(value);
+    } else {
+      return 0;
+    }
+  }
 };
 
 template <class C, class Traits, class A>
 struct HeapBytes<std::basic_string<C, Traits, A>> {
-  static std::size_t of(const std::basic_string<C, Traits, A>& s) noexcept { return of_string(s); }
+  static std::size_t of(const std::basic_string<C, Traits, A>& s) noexcept {
+    // A string in its small buffer owns no heap; one on the heap owns its whole capacity. The
+    // small buffer's capacity is what an empty string reports.
+    static const std::size_t small = std::basic_string<C, Traits, A>().capacity();
+    return s.capacity() > small ? (s.capacity() + 1) * sizeof(C) : 0;
+  }
 };
 
 template <class U>
