@@ -18,10 +18,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,9 +37,18 @@ class TcpProxy {
     sockaddr_in addr = loopback(listen_port);
     if (::inet_pton(AF_INET, listen_host, &addr.sin_addr) != 1) throw std::runtime_error("TcpProxy: bad listen host");
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listener_, 16) != 0 || ::pipe2(wake_, O_CLOEXEC) != 0) {
-      throw std::runtime_error("TcpProxy: cannot listen");
+    // SO_REUSEADDR: the connections an earlier proxy on this address closed first linger in
+    // TIME_WAIT on it for a minute, and a node given the same port on 127.0.0.1 since (nothing
+    // stops the kernel from choosing it) would otherwise find its proxy's address taken. A
+    // listening socket still holds its address against this one.
+    const int reuse = 1;
+    if (listener_ < 0 || ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse) != 0 ||
+        ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 16) != 0 ||
+        ::pipe2(wake_, O_CLOEXEC) != 0) {
+      const std::string why = std::strerror(errno);
+      if (listener_ >= 0) ::close(listener_);
+      throw std::runtime_error("TcpProxy: cannot listen on " + std::string(listen_host) + ":" +
+                               std::to_string(listen_port) + ": " + why);
     }
     socklen_t length = sizeof addr;
     ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &length);
