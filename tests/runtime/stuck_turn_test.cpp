@@ -138,6 +138,15 @@ TEST_SUITE("stuck turns") {
     CHECK(stats.compensating_started >= 2);
     CHECK(stats.compensating_now == 0);  // retired once the turns ended
     // Each stuck turn is reported when found and when it ends, naming the hog and how long it took.
+    // The end is reported by the worker just after its turn, so it may still be on its way when
+    // the hogs' handlers have returned (and, with its compensator retired first, after the
+    // compensators are gone): wait for it, bounded.
+    const auto reported = [&] {
+      const std::vector<troupe::StuckTurn> turns = reports->snapshot();
+      const auto ended = std::count_if(turns.begin(), turns.end(), [](const auto& t) { return t.ended; });
+      return ended >= 2 && 2 * ended == static_cast<std::ptrdiff_t>(turns.size());
+    };
+    CHECK(eventually(reported));
     const std::vector<troupe::StuckTurn> turns = reports->snapshot();
     int found = 0;
     int ended = 0;
