@@ -14,6 +14,7 @@
 #include "request_table.hpp"
 #include "set_aside.hpp"
 
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <memory>
@@ -49,6 +50,7 @@ struct ActorExtras : runtime::Pooled {
   std::size_t awaited = 0;               // entries of `pending` the coroutine awaits; 0: not awaiting
   std::coroutine_handle<> resume_point;  // resumed when `awaited` drops to 0
   unsigned paces = 0;                    // Context::pace() calls since the coroutine last waited
+  std::chrono::steady_clock::time_point pace_slice_start{};  // when pacing was first timed since
   RunningTask task;
   SetAside set_aside;
   // Set when the actor starts stopping; final once it has stopped (read by the dead-letter path).

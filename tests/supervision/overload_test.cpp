@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -189,4 +190,33 @@ TEST_SUITE("supervision") {
     CHECK(done->count == 3 * 5000);
   }
 
+  TEST_CASE("pace() on one worker thread lets the other actors run once its loop has paced for its time slice") {
+    // The loop sends nothing, so nothing mutes it: only pace()'s slice lets `other` run on the one
+    // worker (the stuck-turn watchdog, which would start another thread, is off). The slice is
+    // timed from the first look at the clock, after 1,024 paces, and read again only after 1,024
+    // more: the loop has paced at least 2,048 times when it first lets the others run.
+    troupe::Config config{.workers = 1};
+    config.stuck_turn = std::chrono::microseconds::zero();
+    troupe::System system(config);
+    troupe::ScopedActor me(system);
+    auto seen = std::make_shared<std::atomic<bool>>(false);
+    auto other =
+        system.spawn([seen](troupe::Context&) { return troupe::behavior([seen](Tick) { seen->store(true); }); });
+    auto looper = system.spawn([seen, other, done = me.handle()](troupe::Context& self) {
+      return troupe::behavior([&self, seen, other, done](Go) -> troupe::Task<void> {
+        other.send(Tick{});  // `other` waits for the one worker
+        std::int64_t paces = 0;
+        const auto give_up = std::chrono::steady_clock::now() + 10s;  // bounded, for a failing test
+        while (!seen->load() && std::chrono::steady_clock::now() < give_up) {
+          ++paces;
+          co_await self.pace();
+        }
+        done.send(Done{seen->load() ? paces : -1});
+      });
+    });
+    looper.send(Go{});
+    auto done = me.receive<Done>(30s);
+    REQUIRE(done);
+    CHECK(done->count >= 2 * 1024);
+  }
 }  // TEST_SUITE

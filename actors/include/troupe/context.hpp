@@ -113,9 +113,9 @@ class Context {
   // its last turn used its whole budget) or to a full bounded mailbox mutes this actor; a plain
   // handler is held back only once it returns, but pace() waits right there until the receiver
   // has drained, as a send on a full Go channel would. Otherwise it returns at once, except that
-  // after 1,024 paces in a row that did not wait it lets the other actors run (even on one thread, the
-  // receivers get their turns). Other messages to this actor wait while it waits, as they do
-  // while it awaits a request.
+  // once it has paced for half a millisecond without waiting (in deterministic mode, 1,024 paces)
+  // it lets the other actors run (even on one thread, the receivers get their turns). Other
+  // messages to this actor wait while it waits, as they do while it awaits a request.
   PaceAwaitable pace() noexcept { return PaceAwaitable(*this); }
 
   // Inside a request's handler: take over its reply, to give it later (return the promise from
