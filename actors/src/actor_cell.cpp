@@ -358,7 +358,7 @@ bool detail::ActorCell::pace_ready() noexcept {
   auto& x = *extras_;
   if (++x.paces % kPacesPerCheck != 0) return true;
   if (system_->deterministic_seed()) return false;
-  // The slice starts at the first check since the coroutine last waited (pause() clears it).
+  // The slice starts at the first check since pace() last suspended the coroutine (pause()).
   const auto now = std::chrono::steady_clock::now();
   if (x.pace_slice_start == std::chrono::steady_clock::time_point{}) {
     x.pace_slice_start = now;

@@ -49,8 +49,10 @@ struct ActorExtras : runtime::Pooled {
   RequestTable pending;
   std::size_t awaited = 0;               // entries of `pending` the coroutine awaits; 0: not awaiting
   std::coroutine_handle<> resume_point;  // resumed when `awaited` drops to 0
-  unsigned paces = 0;                    // Context::pace() calls since the coroutine last waited
-  std::chrono::steady_clock::time_point pace_slice_start{};  // when pacing was first timed since
+  // Context::pace() calls since pace() last suspended the coroutine, and when its slice began:
+  // the first look at the clock since then (ActorCell::pace_ready).
+  unsigned paces = 0;
+  std::chrono::steady_clock::time_point pace_slice_start{};
   RunningTask task;
   SetAside set_aside;
   // Set when the actor starts stopping; final once it has stopped (read by the dead-letter path).
