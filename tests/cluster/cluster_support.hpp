@@ -2,6 +2,7 @@
 // subscriber that reads member events as short lines ("up b", "down c", ...).
 #pragma once
 
+#include "result_string.hpp"
 #include "test_support.hpp"
 #include "transport/tcp_proxy.hpp"
 #include "transport/transport_test_support.hpp"
