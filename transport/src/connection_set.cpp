@@ -3,6 +3,7 @@
 #include "connection.hpp"
 #include "node_core.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace troupe::transport::detail {
@@ -143,6 +144,11 @@ void ConnectionSet::replace_connection(Peer& p, bool restarted) {
 void ConnectionSet::lost(Peer& p, const std::string& why, Liveness::Cause cause) {
   p.connection = nullptr;
   node_.liveness().node_down(p, why, cause);
+}
+
+bool ConnectionSet::refer_to(const Peer& p) const noexcept {
+  return std::any_of(connections_.begin(), connections_.end(),
+                     [&p](const kj::Own<Connection>& c) { return c->peer() == &p || c->seed() == &p; });
 }
 
 void ConnectionSet::on_closed(Connection& c) {

@@ -55,6 +55,10 @@ class ConnectionSet {
   // replace_connection).
   void on_authenticated(Connection& connection, Peer& peer, std::uint64_t incarnation);
 
+  // Whether a connection, in its handshake, open or about to be destroyed, refers to `peer` (as
+  // its peer or as the seed it dialled): IdlePeers keeps such a peer.
+  bool refer_to(const Peer& peer) const noexcept;
+
   // Any thread: NodeStats::open_connections.
   std::uint64_t open_count() const noexcept { return open_.load(std::memory_order_relaxed); }  // relaxed: a statistic
 

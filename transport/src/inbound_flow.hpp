@@ -36,7 +36,7 @@ class InboundFlow final : public std::enable_shared_from_this<InboundFlow> {
   void grant(NodeCore& node);  // transport thread
 
   std::weak_ptr<NodeCore> node_;
-  Peer& peer_;  // peers live as long as their node
+  Peer& peer_;  // used only while live_: its connection keeps the peer in use (idle_peers.hpp)
   const std::uint32_t batch_;
   const std::uint64_t batch_bytes_;
   bool live_ = true;                        // transport thread only

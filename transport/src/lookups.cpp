@@ -3,6 +3,8 @@
 #include "node_core.hpp"
 #include "remote_actor.hpp"
 
+#include <algorithm>
+
 namespace troupe::transport::detail {
 
 Result<DynamicHandle> Lookups::whereis(std::string_view peer_name, std::string_view name, Duration timeout) {
@@ -55,6 +57,11 @@ Lookups::Waiting Lookups::take(const Peer& p) {
     }
   }
   return taken;
+}
+
+bool Lookups::awaiting(const Peer& peer) const {
+  return std::any_of(pending_.begin(), pending_.end(),
+                     [&peer](const auto& entry) { return entry.second.peer == &peer; });
 }
 
 void Lookups::ask_again(Peer& p, Waiting lookups) {

@@ -40,6 +40,8 @@ class Lookups {
   // The peer's lookups, taken while its connection is replaced, then asked again on the new one.
   Waiting take(const Peer& peer);
   void ask_again(Peer& peer, Waiting lookups);
+  // Whether a lookup waits for the peer's answer (IdlePeers keeps such a peer).
+  bool awaiting(const Peer& peer) const;
   // Once the transport thread is gone: every lookup fails ("node stopped").
   void stop();
 

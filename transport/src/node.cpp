@@ -95,7 +95,8 @@ NodeStats NodeCore::stats() const noexcept {
                    exports_.count(),
                    requests_.count(),
                    connections_.open_count(),
-                   proxies_.count()};
+                   proxies_.count(),
+                   peers_.count()};
 }
 
 void NodeCore::schedule(runtime::ActorCore* actor) noexcept { loop_.hand_over(actor); }
@@ -216,6 +217,7 @@ void NodeCore::run(std::promise<void>& listening) {
     loop_.open();
     listener_.open();
     loop_.tasks().add(requests_.sweep(loop_.timer()));
+    if (config_.forget_idle_peers_after > Duration::zero()) loop_.tasks().add(idle_peers_.sweep(loop_.timer()));
     if (const auto* etcd = std::get_if<EtcdDiscovery>(&config_.discovery)) {
       Member self{config_.name, config_.advertise_host.empty() ? config_.listen_host : config_.advertise_host,
                   listener_.port(), incarnation_, MemberState::joining};
@@ -266,6 +268,7 @@ std::uint64_t NodeCore::renew_incarnation(const std::string& why) {
 void NodeCore::add_peer(std::string name, std::string host, std::uint16_t port) {
   post([this, name = std::move(name), host = std::move(host), port]() mutable {
     Peer& p = peers_.peer(name);
+    p.configured = true;  // never forgotten (IdlePeers)
     p.address = std::make_pair(std::move(host), port);
     dialler_.retry_at_once(p);  // a new address is worth trying at once
   });

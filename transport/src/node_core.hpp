@@ -8,6 +8,7 @@
 //   ConnectionSet   every Connection, and which one each peer keeps
 //   PeerDirectory   the peers by name, each with its Outbox (what waits to be written), its
 //                   dialling and its Ties (the links and monitors a node-down undoes)
+//   IdlePeers       forgets the peers nothing uses any more
 //   Exports         export ids <-> local actors (ExportWatcher drops the ones that stop)
 //   Proxies         remote actors' stand-ins (RemoteActor)
 //   Lookups         Node::whereis
@@ -28,6 +29,7 @@
 #include "dead_letters.hpp"
 #include "dialler.hpp"
 #include "exports.hpp"
+#include "idle_peers.hpp"
 #include "listener.hpp"
 #include "liveness.hpp"
 #include "lookups.hpp"
@@ -131,6 +133,7 @@ class NodeCore final : public runtime::Executor, public std::enable_shared_from_
   NodeLog log_;
   NodeLoop loop_;
   PeerDirectory peers_;
+  IdlePeers idle_peers_{*this};
   Dialler dialler_;
   Listener listener_;
   ConnectionSet connections_;

@@ -1,7 +1,9 @@
 // One node this node talks to, and the parts kept per peer: its dialling (Dialler), what waits to
-// be written to it (Outbox), and the links and monitors a node-down undoes (Ties). Peers live as
-// long as their node (PeerDirectory never removes one): parts, proxies and connections keep
-// references to them. Transport thread only, but for what Outbox marks otherwise.
+// be written to it (Outbox), and the links and monitors a node-down undoes (Ties). The directory
+// (PeerDirectory) forgets a peer once nothing has used it for a while (idle_peers.hpp says what
+// "used" is): the node's parts hold references only while they use it. The remote actors of a
+// forgotten peer, which users' handles may keep, share its ownership (RemoteActor), since they
+// borrow its outbound bound. Transport thread only, but for what Outbox marks otherwise.
 #pragma once
 
 #include "dialler.hpp"
@@ -12,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,7 +38,7 @@ struct PeerCounts {
   std::chrono::nanoseconds rtt{0};  // the last heartbeat round trip measured (0: none yet)
 };
 
-struct Peer {
+struct Peer : std::enable_shared_from_this<Peer> {
   Peer(std::string peer_name, const NodeConfig& config) : name(std::move(peer_name)), outbox(config) {}
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
@@ -56,6 +59,10 @@ struct Peer {
   // The run of it the cluster declared down (its membership actor, MemberDown), until a connection
   // to another run authenticates; 0: none.
   std::uint64_t declared_down = 0;
+  // Its address was given (Node::add_peer): configuration, never forgotten.
+  bool configured = false;
+  // Since when the directory's sweeps have found it unused (IdlePeers); none while in use.
+  std::optional<kj::TimePoint> idle_since;
   PeerCounts counts;
   DialState dial;
   Outbox outbox;

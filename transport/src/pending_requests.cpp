@@ -57,6 +57,11 @@ void PendingRequests::put(const Peer& peer, Entries entries) {
   }
 }
 
+bool PendingRequests::awaiting(const Peer& peer) const {
+  auto it = by_peer_.find(&peer);
+  return it != by_peer_.end() && !it->second.empty();
+}
+
 kj::Promise<void> PendingRequests::sweep(kj::Timer& timer) {
   return timer.afterDelay(kRequestSweepInterval).then([this, &timer]() {
     // Past the deadline and a grace period: the requester's own timer has answered it by now (a

@@ -32,6 +32,10 @@ class PendingRequests {
   // The peer's requests, taken (a node-down fails them), or put back.
   Entries take(const Peer& peer);
   void put(const Peer& peer, Entries entries);
+  // Whether any request to the peer awaits its response (IdlePeers keeps such a peer).
+  bool awaiting(const Peer& peer) const;
+  // The peer is forgotten: its (empty) place goes too, before another peer can have its address.
+  void forget_peer(const Peer& peer) { by_peer_.erase(&peer); }
   // Every kRequestSweepInterval: forgets the requests whose requesters stopped waiting a while
   // ago: a requester that lives on would otherwise leave an entry behind for each request its
   // peer never answered.

@@ -31,6 +31,20 @@ DynamicHandle Proxies::find(const Peer& peer, std::uint64_t remote_id) const {
   return it == proxies_.end() ? DynamicHandle{} : it->second;
 }
 
+bool Proxies::drop_unused(const Peer& peer) {
+  bool used = false;
+  for (auto it = proxies_.lower_bound({&peer, 0}); it != proxies_.end() && it->first.first == &peer;) {
+    if (it->second.core()->refs_now() == 1) {  // only this table's: see sweep_if_grown
+      it = proxies_.erase(it);
+    } else {
+      used = true;
+      ++it;
+    }
+  }
+  counted();
+  return used;
+}
+
 void Proxies::kill(const Peer& peer) {
   for (auto it = proxies_.lower_bound({&peer, 0}); it != proxies_.end() && it->first.first == &peer;) {
     static_cast<RemoteActor*>(it->second.core())->mark_dead();

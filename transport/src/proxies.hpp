@@ -31,6 +31,9 @@ class Proxies {
   DynamicHandle find(const Peer& peer, std::uint64_t remote_id) const;
   // The peer went down: its proxies are dead (RemoteActor::mark_dead) and forgotten.
   void kill(const Peer& peer);
+  // Drops the peer's proxies only this table holds (as a sweep would); true if any is left, which
+  // something here still refers to (IdlePeers keeps such a peer).
+  bool drop_unused(const Peer& peer);
   // The node stopped: handles users keep stay valid; what is sent to them is dropped at once
   // (RemoteActor::discard_all).
   void clear() {

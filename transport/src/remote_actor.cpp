@@ -10,7 +10,7 @@
 namespace troupe::transport::detail {
 
 RemoteActor::RemoteActor(std::shared_ptr<NodeCore> node, Peer& peer, std::uint64_t remote_id) noexcept
-    : runtime::ActorCore(node.get()), node_(std::move(node)), peer_(peer), remote_id_(remote_id) {
+    : runtime::ActorCore(node.get()), node_(std::move(node)), peer_(peer.shared_from_this()), remote_id_(remote_id) {
   set_mailbox_limit(&peer.outbox.limit());  // before any handle to this actor exists
 }
 
@@ -23,7 +23,7 @@ runtime::Admission RemoteActor::admit(runtime::MailboxLink& message) noexcept {
   const WireTypeInfo* info = find_wire_type(env.type());
   if (info == nullptr) return refuse(env, DeadLetter::Reason::not_serializable);
   const std::uint64_t bytes = weight(*info, env);
-  if (bytes > max_envelope_bytes(peer_.outbox.max_frame_bytes()))
+  if (bytes > max_envelope_bytes(peer_->outbox.max_frame_bytes()))
     return refuse(env, DeadLetter::Reason::message_too_large);
   return runtime::Admission{bytes, 0};
 }
@@ -39,12 +39,12 @@ void RemoteActor::uncount(const Envelope& env) noexcept {
   // What deliver() counted (deliver_bounded, after admit()): one-way messages and requests.
   if (env.kind() != EnvelopeKind::message && env.kind() != EnvelopeKind::request) return;
   const WireTypeInfo* info = find_wire_type(env.type());  // never null: admit() refused those
-  peer_.outbox.limit().consumed(info != nullptr ? weight(*info, env) : 0);
+  peer_->outbox.limit().consumed(info != nullptr ? weight(*info, env) : 0);
 }
 
 runtime::TurnResult RemoteActor::resume() noexcept {
   while (auto* link = mailbox_.pop()) serialize(static_cast<Envelope*>(link));
-  if (!dead_) node_->dialler().flush(peer_);  // a dead actor's messages are gone: no reason to dial
+  if (!dead_) node_->dialler().flush(*peer_);  // a dead actor's messages are gone: no reason to dial
   // A sender between its push and its link leaves pop() empty-handed: stay scheduled for it.
   return mailbox_.try_mark_empty() ? runtime::TurnResult::idle : runtime::TurnResult::more;
 }
@@ -67,7 +67,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
             {.level = LogLevel::warning,
              .name = "message_dropped",
              .message = "dropped a " + std::string(env->type()->name) + " to a remote actor: not a message",
-             .peer = peer_.name,
+             .peer = peer_->name,
              .reason = "not a message",
              .fields = fields});
       }
@@ -78,7 +78,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       NodeCounters::add(node_->counters().dead);
       if (requester != nullptr) {
         troupe::detail::send_response_error(requester, request_id,
-                                            Error{Errc::node_down, "node '" + peer_.name + "' went down"});
+                                            Error{Errc::node_down, "node '" + peer_->name + "' went down"});
       }
       uncount(*env);
       dispose(env);
@@ -97,7 +97,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       return;
     }
     const std::uint64_t bytes = weight(*info, *env);
-    if (kind == EnvelopeKind::response && !peer_.outbox.room_for_response(bytes)) {
+    if (kind == EnvelopeKind::response && !peer_->outbox.room_for_response(bytes)) {
       refuse_response(info->name, bytes, request_id);
       dispose(env);
       return;
@@ -111,16 +111,16 @@ void RemoteActor::serialize(Envelope* env) noexcept {
                                                : wire::Kind::RESPONSE;
     if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->exports().export_actor(requester);
     {
-      PeerHandleCodec handles(*node_, peer_);  // handles in the message export to, or name nodes for, peer_
+      PeerHandleCodec handles(*node_, *peer_);  // handles in the message export to, or name nodes for, peer_
       info->encode(*env, out.payload, &handles);
     }
     out.counted = kind == EnvelopeKind::message || kind == EnvelopeKind::request;
     out.charged = bytes;  // by the outbound limit, or for a response the response bound
     const std::uint64_t sender = out.sender;
-    peer_.outbox.push(std::move(out));
+    peer_->outbox.push(std::move(out));
     // Failed with node_down if the peer goes before its response comes.
     if (kind == EnvelopeKind::request && requester != nullptr)
-      node_->requests().track(peer_, sender, request_id, request_deadline(env->reply().timeout));
+      node_->requests().track(*peer_, sender, request_id, request_deadline(env->reply().timeout));
   } catch (const std::exception& e) {
     NodeCounters::add(node_->counters().dead);
     if (node_->log().enabled(LogLevel::warning)) {
@@ -128,7 +128,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
       node_->log().log({.level = LogLevel::warning,
                         .name = "message_dropped",
                         .message = std::string("could not serialize a message for a remote actor: ") + e.what(),
-                        .peer = peer_.name,
+                        .peer = peer_->name,
                         .reason = e.what(),
                         .fields = fields});
     }
@@ -144,10 +144,10 @@ void RemoteActor::serialize(Envelope* env) noexcept {
 // small, and queued whatever the bound (Outbox::room_for_response), so that it hears at once
 // rather than at its timeout. The first refusal since the responses last drained is logged.
 void RemoteActor::refuse_response(std::string_view type, std::uint64_t bytes, std::uint64_t request_id) {
-  Outbox& outbox = peer_.outbox;
+  Outbox& outbox = peer_->outbox;
   NodeCounters::add(node_->counters().dead);
   const std::string why = "node '" + node_->config().name + "' has " + std::to_string(outbox.response_bytes()) +
-                          " bytes of responses queued for node '" + peer_.name + "' that it has not taken yet; a " +
+                          " bytes of responses queued for node '" + peer_->name + "' that it has not taken yet; a " +
                           std::string(type) + " response of " + std::to_string(bytes) +
                           " bytes would pass its bound of " + std::to_string(outbox.response_bound()) +
                           " (NodeConfig::max_outbound_response_bytes)";
@@ -156,7 +156,7 @@ void RemoteActor::refuse_response(std::string_view type, std::uint64_t bytes, st
     node_->log().log({.level = LogLevel::warning,
                       .name = "response_dropped",
                       .message = "dropped a response, and will drop more until the queue drains: " + why,
-                      .peer = peer_.name,
+                      .peer = peer_->name,
                       .reason = why,
                       .fields = fields});
   }
@@ -177,7 +177,7 @@ void RemoteActor::refuse_response(std::string_view type, std::uint64_t bytes, st
 // actor answers (Context::dead_signal): a Down with its reason, an exit signal noproc.
 void RemoteActor::send_signal(troupe::detail::Signal& signal) {
   if (dead_) {
-    const ExitReason reason = ExitReason::node_down(peer_.name);
+    const ExitReason reason = ExitReason::node_down(peer_->name);
     troupe::detail::answer_for_gone(DynamicHandle::share(this), signal, reason, reason);
   } else if (stopped_) {
     troupe::detail::answer_for_gone(DynamicHandle::share(this), signal, *stopped_, ExitReason::noproc());
@@ -192,7 +192,7 @@ void RemoteActor::send_signal(troupe::detail::Signal& signal) {
 void RemoteActor::to_wire(troupe::detail::Signal& signal) {
   using Kind = troupe::detail::Signal::Kind;
   Exports& exports = node_->exports();
-  Ties& ties = peer_.ties;
+  Ties& ties = peer_->ties;
   WireSignal out;
   out.kind = signal.kind;
   out.to = remote_id_;
@@ -232,7 +232,7 @@ void RemoteActor::to_wire(troupe::detail::Signal& signal) {
       ties.unwatch(out.from, remote_id_, out.ref);
       break;
   }
-  peer_.outbox.push(std::move(out));
+  peer_->outbox.push(std::move(out));
 }
 
 void RemoteActor::drop_queued() noexcept {

@@ -30,7 +30,7 @@ class RemoteActor final : public runtime::ActorCore {
   // Any sender, before it counts a message or request against the outbound limit.
   runtime::Admission admit(runtime::MailboxLink& message) noexcept override;
 
-  Peer& peer() const noexcept { return peer_; }
+  Peer& peer() const noexcept { return *peer_; }
   std::uint64_t remote_id() const noexcept { return remote_id_; }
   // Transport thread: the peer's connection was lost, so this actor is gone for good (a restarted
   // peer reuses ids). Messages become dead letters, requests fail with node_down, a monitor gets
@@ -71,7 +71,11 @@ class RemoteActor final : public runtime::ActorCore {
   void refuse_response(std::string_view type, std::uint64_t bytes, std::uint64_t request_id);
 
   std::shared_ptr<NodeCore> node_;
-  Peer& peer_;
+  // Shared with the peer's directory entry, and kept after the directory forgets the peer: this
+  // actor's mailbox borrows the peer's outbound bound. Only a dead actor outlives the entry
+  // (IdlePeers forgets no peer with a live remote actor), and a dead one uses the peer only to
+  // name it.
+  std::shared_ptr<Peer> peer_;
   std::uint64_t remote_id_;
   bool dead_ = false;                  // transport thread only
   std::optional<ExitReason> stopped_;  // transport thread only

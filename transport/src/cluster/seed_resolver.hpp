@@ -33,10 +33,12 @@ class SeedResolver {
   // From the connections: a dial of placeholder `seed` authenticated as a dial of `peer`, or failed.
   void found(Peer& seed, const Peer& peer);
   void failed(Peer& seed, const Error& why);
+  // Whether answers wait for the dial of placeholder `seed` (IdlePeers keeps such a peer).
+  bool awaiting(const Peer& seed) const { return waiting_.contains(&seed); }
 
  private:
   NodeCore& node_;
-  std::map<Peer*, std::vector<Answer>> waiting_;
+  std::map<const Peer*, std::vector<Answer>> waiting_;
 };
 
 }  // namespace troupe::transport::detail

@@ -189,6 +189,14 @@ struct NodeConfig {
   // left the cluster gracefully, nor when this node closes its connections to rejoin its cluster
   // as a new incarnation (cluster.hpp): those peers are not down.
   std::function<void(std::string_view node)> on_node_down{};
+  // A peer this node has had nothing to do with for this long is forgotten: no connection or dial,
+  // nothing queued for it, no request or lookup awaiting its answer, no link or monitor across,
+  // and no handle here to any actor of its that is not dead already (a node-down kills them). Its
+  // counters and its series in the metrics go with it; a node of that name later is a new peer.
+  // So a long-lived node whose cluster comes and goes under new names (autoscaled members, each
+  // named afresh) keeps only the peers of its last few minutes. A peer given by Node::add_peer is
+  // configuration, and stays. Zero: never forget.
+  Duration forget_idle_peers_after = std::chrono::minutes(5);
   // Credits, in envelopes: each peer may have at most this many envelopes on their way to this
   // node or in its actors' mailboxes, not yet handled. Bounds what a peer can make this node hold.
   std::uint32_t receive_window = 8192;
@@ -251,6 +259,9 @@ struct NodeStats {
   // request awaiting its response, a message not yet sent), and up to as many again (or 1,024)
   // that nothing does any more, dropped at the next sweep.
   std::uint64_t remote_actors = 0;
+  // Peers this node keeps: every node it is connected to or has had to do with lately
+  // (NodeConfig::forget_idle_peers_after), and each seed address it is asking (SeedDiscovery).
+  std::uint64_t peers = 0;
 };
 
 // The secret from a file that only its owner may read (mode 0600 or stricter).
