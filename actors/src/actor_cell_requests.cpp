@@ -59,7 +59,8 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
   detail::PendingRequest* entry = x->pending.find(env->reply().request_id);
   if (entry == nullptr) {
     // A marker (see take_signals): while a coroutine awaits, it waits behind the messages set
-    // aside before it, so that its disposal follows their handling.
+    // aside before it, so that its disposal follows their handling; behind messages the user
+    // stashed, it waits in the stash with them.
     if (awaiting()) {
       try {
         x->set_aside.push(env);
@@ -67,6 +68,7 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
       } catch (...) {  // no memory to keep it: disposed now
       }
     }
+    if (keep_marker_with_stash(env)) return;
     dispose(env);
     return;
   }

@@ -37,6 +37,13 @@ struct BehaviorState {
     runtime::ActorCore* reply_to;  // holds a reference; nullptr for a one-way message
   };
   std::vector<Stashed> stashed;
+  // Markers (responses that answer no request: a node's credit token) kept among the stashed
+  // messages, each behind the messages it stands for, so that it is disposed of only once they
+  // are handled for good (ActorCell::keep_marker_with_stash); not the user's, so stashed() leaves
+  // them out.
+  std::size_t markers = 0;
+  // A message was stashed since the last marker came: the next marker may stand for it.
+  bool stashed_since_marker = false;
 };
 
 struct ActorExtras : runtime::Pooled {

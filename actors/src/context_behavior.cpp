@@ -79,6 +79,7 @@ void Context::stash() {
   runtime::ActorCore* reply_to =
       has_reply_header(env->kind()) ? std::exchange(env->reply().reply_to, nullptr) : nullptr;
   s.stashed.push_back({env, reply_to});
+  s.stashed_since_marker = true;
   c.layer_flags_ |= detail::ActorCell::kEnvelopeAdopted;  // handle_message leaves the envelope to the stash
   // Counted again until it is handled for good: a bounded mailbox bounds the stash too. (A Down
   // or Exit made from a signal was never counted; it is from now on, and is handled again as a
@@ -100,11 +101,27 @@ void Context::unstash_all() {
     return entry.env;
   });
   stashed.clear();
+  // Each marker goes back behind its messages, and is kept again if one of them is stashed again.
+  x->behavior->markers = 0;
+  x->behavior->stashed_since_marker = false;
+}
+
+bool detail::ActorCell::keep_marker_with_stash(Envelope* marker) noexcept {
+  if (extras_ == nullptr || !extras_->behavior || !extras_->behavior->stashed_since_marker) return false;
+  auto& s = *extras_->behavior;
+  try {
+    s.stashed.push_back({marker, nullptr});
+  } catch (...) {  // no memory to keep it: disposed of now, its credit returned early
+    return false;
+  }
+  ++s.markers;
+  s.stashed_since_marker = false;
+  return true;
 }
 
 std::size_t Context::stashed() const noexcept {
   const detail::ActorExtras* x = cell().extras_;
-  return x != nullptr && x->behavior ? x->behavior->stashed.size() : 0;
+  return x != nullptr && x->behavior ? x->behavior->stashed.size() - x->behavior->markers : 0;
 }
 
 // Stopping: stashed messages become dead letters (a request's requester is answered), before those
@@ -117,6 +134,8 @@ void detail::ActorCell::end_behaviors() noexcept {
     dead_letter(entry.env);
   }
   s.stashed.clear();
+  s.markers = 0;
+  s.stashed_since_marker = false;
   s.behaviors.clear();
   s.retired.clear();
   layer_flags_ &= static_cast<std::uint8_t>(~kBecame);

@@ -1,8 +1,9 @@
 // A response that answers no request (a marker: a node's credit token behind the envelopes it
 // stands for, or a late reply) keeps its mailbox order behind the messages an actor sets aside,
-// both when a signal overtakes them and while a coroutine awaits: it is disposed of only after
-// they are handled. (A node grants credit back when its token is disposed of: disposed early, a
-// second window was in flight.)
+// both when a signal overtakes them and while a coroutine awaits, and behind the messages the
+// user stashes: it is disposed of only after they are handled. (A node grants credit back when
+// its token is disposed of: disposed early, a second window was in flight; and an actor that
+// stashed without end let its peer fill its memory.)
 #include <troupe/troupe.hpp>
 
 #include "event_log.hpp"
@@ -21,13 +22,14 @@ namespace {
 
 using Log = troupe_test::EventLog;
 
-// Logs "marker" when the actor disposes of it.
+// Logs its label ("marker" unless told) when the actor disposes of it.
 struct Marker {
   std::shared_ptr<Log> log;
-  explicit Marker(std::shared_ptr<Log> l) : log(std::move(l)) {}
-  Marker(Marker&& other) noexcept : log(std::move(other.log)) {}
+  std::string label;
+  explicit Marker(std::shared_ptr<Log> l, std::string text = "marker") : log(std::move(l)), label(std::move(text)) {}
+  Marker(Marker&& other) noexcept : log(std::move(other.log)), label(std::move(other.label)) {}
   ~Marker() {
-    if (log) log->add("marker");
+    if (log) log->add(label);
   }
 };
 
@@ -39,8 +41,32 @@ struct Note {};
 struct Ask {};
 struct Start {};
 
-void enqueue_marker(const troupe::DynamicHandle& to, const std::shared_ptr<Log>& log) {
-  to.core()->enqueue(troupe::make_envelope<Marker>(troupe::EnvelopeKind::response, log));
+void enqueue_marker(const troupe::DynamicHandle& to, const std::shared_ptr<Log>& log, std::string label = "marker") {
+  to.core()->enqueue(troupe::make_envelope<Marker>(troupe::EnvelopeKind::response, log, std::move(label)));
+}
+
+struct Open {};
+struct Other {};
+struct HowManyStashed {};
+struct Quit {};
+
+// Stashes every Note until an Open, which unstashes them; logs each Note and Other it handles;
+// stops on Quit.
+troupe::DynamicHandle spawn_stasher(troupe::System& system, const std::shared_ptr<Log>& log) {
+  return system.spawn([log](troupe::Context& self) {
+    auto open = std::make_shared<bool>(false);
+    return troupe::behavior(
+        [&self, log, open](Note) {
+          if (!*open) return self.stash();
+          log->add("note");
+        },
+        [&self, open](Open) {
+          *open = true;
+          self.unstash_all();
+        },
+        [log](Other) { log->add("other"); }, [&self](HowManyStashed) { return self.stashed(); },
+        [&self](Quit) { self.quit(); });
+  });
 }
 
 }  // namespace
@@ -100,6 +126,51 @@ TEST_SUITE("set-aside order") {
     open.set_value();            // the answer comes behind both in the actor's mailbox
     REQUIRE(system.wait_idle(30s));
     CHECK(log->all() == std::vector<std::string>{"answered", "note", "marker"});
+  }
+
+  TEST_CASE("a marker behind a message the user stashes waits in the stash until the message is handled") {
+    troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
+    troupe::ScopedActor me(system);
+    auto log = std::make_shared<Log>();
+    auto actor = spawn_stasher(system, log);
+    actor.send(Note{});
+    enqueue_marker(actor, log);
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->all().empty());  // was {"marker"}: disposed of while its message was stashed
+    auto stashed = me.request<std::size_t>(actor, HowManyStashed{}, 10s);
+    REQUIRE(stashed.ok());
+    CHECK(*stashed == 1);  // the marker is no stashed message of the user's
+    actor.send(Open{});
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->all() == std::vector<std::string>{"note", "marker"});
+  }
+
+  TEST_CASE("a marker behind messages handled since the last stash is disposed of at once") {
+    troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
+    auto log = std::make_shared<Log>();
+    auto actor = spawn_stasher(system, log);
+    actor.send(Note{});                      // stashed
+    enqueue_marker(actor, log, "kept");      // stands for it: kept with it
+    actor.send(Other{});                     // handled
+    enqueue_marker(actor, log, "disposed");  // stands for the Other only
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->all() == std::vector<std::string>{"other", "disposed"});
+    actor.send(Open{});
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->all() == std::vector<std::string>{"other", "disposed", "note", "kept"});
+  }
+
+  TEST_CASE("a marker kept in the stash is disposed of when the actor stops") {
+    troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
+    auto log = std::make_shared<Log>();
+    auto actor = spawn_stasher(system, log);
+    actor.send(Note{});
+    enqueue_marker(actor, log);
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->all().empty());
+    actor.send(Quit{});  // its stash becomes dead letters
+    REQUIRE(system.wait_idle(30s));
+    CHECK(log->all() == std::vector<std::string>{"marker"});
   }
 
 }  // TEST_SUITE

@@ -279,3 +279,72 @@ TEST_CASE("Overflow::drop for the outbound queue counts as fail: sends beyond it
   CHECK(tally->out_of_order == 0);
   CHECK(system_a.dead_letters() == 0);
 }
+
+namespace {
+
+struct OpenUp {};
+struct Counts {};
+struct CountsReply {
+  std::size_t stashed = 0;
+  std::uint64_t handled = 0;
+};
+
+}  // namespace
+
+TEST_CASE("an actor that stashes what a peer sends holds that peer's credit: the flood waits on the sender") {
+  constexpr std::uint32_t window = 64;
+  troupe::System system_b;
+  troupe::transport::NodeConfig config_b = node_config("b");
+  config_b.receive_window = window;
+  troupe::transport::Node b(system_b, config_b);
+  // Stashes every Seq until OpenUp, as an actor waiting for its first message would.
+  auto stasher = system_b.spawn([](troupe::Context& self) {
+    auto open = std::make_shared<bool>(false);
+    auto handled = std::make_shared<std::uint64_t>(0);
+    return troupe::behavior(
+        [&self, open, handled](const Seq&) {
+          if (!*open) return self.stash();
+          ++*handled;
+        },
+        [&self, open](OpenUp) {
+          *open = true;
+          self.unstash_all();
+        },
+        [&self, handled](Counts) {
+          return CountsReply{self.stashed(), *handled};
+        });
+  });
+  REQUIRE(system_b.register_name("stasher", stasher).ok());
+  troupe::System system_a;
+  troupe::transport::Node a(system_a, node_config("a"));
+  a.add_peer("b", "127.0.0.1", b.port());
+  auto remote = a.whereis("b", "stasher", 10s);
+  REQUIRE(remote.ok());
+
+  constexpr std::uint64_t n = 2000;
+  for (std::uint64_t i = 0; i < n; ++i) REQUIRE(remote->send(Seq{0, i}).ok());
+  auto queued_on_a = [&system_a] {
+    for (const troupe::NodeMetrics& node : system_a.metrics().nodes) {
+      for (const troupe::PeerMetrics& p : node.peers) {
+        if (p.node == "b") return p.outbound_envelopes;
+      }
+    }
+    return std::uint64_t{0};
+  };
+  // b grants back nothing its actor stashed: past the window, the rest waits on a. (Before, each
+  // credit came back as the message was stashed, and all 2,000 went into the stash.)
+  CHECK(troupe_test::eventually([&] { return queued_on_a() >= n - window; }));
+  troupe::ScopedActor me(system_b);
+  auto counts = me.request<CountsReply>(stasher, Counts{}, 10s);
+  REQUIRE(counts.ok());
+  CHECK(counts->stashed <= window);
+  CHECK(counts->handled == 0);
+
+  // Once it unstashes, it hands the credit back as it handles them, and the rest comes.
+  stasher.send(OpenUp{});
+  CHECK(troupe_test::eventually([&] {
+    auto now = me.request<CountsReply>(stasher, Counts{}, 10s);
+    return now.ok() && now->handled == n;
+  }));
+  CHECK(queued_on_a() == 0);
+}

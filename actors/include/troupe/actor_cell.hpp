@@ -139,6 +139,9 @@ class ActorCell : public runtime::ActorCore, public Context {
     return runtime::Admission{counted_bytes(*mailbox_limit(), static_cast<const Envelope&>(message)), 0};
   }
   void handle_response(Envelope* env) noexcept;
+  // A marker (a response that answers no request) after the user stashed a message it may stand
+  // for: kept in the stash, behind it; false if not kept (context_behavior.cpp).
+  bool keep_marker_with_stash(Envelope* marker) noexcept;
   void run_continuation(Continuation& continuation, Envelope* env) noexcept;
   void abandon_awaited() noexcept;
   void handle_message(Envelope* env, bool urgent) noexcept;
