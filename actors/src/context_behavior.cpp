@@ -125,11 +125,16 @@ std::size_t Context::stashed() const noexcept {
 }
 
 // Stopping: stashed messages become dead letters (a request's requester is answered), before those
-// of the coroutine stash, which came later; the behaviors go with the state.
+// of the coroutine stash, which came later; the markers kept with them are only disposed of (no
+// message of anyone's is lost with them); the behaviors go with the state.
 void detail::ActorCell::end_behaviors() noexcept {
   if (extras_ == nullptr || !extras_->behavior) return;
   auto& s = *extras_->behavior;
   for (auto& entry : s.stashed) {
+    if (entry.env->kind() == EnvelopeKind::response) {  // a marker: the user stashes no response
+      dispose(entry.env);
+      continue;
+    }
     if (entry.reply_to != nullptr) entry.env->reply().reply_to = entry.reply_to;
     dead_letter(entry.env);
   }

@@ -171,6 +171,7 @@ TEST_SUITE("set-aside order") {
     actor.send(Quit{});  // its stash becomes dead letters
     REQUIRE(system.wait_idle(30s));
     CHECK(log->all() == std::vector<std::string>{"marker"});
+    CHECK(system.dead_letters() == 1);  // the Note; the marker is no one's message
   }
 
 }  // TEST_SUITE
