@@ -169,3 +169,23 @@ TEST_CASE("a member killed with SIGKILL is down for every other member") {
   CHECK(on_b.next() == "down victim");
   CHECK(sees(a.node, {"a", "b"}));
 }
+
+TEST_CASE("members that come and go under new names leave no peers behind on the ones that stay") {
+  // a forgets an idle peer after 200 ms, and asks a member it declared down again for 300 ms.
+  troupe::transport::NodeConfig config = transport_test::node_config("a");
+  config.forget_idle_peers_after = 200ms;
+  troupe::transport::SeedDiscovery discovery;
+  discovery.redial_lost_for = 300ms;
+  config.discovery = discovery;
+  ClusterNode a("a", {}, std::move(config));
+  for (int i = 0; i < 4; ++i) {
+    // Autoscaled members, each named afresh: half leave, half stop without leaving (down).
+    ClusterNode member("member-" + std::to_string(i), {seed_of(a.node)});
+    REQUIRE(member.node.cluster().wait_up());
+    REQUIRE(sees(a.node, {"a", "member-" + std::to_string(i)}));
+    if (i % 2 == 0) REQUIRE(member.node.cluster().leave());
+  }
+  CHECK(sees(a.node, {"a"}));
+  // Once a has stopped asking the members it declared down, it keeps none of them.
+  CHECK(troupe_test::eventually([&] { return a.node.stats().peers == 0; }));
+}
