@@ -324,12 +324,8 @@ TEST_CASE("an actor that stashes what a peer sends holds that peer's credit: the
   constexpr std::uint64_t n = 2000;
   for (std::uint64_t i = 0; i < n; ++i) REQUIRE(remote->send(Seq{0, i}).ok());
   auto queued_on_a = [&system_a] {
-    for (const troupe::NodeMetrics& node : system_a.metrics().nodes) {
-      for (const troupe::PeerMetrics& p : node.peers) {
-        if (p.node == "b") return p.outbound_envelopes;
-      }
-    }
-    return std::uint64_t{0};
+    auto b_seen_from_a = peer_of(system_a, "a", "b");
+    return b_seen_from_a ? b_seen_from_a->outbound_envelopes : 0;
   };
   // b grants back nothing its actor stashed: past the window, the rest waits on a. (Before, each
   // credit came back as the message was stashed, and all 2,000 went into the stash.)

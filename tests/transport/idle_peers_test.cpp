@@ -58,11 +58,9 @@ bool answers(troupe::System& system, const troupe::DynamicHandle& echo) {
 
 // The peers node `a`'s part of `system`'s metrics lists.
 std::size_t peers_in_metrics(troupe::System& system) {
-  for (const troupe::NodeMetrics& n : system.metrics().nodes) {
-    if (n.name == "a") return n.peers.size();
-  }
-  FAIL("node a is not in the metrics");
-  return 0;
+  auto a = node_part(system, "a");
+  REQUIRE(a.has_value());
+  return a->peers.size();
 }
 
 }  // namespace

@@ -32,24 +32,6 @@ namespace {
 // A strong secret, but not the cluster's.
 constexpr const char* kOtherSecret = "f1e2d3c4b5a69788f1e2d3c4b5a69788f1e2d3c4b5a69788f1e2d3c4b5a69788";
 
-// Node `node`'s part of `system`'s snapshot, if there is one.
-std::optional<troupe::NodeMetrics> node_part(troupe::System& system, std::string_view node) {
-  for (troupe::NodeMetrics& n : system.metrics().nodes) {
-    if (n.name == node) return std::move(n);
-  }
-  return std::nullopt;
-}
-
-// Peer `peer` as node `node` of `system` sees it now.
-std::optional<troupe::PeerMetrics> peer_of(troupe::System& system, std::string_view node, std::string_view peer) {
-  auto part = node_part(system, node);
-  if (!part) return std::nullopt;
-  for (troupe::PeerMetrics& p : part->peers) {
-    if (p.node == peer) return std::move(p);
-  }
-  return std::nullopt;
-}
-
 // A sink on b: counts Seqs and answers a Tally with the count; holds on Hold until released.
 troupe::DynamicHandle spawn_sink(troupe::System& system, std::shared_future<void> released) {
   return system.spawn([released](troupe::Context&) {

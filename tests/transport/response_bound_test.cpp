@@ -44,15 +44,6 @@ troupe::DynamicHandle spawn_held_sink(troupe::System& system, std::shared_future
   });
 }
 
-std::optional<troupe::PeerMetrics> peer_of(troupe::System& system, std::string_view peer) {
-  for (troupe::NodeMetrics& n : system.metrics().nodes) {
-    for (troupe::PeerMetrics& p : n.peers) {
-      if (p.node == peer) return std::move(p);
-    }
-  }
-  return std::nullopt;
-}
-
 std::string all_lines(LogLines& log) {
   std::lock_guard lock(log.mutex);
   std::string out;
@@ -94,7 +85,7 @@ TEST_CASE("responses a peer has not taken past their bound become errors that sa
   for (std::uint64_t i = 0; i < seqs; ++i) REQUIRE(sink->send(Seq{0, i}).ok());
   // The Hold and 3 Seqs take b's window; the other 7 wait on a, and whatever comes after them.
   REQUIRE(troupe_test::eventually([&] {
-    auto p = peer_of(system_a, "b");
+    auto p = peer_of(system_a, "a", "b");
     return p && p->credit == 0 && p->outbound_envelopes == seqs - 3;
   }));
 
@@ -110,7 +101,7 @@ TEST_CASE("responses a peer has not taken past their bound become errors that sa
   }
   // Every request answered and every answer queued on a, before any of them may leave.
   REQUIRE(troupe_test::eventually([&] {
-    auto p = peer_of(system_a, "b");
+    auto p = peer_of(system_a, "a", "b");
     return answered->load(std::memory_order_relaxed) == requests && p && p->outbound_envelopes == seqs - 3 + requests;
   }));
   release.set_value();
