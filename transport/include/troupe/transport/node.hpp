@@ -260,7 +260,8 @@ struct NodeStats {
   // that nothing does any more, dropped at the next sweep.
   std::uint64_t remote_actors = 0;
   // Peers this node keeps: every node it is connected to or has had to do with lately
-  // (NodeConfig::forget_idle_peers_after), and each seed address it is asking (SeedDiscovery).
+  // (NodeConfig::forget_idle_peers_after), and each seed address it has asked lately
+  // (SeedDiscovery: a placeholder until the node there says its name).
   std::uint64_t peers = 0;
 };
 
