@@ -51,6 +51,10 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
       if (matches(**it, filter, request_id)) {
         Envelope* env = *it;
         stash_.erase(it);
+        if (is_message(*env)) {
+          --kept_messages_;
+          drop_released_markers();
+        }
         return env;
       }
     }
@@ -89,14 +93,22 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
     }
   }
 
-  std::size_t queued() const noexcept { return stash_.size(); }
+  std::size_t queued() const noexcept { return stash_.size() - markers_; }
 
   // Owner thread, once. If the mailbox is still marked empty, the next pusher closes it (it
   // takes the mark and calls schedule()); otherwise the owner is its consumer and closes it now.
   // Its group watches, if it had any, go once it is marked closed (scoped_open.hpp says why).
   void close() noexcept {
-    for (Envelope* env : stash_) dead_letter(env);
+    for (Envelope* env : stash_) {
+      if (env->kind() == EnvelopeKind::response) {
+        dispose(env);  // a marker kept (see keep): no message of anyone's
+      } else {
+        dead_letter(env);
+      }
+    }
     stash_.clear();
+    markers_ = 0;
+    kept_messages_ = 0;
     bool consumer;
     bool watched;
     {
@@ -140,9 +152,28 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
     return message;
   }
 
+  static bool is_message(const Envelope& env) noexcept {
+    return env.kind() == EnvelopeKind::message || env.kind() == EnvelopeKind::request;
+  }
+
+  // Keeps what the current receive does not take, for a later one. A response here answers no
+  // request of the owner's now (a reply that came after its timeout), or is a marker: a node's
+  // credit token behind the messages it delivered (actor_cell_signals.cpp). One that comes after
+  // messages were kept is kept behind them, so that the node grants its peer that credit back
+  // only once they are taken (drop_released_markers): a peer cannot fill the queue of a thread
+  // that receives other things. Any other is disposed of at once.
   void keep(Envelope* env) {
+    if (env->kind() == EnvelopeKind::response && kept_since_marker_ && kept_messages_ != 0) {
+      try {
+        stash_.push_back(env);
+        ++markers_;
+        kept_since_marker_ = false;
+        return;
+      } catch (...) {  // no memory to keep it: disposed of now, its credit returned early
+      }
+    }
     if (env->kind() == EnvelopeKind::response || env->kind() == EnvelopeKind::timeout) {
-      dispose(env);  // a reply to a request that already timed out
+      dispose(env);
       return;
     }
     if (env->kind() == EnvelopeKind::signal) {
@@ -154,6 +185,24 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
     }
     // Downs wait for receive<Down>(); links and monitors of this actor are answered when it closes.
     stash_.push_back(env);
+    if (is_message(*env)) {
+      ++kept_messages_;
+      kept_since_marker_ = true;
+    }
+  }
+
+  // Disposes of the markers no kept message is ahead of any more: their messages are all taken.
+  // (Signals kept, a Down waiting for receive<Down>() or a monitor answered at close, hold none.)
+  void drop_released_markers() noexcept {
+    for (auto it = stash_.begin(); it != stash_.end() && !is_message(**it);) {
+      if ((*it)->kind() != EnvelopeKind::response) {
+        ++it;
+        continue;
+      }
+      dispose(*it);
+      it = stash_.erase(it);
+      --markers_;
+    }
   }
 
   void construct() override {}
@@ -168,7 +217,10 @@ class ScopedCore final : public ActorCell, public runtime::Executor {
   bool watches_groups_ = false;  // guarded by mutex_: a group watch was admitted (scoped_open.hpp)
   // Owner thread: the mailbox is marked empty (a new mailbox starts so) and we were not woken since.
   bool marked_ = true;
-  std::deque<Envelope*> stash_;
+  std::deque<Envelope*> stash_;     // what receive() has not taken yet, and the markers kept behind it
+  std::size_t markers_ = 0;         // of stash_, markers (see keep)
+  std::size_t kept_messages_ = 0;   // of stash_, messages and requests
+  bool kept_since_marker_ = false;  // a message was kept since the last marker came
   runtime::AdaptiveSpin spin_;  // owner thread: its looks before it sleeps, and whether they pay
   std::uint64_t last_request_id_ = 0;
   std::uint64_t last_monitor_id_ = 0;

@@ -1,7 +1,8 @@
 // A response that answers no request (a marker: a node's credit token behind the envelopes it
 // stands for, or a late reply) keeps its mailbox order behind the messages an actor sets aside,
 // both when a signal overtakes them and while a coroutine awaits, and behind the messages the
-// user stashes: it is disposed of only after they are handled. (A node grants credit back when
+// user stashes or a ScopedActor keeps for a later receive: it is disposed of only after they are
+// handled. (A node grants credit back when
 // its token is disposed of: disposed early, a second window was in flight; and an actor that
 // stashed without end let its peer fill its memory.)
 #include <troupe/troupe.hpp>
@@ -172,6 +173,32 @@ TEST_SUITE("set-aside order") {
     REQUIRE(system.wait_idle(30s));
     CHECK(log->all() == std::vector<std::string>{"marker"});
     CHECK(system.dead_letters() == 1);  // the Note; the marker is no one's message
+  }
+
+  TEST_CASE("a marker behind messages a ScopedActor keeps for a later receive waits until they are taken") {
+    troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
+    auto log = std::make_shared<Log>();
+    troupe::ScopedActor me(system);
+    me.handle().send(Note{});
+    enqueue_marker(me.handle(), log);
+    CHECK(!me.receive<Other>(50ms).ok());  // takes neither: the Note is kept for later
+    CHECK(log->all().empty());             // was {"marker"}: disposed of while its Note waited
+    CHECK(me.queued() == 1);               // the marker is no message of the owner's
+    CHECK(me.receive<Note>(1s).ok());
+    CHECK(log->all() == std::vector<std::string>{"marker"});
+    CHECK(me.queued() == 0);
+  }
+
+  TEST_CASE("a marker behind messages a ScopedActor took at once is disposed of at once") {
+    troupe::System system(troupe::Config{.workers = 2, .stuck_turn = 0ms});
+    auto log = std::make_shared<Log>();
+    troupe::ScopedActor me(system);
+    me.handle().send(Other{});
+    enqueue_marker(me.handle(), log);
+    CHECK(me.receive<Other>(1s).ok());
+    CHECK(!me.receive<Note>(50ms).ok());  // reads the marker: nothing kept stands behind it
+    CHECK(log->all() == std::vector<std::string>{"marker"});
+    CHECK(me.queued() == 0);
   }
 
 }  // TEST_SUITE

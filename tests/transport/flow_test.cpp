@@ -344,3 +344,51 @@ TEST_CASE("an actor that stashes what a peer sends holds that peer's credit: the
   }));
   CHECK(queued_on_a() == 0);
 }
+
+TEST_CASE("a thread that receives other things holds the credit of what a peer sent it meanwhile") {
+  constexpr std::uint32_t window = 64;
+  troupe::System system_b;
+  troupe::transport::NodeConfig config_b = node_config("b");
+  config_b.receive_window = window;
+  troupe::transport::Node b(system_b, config_b);
+  troupe::ScopedActor inbox(system_b);
+  // A thread's inbox has no name: a finds it through an actor of b's that hands it out.
+  auto door = system_b.spawn([inbox = inbox.handle()](troupe::Context&) {
+    return troupe::behavior([inbox](const Ping&) { return HandleProbe{inbox}; });
+  });
+  REQUIRE(system_b.register_name("door", door).ok());
+  troupe::System system_a;
+  troupe::transport::Node a(system_a, node_config("a"));
+  a.add_peer("b", "127.0.0.1", b.port());
+  auto found = a.whereis("b", "door", 10s);
+  REQUIRE(found.ok());
+  troupe::ScopedActor me(system_a);
+  auto probe = me.request<HandleProbe>(*found, Ping{0, "", {}}, 10s);
+  REQUIRE(probe.ok());
+  const troupe::DynamicHandle remote = probe->handle;
+  REQUIRE(remote.valid());
+
+  constexpr std::uint64_t n = 2000;
+  for (std::uint64_t i = 0; i < n; ++i) REQUIRE(remote.send(Seq{0, i}).ok());
+  auto queued_on_a = [&system_a] {
+    auto b_seen_from_a = peer_of(system_a, "a", "b");
+    return b_seen_from_a ? b_seen_from_a->outbound_envelopes : 0;
+  };
+  // Receives that take none of the Seqs keep them for later, and their credit with them. (Before,
+  // each receive let the credit go, and all 2,000 piled up in the inbox.)
+  CHECK(troupe_test::eventually([&] {
+    (void)inbox.receive<OpenUp>(10ms);
+    return queued_on_a() >= n - window;
+  }));
+  for (int i = 0; i < 10; ++i) (void)inbox.receive<OpenUp>(10ms);
+  CHECK(inbox.queued() <= window);
+
+  // Taking them hands the credit back, and the rest comes.
+  for (std::uint64_t i = 0; i < n; ++i) {
+    auto seq = inbox.receive<Seq>(10s);
+    CAPTURE(i);
+    REQUIRE(seq.ok());
+    REQUIRE(seq->index == i);
+  }
+  CHECK(queued_on_a() == 0);
+}
