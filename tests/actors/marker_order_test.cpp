@@ -2,9 +2,8 @@
 // stands for, or a late reply) keeps its mailbox order behind the messages an actor sets aside,
 // both when a signal overtakes them and while a coroutine awaits, and behind the messages the
 // user stashes or a ScopedActor keeps for a later receive: it is disposed of only after they are
-// handled. (A node grants credit back when
-// its token is disposed of: disposed early, a second window was in flight; and an actor that
-// stashed without end let its peer fill its memory.)
+// handled. (A node grants credit back when its token is disposed of: disposed early, a second
+// window was in flight; and an actor that stashed without end let its peer fill its memory.)
 #include <troupe/troupe.hpp>
 
 #include "event_log.hpp"
