@@ -289,14 +289,25 @@ struct CountsReply {
   std::uint64_t handled = 0;
 };
 
+// Node b's configuration, with a receive window of `window` envelopes.
+troupe::transport::NodeConfig with_window(std::uint32_t window) {
+  troupe::transport::NodeConfig config = node_config("b");
+  config.receive_window = window;
+  return config;
+}
+
+// The envelopes node a of `system_a` holds for b, not yet on the wire.
+std::uint64_t queued_on_a(troupe::System& system_a) {
+  auto b_seen_from_a = peer_of(system_a, "a", "b");
+  return b_seen_from_a ? b_seen_from_a->outbound_envelopes : 0;
+}
+
 }  // namespace
 
 TEST_CASE("an actor that stashes what a peer sends holds that peer's credit: the flood waits on the sender") {
   constexpr std::uint32_t window = 64;
   troupe::System system_b;
-  troupe::transport::NodeConfig config_b = node_config("b");
-  config_b.receive_window = window;
-  troupe::transport::Node b(system_b, config_b);
+  troupe::transport::Node b(system_b, with_window(window));
   // Stashes every Seq until OpenUp, as an actor waiting for its first message would.
   auto stasher = system_b.spawn([](troupe::Context& self) {
     auto open = std::make_shared<bool>(false);
@@ -323,13 +334,9 @@ TEST_CASE("an actor that stashes what a peer sends holds that peer's credit: the
 
   constexpr std::uint64_t n = 2000;
   for (std::uint64_t i = 0; i < n; ++i) REQUIRE(remote->send(Seq{0, i}).ok());
-  auto queued_on_a = [&system_a] {
-    auto b_seen_from_a = peer_of(system_a, "a", "b");
-    return b_seen_from_a ? b_seen_from_a->outbound_envelopes : 0;
-  };
   // b grants back nothing its actor stashed: past the window, the rest waits on a. (Before, each
   // credit came back as the message was stashed, and all 2,000 went into the stash.)
-  CHECK(troupe_test::eventually([&] { return queued_on_a() >= n - window; }));
+  CHECK(troupe_test::eventually([&] { return queued_on_a(system_a) >= n - window; }));
   troupe::ScopedActor me(system_b);
   auto counts = me.request<CountsReply>(stasher, Counts{}, 10s);
   REQUIRE(counts.ok());
@@ -342,15 +349,13 @@ TEST_CASE("an actor that stashes what a peer sends holds that peer's credit: the
     auto now = me.request<CountsReply>(stasher, Counts{}, 10s);
     return now.ok() && now->handled == n;
   }));
-  CHECK(queued_on_a() == 0);
+  CHECK(queued_on_a(system_a) == 0);
 }
 
 TEST_CASE("a thread that receives other things holds the credit of what a peer sent it meanwhile") {
   constexpr std::uint32_t window = 64;
   troupe::System system_b;
-  troupe::transport::NodeConfig config_b = node_config("b");
-  config_b.receive_window = window;
-  troupe::transport::Node b(system_b, config_b);
+  troupe::transport::Node b(system_b, with_window(window));
   troupe::ScopedActor inbox(system_b);
   // A thread's inbox has no name: a finds it through an actor of b's that hands it out.
   auto door = system_b.spawn([inbox = inbox.handle()](troupe::Context&) {
@@ -370,15 +375,11 @@ TEST_CASE("a thread that receives other things holds the credit of what a peer s
 
   constexpr std::uint64_t n = 2000;
   for (std::uint64_t i = 0; i < n; ++i) REQUIRE(remote.send(Seq{0, i}).ok());
-  auto queued_on_a = [&system_a] {
-    auto b_seen_from_a = peer_of(system_a, "a", "b");
-    return b_seen_from_a ? b_seen_from_a->outbound_envelopes : 0;
-  };
   // Receives that take none of the Seqs keep them for later, and their credit with them. (Before,
   // each receive let the credit go, and all 2,000 piled up in the inbox.)
   CHECK(troupe_test::eventually([&] {
     (void)inbox.receive<OpenUp>(10ms);
-    return queued_on_a() >= n - window;
+    return queued_on_a(system_a) >= n - window;
   }));
   for (int i = 0; i < 10; ++i) (void)inbox.receive<OpenUp>(10ms);
   CHECK(inbox.queued() <= window);
@@ -390,5 +391,5 @@ TEST_CASE("a thread that receives other things holds the credit of what a peer s
     REQUIRE(seq.ok());
     REQUIRE(seq->index == i);
   }
-  CHECK(queued_on_a() == 0);
+  CHECK(queued_on_a(system_a) == 0);
 }
