@@ -1,18 +1,9 @@
 #include "idle_peers.hpp"
 
+#include "kj_duration.hpp"
 #include "node_core.hpp"
 
-#include <algorithm>
-#include <chrono>
-
 namespace troupe::transport::detail {
-namespace {
-
-kj::Duration to_kj(Duration d) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count() * kj::NANOSECONDS;
-}
-
-}  // namespace
 
 kj::Promise<void> IdlePeers::sweep(kj::Timer& timer) {
   const kj::Duration interval =
