@@ -16,12 +16,16 @@ RemoteActor* Proxies::proxy(Peer& peer, std::uint64_t remote_id) {
   return static_cast<RemoteActor*>(handle.core());
 }
 
-void Proxies::sweep_if_grown() {
-  if (proxies_.size() < sweep_at_) return;
+bool Proxies::unused(const DynamicHandle& proxy) noexcept {
   // Only this table's reference: no handle, no request's reply_to, not on the node's ready list
   // (which holds one while the proxy has messages to send). Nothing can take a new one meanwhile:
   // references are copied from existing ones, or taken from this table on this thread.
-  std::erase_if(proxies_, [](const auto& entry) { return entry.second.core()->refs_now() == 1; });
+  return proxy.core()->refs_now() == 1;
+}
+
+void Proxies::sweep_if_grown() {
+  if (proxies_.size() < sweep_at_) return;
+  std::erase_if(proxies_, [](const auto& entry) { return unused(entry.second); });
   sweep_at_ = std::max(kFirstSweep, 2 * proxies_.size());
   counted();
 }
@@ -34,7 +38,7 @@ DynamicHandle Proxies::find(const Peer& peer, std::uint64_t remote_id) const {
 bool Proxies::drop_unused(const Peer& peer) {
   bool used = false;
   for (auto it = proxies_.lower_bound({&peer, 0}); it != proxies_.end() && it->first.first == &peer;) {
-    if (it->second.core()->refs_now() == 1) {  // only this table's: see sweep_if_grown
+    if (unused(it->second)) {
       it = proxies_.erase(it);
     } else {
       used = true;

@@ -49,6 +49,8 @@ class Proxies {
 
  private:
   static constexpr std::size_t kFirstSweep = 1024;
+  // Whether only this table refers to `proxy` (a sweep, or drop_unused, may drop it).
+  static bool unused(const DynamicHandle& proxy) noexcept;
   void counted() noexcept { count_.store(proxies_.size(), std::memory_order_relaxed); }  // relaxed: a statistic
 
   NodeCore& node_;
