@@ -122,6 +122,8 @@ runtime::TurnResult detail::ActorCell::turn() noexcept {
   // messages queued ahead of them (a turn already under way ends first).
   if (signal_flagged() && (layer_flags_ & kExiting) == 0) take_signals();
   const unsigned handled = handle_messages<Sampled>();
+  if ((layer_flags_ & kReceiveTimeout) != 0) [[unlikely]]
+    receive_timeout_after_turn(handled);
   count_handled(static_cast<std::uint16_t>(handled));  // at most the budget, 16 bits
   // What this turn took from a bounded mailbox leaves its count before anything below reads it.
   runtime::MailboxLimit* const limit = mailbox_limit();
@@ -165,6 +167,10 @@ unsigned detail::ActorCell::handle_messages() noexcept {
     bool urgent = false;
     Envelope* env = next_envelope(urgent);
     if (env == nullptr) break;
+    if (env->kind() == EnvelopeKind::idle) [[unlikely]] {  // a receive timeout's check: not a message
+      check_receive_timeout(env, handled);
+      continue;
+    }
     if constexpr (Timed) {
       const auto start = std::chrono::steady_clock::now();
       handle(env, urgent);
@@ -214,6 +220,9 @@ void detail::ActorCell::handle(Envelope* env, bool urgent) noexcept {
     case EnvelopeKind::message:
     case EnvelopeKind::request:
       handle_message(env, urgent);
+      return;
+    case EnvelopeKind::idle:  // handle_messages takes these itself; here for completeness
+      check_receive_timeout(env, 0);
       return;
   }
   dispose(env);
@@ -294,6 +303,7 @@ void detail::ActorCell::terminate() noexcept {
       return true;
     });
     x.awaited = 0;
+    cancel_receive_timeout();  // its timer holds a reference to this actor
     end_behaviors();  // the user's stash first: it came before the messages set aside meanwhile
     bool urgent = false;
     while (Envelope* env = x.set_aside.pop(urgent)) dead_letter(env);

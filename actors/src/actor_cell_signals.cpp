@@ -25,13 +25,19 @@ void detail::ActorCell::take_signals() noexcept {
     const EnvelopeKind kind = env->kind();
     // A response that answers no pending request is a marker (a transport's credit token, a late
     // reply): it keeps its place behind the messages set aside, whose handling it may stand for.
-    if (kind == EnvelopeKind::message || kind == EnvelopeKind::request ||
+    // A receive timeout's check keeps its place too: the messages ahead of it came before it.
+    if (kind == EnvelopeKind::message || kind == EnvelopeKind::request || kind == EnvelopeKind::idle ||
         (kind == EnvelopeKind::response && !answers_pending(*env))) {
       try {
         extras().set_aside.push(env);
       } catch (...) {  // no memory to keep it: it becomes a dead letter
-        if (kind != EnvelopeKind::response) message_taken(*env);  // a marker was never counted
-        dead_letter(env);
+        // Markers and checks were never counted.
+        if (kind == EnvelopeKind::message || kind == EnvelopeKind::request) message_taken(*env);
+        if (kind == EnvelopeKind::idle) {
+          check_receive_timeout(env, 0);  // handled here instead: a check lost would end the timeouts
+        } else {
+          dead_letter(env);
+        }
       }
       continue;
     }

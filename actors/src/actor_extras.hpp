@@ -46,6 +46,22 @@ struct BehaviorState {
   bool stashed_since_marker = false;
 };
 
+// Context::set_receive_timeout (receive_timeout.cpp): allocated on first use.
+struct ReceiveTimeoutState {
+  using TimePoint = runtime::TimerService::Clock::time_point;
+  Duration after{};  // zero: none
+  // The end of the last turn that handled a message other than a check, or the last set_receive_timeout,
+  // or the last ReceiveTimeout given: the time the actor is idle since, on the system's clock.
+  TimePoint last_activity{};
+  // At most one check is ever on its way: its timer pending, or its envelope (EnvelopeKind::idle)
+  // queued. It falls due at `armed_due`. A second would only come as a duplicate.
+  bool armed = false;
+  TimePoint armed_due{};
+  Timer timer;
+  // Checks handled in the turn under way: the turn's other messages are activity.
+  unsigned checks_this_turn = 0;
+};
+
 struct ActorExtras : runtime::Pooled {
   struct RunningTask {
     std::coroutine_handle<> handle;
@@ -68,6 +84,7 @@ struct ActorExtras : runtime::Pooled {
   LinkBook links;
 
   std::unique_ptr<BehaviorState> behavior;  // null until become() or stash()
+  std::unique_ptr<ReceiveTimeoutState> receive_timeout;  // null until set_receive_timeout()
 };
 
 }  // namespace troupe::detail

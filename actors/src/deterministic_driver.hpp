@@ -22,12 +22,12 @@ enum class DriveOutcome {
 };
 
 // Runs until done() (if given), or until nothing is left that could run at or before `deadline`.
-// One-shot timers count; periodic ones only if `periodic_counts` (they never run out, so a
-// wait for idleness must not count them). Periodic timers due before a counted timer still fire
-// in their place in time.
+// One-shot timers count; background ones (periodic, or an actor's receive timeout) only if
+// `background_counts` (they never run out, so a wait for idleness must not count them).
+// Background timers due before a counted timer still fire in their place in time.
 DriveOutcome drive(runtime::DeterministicScheduler& scheduler, runtime::TimerService& timers,
                    const std::function<bool()>& done, runtime::TimerService::Clock::time_point deadline,
-                   bool periodic_counts);
+                   bool background_counts);
 
 // How a thread of the caller's own waits for room in a full bounded mailbox of a deterministic
 // system: that thread runs every actor, so it runs them until there is room. If nothing can run

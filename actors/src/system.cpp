@@ -127,12 +127,20 @@ void System::register_actor(detail::ActorCell* actor) {
   if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
 }
 
-Timer System::add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task) {
+Timer System::add_timer(Duration delay, TimerKind kind, std::unique_ptr<runtime::TimerTask> task) {
   // After shutdown() the timer service is gone (step 6): a timer set now is born cancelled, like
   // one set during the shutdown (step 2), and its message is never sent.
   if (!internals_->timers) return Timer{};
   auto& timers = *internals_->timers;
-  return periodic ? timers.run_every(delay, std::move(task)) : timers.run_after(delay, std::move(task));
+  switch (kind) {
+    case TimerKind::once:
+      return timers.run_after(delay, std::move(task));
+    case TimerKind::every:
+      return timers.run_every(delay, std::move(task));
+    case TimerKind::background:
+      return timers.run_in_background(delay, std::move(task));
+  }
+  return Timer{};
 }
 
 namespace {
@@ -216,12 +224,13 @@ bool System::run_until(const std::function<bool()>& done, TimePoint deadline) {
       return done();
     }
   }
-  // A wait without end must not wait for periodic timers: they would tick forever.
-  const bool periodic_counts = deadline != TimePoint::max();
-  if (detail::drive(*in.deterministic, *in.timers, done, deadline, periodic_counts) == detail::DriveOutcome::done) {
+  // A wait without end must not wait for background timers (periodic ones, receive timeouts):
+  // they would tick forever.
+  const bool background_counts = deadline != TimePoint::max();
+  if (detail::drive(*in.deterministic, *in.timers, done, deadline, background_counts) == detail::DriveOutcome::done) {
     return true;
   }
-  if (periodic_counts) in.timers->advance_clock_to(deadline);  // the wait took all its time
+  if (background_counts) in.timers->advance_clock_to(deadline);  // the wait took all its time
   return false;
 }
 
@@ -233,7 +242,7 @@ void System::advance_time(Duration by) {
     if (in.shut_down) return;
   }
   const TimePoint target = deadline_after(now(), by);
-  const bool bounded = target != TimePoint::max();  // unbounded: periodic timers would tick forever
+  const bool bounded = target != TimePoint::max();  // unbounded: background timers would tick forever
   detail::drive(*in.deterministic, *in.timers, nullptr, target, bounded);
   if (bounded) in.timers->advance_clock_to(target);
 }

@@ -19,6 +19,7 @@ struct TimerService::Handle::Entry {
   std::uint64_t sequence;
   std::unique_ptr<TimerTask> task;
   Scheduler* holds;  // non-null while a one-shot timer holds the scheduler
+  bool background;   // periodic, or run_in_background: next_due(false) passes over it
   std::atomic<std::size_t>* cancelled_in_heap;
   std::atomic<std::uint8_t> state{kPending};
 };
@@ -99,16 +100,20 @@ void TimerService::compact_locked() {
 static constexpr TimerService::Clock::duration kNever = std::chrono::hours(24 * 365 * 100);
 
 TimerService::Handle TimerService::run_after(Clock::duration delay, std::unique_ptr<TimerTask> task) {
-  return add(now() + std::min(delay, kNever), Clock::duration::zero(), std::move(task));
+  return add(now() + std::min(delay, kNever), Clock::duration::zero(), false, std::move(task));
+}
+
+TimerService::Handle TimerService::run_in_background(Clock::duration delay, std::unique_ptr<TimerTask> task) {
+  return add(now() + std::min(delay, kNever), Clock::duration::zero(), true, std::move(task));
 }
 
 TimerService::Handle TimerService::run_every(Clock::duration period, std::unique_ptr<TimerTask> task) {
   if (period <= Clock::duration::zero()) period = std::chrono::microseconds(1);
   period = std::min(period, kNever);
-  return add(now() + period, period, std::move(task));
+  return add(now() + period, period, true, std::move(task));
 }
 
-TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration period,
+TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration period, bool background,
                                        std::unique_ptr<TimerTask> task) {
   auto entry = std::make_shared<Handle::Entry>();
   entry->cancelled_in_heap = &cancelled_in_heap_;
@@ -122,8 +127,8 @@ TimerService::Handle TimerService::add(Clock::time_point due, Clock::duration pe
   entry->due = due;
   entry->period = period;
   entry->task = std::move(task);
-  const bool one_shot = period == Clock::duration::zero();
-  entry->holds = one_shot ? scheduler_ : nullptr;
+  entry->background = background;
+  entry->holds = background ? nullptr : scheduler_;
   if (entry->holds != nullptr) entry->holds->hold();
   bool earliest;
   {
@@ -212,13 +217,13 @@ TimerService::Clock::time_point TimerService::now() const {
   return manual_now_;
 }
 
-std::optional<TimerService::Clock::time_point> TimerService::next_due(bool periodic_too) const {
+std::optional<TimerService::Clock::time_point> TimerService::next_due(bool background_too) const {
   std::lock_guard lock(mutex_);
   std::optional<Clock::time_point> earliest;
   for (const auto& e : heap_) {  // O(n): a test's handful of timers
     // Acquire: pairs with cancel()'s transition.
     if (e->state.load(std::memory_order_acquire) != kPending) continue;
-    if (!periodic_too && e->period != Clock::duration::zero()) continue;
+    if (!background_too && e->background) continue;
     if (!earliest || e->due < *earliest) earliest = e->due;
   }
   return earliest;

@@ -98,8 +98,9 @@ class ActorCell : public runtime::ActorCore, public Context {
     kTerminated = 4,
     kEnvelopeAdopted = 8,  // the handler's coroutine, or the user's stash, keeps the current envelope
     kTrapExits = 16,
-    kEndTurn = 32,  // a send of this turn muted the actor: handle no more messages this turn
-    kBecame = 64,   // become() was used: dispatch through dispatch_became (context_behavior.cpp)
+    kEndTurn = 32,          // a send of this turn muted the actor: handle no more messages this turn
+    kBecame = 64,           // become() was used: dispatch through dispatch_became (context_behavior.cpp)
+    kReceiveTimeout = 128,  // a receive timeout is set: each turn notes its activity (receive_timeout.cpp)
   };
 
  private:
@@ -149,6 +150,12 @@ class ActorCell : public runtime::ActorCore, public Context {
   void handle_signal(Envelope* env) noexcept;
   void dead_signal(Envelope* env) noexcept;
   void run_handler(Envelope& env);
+  // The receive timeout (receive_timeout.cpp): a check that came, the `handled_before` messages
+  // of its turn before it; the end of a turn that handled `handled`; arming the next check.
+  void check_receive_timeout(Envelope* check, unsigned handled_before) noexcept;
+  void receive_timeout_after_turn(unsigned handled) noexcept;
+  void arm_receive_timeout(runtime::TimerService::Clock::time_point due);
+  void cancel_receive_timeout() noexcept;
   // The behavior stack (context_behavior.cpp).
   void dispatch_became(Envelope& env);
   void end_behaviors() noexcept;

@@ -62,6 +62,11 @@ class [[nodiscard]] PaceAwaitable {
   Context* self_;
 };
 
+// What an actor gets once it has handled no message for the time it set with
+// Context::set_receive_timeout (Akka's ReceiveTimeout, Erlang's `receive ... after`): a message
+// like any other, for its current behavior to handle.
+struct ReceiveTimeout {};
+
 class Context {
  public:
   Context(const Context&) = delete;
@@ -132,6 +137,20 @@ class Context {
   Timer send_after(const DynamicHandle& target, Duration delay, M&& message);
   template <class M>
   Timer send_every(const DynamicHandle& target, Duration period, M&& message);
+
+  // A receive timeout (Akka's setReceiveTimeout, Erlang's `after`): once this actor has handled
+  // no message for `after`, counted from now, it gets a troupe::ReceiveTimeout; then another
+  // after each further `after` without one, until it sets another time, or zero to stop.
+  // - Every message handled counts (responses, Downs and Exits too); a ReceiveTimeout does not.
+  // - It is the actor's, not a behavior's: the behavior current then handles it (one without a
+  //   handler for it makes it a dead letter, as any message).
+  // - While a handler's coroutine is suspended (a request, pace()), nothing else is handled: the
+  //   wait counts as activity, and the timeout comes no earlier than `after` once it ends.
+  // - Its timer runs in the background: it does not keep System::wait_idle() waiting (in
+  //   deterministic mode, advance_time() reaches it). When the actor stops, it is cancelled.
+  // Precision: the timer thread's, plus the time the actor waits for a worker.
+  void set_receive_timeout(Duration after);
+  Duration receive_timeout() const noexcept;  // zero when none is set
 
   // Spawns a sibling actor in this actor's system (see System::spawn).
   template <class F, class... A>

@@ -39,6 +39,8 @@ enum class EnvelopeKind : std::uint8_t {
   timeout = 4,   // the timeout of request reply().request_id expired
   signal = 5,    // a link, unlink, monitor, demonitor, exit or down signal (see signals.hpp):
                  // handled before the user messages queued ahead of it
+  idle = 6,      // the actor's receive timeout may be due: a check only its own actor sends itself
+                 // (Context::set_receive_timeout), never counted against a bounded mailbox
 };
 
 // Requests, responses and timeouts carry this just before their envelope. One-way messages,

@@ -185,13 +185,13 @@ auto System::spawn_class(SpawnOptions options, detail::ActorCell* link_to, A&&..
 
 template <class M>
 Timer System::send_after(const DynamicHandle& target, Duration delay, M&& message) {
-  return add_timer(delay, false,
+  return add_timer(delay, TimerKind::once,
                    std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
 }
 
 template <class M>
 Timer System::send_every(const DynamicHandle& target, Duration period, M&& message) {
-  return add_timer(period, true,
+  return add_timer(period, TimerKind::every,
                    std::make_unique<detail::SendTask<std::decay_t<M>>>(target, std::forward<M>(message)));
 }
 

@@ -289,6 +289,11 @@ class System {
   struct Internals;
   Internals& internals() noexcept { return *internals_; }
   runtime::TimerService& timers() noexcept;
+  // A timer on this system's timer service: once after `delay`, every `delay`, or once after
+  // `delay` in the background (TimerService::run_in_background). After shutdown() it is born
+  // cancelled, and never fires.
+  enum class TimerKind : std::uint8_t { once, every, background };
+  Timer add_timer(Duration delay, TimerKind kind, std::unique_ptr<runtime::TimerTask> task);
   // Deterministic mode: runs the actors on the calling thread, firing timers as the virtual clock
   // reaches them, until done() (true), or until nothing can run before `deadline` (false; the
   // clock then stands at `deadline` unless that is time_point::max(), when periodic timers are
@@ -317,7 +322,6 @@ class System {
   void start_configured_metrics();  // system_metrics.cpp
   void stop_metrics_server() noexcept;
   void names_registered() noexcept;  // pokes the name service if it waits for names
-  Timer add_timer(Duration delay, bool periodic, std::unique_ptr<runtime::TimerTask> task);
 
   std::unique_ptr<Internals> internals_;
   std::uint16_t budget_;

@@ -45,8 +45,8 @@ class TimerService {
     std::shared_ptr<Entry> entry_;
   };
 
-  // Pending one-shot timers hold `scheduler` out of quiescence (periodic ones do not: they
-  // would keep it busy forever).
+  // Pending one-shot timers hold `scheduler` out of quiescence. Background timers do not: the
+  // periodic ones, and one-shots run with run_in_background (either would keep it busy forever).
   explicit TimerService(Scheduler* scheduler = nullptr);
   // A manual clock: now() starts at Clock::time_point{} and no thread is started.
   struct ManualClock {};
@@ -57,6 +57,10 @@ class TimerService {
 
   Handle run_after(Clock::duration delay, std::unique_ptr<TimerTask> task);
   Handle run_every(Clock::duration period, std::unique_ptr<TimerTask> task);
+  // A one-shot timer in the background, as a periodic one is: it neither holds the scheduler out
+  // of quiescence nor counts for next_due(false). For a timer that re-arms itself for as long as
+  // its owner lives (an actor's receive timeout): waiting for it would be waiting for ever.
+  Handle run_in_background(Clock::duration delay, std::unique_ptr<TimerTask> task);
 
   std::size_t pending() const;
   // Cancels every pending timer, and every timer added later (used at shutdown).
@@ -65,8 +69,9 @@ class TimerService {
   // The clock timers are due on: Clock::now(), or the manual clock.
   Clock::time_point now() const;
   bool manual() const noexcept { return manual_; }
-  // The due time of the earliest pending timer (one-shot timers only, unless `periodic_too`).
-  std::optional<Clock::time_point> next_due(bool periodic_too) const;
+  // The due time of the earliest pending timer (one-shot timers not in the background only,
+  // unless `background_too`).
+  std::optional<Clock::time_point> next_due(bool background_too) const;
   // Manual clock only. Fires the earliest pending timer if it is due at or before `limit`,
   // on the calling thread, moving now() to its due time; returns whether one fired.
   bool fire_next(Clock::time_point limit);
@@ -75,7 +80,7 @@ class TimerService {
   void advance_clock_to(Clock::time_point to);
 
  private:
-  Handle add(Clock::time_point due, Clock::duration period, std::unique_ptr<TimerTask> task);
+  Handle add(Clock::time_point due, Clock::duration period, bool background, std::unique_ptr<TimerTask> task);
   void run() noexcept;
   // Fires an entry just popped from the heap, unlocked, and re-arms it if it is periodic.
   void fire_popped(std::unique_lock<std::mutex>& lock, std::shared_ptr<Handle::Entry> entry) noexcept;
