@@ -1,10 +1,12 @@
 // The user's verbs on a Context (context.hpp): stopping, links and monitors. Each works on a
 // part of the actor cell (actor_cell.hpp): the book of links and monitors, the exit reason.
-// Behavior changes and the stash are in context_behavior.cpp; requests in actor_cell_requests.cpp.
+// Behavior changes and the stash are in context_behavior.cpp; requests in actor_cell_requests.cpp;
+// the receive timeout in receive_timeout.cpp.
 #include <troupe/context.hpp>
 
 #include "actor_extras.hpp"
 
+#include <stdexcept>
 #include <utility>
 
 namespace troupe {
@@ -46,6 +48,19 @@ void Context::trap_exits(bool on) noexcept {
   } else {
     c.layer_flags_ &= static_cast<std::uint8_t>(~detail::ActorCell::kTrapExits);
   }
+}
+
+Envelope& Context::message_to_delegate() {
+  detail::ActorCell& c = cell();
+  Envelope* env = detail::current_message();
+  // A coroutine handler's reply is its co_return: its request cannot go elsewhere.
+  if (env == nullptr || detail::ActorCell::current_actor() != &c ||
+      (c.extras_ != nullptr && c.extras_->task.handle && c.extras_->task.message == env)) {
+    throw std::logic_error(
+        "troupe: delegate() outside a handler of this actor, or in a coroutine handler (one that returns "
+        "troupe::Task): a coroutine answers with co_return co_await self.request(...)");
+  }
+  return *env;
 }
 
 void Context::exit(const DynamicHandle& target, ExitReason reason) {

@@ -132,6 +132,30 @@ class Context {
     return Promise<T>::adopt(std::exchange(current->reply().reply_to, nullptr), current->reply().request_id);
   }
 
+  // Hands the request being handled on to `target`, as `message` (CAF's delegate, Akka's
+  // forward): `target` answers the requester directly, under the request's id and timeout, and
+  // this actor takes no further part (no hop back through it, nothing kept here). Return what it
+  // returns, an inert Promise of the reply type: the handler's own return then sends nothing.
+  // The reply type comes from `target`'s typed handle, or is named: delegate<R>(handle, m).
+  // - If `target` has stopped, or a full mailbox refuses `message`, the requester gets that
+  //   error, as for a request of its own; `target` may be on another node.
+  // - For a one-way message it sends `message` on, one-way (a later call for one request does
+  //   too: the request went with the first).
+  // - Only in a handler that does not return Task (std::logic_error elsewhere): a coroutine
+  //   answers with `co_return co_await self.request(...)`. Precondition: `target` is valid.
+  template <class R = void, class H, class M>
+  Promise<request_reply_t<R, H, std::decay_t<M>>> delegate(const H& target, M&& message) {
+    Envelope& current = message_to_delegate();
+    const EnvelopeKind kind = current.reply_to() != nullptr ? EnvelopeKind::request : EnvelopeKind::message;
+    Envelope* onward = make_envelope<std::decay_t<M>>(kind, std::forward<M>(message));  // may throw: nothing sent
+    if (kind == EnvelopeKind::request) {
+      onward->reply() = current.reply();
+      current.reply().reply_to = nullptr;  // the requester's reference goes with the request
+    }
+    detail::deliver(target.core(), onward);  // a refused request answers its requester
+    return {};
+  }
+
   // Messages to `target` later, or every `period`, from the system's timer thread.
   template <class M>
   Timer send_after(const DynamicHandle& target, Duration delay, M&& message);
@@ -214,6 +238,8 @@ class Context {
 
   detail::ActorCell& cell() noexcept;
   const detail::ActorCell& cell() const noexcept;
+  // The message a plain handler of this actor is handling (delegate); std::logic_error elsewhere.
+  Envelope& message_to_delegate();
   void become_erased(std::unique_ptr<detail::BehaviorBase> next, bool keep);
 };
 

@@ -296,8 +296,8 @@ class System {
   Timer add_timer(Duration delay, TimerKind kind, std::unique_ptr<runtime::TimerTask> task);
   // Deterministic mode: runs the actors on the calling thread, firing timers as the virtual clock
   // reaches them, until done() (true), or until nothing can run before `deadline` (false; the
-  // clock then stands at `deadline` unless that is time_point::max(), when periodic timers are
-  // not waited for).
+  // clock then stands at `deadline` unless that is time_point::max(), when background timers
+  // (periodic ones, receive timeouts) are not waited for).
   bool run_until(const std::function<bool()>& done, runtime::TimerService::Clock::time_point deadline);
   // Counts `env` as a dead letter, shows it to Config::on_dead_letter, and answers a request with
   // the error the reason maps to. Does not dispose of it.
