@@ -255,6 +255,8 @@ void detail::ActorCell::handle_message(Envelope* env, bool urgent) noexcept {
 
 Envelope* detail::current_message() noexcept { return tls_current_message; }
 
+void detail::forget_current_message() noexcept { tls_current_message = nullptr; }
+
 detail::ActorCell* detail::ActorCell::current_actor() noexcept { return tls_current_actor; }
 
 void detail::ActorCell::run_handler(Envelope& env) {
@@ -269,7 +271,9 @@ void detail::ActorCell::run_handler(Envelope& env) {
   } catch (...) {
     tls_current_message = nullptr;
     std::string why = detail::describe(std::current_exception());
-    if (env.kind() == EnvelopeKind::request) {
+    // Adopted, the envelope holds no requester (a stash or a coroutine took it), or is no longer
+    // ours to touch (forwarded: AnyMessage::forward).
+    if ((layer_flags_ & kEnvelopeAdopted) == 0 && env.kind() == EnvelopeKind::request) {
       detail::send_response_error(env.reply().reply_to, env.reply().request_id, Error{Errc::actor_failed, why});
     }
     fail(std::move(why));

@@ -63,6 +63,18 @@ Envelope& Context::message_to_delegate() {
   return *env;
 }
 
+void Context::forward_current(runtime::ActorCore* target) {
+  Envelope& env = message_to_delegate();
+  detail::ActorCell& c = cell();
+  // Once delivered it is the target's, which may have handled and freed it already: the
+  // handling here must not dispose of it (as for a stashed message), nor look at it again.
+  if ((c.layer_flags_ & detail::ActorCell::kEnvelopeAdopted) != 0)
+    throw std::logic_error("troupe: AnyMessage::forward() of a message stashed already");
+  c.layer_flags_ |= detail::ActorCell::kEnvelopeAdopted;
+  detail::forget_current_message();  // promise(), stash() and delegate() find no message now
+  detail::deliver(target, &env);     // a refused request answers its requester
+}
+
 void Context::exit(const DynamicHandle& target, ExitReason reason) {
   if (!target.valid()) return;
   detail::send_signal(target.core(), detail::Signal::exit(self(), std::move(reason)));

@@ -123,4 +123,45 @@ TEST_SUITE("delegate") {
     CHECK(reply.error().what.find("delegate()") != std::string::npos);
   }
 
+  TEST_CASE("a catch-all forwards each message as it is: the target answers requests, and takes one-way messages") {
+    troupe::System system;
+    troupe::ScopedActor me(system);
+    auto back = system.spawn([to = me.handle()](troupe::Context&) {
+      return troupe::behavior([](Get g) { return 100 + g.key; }, [to](Note n) { to.send(Note{n.n + 1}); });
+    });
+    troupe::DynamicHandle proxy = system.spawn([back](troupe::Context&) {
+      return troupe::behavior(troupe::others([back](troupe::AnyMessage& m) {
+        m.forward(back);
+        CHECK_FALSE(m.is_request());  // the request went with the message
+      }));
+    });
+    auto reply = me.request<int>(proxy, Get{5}, 10s);
+    REQUIRE(reply.ok());
+    CHECK(*reply == 105);
+    REQUIRE(proxy.send(Note{7}).ok());
+    auto passed = me.receive<Note>(10s);
+    REQUIRE(passed.ok());
+    CHECK(passed->n == 8);
+    // A type the target has no handler for: the target answers, as to any request of it.
+    CHECK(me.request<int>(proxy, std::string("?"), 10s).code() == troupe::Errc::unexpected_message);
+  }
+
+  TEST_CASE("a message forwarded twice: the second forward throws, and the actor fails saying so") {
+    troupe::System system;
+    auto back = spawn_back(system);
+    troupe::DynamicHandle proxy = system.spawn([back](troupe::Context&) {
+      return troupe::behavior(troupe::others([back](troupe::AnyMessage& m) {
+        m.forward(back);
+        m.forward(back);
+      }));
+    });
+    troupe::ScopedActor me(system);
+    me.monitor(proxy);
+    auto reply = me.request<int>(proxy, Get{1}, 10s);
+    CHECK(reply.ok());  // the first forward took it: the back answers
+    auto down = me.receive<troupe::Down>(10s);
+    REQUIRE(down.ok());
+    CHECK(down->reason.message.find("already forwarded") != std::string::npos);
+  }
+
 }  // TEST_SUITE

@@ -8,15 +8,16 @@
 //         else m.stash();  // or self.stash(): handled again after self.unstash_all()
 //       }));
 //
-// A message the catch-all takes is handled: it is no dead letter. A request it neither answers
-// nor stashes is answered with Errc::unexpected_message (naming the type), as a request the
-// behavior has no handler for is; its requester never waits for its timeout.
+// A message the catch-all takes is handled: it is no dead letter. A request it neither answers,
+// stashes nor forwards is answered with Errc::unexpected_message (naming the type), as a request
+// the behavior has no handler for is; its requester never waits for its timeout.
 #pragma once
 
 #include <troupe/context.hpp>
 #include <troupe/error.hpp>
 #include <troupe/message.hpp>
 
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -42,8 +43,8 @@ class AnyMessage {
     return is<T>() ? &payload<T>(env_) : nullptr;
   }
 
-  // A request whose requester still waits: not answered, not stashed.
-  bool is_request() noexcept { return env_.reply_to() != nullptr; }
+  // A request whose requester still waits: not answered, not stashed, not forwarded.
+  bool is_request() noexcept { return !forwarded_ && env_.reply_to() != nullptr; }
   // Answers the request (nothing for a one-way message or one already answered).
   template <class V>
   void reply(V&& value) {
@@ -61,13 +62,27 @@ class AnyMessage {
   // self.stash() of this message: handled again after unstash_all(), reply obligation kept.
   void stash() { self_.stash(); }
 
+  // Passes this very message on to `target` (Akka's forward; Context::delegate for a handler
+  // that knows the type): a request with its requester, id and timeout, so that `target`
+  // answers the requester directly; a one-way message one-way. Nothing is copied. If `target`
+  // has stopped, or its full mailbox refuses the message, a requester gets that error. After
+  // it, this AnyMessage holds nothing: is_request() is false, reply() does nothing. Only in the
+  // catch-all of a handler that does not return Task, once (std::logic_error otherwise).
+  // Precondition: `target` is valid.
+  void forward(const DynamicHandle& target) {
+    if (forwarded_) throw std::logic_error("troupe: AnyMessage::forward() of a message already forwarded");
+    self_.forward_current(target.core());
+    forwarded_ = true;
+  }
+
  private:
   runtime::ActorCore* take_requester() noexcept {
-    return env_.reply_to() != nullptr ? std::exchange(env_.reply().reply_to, nullptr) : nullptr;
+    return !forwarded_ && env_.reply_to() != nullptr ? std::exchange(env_.reply().reply_to, nullptr) : nullptr;
   }
 
   Context& self_;
-  Envelope& env_;
+  Envelope& env_;  // another actor's once forwarded: not touched after
+  bool forwarded_ = false;
 };
 
 // The catch-all handler (see the top of this file); made by troupe::others(f).

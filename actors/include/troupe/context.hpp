@@ -28,6 +28,7 @@
 namespace troupe {
 
 class System;
+class AnyMessage;
 struct SpawnOptions;
 struct SupervisorSpec;
 struct ChildSpec;
@@ -45,8 +46,10 @@ inline constexpr KeepBehavior keep_behavior{};
 namespace detail {
 class ActorCell;
 struct BehaviorBase;
-// The message whose handler runs on this thread now (nullptr outside handlers).
+// The message whose handler runs on this thread now (nullptr outside handlers, or once the
+// handler forwarded it: AnyMessage::forward).
 Envelope* current_message() noexcept;
+void forget_current_message() noexcept;
 }  // namespace detail
 
 // What Context::pace() gives: co_await it, in a handler that returns Task<...>.
@@ -240,6 +243,10 @@ class Context {
   const detail::ActorCell& cell() const noexcept;
   // The message a plain handler of this actor is handling (delegate); std::logic_error elsewhere.
   Envelope& message_to_delegate();
+  // AnyMessage::forward: the message being handled goes to `target` as it is, and its handling
+  // here leaves it alone (context.cpp).
+  friend class AnyMessage;
+  void forward_current(runtime::ActorCore* target);
   void become_erased(std::unique_ptr<detail::BehaviorBase> next, bool keep);
 };
 
