@@ -50,12 +50,18 @@ void Context::trap_exits(bool on) noexcept {
   }
 }
 
-Envelope& Context::message_to_delegate() {
+Envelope* Context::plain_handler_message() noexcept {
   detail::ActorCell& c = cell();
   Envelope* env = detail::current_message();
-  // A coroutine handler's reply is its co_return: its request cannot go elsewhere.
-  if (env == nullptr || detail::ActorCell::current_actor() != &c ||
-      (c.extras_ != nullptr && c.extras_->task.handle && c.extras_->task.message == env)) {
+  if (env == nullptr || detail::ActorCell::current_actor() != &c) return nullptr;
+  // A coroutine handler keeps its message, and its reply is its co_return.
+  if (c.extras_ != nullptr && c.extras_->task.handle && c.extras_->task.message == env) return nullptr;
+  return env;
+}
+
+Envelope& Context::message_to_delegate() {
+  Envelope* env = plain_handler_message();
+  if (env == nullptr) {
     throw std::logic_error(
         "troupe: delegate() outside a handler of this actor, or in a coroutine handler (one that returns "
         "troupe::Task): a coroutine answers with co_return co_await self.request(...)");
@@ -64,15 +70,16 @@ Envelope& Context::message_to_delegate() {
 }
 
 void Context::forward_current(runtime::ActorCore* target) {
-  Envelope& env = message_to_delegate();
+  Envelope* env = plain_handler_message();
   detail::ActorCell& c = cell();
+  if (env == nullptr) throw std::logic_error("troupe: AnyMessage::forward() outside its catch-all's turn");
   // Once delivered it is the target's, which may have handled and freed it already: the
   // handling here must not dispose of it (as for a stashed message), nor look at it again.
   if ((c.layer_flags_ & detail::ActorCell::kEnvelopeAdopted) != 0)
     throw std::logic_error("troupe: AnyMessage::forward() of a message stashed already");
   c.layer_flags_ |= detail::ActorCell::kEnvelopeAdopted;
   detail::forget_current_message();  // promise(), stash() and delegate() find no message now
-  detail::deliver(target, &env);     // a refused request answers its requester
+  detail::deliver(target, env);      // a refused request answers its requester
 }
 
 void Context::exit(const DynamicHandle& target, ExitReason reason) {

@@ -66,9 +66,8 @@ void detail::ActorCell::dispatch_became(Envelope& env) {
 
 void Context::stash() {
   detail::ActorCell& c = cell();
-  Envelope* env = detail::current_message();
-  if (env == nullptr || detail::ActorCell::current_actor() != &c ||
-      (c.extras_ != nullptr && c.extras_->task.handle && c.extras_->task.message == env)) {
+  Envelope* env = plain_handler_message();
+  if (env == nullptr) {
     throw std::logic_error(
         "troupe: stash() outside a handler of this actor, or in a coroutine handler (one that returns "
         "troupe::Task): stash in a handler that does not return Task");

@@ -241,7 +241,10 @@ class Context {
 
   detail::ActorCell& cell() noexcept;
   const detail::ActorCell& cell() const noexcept;
-  // The message a plain handler of this actor is handling (delegate); std::logic_error elsewhere.
+  // The message a handler of this actor that does not return Task is handling; nullptr outside
+  // its handlers, in a coroutine handler, or once the handler forwarded it (stash, delegate).
+  Envelope* plain_handler_message() noexcept;
+  // The same, for delegate(); std::logic_error where there is none.
   Envelope& message_to_delegate();
   // AnyMessage::forward: the message being handled goes to `target` as it is, and its handling
   // here leaves it alone (context.cpp).
