@@ -63,11 +63,13 @@ void Context::set_receive_timeout(Duration after) {
       c.layer_flags_ |= detail::ActorCell::kReceiveTimeout;
       return;
     }
-    // It fired already: its envelope is queued, and when it comes it arms the next.
+    // Too late: a new one replaces it. If it fired already, its envelope is queued, and when it
+    // comes it arms the next for this time.
     if (rt.timer.cancel()) rt.armed = false;
     rt.timer = Timer{};  // see cancel_receive_timeout
   }
-  if (!rt.armed) c.arm_receive_timeout(due);  // may throw (no memory): nothing changed then
+  // May throw (no memory): the old time stays, and the turn's end arms a check for it.
+  if (!rt.armed) c.arm_receive_timeout(due);
   rt.after = after;
   rt.last_activity = now;
   c.layer_flags_ |= detail::ActorCell::kReceiveTimeout;
