@@ -9,8 +9,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -180,6 +182,45 @@ TEST_SUITE("receive timeout") {
     });
     for (int i = 0; i < 3; ++i) REQUIRE(me.receive<Ping>(10s).ok());
     CHECK(system.wait_idle(10s));
+  }
+
+  TEST_CASE("threaded, under a stream of messages from another thread: none ever comes sooner than its time") {
+    // Each actor notes when it last handled a Ping; its ReceiveTimeout must come at least its time
+    // after that, whichever turn the check and the Pings share. Bounded: 300 ms of Pings.
+    constexpr auto kAfter = 5ms;
+    struct Tally {
+      std::atomic<int> early{0};
+      std::atomic<int> timeouts{0};
+    };
+    auto tally = std::make_shared<Tally>();
+    troupe::System system(troupe::Config{.workers = 2});
+    std::vector<troupe::DynamicHandle> actors;
+    for (int i = 0; i < 20; ++i) {
+      actors.push_back(system.spawn([tally, kAfter](troupe::Context& self) {
+        auto last = std::make_shared<Clock::time_point>(Clock::now());
+        self.set_receive_timeout(kAfter);
+        return troupe::behavior([last](Ping) { *last = Clock::now(); },
+                                [last, tally, kAfter](troupe::ReceiveTimeout) {
+                                  if (Clock::now() - *last < kAfter) tally->early.fetch_add(1);
+                                  tally->timeouts.fetch_add(1);
+                                });
+      }));
+    }
+    std::uint32_t random = 12345;
+    const auto end = Clock::now() + 300ms;
+    while (Clock::now() < end) {
+      random = random * 1664525u + 1013904223u;
+      actors[(random >> 8) % actors.size()].send(Ping{});
+      if ((random >> 20) % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds((random >> 12) % 2000));
+    }
+    // Silence: every actor's timeout comes now.
+    const int before = tally->timeouts.load();
+    const auto give_up = Clock::now() + 10s;  // a bound for a failing test only
+    while (tally->timeouts.load() < before + static_cast<int>(actors.size()) && Clock::now() < give_up) {
+      std::this_thread::sleep_for(1ms);
+    }
+    CHECK(tally->timeouts.load() >= before + static_cast<int>(actors.size()));
+    CHECK(tally->early.load() == 0);
   }
 
 }  // TEST_SUITE
