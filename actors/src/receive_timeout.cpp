@@ -55,16 +55,10 @@ void Context::set_receive_timeout(Duration after) {
   detail::ReceiveTimeoutState& rt = *slot;
   const Clock::time_point now = c.system().now();
   const Clock::time_point due = now + after;
-  if (rt.armed) {
-    // The check on its way comes first and arms the next for when this one would be due.
-    if (due >= rt.armed_due) {
-      rt.after = after;
-      rt.last_activity = now;
-      c.layer_flags_ |= detail::ActorCell::kReceiveTimeout;
-      return;
-    }
-    // Too late: a new one replaces it. If it fired already, its envelope is queued, and when it
-    // comes it arms the next for this time.
+  // A check on its way that falls due first arms the next for this time when it comes. One
+  // that would come too late is replaced; if it fired already, its envelope is queued, and when
+  // it comes it arms the next for this time.
+  if (rt.armed && due < rt.armed_due) {
     if (rt.timer.cancel()) rt.armed = false;
     rt.timer = Timer{};  // see cancel_receive_timeout
   }
@@ -114,10 +108,11 @@ void detail::ActorCell::check_receive_timeout(Envelope* check, unsigned handled_
   ++rt.checks_this_turn;
   const Clock::time_point now = system_->now();
   if (handled_before >= rt.checks_this_turn) rt.last_activity = now;
-  const bool due = !awaiting() && now - rt.last_activity >= rt.after;
+  const bool waiting = awaiting();  // a coroutine's wait counts as activity
+  const bool due = !waiting && now - rt.last_activity >= rt.after;
   try {
     // Armed before the handler runs, which may set another time or none.
-    arm_receive_timeout(due || awaiting() ? now + rt.after : rt.last_activity + rt.after);
+    arm_receive_timeout(due || waiting ? now + rt.after : rt.last_activity + rt.after);
     if (!due) return;
     rt.last_activity = now;  // the next one after another `after` of silence
     // A message of its own (the check is the timer's): never counted, like a Down made from a

@@ -21,8 +21,8 @@ struct TwoNodes {
     });
     REQUIRE(system_b.register_name("echo", echo).ok());
     node_b.add_peer("a", "127.0.0.1", node_a.port());
-    auto echo_on_b = node_b.whereis("a", "nothing here", 10s);  // connects b to a
-    REQUIRE(echo_on_b.code() == troupe::Errc::no_such_name);
+    auto nothing = node_b.whereis("a", "nothing here", 10s);  // connects b to a
+    REQUIRE(nothing.code() == troupe::Errc::no_such_name);
     auto echo_seen_from_a = node_a.whereis("b", "echo", 10s);
     REQUIRE(echo_seen_from_a.ok());
     front = system_a.spawn([echo = *echo_seen_from_a](troupe::Context& self) {
