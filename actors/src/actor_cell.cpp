@@ -146,8 +146,17 @@ runtime::TurnResult detail::ActorCell::turn() noexcept {
     relieve_overload();
     if (limit != nullptr) limit->release_all_muted();
   }
-  if (mailbox_.try_mark_empty()) {
-    if constexpr (Sampled) system_->internals().actor_metrics.drained(this);
+  // Marked empty, the actor is no longer this turn's: a message sent to it now may run it on another
+  // worker, stop it and free it there before the next line here runs. So nothing after the mark
+  // touches it (the sampled turn reads what it needs before; `this` is only the board's key: at
+  // worst a new actor at the same address leaves the board until its next sampled turn).
+  if constexpr (Sampled) {
+    ActorMetrics& metrics = system_->internals().actor_metrics;
+    if (mailbox_.try_mark_empty()) {
+      metrics.drained(this);
+      return runtime::TurnResult::idle;
+    }
+  } else if (mailbox_.try_mark_empty()) {
     return runtime::TurnResult::idle;
   }
   // The whole budget went and messages wait: overloaded, so its senders slow down (actor_core.hpp).
