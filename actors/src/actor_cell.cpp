@@ -239,11 +239,16 @@ void detail::ActorCell::handle(Envelope* env, bool urgent) noexcept {
 
 // A user message, or (urgent) a Down / Exit made from a signal: runs its handler, or, while a
 // coroutine awaits, sets it aside (an urgent one after the urgent ones already there, before the rest).
+// A user's message sent urgent is set aside among the urgent ones, and so leaves its mailbox's
+// count now: what the set-aside queue holds as urgent is never counted.
 void detail::ActorCell::handle_message(Envelope* env, bool urgent) noexcept {
   if (awaiting()) {
     try {
       if (urgent) {
         extras_->set_aside.push_urgent(env);
+      } else if (env->urgent()) {
+        extras_->set_aside.push_urgent(env);
+        message_taken(*env);
       } else {
         extras_->set_aside.push(env);
       }

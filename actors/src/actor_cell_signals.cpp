@@ -15,14 +15,18 @@
 namespace troupe {
 
 // At the start of a turn whose flag is set: takes everything queued now out of the mailbox, user
-// messages set aside (behind what is there, in order), and the rest (signals, and responses
-// and timeouts that an awaiting coroutine needs) to a list chained through their own mailbox
-// links (no allocation), then handles that list in order.
+// messages set aside (behind what is there, in order), and the rest (signals, urgent messages,
+// and responses and timeouts that an awaiting coroutine needs) to a list chained through their
+// own mailbox links (no allocation), then handles that list in order.
 void detail::ActorCell::take_signals() noexcept {
   take_signal_flag();
   runtime::LinkChain<runtime::MailboxLink> rest;
   while (auto* env = static_cast<Envelope*>(mailbox_.pop())) {
     const EnvelopeKind kind = env->kind();
+    if (env->urgent()) {
+      rest.append(env);
+      continue;
+    }
     // A response that answers no pending request is a marker (a transport's credit token, a late
     // reply): it keeps its place behind the messages set aside, whose handling it may stand for.
     // A receive timeout's check keeps its place too: the messages ahead of it came before it.
@@ -51,6 +55,7 @@ void detail::ActorCell::take_signals() noexcept {
     } else if ((layer_flags_ & kExiting) == 0) {
       handle(env);
     } else {
+      if (env->urgent()) message_taken(*env);  // a user's: counted (the others never are)
       dead_letter(env);  // as if it were left in the mailbox
     }
   }

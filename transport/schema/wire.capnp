@@ -67,6 +67,9 @@ struct Envelope {
   requestId @4 :UInt64;
   kind @5 :Kind;
   typeId @6 :UInt32;       # the type's number on this connection, in this direction: 1, 2, ...
+  # Sent urgent (a message or request): the receiving actor handles it before the messages queued
+  # ahead of it. In the data section's spare bits: the envelope's size on the wire is unchanged.
+  urgent @7 :Bool;
 }
 
 struct Hello {

@@ -24,6 +24,15 @@ constexpr std::size_t kMaxSegments = 64;
 // Envelopes per frame (the writer batches what has queued meanwhile, up to this).
 constexpr std::size_t kMaxEnvelopesPerFrame = 4096;
 
+// A message or request from the wire into its local actor's mailbox, urgent if it was sent so.
+void deliver(runtime::ActorCore* target, Envelope* env, bool urgent) noexcept {
+  if (urgent) {
+    (void)troupe::detail::deliver_urgent(target, env);
+  } else {
+    (void)troupe::detail::deliver(target, env);
+  }
+}
+
 }  // namespace
 
 Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host,
@@ -222,7 +231,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
       env->reply().reply_to = requester;
       env->reply().request_id = in.getRequestId();
-      (void)troupe::detail::deliver(target, env);
+      deliver(target, env, in.getUrgent());
       delivered_to(target, bytes);
     } else if (local_kind == EnvelopeKind::response) {
       env->reply().request_id = in.getRequestId();
@@ -230,7 +239,7 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       ++returned_now;
       returned_now_bytes += bytes;
     } else {
-      (void)troupe::detail::deliver(target, env);
+      deliver(target, env, in.getUrgent());
       delivered_to(target, bytes);
     }
   }

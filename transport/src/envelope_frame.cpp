@@ -40,6 +40,7 @@ std::uint64_t write_envelope_frame(wire::Frame::Builder frame, const std::deque<
     out.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(e.payload.data()), e.payload.size()));
     out.setRequestId(e.request_id);
     out.setKind(e.kind);
+    if (e.urgent) out.setUrgent(true);
     bytes += e.wire_bytes(type.first);
   }
   return bytes;

@@ -19,6 +19,7 @@ struct OutEnvelope {
   std::string_view type_name;  // static storage (the declaration's)
   std::string payload;
   wire::Kind kind = wire::Kind::MESSAGE;
+  bool urgent = false;  // DynamicHandle::send_urgent: the receiver handles it first
   // Counted by the peer's outbound limit (messages and requests), or by the outbox's bound on
   // responses (Outbox::room_for_response), until written or dropped (Outbox::release).
   bool counted = false;

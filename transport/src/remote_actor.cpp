@@ -109,6 +109,7 @@ void RemoteActor::serialize(Envelope* env) noexcept {
     out.kind = kind == EnvelopeKind::message   ? wire::Kind::MESSAGE
                : kind == EnvelopeKind::request ? wire::Kind::REQUEST
                                                : wire::Kind::RESPONSE;
+    out.urgent = env->urgent();
     if (kind == EnvelopeKind::request && requester != nullptr) out.sender = node_->exports().export_actor(requester);
     {
       PeerHandleCodec handles(*node_, *peer_);  // handles in the message export to, or name nodes for, peer_

@@ -40,6 +40,16 @@ class DynamicHandle {
   SendResult send(M&& message) const {
     return detail::deliver(core_, make_envelope<std::decay_t<M>>(EnvelopeKind::message, std::forward<M>(message)));
   }
+  // send(), but the actor handles the message before the messages queued ahead of it (a cancel
+  // that must not wait behind the work it cancels), as it does links' exits and monitors' Downs.
+  // Urgent messages keep their order among themselves. Only the order changes: a bounded mailbox
+  // counts the message and may refuse it as any other; a thread's ScopedActor takes its messages
+  // in order.
+  template <class M>
+  SendResult send_urgent(M&& message) const {
+    return detail::deliver_urgent(core_,
+                                  make_envelope<std::decay_t<M>>(EnvelopeKind::message, std::forward<M>(message)));
+  }
 
   bool valid() const noexcept { return core_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
@@ -107,6 +117,13 @@ class Handle : public DynamicHandle {
                   "troupe: this actor has no handler for this message type, so its typed handle "
                   "refuses it. Add a handler to the actor's behavior, or send through a DynamicHandle.");
     return DynamicHandle::send(std::forward<M>(message));
+  }
+  template <class M>
+  SendResult send_urgent(M&& message) const {
+    static_assert(accepts<M>,
+                  "troupe: this actor has no handler for this message type, so its typed handle "
+                  "refuses it. Add a handler to the actor's behavior, or send through a DynamicHandle.");
+    return DynamicHandle::send_urgent(std::forward<M>(message));
   }
 
   // Internal: wraps a reference the caller owns.

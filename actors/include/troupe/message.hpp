@@ -22,8 +22,9 @@ struct Unit {};
 struct Envelope;
 
 // One per message type: its identity (the address) and how to dispose of an envelope of it.
-// Aligned to 8 so an envelope can keep its kind in the low bits of the pointer to it.
-struct alignas(8) MessageType {
+// Aligned to 16 so an envelope can keep its kind and its urgent mark in the low bits of the pointer
+// to it.
+struct alignas(16) MessageType {
   std::string_view name;
   void (*destroy)(Envelope*) noexcept;
   // What an envelope of this type holds in memory: its block and what its value owns on the
@@ -67,10 +68,14 @@ constexpr bool has_reply_header(EnvelopeKind kind) noexcept {
 
 struct Envelope : runtime::MailboxLink {
   const MessageType* type() const noexcept {
-    return reinterpret_cast<const MessageType*>(type_and_kind & ~std::uintptr_t{7});
+    return reinterpret_cast<const MessageType*>(type_and_kind & ~std::uintptr_t{15});
   }
   EnvelopeKind kind() const noexcept { return static_cast<EnvelopeKind>(type_and_kind & 7); }
   bool is(const MessageType& t) const noexcept { return type() == &t; }
+  // A user message or request sent urgent (DynamicHandle::send_urgent): its actor handles it before
+  // the messages queued ahead of it, as it does signals.
+  bool urgent() const noexcept { return (type_and_kind & kUrgentBit) != 0; }
+  void mark_urgent() noexcept { type_and_kind |= kUrgentBit; }
 
   // Requests, responses and timeouts only (has_reply_header(kind())).
   ReplyHeader& reply() noexcept {
@@ -79,7 +84,8 @@ struct Envelope : runtime::MailboxLink {
   // Any envelope: the requester to answer, or nullptr.
   runtime::ActorCore* reply_to() noexcept { return has_reply_header(kind()) ? reply().reply_to : nullptr; }
 
-  std::uintptr_t type_and_kind = 0;  // const MessageType* | EnvelopeKind
+  static constexpr std::uintptr_t kUrgentBit = 8;
+  std::uintptr_t type_and_kind = 0;  // const MessageType* | urgent mark | EnvelopeKind
 };
 
 template <class T>
@@ -164,6 +170,16 @@ inline SendResult deliver(runtime::ActorCore* target, Envelope* env) noexcept {
     return {};
   }
   return deliver_bounded(target, env);
+}
+
+// deliver(), for a message its actor handles before the ones queued ahead of it: marked, then, once
+// in the mailbox, flagged as a signal is (the owner takes what its mailbox holds at its next turn,
+// the urgent first). A remote actor carries the mark to its node.
+inline SendResult deliver_urgent(runtime::ActorCore* target, Envelope* env) noexcept {
+  env->mark_urgent();
+  const SendResult result = deliver(target, env);
+  if (result.ok()) target->flag_signal();  // after the push: see flag_signal()
+  return result;
 }
 
 // Sends `value` as the response to request `request_id`; nothing when there is no requester.

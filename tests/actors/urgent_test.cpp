@@ -1,0 +1,214 @@
+// Urgent messages (DynamicHandle::send_urgent): handled before the messages queued ahead of them,
+// in their own order among themselves; set aside first while a coroutine awaits; counted by a
+// bounded mailbox like any other. Deterministic mode (one thread, exact orders) but for the
+// threaded case at the end.
+#include <troupe/testing.hpp>
+#include <troupe/troupe.hpp>
+
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Job {
+  int n;
+};
+struct Cancel {
+  int n;
+};
+struct Wait {};  // starts a coroutine that awaits a request to `Slow`
+struct Slow {
+  using reply_type = int;
+};
+struct Quit {};
+
+using Log = std::vector<std::string>;
+
+// "j3", "c1": what a log records.
+std::string tag(char what, int n) {
+  std::string s(1, what);
+  s += std::to_string(n);
+  return s;
+}
+
+// Records each Job and Cancel it handles ("j3", "c1"); Wait awaits a reply from `slow` ("w7"). The
+// cases drive it with advance_time() while the coroutine awaits: wait_idle() would fire its
+// request's timeout in virtual time.
+auto recorder(troupe::System& system, std::shared_ptr<Log> log, troupe::DynamicHandle slow = {},
+              troupe::SpawnOptions options = {}) {
+  return system.spawn(options, [log, slow](troupe::Context& self) {
+    return troupe::behavior([log](Job j) { log->push_back(tag('j', j.n)); },
+                            [log](Cancel c) { log->push_back(tag('c', c.n)); },
+                            [log, slow, &self](Wait) -> troupe::Task<void> {
+                              auto r = co_await self.request<int>(slow, Slow{}, 10s);
+                              log->push_back(tag('w', r.value_or(-1)));
+                            },
+                            [&self](Quit) { self.quit(); });
+  });
+}
+
+}  // namespace
+
+TEST_SUITE("urgent messages") {
+  TEST_CASE("an urgent message goes before the messages queued ahead of it; urgent ones keep their order") {
+    troupe::System system(troupe::testing::deterministic(1));
+    auto log = std::make_shared<Log>();
+    auto actor = recorder(system, log);
+    for (int i = 1; i <= 3; ++i) CHECK(actor.send(Job{i}).ok());
+    CHECK(actor.send_urgent(Cancel{1}).ok());
+    CHECK(actor.send(Job{4}).ok());
+    CHECK(actor.send_urgent(Cancel{2}).ok());
+    system.advance_time(1ms);
+    CHECK(*log == Log{"c1", "c2", "j1", "j2", "j3", "j4"});
+
+    // Queued behind messages already set aside by the first overtaking, it still goes first.
+    log->clear();
+    for (int i = 1; i <= 2; ++i) actor.send(Job{i});
+    actor.send_urgent(Cancel{1});
+    system.advance_time(1ms);
+    CHECK(*log == Log{"c1", "j1", "j2"});
+  }
+
+  TEST_CASE("urgent messages and a link's exit overtake in the order they came") {
+    troupe::System system(troupe::testing::deterministic(2));
+    auto log = std::make_shared<Log>();
+    auto actor = system.spawn([log](troupe::Context& self) {
+      self.trap_exits();
+      return troupe::behavior([log](Job j) { log->push_back(tag('j', j.n)); },
+                              [log](Cancel c) { log->push_back(tag('c', c.n)); },
+                              [log](const troupe::Exit&) { log->push_back("exit"); });
+    });
+    system.advance_time(1ms);  // constructed: trapping
+    // One turn of another actor queues all four, in this order, before `actor` runs again.
+    auto sender = system.spawn([actor](troupe::Context& self) {
+      return troupe::behavior([actor, &self](int) {
+        actor.send(Job{1});
+        actor.send_urgent(Cancel{1});
+        self.exit(actor, troupe::ExitReason::error("told to"));
+        actor.send_urgent(Cancel{2});
+      });
+    });
+    sender.send(0);
+    system.advance_time(1ms);
+    CHECK(*log == Log{"c1", "exit", "c2", "j1"});
+  }
+
+  TEST_CASE("while a coroutine awaits, an urgent message waits first in line, before the messages set aside") {
+    troupe::System system(troupe::testing::deterministic(3));
+    auto log = std::make_shared<Log>();
+    auto replier = std::make_shared<troupe::Promise<int>>();
+    auto slow = system.spawn([replier](troupe::Context& self) {
+      return troupe::behavior([replier, &self](Slow) {
+        *replier = self.promise<int>();  // answered below, once the others are queued
+        return *replier;
+      });
+    });
+    auto actor = recorder(system, log, slow);
+    actor.send(Wait{});
+    system.advance_time(1ms);  // the coroutine awaits
+    actor.send(Job{1});
+    actor.send(Job{2});
+    system.advance_time(1ms);  // both set aside
+    actor.send_urgent(Cancel{1});
+    actor.send(Job{3});
+    system.advance_time(1ms);
+    CHECK_MESSAGE(log->empty(), log->front());
+    replier->deliver(7);
+    system.wait_idle();
+    CHECK(*log == Log{"w7", "c1", "j1", "j2", "j3"});
+  }
+
+  TEST_CASE("a bounded mailbox counts urgent messages, and takes them off its count once handled") {
+    troupe::System system(troupe::testing::deterministic(4));
+    auto log = std::make_shared<Log>();
+    auto replier = std::make_shared<troupe::Promise<int>>();
+    auto slow = system.spawn([replier](troupe::Context& self) {
+      return troupe::behavior([replier, &self](Slow) {
+        *replier = self.promise<int>();
+        return *replier;
+      });
+    });
+    troupe::SpawnOptions options;
+    options.mailbox_capacity = 4;
+    options.overflow = troupe::Overflow::fail;
+    auto actor = recorder(system, log, slow, options);
+    CHECK(actor.send(Wait{}).ok());
+    system.advance_time(1ms);  // the coroutine awaits; the mailbox counts nothing now
+    for (int i = 1; i <= 2; ++i) CHECK(actor.send(Job{i}).ok());
+    for (int i = 1; i <= 2; ++i) CHECK(actor.send_urgent(Cancel{i}).ok());
+    CHECK(actor.send_urgent(Cancel{3}).code() == troupe::Errc::mailbox_full);  // 4 of 4
+    CHECK(actor.send(Job{3}).code() == troupe::Errc::mailbox_full);
+    system.advance_time(1ms);  // set aside while the coroutine awaits: the urgent first
+    replier->deliver(1);
+    system.wait_idle();
+    CHECK(*log == Log{"w1", "c1", "c2", "j1", "j2"});
+    // Every one of them left the count: the mailbox takes 4 again, urgent or not, and no more.
+    log->clear();
+    for (int i = 1; i <= 2; ++i) CHECK(actor.send(Job{i}).ok());
+    for (int i = 1; i <= 2; ++i) CHECK(actor.send_urgent(Cancel{i}).ok());
+    CHECK(actor.send_urgent(Cancel{3}).code() == troupe::Errc::mailbox_full);
+    system.wait_idle();
+    CHECK(*log == Log{"c1", "c2", "j1", "j2"});
+    for (int i = 1; i <= 4; ++i) CHECK(actor.send_urgent(Cancel{i}).ok());
+    CHECK(actor.send(Job{5}).code() == troupe::Errc::mailbox_full);
+    system.wait_idle();
+  }
+
+  TEST_CASE("an urgent message behind one that stops the actor is a dead letter") {
+    troupe::System system(troupe::testing::deterministic(5));
+    auto log = std::make_shared<Log>();
+    troupe::SpawnOptions options;
+    options.mailbox_capacity = 2;
+    options.overflow = troupe::Overflow::fail;
+    auto actor = recorder(system, log, {}, options);
+    system.wait_idle();
+    CHECK(actor.send_urgent(Quit{}).ok());
+    CHECK(actor.send_urgent(Cancel{1}).ok());
+    system.wait_idle();
+    CHECK(log->empty());
+    CHECK(system.dead_letters() == 1);
+    CHECK(system.live_actors() == 0);
+  }
+
+  TEST_CASE("threaded: a cancel overtakes the work queued ahead of it") {
+    troupe::System system(troupe::Config{.workers = 2});
+    std::atomic<bool> entered{false}, open{false};
+    auto log = std::make_shared<Log>();
+    troupe::SpawnOptions one_a_turn;  // a turn under way ends before the next takes the urgent ones
+    one_a_turn.budget = 1;
+    auto actor = system.spawn(one_a_turn, [log, &entered, &open](troupe::Context&) {
+      return troupe::behavior(
+          [log, &entered, &open](Job j) {
+            if (j.n == 0) {  // holds the actor until the test has queued the rest
+              entered.store(true, std::memory_order_release);
+              while (!open.load(std::memory_order_acquire)) std::this_thread::yield();
+            }
+            log->push_back(tag('j', j.n));
+          },
+          [log](Cancel c) { log->push_back(tag('c', c.n)); });
+    });
+    actor.send(Job{0});
+    REQUIRE(troupe_test::eventually([&] { return entered.load(std::memory_order_acquire); }));
+    const int jobs = 1000;
+    for (int i = 1; i <= jobs; ++i) actor.send(Job{i});
+    actor.send_urgent(Cancel{1});
+    open.store(true, std::memory_order_release);
+    REQUIRE(system.wait_idle(30s));
+    REQUIRE(log->size() == static_cast<std::size_t>(jobs) + 2);
+    // Job 0 was under way; the cancel came next, ahead of the thousand queued before it.
+    CHECK((*log)[0] == "j0");
+    CHECK((*log)[1] == "c1");
+    CHECK((*log)[2] == "j1");
+    CHECK(log->back() == tag('j', jobs));
+  }
+}
