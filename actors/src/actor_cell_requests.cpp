@@ -143,7 +143,7 @@ static void send_registered(ActorCell& self, ActorExtras& x, runtime::ActorCore*
   request->reply().timeout = timeout;
   self.add_ref();  // the request's reply_to holds this actor
   request->reply().reply_to = &self;
-  deliver(target, request);  // refused by a full mailbox: the error comes as the response
+  deliver_as_marked(target, request);  // refused by a full mailbox: the error comes as the response
 }
 
 bool Requests::await(Context& context, runtime::ActorCore* target, Envelope* request, Duration timeout,

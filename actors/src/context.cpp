@@ -79,7 +79,7 @@ void Context::forward_current(runtime::ActorCore* target) {
     throw std::logic_error("troupe: AnyMessage::forward() of a message stashed already");
   c.layer_flags_ |= detail::ActorCell::kEnvelopeAdopted;
   detail::forget_current_message();  // promise(), stash() and delegate() find no message now
-  detail::deliver(target, env);      // a refused request answers its requester
+  detail::deliver_as_marked(target, env);  // a refused request answers its requester
 }
 
 void Context::exit(const DynamicHandle& target, ExitReason reason) {

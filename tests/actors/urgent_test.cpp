@@ -31,6 +31,11 @@ struct Slow {
   using reply_type = int;
 };
 struct Quit {};
+struct Health {  // answered with how many Jobs were handled before it
+  using reply_type = int;
+};
+struct AskThen {};   // the asker's request, continued with then()
+struct AskAwait {};  // the asker's request, awaited by a coroutine
 
 using Log = std::vector<std::string>;
 
@@ -128,6 +133,31 @@ TEST_SUITE("urgent messages") {
     CHECK(*log == Log{"w7", "c1", "j1", "j2", "j3"});
   }
 
+  TEST_CASE("a proxy that forwards an urgent message passes it on urgent") {
+    troupe::System system(troupe::testing::deterministic(7));
+    auto log = std::make_shared<Log>();
+    auto replier = std::make_shared<troupe::Promise<int>>();
+    auto slow = system.spawn([replier](troupe::Context& self) {
+      return troupe::behavior([replier, &self](Slow) {
+        *replier = self.promise<int>();
+        return *replier;
+      });
+    });
+    auto actor = recorder(system, log, slow);
+    troupe::DynamicHandle proxy = system.spawn([actor](troupe::Context&) {
+      return troupe::behavior(troupe::others([actor](troupe::AnyMessage& m) { m.forward(actor); }));
+    });
+    actor.send(Wait{});
+    system.advance_time(1ms);  // the coroutine awaits: what comes now is set aside
+    actor.send(Job{1});
+    proxy.send_urgent(Cancel{1});
+    proxy.send(Cancel{2});
+    system.advance_time(1ms);
+    replier->deliver(5);
+    system.wait_idle();
+    CHECK(*log == Log{"w5", "c1", "j1", "c2"});
+  }
+
   TEST_CASE("a bounded mailbox counts urgent messages, and takes them off its count once handled") {
     troupe::System system(troupe::testing::deterministic(4));
     auto log = std::make_shared<Log>();
@@ -178,6 +208,76 @@ TEST_SUITE("urgent messages") {
     CHECK(log->empty());
     CHECK(system.dead_letters() == 1);
     CHECK(system.live_actors() == 0);
+  }
+
+  TEST_CASE("an urgent request is answered before the messages queued ahead of it, from then() or co_await") {
+    troupe::System system(troupe::testing::deterministic(6));
+    auto log = std::make_shared<Log>();
+    auto server = system.spawn([log](troupe::Context&) {
+      auto jobs = std::make_shared<int>(0);
+      return troupe::behavior([log, jobs](Job j) { log->push_back(tag('j', j.n)), ++*jobs; },
+                              [log, jobs](Health) {
+                                log->push_back("h");
+                                return *jobs;
+                              });
+    });
+    auto answers = std::make_shared<std::vector<int>>();
+    // Each ask queues two Jobs, then the urgent request, in one turn: the server has not run between.
+    auto asker = system.spawn([server, answers](troupe::Context& self) {
+      return troupe::behavior(
+          [server, answers, &self](AskThen) {
+            server.send(Job{1});
+            server.send(Job{2});
+            self.request<int>(server, Health{})
+                .urgent()
+                .then([answers](int n) { answers->push_back(n); }, [](const troupe::Error&) {});
+          },
+          [server, answers, &self](AskAwait) -> troupe::Task<void> {
+            server.send(Job{3});
+            server.send(Job{4});
+            auto n = co_await self.request<int>(server, Health{}).urgent();
+            answers->push_back(n.value_or(-1));
+          });
+    });
+    asker.send(AskThen{});
+    system.wait_idle();
+    asker.send(AskAwait{});
+    system.wait_idle();
+    CHECK(*answers == std::vector<int>{0, 2});
+    CHECK(*log == Log{"h", "j1", "j2", "h", "j3", "j4"});
+  }
+
+  TEST_CASE("threaded: a proxy's forward of an urgent message overtakes what the target has queued") {
+    troupe::System system(troupe::Config{.workers = 2});
+    std::atomic<bool> entered{false}, open{false}, forwarded{false};
+    auto log = std::make_shared<Log>();
+    troupe::SpawnOptions one_a_turn;
+    one_a_turn.budget = 1;
+    auto target = system.spawn(one_a_turn, [log, &entered, &open](troupe::Context&) {
+      return troupe::behavior(
+          [log, &entered, &open](Job j) {
+            if (j.n == 0) {
+              entered.store(true, std::memory_order_release);
+              while (!open.load(std::memory_order_acquire)) std::this_thread::yield();
+            }
+            log->push_back(tag('j', j.n));
+          },
+          [log](Cancel c) { log->push_back(tag('c', c.n)); });
+    });
+    troupe::DynamicHandle proxy = system.spawn([target, &forwarded](troupe::Context&) {
+      return troupe::behavior(troupe::others([target, &forwarded](troupe::AnyMessage& m) {
+        m.forward(target);
+        forwarded.store(true, std::memory_order_release);
+      }));
+    });
+    target.send(Job{0});
+    REQUIRE(troupe_test::eventually([&] { return entered.load(std::memory_order_acquire); }));
+    for (int i = 1; i <= 3; ++i) target.send(Job{i});
+    proxy.send_urgent(Cancel{1});
+    REQUIRE(troupe_test::eventually([&] { return forwarded.load(std::memory_order_acquire); }));
+    open.store(true, std::memory_order_release);
+    REQUIRE(system.wait_idle(30s));
+    CHECK(*log == Log{"j0", "c1", "j1", "j2", "j3"});
   }
 
   TEST_CASE("threaded: a cancel overtakes the work queued ahead of it") {

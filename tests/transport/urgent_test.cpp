@@ -1,5 +1,5 @@
-// DynamicHandle::send_urgent to an actor on another node: the mark crosses the wire, and the actor
-// there handles the message before the ones that reached its mailbox ahead of it.
+// Urgent messages and requests to an actor on another node: the mark crosses the wire, and the
+// actor there handles them before the messages that reached its mailbox ahead of them.
 #include "test_support.hpp"
 #include "transport_test_support.hpp"
 #include "wire_messages.hpp"
@@ -19,7 +19,7 @@ using namespace transport_test;
 using troupe_test::eventually;
 using namespace std::chrono_literals;
 
-TEST_CASE("an urgent message to an actor on another node overtakes the messages that arrived before it") {
+TEST_CASE("urgent messages and requests to an actor on another node overtake the messages that arrived before them") {
   troupe::System system_a;
   troupe::transport::Node node_a{system_a, node_config("a")};
   troupe::System system_b;
@@ -45,6 +45,7 @@ TEST_CASE("an urgent message to an actor on another node overtakes the messages 
         [log, &handled](const Ping& p) {
           log->push_back(-p.n);
           handled.fetch_add(1, std::memory_order_release);
+          return Pong{p.n, "pong", 0};
         });
   });
   REQUIRE(system_b.register_name("recorder", recorder).ok());
@@ -59,10 +60,23 @@ TEST_CASE("an urgent message to an actor on another node overtakes the messages 
   for (int i = 1; i <= jobs; ++i) remote->send(Seq{1, static_cast<std::uint64_t>(i)});
   CHECK(remote->send_urgent(Ping{1, "cancel", {}}).ok());
   CHECK(remote->send_urgent(Ping{2, "cancel", {}}).ok());
-  REQUIRE(eventually([&] { return node_b.stats().envelopes_received >= before + jobs + 2; }));
+  // An urgent request from an actor on a: answered before the Seqs too.
+  std::atomic<int> answer{0};
+  auto asker = system_a.spawn([remote = *remote, &answer](troupe::Context& self) {
+    return troupe::behavior([remote, &answer, &self](int) {
+      self.request<Pong>(remote, Ping{3, "health", {}}, 10s)
+          .urgent()
+          .then([&answer](const Pong& p) { answer.store(p.n, std::memory_order_release); },
+                [&answer](const troupe::Error&) { answer.store(-1, std::memory_order_release); });
+    });
+  });
+  asker.send(0);
+  REQUIRE(eventually([&] { return node_b.stats().envelopes_received >= before + jobs + 3; }));
   open.store(true, std::memory_order_release);
-  REQUIRE(eventually([&] { return handled.load(std::memory_order_acquire) == jobs + 3; }));
-  std::vector<int> expected{0, -1, -2};
+  REQUIRE(eventually([&] { return handled.load(std::memory_order_acquire) == jobs + 4; }));
+  REQUIRE(eventually([&] { return answer.load(std::memory_order_acquire) != 0; }));
+  CHECK(answer.load() == 3);
+  std::vector<int> expected{0, -1, -2, -3};
   for (int i = 1; i <= jobs; ++i) expected.push_back(i);
   CHECK(*log == expected);
 }

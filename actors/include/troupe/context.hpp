@@ -155,7 +155,8 @@ class Context {
       onward->reply() = current.reply();
       current.reply().reply_to = nullptr;  // the requester's reference goes with the request
     }
-    detail::deliver(target.core(), onward);  // a refused request answers its requester
+    if (current.urgent()) onward->mark_urgent();       // as urgent as the requester made it
+    detail::deliver_as_marked(target.core(), onward);  // a refused request answers its requester
     return {};
   }
 

@@ -182,6 +182,12 @@ inline SendResult deliver_urgent(runtime::ActorCore* target, Envelope* env) noex
   return result;
 }
 
+// deliver() or deliver_urgent(), as `env` is marked: for the paths that pass on an envelope, or
+// send a request, that may have been marked urgent before (one-way sends choose at the call).
+inline SendResult deliver_as_marked(runtime::ActorCore* target, Envelope* env) noexcept {
+  return env->urgent() ? deliver_urgent(target, env) : deliver(target, env);
+}
+
 // Sends `value` as the response to request `request_id`; nothing when there is no requester.
 // If the response cannot even be allocated, the requester's timeout reports it.
 template <class V>

@@ -122,6 +122,14 @@ class [[nodiscard]] RequestAwaitable {
     if (request_ != nullptr) detail::Requests::unawaited(*self_, target_, std::exchange(request_, nullptr), timeout_);
   }
 
+  // Sends the request urgent (DynamicHandle::send_urgent): its target handles it before the
+  // messages queued ahead of it. Before co_await or then():
+  //   auto health = co_await self.request(server, Health{}, 1s).urgent();
+  RequestAwaitable urgent() && noexcept {
+    if (request_ != nullptr) request_->mark_urgent();
+    return std::move(*this);
+  }
+
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) { return start(h); }
   Result<R> await_resume() { return std::move(*result_); }
