@@ -253,6 +253,20 @@ TEST_SUITE("wire") {
       CHECK(in.getTypeId() == 1);
       CHECK(received.resolve(in).name == "Tick");
     }
+
+    SUBCASE("an urgent envelope: bit 208 of its data (the byte after kind), and the same weight") {
+      std::deque<OutEnvelope> urgent{tick(7, 44)};
+      urgent[0].urgent = true;
+      capnp::MallocMessageBuilder next;
+      CHECK(write_envelope_frame(next.initRoot<wire::Frame>(), urgent, 1, names) == 56);
+      const std::string bytes = hex(flat(next));
+      // sender 0, receiver 7, requestId 0, kind message, urgent, typeId 1.
+      CHECK(bytes.find("00 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+                       "00 00 01 00 01 00 00 00") != std::string::npos);
+      auto next_words = capnp::messageToFlatArray(next);
+      capnp::FlatArrayMessageReader next_reader(next_words);
+      CHECK(next_reader.getRoot<wire::Frame>().getEnvelopes()[0].getUrgent());
+    }
   }
 
   TEST_CASE("the frame plan counts each envelope as it will weigh, named or numbered") {

@@ -24,15 +24,6 @@ constexpr std::size_t kMaxSegments = 64;
 // Envelopes per frame (the writer batches what has queued meanwhile, up to this).
 constexpr std::size_t kMaxEnvelopesPerFrame = 4096;
 
-// A message or request from the wire into its local actor's mailbox, urgent if it was sent so.
-void deliver(runtime::ActorCore* target, Envelope* env, bool urgent) noexcept {
-  if (urgent) {
-    (void)troupe::detail::deliver_urgent(target, env);
-  } else {
-    (void)troupe::detail::deliver(target, env);
-  }
-}
-
 }  // namespace
 
 Connection::Connection(NodeCore& node, kj::Own<kj::AsyncIoStream> stream, Peer* dialed_peer, std::string local_host,
@@ -231,7 +222,8 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
       env->reply().reply_to = requester;
       env->reply().request_id = in.getRequestId();
-      deliver(target, env, in.getUrgent());
+      if (in.getUrgent()) env->mark_urgent();
+      (void)troupe::detail::deliver_as_marked(target, env);
       delivered_to(target, bytes);
     } else if (local_kind == EnvelopeKind::response) {
       env->reply().request_id = in.getRequestId();
@@ -239,7 +231,8 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       ++returned_now;
       returned_now_bytes += bytes;
     } else {
-      deliver(target, env, in.getUrgent());
+      if (in.getUrgent()) env->mark_urgent();
+      (void)troupe::detail::deliver_as_marked(target, env);
       delivered_to(target, bytes);
     }
   }
