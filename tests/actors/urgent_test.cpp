@@ -62,6 +62,22 @@ auto recorder(troupe::System& system, std::shared_ptr<Log> log, troupe::DynamicH
   });
 }
 
+// An actor that answers Slow only when the test calls deliver() on the promise it hands back.
+struct SlowReplier {
+  troupe::DynamicHandle handle;
+  std::shared_ptr<troupe::Promise<int>> reply;
+};
+SlowReplier slow_replier(troupe::System& system) {
+  auto reply = std::make_shared<troupe::Promise<int>>();
+  auto handle = system.spawn([reply](troupe::Context& self) {
+    return troupe::behavior([reply, &self](Slow) {
+      *reply = self.promise<int>();
+      return *reply;
+    });
+  });
+  return {handle, reply};
+}
+
 }  // namespace
 
 TEST_SUITE("urgent messages") {
@@ -73,14 +89,14 @@ TEST_SUITE("urgent messages") {
     CHECK(actor.send_urgent(Cancel{1}).ok());
     CHECK(actor.send(Job{4}).ok());
     CHECK(actor.send_urgent(Cancel{2}).ok());
-    system.advance_time(1ms);
+    system.wait_idle();
     CHECK(*log == Log{"c1", "c2", "j1", "j2", "j3", "j4"});
 
     // Queued behind messages already set aside by the first overtaking, it still goes first.
     log->clear();
     for (int i = 1; i <= 2; ++i) actor.send(Job{i});
     actor.send_urgent(Cancel{1});
-    system.advance_time(1ms);
+    system.wait_idle();
     CHECK(*log == Log{"c1", "j1", "j2"});
   }
 
@@ -93,7 +109,7 @@ TEST_SUITE("urgent messages") {
                               [log](Cancel c) { log->push_back(tag('c', c.n)); },
                               [log](const troupe::Exit&) { log->push_back("exit"); });
     });
-    system.advance_time(1ms);  // constructed: trapping
+    system.wait_idle();  // constructed: trapping
     // One turn of another actor queues all four, in this order, before `actor` runs again.
     auto sender = system.spawn([actor](troupe::Context& self) {
       return troupe::behavior([actor, &self](int) {
@@ -104,20 +120,14 @@ TEST_SUITE("urgent messages") {
       });
     });
     sender.send(0);
-    system.advance_time(1ms);
+    system.wait_idle();
     CHECK(*log == Log{"c1", "exit", "c2", "j1"});
   }
 
   TEST_CASE("while a coroutine awaits, an urgent message waits first in line, before the messages set aside") {
     troupe::System system(troupe::testing::deterministic(3));
     auto log = std::make_shared<Log>();
-    auto replier = std::make_shared<troupe::Promise<int>>();
-    auto slow = system.spawn([replier](troupe::Context& self) {
-      return troupe::behavior([replier, &self](Slow) {
-        *replier = self.promise<int>();  // answered below, once the others are queued
-        return *replier;
-      });
-    });
+    auto [slow, replier] = slow_replier(system);
     auto actor = recorder(system, log, slow);
     actor.send(Wait{});
     system.advance_time(1ms);  // the coroutine awaits
@@ -136,13 +146,7 @@ TEST_SUITE("urgent messages") {
   TEST_CASE("a proxy that forwards an urgent message passes it on urgent") {
     troupe::System system(troupe::testing::deterministic(7));
     auto log = std::make_shared<Log>();
-    auto replier = std::make_shared<troupe::Promise<int>>();
-    auto slow = system.spawn([replier](troupe::Context& self) {
-      return troupe::behavior([replier, &self](Slow) {
-        *replier = self.promise<int>();
-        return *replier;
-      });
-    });
+    auto [slow, replier] = slow_replier(system);
     auto actor = recorder(system, log, slow);
     troupe::DynamicHandle proxy = system.spawn([actor](troupe::Context&) {
       return troupe::behavior(troupe::others([actor](troupe::AnyMessage& m) { m.forward(actor); }));
@@ -161,13 +165,7 @@ TEST_SUITE("urgent messages") {
   TEST_CASE("a bounded mailbox counts urgent messages, and takes them off its count once handled") {
     troupe::System system(troupe::testing::deterministic(4));
     auto log = std::make_shared<Log>();
-    auto replier = std::make_shared<troupe::Promise<int>>();
-    auto slow = system.spawn([replier](troupe::Context& self) {
-      return troupe::behavior([replier, &self](Slow) {
-        *replier = self.promise<int>();
-        return *replier;
-      });
-    });
+    auto [slow, replier] = slow_replier(system);
     troupe::SpawnOptions options;
     options.mailbox_capacity = 4;
     options.overflow = troupe::Overflow::fail;
