@@ -78,6 +78,36 @@ SlowReplier slow_replier(troupe::System& system) {
   return {handle, reply};
 }
 
+// Holds a threaded actor in its Job 0 until the test opens the gate, so that what the test sends
+// meanwhile is all queued when the actor's next turn starts.
+struct Gate {
+  std::atomic<bool> entered{false}, open{false};
+  // Sends Job 0 and waits until the actor is inside it.
+  template <class H>
+  bool hold(const H& actor) {
+    actor.send(Job{0});
+    return troupe_test::eventually([this] { return entered.load(std::memory_order_acquire); });
+  }
+};
+
+// recorder() for the threaded cases: held by `gate` in Job 0, one message a turn (a turn under
+// way ends before the next takes the urgent ones).
+auto gated_recorder(troupe::System& system, std::shared_ptr<Log> log, Gate& gate) {
+  troupe::SpawnOptions one_a_turn;
+  one_a_turn.budget = 1;
+  return system.spawn(one_a_turn, [log, &gate](troupe::Context&) {
+    return troupe::behavior(
+        [log, &gate](Job j) {
+          if (j.n == 0) {
+            gate.entered.store(true, std::memory_order_release);
+            while (!gate.open.load(std::memory_order_acquire)) std::this_thread::yield();
+          }
+          log->push_back(tag('j', j.n));
+        },
+        [log](Cancel c) { log->push_back(tag('c', c.n)); });
+  });
+}
+
 }  // namespace
 
 TEST_SUITE("urgent messages") {
@@ -247,60 +277,35 @@ TEST_SUITE("urgent messages") {
 
   TEST_CASE("threaded: a proxy's forward of an urgent message overtakes what the target has queued") {
     troupe::System system(troupe::Config{.workers = 2});
-    std::atomic<bool> entered{false}, open{false}, forwarded{false};
+    Gate gate;
+    std::atomic<bool> forwarded{false};
     auto log = std::make_shared<Log>();
-    troupe::SpawnOptions one_a_turn;
-    one_a_turn.budget = 1;
-    auto target = system.spawn(one_a_turn, [log, &entered, &open](troupe::Context&) {
-      return troupe::behavior(
-          [log, &entered, &open](Job j) {
-            if (j.n == 0) {
-              entered.store(true, std::memory_order_release);
-              while (!open.load(std::memory_order_acquire)) std::this_thread::yield();
-            }
-            log->push_back(tag('j', j.n));
-          },
-          [log](Cancel c) { log->push_back(tag('c', c.n)); });
-    });
+    auto target = gated_recorder(system, log, gate);
     troupe::DynamicHandle proxy = system.spawn([target, &forwarded](troupe::Context&) {
       return troupe::behavior(troupe::others([target, &forwarded](troupe::AnyMessage& m) {
         m.forward(target);
         forwarded.store(true, std::memory_order_release);
       }));
     });
-    target.send(Job{0});
-    REQUIRE(troupe_test::eventually([&] { return entered.load(std::memory_order_acquire); }));
+    REQUIRE(gate.hold(target));
     for (int i = 1; i <= 3; ++i) target.send(Job{i});
     proxy.send_urgent(Cancel{1});
     REQUIRE(troupe_test::eventually([&] { return forwarded.load(std::memory_order_acquire); }));
-    open.store(true, std::memory_order_release);
+    gate.open.store(true, std::memory_order_release);
     REQUIRE(system.wait_idle(30s));
     CHECK(*log == Log{"j0", "c1", "j1", "j2", "j3"});
   }
 
   TEST_CASE("threaded: a cancel overtakes the work queued ahead of it") {
     troupe::System system(troupe::Config{.workers = 2});
-    std::atomic<bool> entered{false}, open{false};
+    Gate gate;
     auto log = std::make_shared<Log>();
-    troupe::SpawnOptions one_a_turn;  // a turn under way ends before the next takes the urgent ones
-    one_a_turn.budget = 1;
-    auto actor = system.spawn(one_a_turn, [log, &entered, &open](troupe::Context&) {
-      return troupe::behavior(
-          [log, &entered, &open](Job j) {
-            if (j.n == 0) {  // holds the actor until the test has queued the rest
-              entered.store(true, std::memory_order_release);
-              while (!open.load(std::memory_order_acquire)) std::this_thread::yield();
-            }
-            log->push_back(tag('j', j.n));
-          },
-          [log](Cancel c) { log->push_back(tag('c', c.n)); });
-    });
-    actor.send(Job{0});
-    REQUIRE(troupe_test::eventually([&] { return entered.load(std::memory_order_acquire); }));
+    auto actor = gated_recorder(system, log, gate);
+    REQUIRE(gate.hold(actor));
     const int jobs = 1000;
     for (int i = 1; i <= jobs; ++i) actor.send(Job{i});
     actor.send_urgent(Cancel{1});
-    open.store(true, std::memory_order_release);
+    gate.open.store(true, std::memory_order_release);
     REQUIRE(system.wait_idle(30s));
     REQUIRE(log->size() == static_cast<std::size_t>(jobs) + 2);
     // Job 0 was under way; the cancel came next, ahead of the thousand queued before it.
