@@ -171,12 +171,12 @@ runtime::TurnResult detail::ActorCell::turn() noexcept {
 template <bool Timed>
 unsigned detail::ActorCell::handle_messages() noexcept {
   const unsigned budget = this->budget();
-  unsigned handled = 0;
-  for (; handled < budget && (layer_flags_ & (kExiting | kEndTurn)) == 0; ++handled) {
+  unsigned handled = 0;  // messages: a receive timeout's check is none (nor counted, nor budgeted)
+  while (handled < budget && (layer_flags_ & (kExiting | kEndTurn)) == 0) {
     bool urgent = false;
     Envelope* env = next_envelope(urgent);
     if (env == nullptr) break;
-    if (env->kind() == EnvelopeKind::idle) [[unlikely]] {  // a receive timeout's check: not a message
+    if (env->kind() == EnvelopeKind::idle) [[unlikely]] {  // counts the ReceiveTimeout it may deliver
       check_receive_timeout(env, handled);
       continue;
     }
@@ -187,6 +187,7 @@ unsigned detail::ActorCell::handle_messages() noexcept {
     } else {
       handle(env, urgent);
     }
+    ++handled;
   }
   return handled;
 }

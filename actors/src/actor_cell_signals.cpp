@@ -47,18 +47,23 @@ void detail::ActorCell::take_signals() noexcept {
     }
     rest.append(env);
   }
+  unsigned handled = 0;  // for the metrics, as the turn counts its messages
   for (runtime::MailboxLink* at = rest.head; at != nullptr;) {
     auto* env = static_cast<Envelope*>(at);
     at = at->next.load(std::memory_order_relaxed);  // this thread's chain; before env is handled
     if (env->kind() == EnvelopeKind::signal) {
       handle_signal(env);  // once stopping, bookkeeping only: links and monitors still count
+      ++handled;
     } else if ((layer_flags_ & kExiting) == 0) {
       handle(env);
+      ++handled;
     } else {
       if (env->urgent()) message_taken(*env);  // a user's: counted (the others never are)
       dead_letter(env);  // as if it were left in the mailbox
     }
   }
+  for (; handled > 0xFFFF; handled -= 0xFFFF) count_handled(0xFFFF);  // 16 bits at a time
+  count_handled(static_cast<std::uint16_t>(handled));
 }
 
 // Owner only. Bookkeeping signals change links and monitors; an exit signal may stop the actor

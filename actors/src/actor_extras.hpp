@@ -58,8 +58,6 @@ struct ReceiveTimeoutState {
   bool armed = false;
   TimePoint armed_due{};
   Timer timer;
-  // Checks handled in the turn under way: the turn's other messages are activity.
-  unsigned checks_this_turn = 0;
 };
 
 struct ActorExtras : runtime::Pooled {

@@ -90,7 +90,6 @@ void detail::ActorCell::cancel_receive_timeout() noexcept {
   if (extras_ == nullptr || !extras_->receive_timeout) return;
   ReceiveTimeoutState& rt = *extras_->receive_timeout;
   rt.after = Duration::zero();
-  rt.checks_this_turn = 0;  // no turn's end counts them now
   if (rt.armed && rt.timer.cancel()) rt.armed = false;
   // A timer that fired keeps its task, and the task a reference to this actor: held here, it
   // would keep the actor from ever being freed.
@@ -104,10 +103,9 @@ void detail::ActorCell::check_receive_timeout(Envelope* check, unsigned handled_
   ReceiveTimeoutState& rt = *extras_->receive_timeout;
   rt.armed = false;
   rt.timer = Timer{};                                                          // it fired: see cancel_receive_timeout
-  if (rt.after == Duration::zero() || (layer_flags_ & kExiting) != 0) return;  // no turn's end counts it then
-  ++rt.checks_this_turn;
+  if (rt.after == Duration::zero() || (layer_flags_ & kExiting) != 0) return;  // turned off, or stopping
   const Clock::time_point now = system_->now();
-  if (handled_before >= rt.checks_this_turn) rt.last_activity = now;
+  if (handled_before > 0) rt.last_activity = now;
   const bool waiting = awaiting();  // a coroutine's wait counts as activity
   const bool due = !waiting && now - rt.last_activity >= rt.after;
   try {
@@ -118,16 +116,16 @@ void detail::ActorCell::check_receive_timeout(Envelope* check, unsigned handled_
     // A message of its own (the check is the timer's): never counted, like a Down made from a
     // signal, so handle_message takes nothing off a bounded mailbox's count for it.
     handle_message(make_envelope<ReceiveTimeout>(EnvelopeKind::message), /*urgent=*/true);
+    count_handled(1);  // a message the actor handled (the check itself is none: the turn counts no check)
   } catch (...) {  // no memory for the next check: the turn's end tries again
   }
 }
 
-// The end of a turn of an actor with a receive timeout: if it handled anything but checks, it
-// was active now. A check that could not be armed (no memory) is armed now.
+// The end of a turn of an actor with a receive timeout: if it handled a message (checks are
+// none), it was active now. A check that could not be armed (no memory) is armed now.
 void detail::ActorCell::receive_timeout_after_turn(unsigned handled) noexcept {
   ReceiveTimeoutState& rt = *extras_->receive_timeout;
-  if (handled > rt.checks_this_turn) rt.last_activity = system_->now();
-  rt.checks_this_turn = 0;
+  if (handled > 0) rt.last_activity = system_->now();
   if (rt.armed || rt.after == Duration::zero() || (layer_flags_ & kExiting) != 0) return;
   try {
     arm_receive_timeout(rt.last_activity + rt.after);

@@ -1,4 +1,5 @@
 // System::metrics(): what the per-thread counters add up to (<troupe/metrics.hpp>).
+#include <troupe/testing.hpp>
 #include <troupe/troupe.hpp>
 
 #include "test_support.hpp"
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -72,6 +74,26 @@ class Right : public Bounce {
 const troupe::ActorTypeMetrics* type_named(const troupe::MetricsSnapshot& s, std::string_view name) {
   auto it = std::find_if(s.actor_types.begin(), s.actor_types.end(), [&](const auto& t) { return t.type == name; });
   return it == s.actor_types.end() ? nullptr : &*it;
+}
+
+// Handles Notes and ReceiveTimeouts (every 100 ms of silence), and counts the latter.
+class Quiet {
+ public:
+  Quiet(troupe::Context& self, std::shared_ptr<int> timeouts) : timeouts_(std::move(timeouts)) {
+    self.set_receive_timeout(std::chrono::milliseconds(100));
+  }
+  auto behavior() {
+    return troupe::behavior([](Note) {}, [this](troupe::ReceiveTimeout) { ++*timeouts_; });
+  }
+
+ private:
+  std::shared_ptr<int> timeouts_;
+};
+
+std::uint64_t messages_of(const troupe::System& system, std::string_view type) {
+  const auto s = system.metrics();
+  const auto* t = type_named(s, type);
+  return t == nullptr ? 0 : t->messages;
 }
 
 std::uint64_t exits(const troupe::ActorTypeMetrics& t, troupe::ExitReason::Kind kind) {
@@ -281,6 +303,32 @@ TEST_SUITE("metrics") {
       CHECK(after.workers[i].parked - before.workers[i].parked >= 100ms);
       CHECK(after.workers[i].parks >= before.workers[i].parks);
     }
+  }
+
+  TEST_CASE("urgent messages count as handled, as the others do") {
+    troupe::System system(troupe::testing::deterministic(1));
+    auto t = system.spawn<Tally>();
+    for (int i = 0; i < 3; ++i) t.send(Note{i});
+    for (int i = 0; i < 2; ++i) REQUIRE(t.send_urgent(Note{i}).ok());
+    REQUIRE(system.wait_idle(30s));
+    CHECK(messages_of(system, "metrics_test::Tally") == 5);
+  }
+
+  TEST_CASE("a ReceiveTimeout counts as a message handled; a receive timeout's check does not") {
+    troupe::System system(troupe::testing::deterministic(2));
+    auto timeouts = std::make_shared<int>(0);
+    auto quiet = system.spawn<Quiet>(timeouts);
+    system.advance_time(50ms);
+    quiet.send(Note{1});
+    system.advance_time(60ms);  // 110 ms: the check due at 100 finds the Note of 50 ms
+    CHECK(*timeouts == 0);
+    CHECK(messages_of(system, "metrics_test::Quiet") == 1);
+    system.advance_time(50ms);  // 160 ms: the ReceiveTimeout of 150 ms
+    CHECK(*timeouts == 1);
+    CHECK(messages_of(system, "metrics_test::Quiet") == 2);
+    system.advance_time(100ms);  // 260 ms: and of 250 ms
+    CHECK(*timeouts == 2);
+    CHECK(messages_of(system, "metrics_test::Quiet") == 3);
   }
 
   TEST_CASE("sources add their part to every snapshot until removed") {
