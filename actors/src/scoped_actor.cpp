@@ -254,7 +254,7 @@ Errc ScopedActor::send_and_wait(runtime::ActorCore* target, Envelope* request, D
   request->reply().timeout = timeout;
   core_->add_ref();  // held by the request's reply_to
   request->reply().reply_to = core_;
-  detail::deliver(target, request);  // refused by a full mailbox: the error comes as the response
+  detail::deliver_as_marked(target, request);  // refused by a full mailbox: the error comes as the response
   response = core_->wait_for(detail::ReceiveFilter{nullptr, nullptr, nullptr}, id, timeout);
   return Errc::timeout;
 }

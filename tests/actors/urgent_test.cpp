@@ -62,6 +62,19 @@ auto recorder(troupe::System& system, std::shared_ptr<Log> log, troupe::DynamicH
   });
 }
 
+// Records each Job ("j3") and Health ("h") it handles; answers Health with how many Jobs came
+// before it.
+auto health_server(troupe::System& system, std::shared_ptr<Log> log) {
+  return system.spawn([log](troupe::Context&) {
+    auto jobs = std::make_shared<int>(0);
+    return troupe::behavior([log, jobs](Job j) { log->push_back(tag('j', j.n)), ++*jobs; },
+                            [log, jobs](Health) {
+                              log->push_back("h");
+                              return *jobs;
+                            });
+  });
+}
+
 // An actor that answers Slow only when the test calls deliver() on the promise it hands back.
 struct SlowReplier {
   troupe::DynamicHandle handle;
@@ -241,14 +254,7 @@ TEST_SUITE("urgent messages") {
   TEST_CASE("an urgent request is answered before the messages queued ahead of it, from then() or co_await") {
     troupe::System system(troupe::testing::deterministic(6));
     auto log = std::make_shared<Log>();
-    auto server = system.spawn([log](troupe::Context&) {
-      auto jobs = std::make_shared<int>(0);
-      return troupe::behavior([log, jobs](Job j) { log->push_back(tag('j', j.n)), ++*jobs; },
-                              [log, jobs](Health) {
-                                log->push_back("h");
-                                return *jobs;
-                              });
-    });
+    auto server = health_server(system, log);
     auto answers = std::make_shared<std::vector<int>>();
     // Each ask queues two Jobs, then the urgent request, in one turn: the server has not run between.
     auto asker = system.spawn([server, answers](troupe::Context& self) {
@@ -273,6 +279,19 @@ TEST_SUITE("urgent messages") {
     system.wait_idle();
     CHECK(*answers == std::vector<int>{0, 2});
     CHECK(*log == Log{"h", "j1", "j2", "h", "j3", "j4"});
+  }
+
+  TEST_CASE(
+      "a thread's urgent request (ScopedActor::request_urgent) is answered before the messages queued ahead of it") {
+    troupe::System system(troupe::testing::deterministic(7));
+    auto log = std::make_shared<Log>();
+    auto server = health_server(system, log);
+    troupe::ScopedActor me(system);
+    server.send(Job{1});
+    server.send(Job{2});
+    CHECK(me.request_urgent<int>(server, Health{}, 10s).value_or(-1) == 0);
+    CHECK(me.request<int>(server, Health{}, 10s).value_or(-1) == 2);  // a plain one waits its turn
+    CHECK(*log == Log{"h", "j1", "j2", "h"});
   }
 
   TEST_CASE("threaded: a proxy's forward of an urgent message overtakes what the target has queued") {

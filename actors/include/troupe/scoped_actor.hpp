@@ -42,13 +42,18 @@ class ScopedActor {
   template <class R = void, class H, class M>
   auto request(const H& target, M&& message, Duration timeout = default_request_timeout) {
     using Reply = request_reply_t<R, H, std::decay_t<M>>;
+    return request_with<Reply>(
+        target.core(), make_envelope<std::decay_t<M>>(EnvelopeKind::request, std::forward<M>(message)), timeout);
+  }
+
+  // As request(), urgent: the target handles it before the messages queued ahead of it, as it
+  // does a message sent with DynamicHandle::send_urgent.
+  template <class R = void, class H, class M>
+  auto request_urgent(const H& target, M&& message, Duration timeout = default_request_timeout) {
+    using Reply = request_reply_t<R, H, std::decay_t<M>>;
     auto* envelope = make_envelope<std::decay_t<M>>(EnvelopeKind::request, std::forward<M>(message));
-    Envelope* response = nullptr;
-    const Errc failure = send_and_wait(target.core(), envelope, timeout, response);
-    if (response == nullptr) return Result<Reply>(failure);
-    Result<Reply> result = detail::read_response<Reply>(*response);
-    dispose(response);
-    return result;
+    envelope->mark_urgent();
+    return request_with<Reply>(target.core(), envelope, timeout);
   }
 
   // Blocks until a message of type T arrives (or the timeout: Errc::timeout). Messages of other
@@ -96,6 +101,16 @@ class ScopedActor {
   MonitorRef monitor(const DynamicHandle& target);
 
  private:
+  template <class Reply>
+  Result<Reply> request_with(runtime::ActorCore* target, Envelope* envelope, Duration timeout) {
+    Envelope* response = nullptr;
+    const Errc failure = send_and_wait(target, envelope, timeout, response);
+    if (response == nullptr) return Result<Reply>(failure);
+    Result<Reply> result = detail::read_response<Reply>(*response);
+    dispose(response);
+    return result;
+  }
+  // Sends `request` (as marked: urgent or not) and waits for its response.
   Errc send_and_wait(runtime::ActorCore* target, Envelope* request, Duration timeout, Envelope*& response);
   // The first queued or arriving message the filter takes, or the response to `request_id`.
   Envelope* wait_for(detail::ReceiveFilter filter, std::uint64_t request_id, Duration timeout);
