@@ -1,6 +1,8 @@
 // Helpers shared by the troupe tests.
 #pragma once
 
+#include "vector_string.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <thread>

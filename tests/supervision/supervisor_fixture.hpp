@@ -21,15 +21,6 @@
 
 using namespace troupe_test;
 
-template <>
-struct doctest::StringMaker<std::vector<std::string>> {
-  static doctest::String convert(const std::vector<std::string>& v) {
-    std::string text = "{";
-    for (const auto& e : v) text += (text.size() > 1 ? ", " : "") + e;
-    return (text + "}").c_str();
-  }
-};
-
 namespace {
 
 struct Crash {};
