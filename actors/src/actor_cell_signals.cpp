@@ -64,6 +64,10 @@ void detail::ActorCell::take_signals() noexcept {
   }
   for (; handled > 0xFFFF; handled -= 0xFFFF) count_handled(0xFFFF);  // 16 bits at a time
   count_handled(static_cast<std::uint16_t>(handled));
+  // What it handled is activity for a receive timeout, as the turn's messages are
+  // (receive_timeout_after_turn): a ReceiveTimeout comes only after its time of silence.
+  if (handled > 0 && (layer_flags_ & kReceiveTimeout) != 0) [[unlikely]]
+    extras_->receive_timeout->last_activity = system_->now();
 }
 
 // Owner only. Bookkeeping signals change links and monitors; an exit signal may stop the actor

@@ -84,6 +84,18 @@ TEST_SUITE("receive timeout") {
     CHECK(*seen == Seen{220ms, 320ms});
   }
 
+  TEST_CASE("an urgent message, handled ahead of the queue, puts it off too") {
+    troupe::System system(troupe::testing::deterministic(8));
+    auto seen = std::make_shared<Seen>();
+    auto actor = timing_actor(system, seen, 100ms);
+    system.advance_time(50ms);
+    REQUIRE(actor.send_urgent(Ping{}).ok());
+    system.advance_time(70ms);  // 120 ms: none at 100
+    CHECK(seen->empty());
+    system.advance_time(30ms);  // 150 ms: one, 100 ms after the urgent Ping
+    CHECK(*seen == Seen{150ms});
+  }
+
   TEST_CASE("set again: a shorter time counts at once, a longer one from now; zero stops it") {
     troupe::System system(troupe::testing::deterministic(3));
     auto seen = std::make_shared<Seen>();
