@@ -317,11 +317,11 @@ void detail::ActorCell::terminate() noexcept {
     }
     // Requests on their way: their replies will find no entry. Continuations never run; what
     // they captured is destroyed here, before the state.
-    x.pending.remove_if([](detail::PendingRequest& p) {
-      p.timeout.cancel();
-      return true;
-    });
+    x.pending.remove_if([](detail::PendingRequest&) { return true; });
     x.awaited = 0;
+    // Its timer holds a reference to this actor (see cancel_receive_timeout).
+    x.request_timer.timer.cancel();
+    x.request_timer = detail::RequestTimer{};
     cancel_receive_timeout();  // its timer holds a reference to this actor
     end_behaviors();  // the user's stash first: it came before the messages set aside meanwhile
     bool urgent = false;
@@ -404,7 +404,7 @@ void detail::ActorCell::pause(std::coroutine_handle<> h) {
   auto& x = extras();
   std::uint64_t id = 0;
   try {
-    id = x.pending.add({0, [](void*, Envelope*, Error*) { return true; }, nullptr, nullptr, {}});
+    id = x.pending.add({0, [](void*, Envelope*, Error*) { return true; }, nullptr, nullptr});
   } catch (...) {
     dispose(wake);
     throw;

@@ -13,23 +13,63 @@
 namespace troupe {
 namespace {
 
-// Sends the timeout of request `request_id` to the actor that awaits it.
-class RequestTimeout final : public runtime::TimerTask {
+// The request timer's task: tells its actor that the timer (of `generation`) fired, with a
+// timeout envelope whose id is the generation (RequestTimer::fired_id). The actor then takes the
+// timeouts that are due (ActorCell::handle_response).
+class RequestTimerFired final : public runtime::TimerTask {
  public:
-  RequestTimeout(DynamicHandle target, std::uint64_t request_id) : target_(std::move(target)), id_(request_id) {}
+  RequestTimerFired(DynamicHandle target, std::uint32_t generation)
+      : target_(std::move(target)), generation_(generation) {}
   void fire() noexcept override {
     try {
       auto* env = make_envelope<Unit>(EnvelopeKind::timeout);
-      env->reply().request_id = id_;
+      env->reply().request_id = generation_;
       target_.core()->enqueue(env);
-    } catch (...) {  // allocation failure: the coroutine stays suspended until its actor stops
+    } catch (...) {
+      // No memory: the due requests wait until a request due sooner arms the timer again, or
+      // the actor stops.
     }
   }
 
  private:
   DynamicHandle target_;
-  std::uint64_t id_;
+  std::uint32_t generation_;
 };
+
+// The deadline `timeout` after `now`; max (never) if that is beyond the clock's range.
+detail::RequestClock::time_point deadline_after(detail::RequestClock::time_point now, Duration timeout) noexcept {
+  constexpr auto never = detail::RequestClock::time_point::max();
+  if (timeout > Duration::zero() && timeout >= never - now) return never;
+  return now + timeout;
+}
+
+// Arms the request timer for `deadline` if it is armed for later, or not at all. A timer that it
+// replaces and that fired already sends an envelope of an older generation, which only takes
+// what is due then. Throws (no memory) with nothing changed.
+void arm_request_timer(detail::ActorCell& self, detail::ActorExtras& x, detail::RequestClock::time_point deadline) {
+  detail::RequestTimer& t = x.request_timer;
+  if (deadline >= t.armed_for) return;
+  std::uint32_t generation = t.generation + 1;
+  if (generation == 0) generation = 1;  // 0 is no id
+  const auto now = self.system().now();
+  Timer timer =
+      self.system().timers().run_after(deadline > now ? deadline - now : Duration::zero(),
+                                       std::make_unique<RequestTimerFired>(DynamicHandle::share(&self), generation));
+  t.timer.cancel();
+  t.timer = std::move(timer);
+  t.armed_for = deadline;
+  t.generation = generation;
+}
+
+// With no deadline left in the table, the timer goes: a pending one-shot timer keeps the system
+// from being idle (System::wait_idle), and holds a reference to its actor.
+void disarm_request_timer_if_unused(detail::ActorExtras& x) noexcept {
+  detail::RequestTimer& t = x.request_timer;
+  if (x.pending.timed() != 0 || t.armed_for == detail::RequestClock::time_point::max()) return;
+  t.timer.cancel();
+  t.timer = Timer{};
+  t.armed_for = detail::RequestClock::time_point::max();
+}
 
 // Calls take(response, nullptr) for a response, or take(nullptr, &timeout_error) for a timeout:
 // how an awaited request and a continuation both receive their outcome.
@@ -54,6 +94,40 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
   auto* x = extras_;
   if (x == nullptr) {
     dispose(env);
+    return;
+  }
+  if (env->kind() == EnvelopeKind::timeout && RequestTimer::fired_id(env->reply().request_id)) [[unlikely]] {
+    // The request timer fired: each request whose deadline has come gets its timeout, as if it
+    // had come on its own, earliest first; then the timer is armed for the next deadline.
+    RequestTimer& t = x->request_timer;
+    if (env->reply().request_id == t.generation) {  // the armed one (an older one only sweeps)
+      t.timer = Timer{};
+      t.armed_for = RequestClock::time_point::max();
+    }
+    dispose(env);
+    const RequestClock::time_point now = system_->now();
+    const std::uint32_t started_before = x->pending.last_sequence();
+    while ((layer_flags_ & kExiting) == 0) {
+      Envelope* timeout = nullptr;
+      try {
+        timeout = make_envelope<Unit>(EnvelopeKind::timeout);
+      } catch (...) {  // no memory: the due ones stay due, for the timer armed below
+        break;
+      }
+      const std::uint64_t id = x->pending.take_due(now, started_before);
+      if (id == 0) {
+        dispose(timeout);
+        break;
+      }
+      timeout->reply().request_id = id;
+      handle_response(timeout);
+    }
+    if ((layer_flags_ & kExiting) != 0) return;  // the requests go with the actor
+    try {
+      arm_request_timer(*this, *x, x->pending.earliest_deadline());
+    } catch (...) {  // no memory: the next request arms it again
+    }
+    disarm_request_timer_if_unused(*x);
     return;
   }
   detail::PendingRequest* entry = x->pending.find(env->reply().request_id);
@@ -82,14 +156,14 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
       }
     }
     detail::PendingRequest continued = x->pending.take(*entry);
-    continued.timeout.cancel();
+    disarm_request_timer_if_unused(*x);
     run_continuation(*continued.continuation, env);
     dispose(env);
     return;
   }
   detail::PendingRequest answered = x->pending.take(*entry);
   --x->awaited;
-  answered.timeout.cancel();
+  disarm_request_timer_if_unused(*x);
   bool resume_now = false;
   try {
     resume_now = with_reply(
@@ -110,12 +184,9 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
 // Forgets the requests the coroutine still awaits (their late replies find no entry).
 void detail::ActorCell::abandon_awaited() noexcept {
   auto& x = *extras_;
-  x.pending.remove_if([](detail::PendingRequest& p) {
-    if (p.continuation != nullptr) return false;
-    p.timeout.cancel();
-    return true;
-  });
+  x.pending.remove_if([](detail::PendingRequest& p) { return p.continuation == nullptr; });
   x.awaited = 0;
+  disarm_request_timer_if_unused(x);
 }
 
 void detail::ActorCell::run_continuation(detail::Continuation& continuation, Envelope* env) noexcept {
@@ -128,13 +199,14 @@ void detail::ActorCell::run_continuation(detail::Continuation& continuation, Env
 
 namespace detail {
 
-// Registers request `request` under a new id, with its timeout, and sends it.
+// Registers request `request` under a new id, with its deadline, and sends it.
 static void send_registered(ActorCell& self, ActorExtras& x, runtime::ActorCore* target, Envelope* request,
                             Duration timeout, PendingRequest entry) {
+  entry.deadline = deadline_after(self.system().now(), timeout);
+  const auto deadline = entry.deadline;
   const std::uint64_t id = x.pending.add(std::move(entry));
   try {
-    x.pending.find(id)->timeout =
-        self.system().timers().run_after(timeout, std::make_unique<RequestTimeout>(DynamicHandle::share(&self), id));
+    arm_request_timer(self, x, deadline);
   } catch (...) {
     x.pending.take(*x.pending.find(id));
     throw;
@@ -157,7 +229,7 @@ bool Requests::await(Context& context, runtime::ActorCore* target, Envelope* req
   }
   auto& x = self.extras();
   try {
-    send_registered(self, x, target, request, timeout, {0, deliver, awaitable, nullptr, {}});
+    send_registered(self, x, target, request, timeout, {0, deliver, awaitable, nullptr});
   } catch (...) {
     dispose(request);
     throw;
@@ -176,11 +248,11 @@ void Requests::then(Context& context, runtime::ActorCore* target, Envelope* requ
     if (target == nullptr) {
       // The error comes later, as a turn, like any reply.
       dispose(request);
-      const std::uint64_t id = x.pending.add({0, nullptr, nullptr, std::move(owned), {}});
+      const std::uint64_t id = x.pending.add({0, nullptr, nullptr, std::move(owned)});
       send_response_error(&self, id, Error{Errc::dead_actor, "request through an empty handle"});
       return;
     }
-    send_registered(self, x, target, request, timeout, {0, nullptr, nullptr, std::move(owned), {}});
+    send_registered(self, x, target, request, timeout, {0, nullptr, nullptr, std::move(owned)});
   } catch (...) {
     // No memory for the entry or its timer: the continuation sees the failure now (and, unlike
     // other continuations, within the turn that made the request).

@@ -68,6 +68,7 @@ struct ActorExtras : runtime::Pooled {
   };
 
   RequestTable pending;
+  RequestTimer request_timer;            // for the timeouts of `pending` (actor_cell_requests.cpp)
   std::size_t awaited = 0;               // entries of `pending` the coroutine awaits; 0: not awaiting
   std::coroutine_handle<> resume_point;  // resumed when `awaited` drops to 0
   // Context::pace() calls since pace() last suspended the coroutine, and when its slice began:
