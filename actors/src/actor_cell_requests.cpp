@@ -98,7 +98,9 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
   }
   if (env->kind() == EnvelopeKind::timeout && RequestTimer::fired_id(env->reply().request_id)) [[unlikely]] {
     // The request timer fired: each request whose deadline has come gets its timeout, as if it
-    // had come on its own, earliest first; then the timer is armed for the next deadline.
+    // had come on its own, earliest first, up to the actor's budget (each may run a continuation,
+    // a turn's worth of work); then the timer is armed for the next deadline, at once if more
+    // are due, so that other actors run between the batches.
     RequestTimer& t = x->request_timer;
     if (env->reply().request_id == t.generation) {  // the armed one (an older one only sweeps)
       t.timer = Timer{};
@@ -107,7 +109,7 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
     dispose(env);
     const RequestClock::time_point now = system_->now();
     const std::uint32_t started_before = x->pending.last_sequence();
-    while ((layer_flags_ & kExiting) == 0) {
+    for (unsigned taken = 0; taken < budget() && (layer_flags_ & kExiting) == 0; ++taken) {
       Envelope* timeout = nullptr;
       try {
         timeout = make_envelope<Unit>(EnvelopeKind::timeout);

@@ -108,6 +108,30 @@ TEST_SUITE("request timeouts") {
     CHECK(system.now() == Clock::time_point{});  // wait_idle had no timeout to wait for
   }
 
+  TEST_CASE("more timeouts due at once than the actor's budget: all come, in order, a budget at a time") {
+    troupe::System system(troupe::testing::deterministic(7));
+    auto server = silent_or_echo(system);
+    auto order = std::make_shared<std::vector<int>>();
+    constexpr int kRequests = 250;  // the default budget is 100
+    auto asker = system.spawn([server, order](troupe::Context& self) {
+      return troupe::behavior([&self, server, order](Go) {
+        for (int i = 0; i < kRequests; ++i) {
+          self.request<int>(server, Hold{}, 100ms).then([order, i](const troupe::Result<int>& r) {
+            order->push_back(r.code() == troupe::Errc::timeout ? i : -1);
+          });
+        }
+      });
+    });
+    asker.send(Go{});
+    system.advance_time(99ms);
+    CHECK(order->empty());
+    system.advance_time(1ms);
+    std::vector<int> expected;
+    for (int i = 0; i < kRequests; ++i) expected.push_back(i);
+    CHECK(*order == expected);
+    CHECK(no_timer_pending(system));
+  }
+
   TEST_CASE("a request on its way keeps its deadline while thousands answered after it come and go") {
     troupe::System system(troupe::testing::deterministic(6));
     auto server = silent_or_echo(system);
