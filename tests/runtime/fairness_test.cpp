@@ -48,7 +48,10 @@ auto spawn_blocker(troupe::System& system, WorkerGate& gate) {
 // probe actor it wakes on every message, how many floods the flooder had handled each time the
 // probe ran. Returns those counts.
 std::vector<std::uint64_t> probe_turn_boundaries(std::uint16_t budget, bool via_config, std::uint64_t flood) {
-  troupe::Config config{.workers = 1};
+  // The run loop's own fairness, as below: the safety net off, or a turn held up for 10 ms (a
+  // worker thread the OS set aside on a busy machine) would start a compensating worker, and the
+  // probe would run beside the flooder instead of between its turns (stuck_turn_test.cpp).
+  troupe::Config config{.workers = 1, .stuck_turn = std::chrono::microseconds{0}};
   if (via_config) config.budget = budget;
   troupe::System system(std::move(config));
   WorkerGate gate;
