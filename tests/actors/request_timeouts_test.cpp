@@ -1,7 +1,7 @@
 // Request timeouts: one timer per actor stands for all its requests on their way (request_table.hpp).
 // Each request still times out at its own deadline, an answered one never does, and the timer goes
 // once no request is left, so an idle system is idle. Deterministic mode (virtual time) but for
-// the last case.
+// the two threaded cases at the end.
 #include <troupe/testing.hpp>
 #include <troupe/troupe.hpp>
 
