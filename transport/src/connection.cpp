@@ -218,23 +218,21 @@ void Connection::handle_envelopes(capnp::List<wire::Envelope>::Reader envelopes)
       PeerHandleCodec handles(node_, peer);  // handles in the message resolve through the sending peer
       env = decode_envelope_payload(*info, local_kind, in, &handles);
     }
-    if (local_kind == EnvelopeKind::request) {
-      if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
-      env->reply().reply_to = requester;
-      env->reply().request_id = in.getRequestId();
-      if (in.getUrgent()) env->mark_urgent();
-      (void)troupe::detail::deliver_as_marked(target, env);
-      delivered_to(target, bytes);
-    } else if (local_kind == EnvelopeKind::response) {
+    if (local_kind == EnvelopeKind::response) {
       env->reply().request_id = in.getRequestId();
       target->enqueue(env);
       ++returned_now;
       returned_now_bytes += bytes;
-    } else {
-      if (in.getUrgent()) env->mark_urgent();
-      (void)troupe::detail::deliver_as_marked(target, env);
-      delivered_to(target, bytes);
+      continue;
     }
+    if (local_kind == EnvelopeKind::request) {
+      if (requester != nullptr) requester->add_ref();  // the request's reply_to holds a reference
+      env->reply().reply_to = requester;
+      env->reply().request_id = in.getRequestId();
+    }
+    if (in.getUrgent()) env->mark_urgent();
+    (void)troupe::detail::deliver_as_marked(target, env);
+    delivered_to(target, bytes);
   }
   // Each actor takes its token after the envelopes above (its mailbox is FIFO) and disposes of it
   // as a response to no request (ids start at 1): that returns their credit.
