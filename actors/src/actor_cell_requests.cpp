@@ -43,15 +43,16 @@ detail::RequestClock::time_point deadline_after(detail::RequestClock::time_point
   return now + timeout;
 }
 
-// Arms the request timer for `deadline` if it is armed for later, or not at all. A timer that it
-// replaces and that fired already sends an envelope of an older generation, which only takes
-// what is due then. Throws (no memory) with nothing changed.
-void arm_request_timer(detail::ActorCell& self, detail::ActorExtras& x, detail::RequestClock::time_point deadline) {
+// Arms the request timer for `deadline` if it is armed for later, or not at all (`now`: the
+// clock, read by the caller). A timer that it replaces and that fired already sends an envelope
+// of an older generation, which only takes what is due then. Throws (no memory) with nothing
+// changed.
+void arm_request_timer(detail::ActorCell& self, detail::ActorExtras& x, detail::RequestClock::time_point deadline,
+                       detail::RequestClock::time_point now) {
   detail::RequestTimer& t = x.request_timer;
   if (deadline >= t.armed_for) return;
   std::uint32_t generation = t.generation + 1;
   if (generation == 0) generation = 1;  // 0 is no id
-  const auto now = self.system().now();
   Timer timer =
       self.system().timers().run_after(deadline > now ? deadline - now : Duration::zero(),
                                        std::make_unique<RequestTimerFired>(DynamicHandle::share(&self), generation));
@@ -126,7 +127,7 @@ void detail::ActorCell::handle_response(Envelope* env) noexcept {
     }
     if ((layer_flags_ & kExiting) != 0) return;  // the requests go with the actor
     try {
-      arm_request_timer(*this, *x, x->pending.earliest_deadline());
+      arm_request_timer(*this, *x, x->pending.earliest_deadline(), system_->now());
     } catch (...) {  // no memory: the next request arms it again
     }
     disarm_request_timer_if_unused(*x);
@@ -204,11 +205,12 @@ namespace detail {
 // Registers request `request` under a new id, with its deadline, and sends it.
 static void send_registered(ActorCell& self, ActorExtras& x, runtime::ActorCore* target, Envelope* request,
                             Duration timeout, PendingRequest entry) {
-  entry.deadline = deadline_after(self.system().now(), timeout);
+  const RequestClock::time_point now = self.system().now();  // one clock read a request
+  entry.deadline = deadline_after(now, timeout);
   const auto deadline = entry.deadline;
   const std::uint64_t id = x.pending.add(std::move(entry));
   try {
-    arm_request_timer(self, x, deadline);
+    arm_request_timer(self, x, deadline, now);
   } catch (...) {
     x.pending.take(*x.pending.find(id));
     throw;
