@@ -5,8 +5,8 @@
 # builds executable <name> from <sources> plus the shared doctest main (troupe_doctest_main),
 # links troupe::troupe and the warning flags, and registers one CTest entry per source named
 # *_test.cpp: <name>.<file stem without _test> (e.g. test_actors.request for actors/request_test.cpp),
-# which runs only that file's test cases (doctest's --source-file), with LABELS <label> and a
-# TIMEOUT. Other sources (helpers, generated code) must hold no test case. So one flaky case fails
+# which runs only that file's test cases (doctest's --source-file), with LABELS <label>, a
+# TIMEOUT, and the test watchdog's limits (tests/watchdog.hpp) in its environment. Other sources (helpers, generated code) must hold no test case. So one flaky case fails
 # one small entry, and the rest of the executable still runs and reports.
 #
 # The entry test_entries_cover_every_case (cmake/CheckTestEntries.cmake) checks, from what
@@ -19,10 +19,14 @@ include_guard(GLOBAL)
 find_package(doctest CONFIG REQUIRED)
 
 set(TROUPE_TEST_TIMEOUT 300 CACHE STRING "CTest timeout of each troupe test entry (one test file), in seconds")
+# The test watchdog's memory limit (tests/watchdog.hpp): far above what any entry needs (a few
+# hundred MiB at most, under a sanitizer), far below what would starve the machine.
+set(TROUPE_TEST_MAX_RSS_MIB 4096 CACHE STRING "Resident memory (MiB) over which the test watchdog stops a test entry")
 
 if(NOT TARGET troupe_doctest_main)
-  add_library(troupe_doctest_main STATIC ${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp)
-  target_link_libraries(troupe_doctest_main PUBLIC doctest::doctest PRIVATE troupe_warnings)
+  add_library(troupe_doctest_main STATIC ${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp
+                                         ${PROJECT_SOURCE_DIR}/tests/watchdog.cpp)
+  target_link_libraries(troupe_doctest_main PUBLIC doctest::doctest Threads::Threads PRIVATE troupe_warnings)
 endif()
 
 function(troupe_add_test_suite name label)
@@ -52,7 +56,10 @@ function(troupe_add_test_suite name label)
     # mailbox_test.cpp from matching bounded_mailbox_test.cpp.
     file(RELATIVE_PATH relative ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/${source})
     add_test(NAME ${entry} COMMAND ${name} --no-intro=true --source-file=*/${relative})
-    set_tests_properties(${entry} PROPERTIES LABELS "${label}" TIMEOUT ${TROUPE_TEST_TIMEOUT})
+    # The watchdog reports a hang 10% before CTest's timeout would kill the entry unreported.
+    math(EXPR stall "${TROUPE_TEST_TIMEOUT} - ${TROUPE_TEST_TIMEOUT} / 10")
+    set_tests_properties(${entry} PROPERTIES LABELS "${label}" TIMEOUT ${TROUPE_TEST_TIMEOUT}
+                         ENVIRONMENT "TROUPE_TEST_STALL_S=${stall};TROUPE_TEST_MAX_RSS_MIB=${TROUPE_TEST_MAX_RSS_MIB}")
     math(EXPR entries "${entries} + 1")
   endforeach()
   if(entries EQUAL 0)
