@@ -207,3 +207,52 @@ TEST_CASE("after a partition, the side that sees fewer members rejoins, whatever
   CHECK(incarnation_of(a.node, "c") == c_run);
   CHECK(incarnation_of(c.node, "b") == b_run);
 }
+
+TEST_CASE(
+    "a run declared down is refused as itself only for SeedDiscovery::remember_down_for; met after that, it is "
+    "admitted as it was") {
+  // Both remember a down for 1 s. Cut, each declares the other down; healed only after that
+  // time, neither refuses the other's run, and neither rejoins.
+  auto remembering = [](troupe::transport::NodeConfig config) {
+    troupe::transport::SeedDiscovery seeds;
+    seeds.remember_down_for = 1s;
+    config.discovery = seeds;
+    return config;
+  };
+  ClusterNode a("a", {}, remembering(transport_test::node_config("a")));
+  transport_test::TcpProxy link(a.node.port());  // b reaches a only through it, and a b through to_b
+  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())}, remembering(reached_through_proxy("b")));
+  transport_test::TcpProxy to_b = inbound_proxy(b.node);
+  REQUIRE(b.node.cluster().wait_up());
+  Watcher on_a(a.node, a.system);
+  CHECK(on_a.next() == "members a,b");
+  Watcher on_b(b.node, b.system);
+  CHECK(on_b.next() == "members a,b");
+  const std::uint64_t a_run = incarnation_of(a.node, "a");
+  const std::uint64_t b_run = incarnation_of(a.node, "b");
+  REQUIRE(b.node.cluster().register_name("echo-b", greeter(b.system, "b")));
+  REQUIRE(a.node.cluster().await_name("echo-b", 5s));
+
+  link.partition();
+  to_b.partition();
+  CHECK(on_a.next() == "down b");
+  CHECK(on_b.next() == "down a");
+  CHECK(ask_name(a, "echo-b") == "no_such_name");
+  auto b_on_a = [&] {
+    auto peer = transport_test::peer_of(a.system, "a", "b");
+    return peer ? peer->state : std::string("(none)");
+  };
+  CHECK(troupe_test::eventually([&] { return b_on_a() == "declared_down"; }));
+  std::this_thread::sleep_for(1500ms);  // each down was remembered before its event came: now forgotten
+  link.heal();
+  to_b.heal();
+  CHECK(on_a.next() == "up b");
+  CHECK(on_a.incarnation() == b_run);  // the run it was: no rejoin
+  CHECK(on_b.next() == "up a");
+  CHECK(on_b.incarnation() == a_run);
+  CHECK(incarnation_of(b.node, "b") == b_run);
+  CHECK(troupe_test::eventually([&] { return b_on_a() == "up"; }));  // no longer declared down in the metrics
+  CHECK(troupe_test::eventually([&] { return ask_name(a, "echo-b") == "b"; }));  // its names told again
+  CHECK(on_a.next(500ms) == "(nothing)");
+  CHECK(on_b.next(500ms) == "(nothing)");
+}

@@ -131,6 +131,7 @@ void NodeCore::start() {
           ? std::get<EtcdDiscovery>(config_.discovery).retry_interval
           : SeedDiscovery{}.retry_interval,
       seeds != nullptr ? seeds->redial_lost_for : Duration{},
+      seeds != nullptr ? seeds->remember_down_for : SeedDiscovery{}.remember_down_for,
       std::holds_alternative<EtcdDiscovery>(config_.discovery),
       weak_from_this(),
       log_};

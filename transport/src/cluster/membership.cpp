@@ -83,6 +83,7 @@ void Membership::admit(const WireMember& w) {
   }
   Record r{Member{w.name, w.host, w.port, w.incarnation, MemberState::up}, w.membership, self_.monitor(w.membership)};
   peer_up(w.name, w.membership);
+  mark_admitted(w.name, w.incarnation);
   publish(MemberUp{r.member});
   members_.emplace(w.name, std::move(r));
 }
@@ -115,7 +116,7 @@ void Membership::forget(Members::iterator it, std::string why_down) {
     return;
   }
   gone.state = MemberState::down;
-  downed_.insert_or_assign(gone.name, gone.incarnation);  // that run may only come back as a new one
+  downed_.declared_down(gone.name, gone.incarnation, self_.system().now());  // it may only come back as a new run
   remember_lost(gone);  // asked again for a while: a partition that cut only this link may heal
   mark_declared_down(gone.name, gone.incarnation);
   publish(MemberDown{std::move(gone), std::move(why_down)});
@@ -126,6 +127,17 @@ void Membership::mark_declared_down(const std::string& name, std::uint64_t incar
   std::shared_ptr<NodeCore> node = setup_.node.lock();
   if (!node) return;
   node->post([core = node.get(), name, incarnation]() { core->peers().peer(name).declared_down = incarnation; });
+}
+
+// On the transport thread: a run declared down and admitted again as itself (once this node has
+// forgotten the down: downed_runs.hpp) is up in the metrics again.
+void Membership::mark_admitted(const std::string& name, std::uint64_t incarnation) {
+  std::shared_ptr<NodeCore> node = setup_.node.lock();
+  if (!node) return;
+  node->post([core = node.get(), name, incarnation]() {
+    Peer& p = core->peers().peer(name);
+    if (p.declared_down == incarnation) p.declared_down = 0;
+  });
 }
 
 void Membership::subscribe(const DynamicHandle& watcher) {

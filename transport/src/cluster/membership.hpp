@@ -50,6 +50,8 @@ struct MembershipSetup {
   // SeedDiscovery::redial_lost_for: how long a member declared down here is asked again, as a
   // seed (zero: never; etcd's list says who the members are).
   Duration redial_lost_for{};
+  // SeedDiscovery::remember_down_for: how long a run declared down here is refused as itself.
+  Duration remember_down_for = SeedDiscovery{}.remember_down_for;
   // EtcdDiscovery: the seeds are the members etcd lists (EtcdSeen), and this node is up once its
   // key is registered and they answered.
   bool etcd = false;

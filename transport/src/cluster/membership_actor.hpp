@@ -8,6 +8,7 @@
 
 #include "cluster_groups.hpp"
 #include "cluster_names.hpp"
+#include "downed_runs.hpp"
 #include "membership.hpp"
 #include "membership_messages.hpp"
 
@@ -189,10 +190,10 @@ class Membership {
   void not_joined(const Error& why);
 
   // Rejoining as a new incarnation (membership_rejoin.cpp). A member's run that this node
-  // declared down (MemberDown; not one that left) is remembered by name, the latest only.
+  // declared down (MemberDown; not one that left) is remembered by name, the latest only, for
+  // SeedDiscovery::remember_down_for.
   bool declared_down_here(const WireMember& m) const {
-    auto it = downed_.find(m.name);
-    return it != downed_.end() && it->second == m.incarnation;
+    return downed_.refuses(m.name, m.incarnation, self_.system().now());
   }
   // `other` answered this run's join with declared_down: this run, or `other`'s, rejoins.
   void refused_as_down(const WireMember& other, std::size_t other_members);
@@ -222,6 +223,8 @@ class Membership {
   void mark_left(std::vector<std::string> names, std::function<void()> then);
   // On the transport thread: run `incarnation` of `name` is declared down (the node's metrics).
   void mark_declared_down(const std::string& name, std::uint64_t incarnation);
+  // On the transport thread: run `incarnation` of `name`, admitted, is no longer declared down.
+  void mark_admitted(const std::string& name, std::uint64_t incarnation);
 
   void down(const Down& d);
   // Member `it` is gone (its monitor already fired or taken back): forgotten with its names and
@@ -261,7 +264,7 @@ class Membership {
   Duration leave_timeout_{};
   bool joined_ = false;  // a seed (or a member it named) admitted this node
   bool renewing_ = false;  // rejoin() until renewed(): the transport is not the new run yet
-  std::map<std::string, std::uint64_t, std::less<>> downed_;  // name -> its run last declared down here
+  DownedRuns downed_{setup_.remember_down_for};  // after setup_
   Timer retry_timer_;
   std::map<std::string, DynamicHandle, std::less<>> peers_;  // the members up but this node: their membership actors
   ClusterNames names_;                                       // after peers_: it refers to it

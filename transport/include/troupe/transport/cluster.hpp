@@ -26,11 +26,13 @@
 // A member that is down or left is forgotten; if it comes back (a restart, or the end of a
 // partition, when it reaches a seed again or a member dials it again) it is up again, as a new
 // incarnation (Member::incarnation): a restarted node is one, and so is a node that was declared
-// down and whose process ran on. Once a member has declared a run down, that run never comes back
-// as itself: what the others held of it went with its MemberDown, and nothing of its old life is
-// taken for the node that returns. A node learns that it was declared down when a member it meets again
-// refuses its old run (or, with etcd, when it finds its own key gone: its lease expired), and
-// rejoins as a new incarnation, though its actors keep running. What a user sees:
+// down and whose process ran on. Once a member has declared a run down, that run does not come back
+// as itself (for SeedDiscovery::remember_down_for, a day by default: a member remembers the runs
+// it declared down so long, and no longer, so that a cluster whose nodes come and go under new
+// names does not grow without end): what the others held of it went with its MemberDown, and
+// nothing of its old life is taken for the node that returns. A node learns that it was declared down when a member it
+// meets again refuses its old run (or, with etcd, when it finds its own key gone: its lease expired), and rejoins as a
+// new incarnation, though its actors keep running. What a user sees:
 //   - on every member: MemberDown for the old run (at the partition or expiry, or, on a member
 //     that never lost it, when it rejoins), then MemberUp for the new one;
 //   - on the node itself: MemberDown for its own old run, and for every member it had (its
@@ -153,6 +155,15 @@ struct SeedDiscovery {
   // that comes back) at the cost of a failed dial every few seconds for a member that died for
   // good. Zero: only the seeds are asked again.
   Duration redial_lost_for = std::chrono::minutes(5);
+  // How long a member remembers a run it declared down, to refuse it as itself (it rejoins as a
+  // new incarnation). A run cut off for longer than this and then met again is admitted as the
+  // run it was, on both sides of the partition, since each side forgot the other: its actors'
+  // old handles stay dead, and its names and groups are told again as they are after a rejoin.
+  // A day: far longer than a partition that heals by itself, and the record holds only the names
+  // declared down in the last day. Duration::max(): for as long as the node runs. With etcd, a
+  // run declared down cannot come back as itself anyway (its key went with it); the default
+  // applies.
+  Duration remember_down_for = std::chrono::hours(24);
 };
 
 // etcd: membership kept in a real etcd v3 server (or cluster) the operators already run. Each
