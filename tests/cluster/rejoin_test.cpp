@@ -36,24 +36,50 @@ std::string ask_name(ClusterNode& node, const std::string& name) {
   return found ? ask(node, *found) : std::string(troupe::to_string(found.error().code));
 }
 
+// Members a and b, b joined through a, each watched: b reaches a only through `link`, and a
+// reaches b only through `to_b`, so that cutting both is a partition between them.
+struct PartitionablePair {
+  ClusterNode a;
+  transport_test::TcpProxy link;
+  ClusterNode b;
+  transport_test::TcpProxy to_b;
+  bool joined;  // before the watchers: each one's first event lists both members
+  Watcher on_a;
+  Watcher on_b;
+
+  PartitionablePair(troupe::transport::NodeConfig a_config, troupe::transport::NodeConfig b_config)
+      : a("a", {}, std::move(a_config)),
+        link(a.node.port()),
+        b("b", {"127.0.0.1:" + std::to_string(link.port())}, std::move(b_config)),
+        to_b(inbound_proxy(b.node)),
+        joined(b.node.cluster().wait_up().ok()),
+        on_a(a.node, a.system),
+        on_b(b.node, b.system) {
+    REQUIRE(joined);
+    CHECK(on_a.next() == "members a,b");
+    CHECK(on_b.next() == "members a,b");
+  }
+  void partition() {
+    link.partition();
+    to_b.partition();
+  }
+  void heal() {
+    link.heal();
+    to_b.heal();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a partition: each side sees the other down; once it heals, one rejoins as a new incarnation") {
-  ClusterNode a("a");
-  transport_test::TcpProxy link(a.node.port());  // b reaches a only through it, and a b through to_b
   // b's node-downs, as its transport reports them (NodeConfig::on_node_down).
   std::atomic<int> b_node_downs{0};
   troupe::transport::NodeConfig b_config = reached_through_proxy("b");
   b_config.on_node_down = [&](std::string_view) {
     b_node_downs.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count, read once it settled
   };
-  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())}, b_config);
-  transport_test::TcpProxy to_b = inbound_proxy(b.node);
-  REQUIRE(b.node.cluster().wait_up());
-  Watcher on_a(a.node, a.system);
-  CHECK(on_a.next() == "members a,b");
-  Watcher on_b(b.node, b.system);
-  CHECK(on_b.next() == "members a,b");
+  PartitionablePair pair(transport_test::node_config("a"), b_config);
+  auto& [a, link, b, to_b, joined, on_a, on_b] = pair;
   const std::uint64_t a_run = incarnation_of(a.node, "a");
   const std::uint64_t b_before = incarnation_of(a.node, "b");
   REQUIRE(b_before != 0);
@@ -72,8 +98,7 @@ TEST_CASE("a partition: each side sees the other down; once it heals, one rejoin
   CHECK(ask(a, *old_b) == "b");
   CHECK(ask(b, *old_a) == "a");
 
-  link.partition();
-  to_b.partition();
+  pair.partition();
   CHECK(on_a.next() == "down b");  // at the heartbeat timeout
   CHECK(on_b.next() == "down a");
   // a's connection was lost (reported on the transport thread, after the membership heard).
@@ -85,8 +110,7 @@ TEST_CASE("a partition: each side sees the other down; once it heals, one rejoin
   // b asks its seed again (every 100 ms), a the member it declared down, and they meet: each had
   // declared the other down, and of two sides that see as many members, the one whose name sorts
   // last rejoins, as a new incarnation.
-  link.heal();
-  to_b.heal();
+  pair.heal();
   CHECK(on_b.next() == "down b");  // its own old run
   CHECK(on_b.incarnation() == b_before);
   CHECK(on_b.next() == "up a");
@@ -219,22 +243,14 @@ TEST_CASE(
     config.discovery = seeds;
     return config;
   };
-  ClusterNode a("a", {}, remembering(transport_test::node_config("a")));
-  transport_test::TcpProxy link(a.node.port());  // b reaches a only through it, and a b through to_b
-  ClusterNode b("b", {"127.0.0.1:" + std::to_string(link.port())}, remembering(reached_through_proxy("b")));
-  transport_test::TcpProxy to_b = inbound_proxy(b.node);
-  REQUIRE(b.node.cluster().wait_up());
-  Watcher on_a(a.node, a.system);
-  CHECK(on_a.next() == "members a,b");
-  Watcher on_b(b.node, b.system);
-  CHECK(on_b.next() == "members a,b");
+  PartitionablePair pair(remembering(transport_test::node_config("a")), remembering(reached_through_proxy("b")));
+  auto& [a, link, b, to_b, joined, on_a, on_b] = pair;
   const std::uint64_t a_run = incarnation_of(a.node, "a");
   const std::uint64_t b_run = incarnation_of(a.node, "b");
   REQUIRE(b.node.cluster().register_name("echo-b", greeter(b.system, "b")));
   REQUIRE(a.node.cluster().await_name("echo-b", 5s));
 
-  link.partition();
-  to_b.partition();
+  pair.partition();
   CHECK(on_a.next() == "down b");
   CHECK(on_b.next() == "down a");
   CHECK(ask_name(a, "echo-b") == "no_such_name");
@@ -244,8 +260,7 @@ TEST_CASE(
   };
   CHECK(troupe_test::eventually([&] { return b_on_a() == "declared_down"; }));
   std::this_thread::sleep_for(1500ms);  // each down was remembered before its event came: now forgotten
-  link.heal();
-  to_b.heal();
+  pair.heal();
   CHECK(on_a.next() == "up b");
   CHECK(on_a.incarnation() == b_run);  // the run it was: no rejoin
   CHECK(on_b.next() == "up a");
