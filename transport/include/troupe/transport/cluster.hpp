@@ -26,13 +26,14 @@
 // A member that is down or left is forgotten; if it comes back (a restart, or the end of a
 // partition, when it reaches a seed again or a member dials it again) it is up again, as a new
 // incarnation (Member::incarnation): a restarted node is one, and so is a node that was declared
-// down and whose process ran on. Once a member has declared a run down, that run does not come back
-// as itself (for SeedDiscovery::remember_down_for, a day by default: a member remembers the runs
-// it declared down so long, and no longer, so that a cluster whose nodes come and go under new
-// names does not grow without end): what the others held of it went with its MemberDown, and
-// nothing of its old life is taken for the node that returns. A node learns that it was declared down when a member it
-// meets again refuses its old run (or, with etcd, when it finds its own key gone: its lease expired), and rejoins as a
-// new incarnation, though its actors keep running. What a user sees:
+// down and whose process ran on. Once a member has declared a run down, that run does not come
+// back as itself: what the others held of it went with its MemberDown, and nothing of its old life
+// is taken for the node that returns. (A member remembers the runs it declared down for
+// SeedDiscovery::remember_down_for, a day by default, and no longer, so that a cluster whose nodes
+// come and go under new names does not grow without end.) A node learns that it was declared down
+// when a member it meets again refuses its old run (or, with etcd, when it finds its own key gone:
+// its lease expired), and rejoins as a new incarnation, though its actors keep running. What a
+// user sees:
 //   - on every member: MemberDown for the old run (at the partition or expiry, or, on a member
 //     that never lost it, when it rejoins), then MemberUp for the new one;
 //   - on the node itself: MemberDown for its own old run, and for every member it had (its
