@@ -161,9 +161,11 @@ class Watchdog {
   std::vector<std::string> subcases_;  // guarded by mutex_: the subcases entered, outermost first
 };
 
+// Never destroyed: a process that ends without stop() (an exit() in a forked child, say) must not
+// destroy a joinable std::thread, which would terminate it.
 Watchdog& the_watchdog() {
-  static Watchdog watchdog;
-  return watchdog;
+  static Watchdog* const watchdog = new Watchdog;
+  return *watchdog;
 }
 
 }  // namespace
