@@ -162,6 +162,9 @@ void MailboxLimit::wait_for_room() {
     waiter_->wait_for_room(*this);
     return;
   }
+  // Room now (a send below the bound, the common case): no need to be woken, so no registration,
+  // no lock. A waiter is a thread that found the mailbox full (waiting_threads() says so).
+  if (has_room()) return;
   // Seq_cst: pairs with the seq_cst load in consumed() (see there).
   waiting_threads_.fetch_add(1, std::memory_order_seq_cst);
   {

@@ -206,7 +206,7 @@ TEST_SUITE("bounded mailboxes") {
     });
     // Ten reach the bound in bytes; the eleventh waits. (Hold is off the count already: a mailbox
     // bounded in bytes takes each message off as its owner takes it, not in batches.)
-    REQUIRE(eventually([&] { return limit_of(receiver).waiting_threads() == 1; }));
+    REQUIRE(eventually([&] { return sent.load() == 10 && limit_of(receiver).waiting_threads() == 1; }));
     CHECK(sent.load() == 10);
     CHECK(gate->handled.load() == 0);
     gate->open.release();
@@ -214,6 +214,42 @@ TEST_SUITE("bounded mailboxes") {
     REQUIRE(system.wait_idle(10s));
     CHECK(gate->handled.load() == 30);
     CHECK(limit_of(receiver).queued_bytes() == 0);
+  }
+
+  TEST_CASE("backpressure: a thread whose sends find room never counts as waiting") {
+    // A send from a thread to a backpressure mailbox that has room goes straight in: it never
+    // registers as a waiter, so waiting_threads() means what the tests above read it as. (It
+    // once counted every send for a moment, and a watcher could catch the first send "waiting".)
+    troupe::System system(troupe::Config{.workers = 2});
+    troupe::SpawnOptions options;
+    options.mailbox_bytes = 1u << 30;  // never reached here
+    auto handled = std::make_shared<std::atomic<int>>(0);
+    auto receiver = system.spawn(options, [handled](troupe::Context&) {
+      return troupe::behavior([handled](const Blob&) { handled->fetch_add(1); });
+    });
+    troupe::runtime::MailboxLimit& limit = limit_of(receiver);
+    std::atomic<bool> done{false};
+    std::atomic<std::uint64_t> looks{0};
+    std::atomic<int> seen_waiting{0};
+    std::thread watcher([&] {
+      while (!done.load()) {
+        if (limit.waiting_threads() != 0) seen_waiting.fetch_add(1);
+        looks.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count, read once it joined
+      }
+    });
+    // Sends while the watcher looks: until it has looked 200,000 times (a bounded while, so that
+    // the two overlap however the threads are scheduled).
+    const auto deadline = Clock::now() + 10s;
+    int sends = 0;
+    while ((sends < 1000 || looks.load(std::memory_order_relaxed) < 200'000) && Clock::now() < deadline) {
+      receiver.send(Blob{"x"});
+      ++sends;
+    }
+    done.store(true);
+    watcher.join();
+    REQUIRE(system.wait_idle(10s));
+    CHECK(handled->load() == sends);
+    CHECK(seen_waiting.load() == 0);
   }
 
   TEST_CASE("deterministic mode: the driving thread sending past the bound in bytes runs the receiver for room") {

@@ -79,8 +79,9 @@ class MailboxLimit {
     // Relaxed: a snapshot for diagnostics and tests.
     return queued_bytes_.load(std::memory_order_relaxed);
   }
-  // Threads now in wait_for_room (a snapshot, for diagnostics and tests: a test sees a sending
-  // thread waiting, rather than sleeping and guessing that it is).
+  // Threads that found the mailbox full in wait_for_room and wait there (or are about to: they
+  // look once more after counting themselves). A snapshot, for diagnostics and tests: a test sees
+  // a sending thread waiting, rather than sleeping and guessing that it is.
   std::uint32_t waiting_threads() const noexcept {
     // Relaxed: a snapshot.
     return waiting_threads_.load(std::memory_order_relaxed);
