@@ -6,8 +6,9 @@
 # links troupe::troupe and the warning flags, and registers one CTest entry per source named
 # *_test.cpp: <name>.<file stem without _test> (e.g. test_actors.request for actors/request_test.cpp),
 # which runs only that file's test cases (doctest's --source-file), with LABELS <label>, a
-# TIMEOUT, and the test watchdog's limits (tests/watchdog.hpp) in its environment. Other sources (helpers, generated code) must hold no test case. So one flaky case fails
-# one small entry, and the rest of the executable still runs and reports.
+# TIMEOUT, and the test watchdog's limits (tests/watchdog.hpp) in its environment. Other sources
+# (helpers, generated code) must hold no test case. So one flaky case fails one small entry, and
+# the rest of the executable still runs and reports.
 #
 # The entry test_entries_cover_every_case (cmake/CheckTestEntries.cmake) checks, from what
 # `ctest --show-only` lists, that every test case of every suite belongs to exactly one entry, and
