@@ -1,6 +1,7 @@
 #include <troupe/system.hpp>
 
 #include "deterministic_driver.hpp"
+#include "stop_live_actors.hpp"
 #include "system_internals.hpp"
 
 #include <troupe/runtime/trace.hpp>
@@ -121,10 +122,12 @@ runtime::Executor* System::executor_for(const SpawnOptions& options) {
   return threads.back().get();
 }
 
-void System::register_actor(detail::ActorCell* actor) {
-  internals_->live.insert(actor);
+void System::register_and_start(detail::ActorCell* actor) {
+  // A blocking actor's thread first: it waits for the actor's first turn, and if it cannot be
+  // made, no other part of the system has seen the actor yet.
   runtime::Executor* executor = actor->executor();
   if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
+  internals_->live.insert_and_start(actor);
 }
 
 Timer System::add_timer(Duration delay, TimerKind kind, std::unique_ptr<runtime::TimerTask> task) {
@@ -251,7 +254,8 @@ void System::advance_time(Duration by) {
 //  1. Only the first call shuts down; later calls return at once.
 //  2. Close the timer service: every pending timer is cancelled and later ones are born
 //     cancelled (a pending one-shot timer would otherwise hold the pool out of quiescence).
-//  3. Raise the stopping flag, then send a stop signal to every live actor, which schedules it.
+//  3. Raise the stopping flag, then send a stop signal to every live actor, which schedules it
+//     (stop_live_actors.cpp: one signal per actor, however long it takes).
 //     Every actor checks the flag at the start of each turn, so the stop overtakes whatever user
 //     messages are queued: it stops with reason `shutdown`, a suspended coroutine's requester
 //     gets Errc::system_shutdown, and every message left in its mailbox (and any sent later)
@@ -259,7 +263,8 @@ void System::advance_time(Duration by) {
 //  4. Wait until the pool is quiescent (deterministic mode: run the actors until none is ready).
 //     Actors spawned during steps 3–4 are still live then: repeat from 3 until no actor is live.
 //     (A blocking actor that never returns from its handler keeps this waiting: blocking
-//     handlers must end.)
+//     handlers must end. After a second of waiting, and every ten seconds after, a warning
+//     names the actors it waits for.)
 //  5. Stop the worker threads and join them; join the threads of blocking actors.
 //  6. Destroy the timer service, releasing the handles its cancelled timers held.
 // Handles that outlive the system keep their actor's memory alive, but must not be used to send.
@@ -273,20 +278,7 @@ void System::shutdown() {
   stop_metrics_server();  // first: it reads what the steps below take down
   in.timers->close();
   stopping_.store(true, std::memory_order_relaxed);  // relaxed: see stopping()
-  while (in.live.size() > 0) {
-    in.live.for_each([](detail::ActorCell* actor) {
-      try {
-        actor->enqueue(make_envelope<Unit>(EnvelopeKind::stop));
-        actor->unmute();  // a muted actor stops now, not when its receiver drains
-      } catch (...) {     // no memory for the signal: the next round tries again
-      }
-    });
-    if (in.deterministic) {
-      in.deterministic->run_until_idle();
-    } else {
-      in.pool->wait_quiescent();
-    }
-  }
+  detail::stop_live_actors(in);
   if (in.pool) in.pool->stop();
   {
     std::lock_guard lock(in.blocking_mutex);

@@ -2,6 +2,7 @@
 #include <troupe/troupe.hpp>
 
 #include "actors/exit_log.hpp"
+#include "log_recorder.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -18,6 +19,23 @@ struct Work {
   int n;
 };
 struct Pump {};
+struct Hold {};
+
+// Its handler of Hold holds its thread until `let_go` (a blocking actor's, or a worker).
+class Holder {
+ public:
+  Holder(troupe::Context&, std::atomic<int>& holding, std::atomic<bool>& let_go) : holding_(holding), let_go_(let_go) {}
+  auto behavior() {
+    return troupe::behavior([this](Hold) {
+      holding_.fetch_add(1);
+      while (!let_go_.load()) std::this_thread::sleep_for(1ms);
+    });
+  }
+
+ private:
+  std::atomic<int>& holding_;
+  std::atomic<bool>& let_go_;
+};
 
 }  // namespace
 
@@ -140,6 +158,65 @@ TEST_CASE("destroying a system with idle actors does not hang, and stops them al
   // Far above what it takes (milliseconds; a loaded sanitizer build may stall for seconds), and
   // far below the hour a destructor that waited for the periodic timer would take.
   CHECK(ms_since(start) < 5min);
+}
+
+TEST_CASE("actors spawned while the system shuts down each stop exactly once, and the shutdown ends") {
+  // A spawn puts the new actor in the system's live set, then starts it; shutdown walks that set
+  // and sends each actor its stop signal. It used to reach actors between those two steps: the
+  // signal, the first push to a new mailbox, scheduled the actor, and its start scheduled it
+  // again. Queued twice, it broke the run queues: other actors were never run again, and shutdown
+  // waited for them for ever (in 6 runs of this case, by its round 1 to 90). Two actors
+  // spawn here as fast as they can while the system shuts down.
+  struct Grow {};
+  for (std::uint64_t round = 0; round < scaled(300); ++round) {
+    std::atomic<std::uint64_t> spawned{0}, exits{0};
+    {
+      troupe::Config config{.workers = 2};
+      config.on_actor_exit = [&](const troupe::ExitInfo&) { exits.fetch_add(1); };
+      troupe::System system(std::move(config));
+      for (int breeder = 0; breeder < 2; ++breeder) {
+        auto b = system.spawn([&](troupe::Context& self) {
+          return troupe::behavior([&](Grow) {
+            for (int i = 0; i < 8; ++i) {
+              system.spawn([](troupe::Context&) { return troupe::behavior([](Work w) { return w.n; }); });
+            }
+            spawned.fetch_add(8);
+            self.self().send(Grow{});
+          });
+        });
+        spawned.fetch_add(1);
+        b.send(Grow{});
+      }
+      REQUIRE(eventually([&] { return spawned.load() >= 10; }));
+      system.shutdown();
+      CHECK(system.live_actors() == 0);
+    }
+    REQUIRE(exits.load() == spawned.load());
+  }
+}
+
+TEST_CASE("a shutdown kept waiting by handlers that do not end says which actors it waits for") {
+  LogRecorder log;
+  std::atomic<int> holding{0};
+  std::atomic<bool> let_go{false};
+  troupe::System system(troupe::Config{.workers = 2, .log = log.config(troupe::LogLevel::warning)});
+  system.spawn<Holder>(troupe::SpawnOptions{.blocking = true}, std::ref(holding), std::ref(let_go)).send(Hold{});
+  system.spawn<Holder>(std::ref(holding), std::ref(let_go)).send(Hold{});  // holds a worker
+  REQUIRE(eventually([&] { return holding.load() == 2; }));
+  std::thread closer([&] { system.shutdown(); });
+  // The first report comes after a second; the next ten seconds later.
+  REQUIRE(eventually([&] { return !log.named("shutdown_waiting").empty(); }));
+  const auto report = log.named("shutdown_waiting").front();
+  CHECK(report.level == troupe::LogLevel::warning);
+  CHECK(report.field("waiting_for") == "2");
+  CHECK(contains(report.message, "shutdown has waited 1 s for 2 actors to stop: "));
+  CHECK(contains(report.message, "Holder (blocking: in a handler on its own thread)"));
+  CHECK(contains(report.message, "Holder (in a turn, or waiting for a worker)"));
+  CHECK(system.live_actors() == 2);
+  let_go = true;
+  closer.join();
+  CHECK(system.live_actors() == 0);
+  CHECK(log.named("shutdown_waiting").size() == 1);
 }
 
 TEST_CASE("the destructor waits for work in flight, then stops") {

@@ -156,8 +156,7 @@ runtime::ActorCore* System::launch(SpawnOptions options, detail::ActorCell* link
       throw;
     }
   }
-  register_actor(block);
-  block->start();  // the first turn constructs the state
+  register_and_start(block);  // the first turn constructs the state
   return block;
 }
 

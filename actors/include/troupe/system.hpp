@@ -318,7 +318,8 @@ class System {
   runtime::Executor* executor_for(const SpawnOptions& options);
   // How a thread waits for room in a bounded mailbox of this system (nullptr: it blocks).
   runtime::RoomWaiter* room_waiter() const noexcept;
-  void register_actor(detail::ActorCell* actor);
+  // Puts a new actor in the live set and schedules its first turn (live_set.hpp says why at once).
+  void register_and_start(detail::ActorCell* actor);
   void start_configured_metrics();  // system_metrics.cpp
   void stop_metrics_server() noexcept;
   void names_registered() noexcept;  // pokes the name service if it waits for names

@@ -68,7 +68,8 @@ class ActorCore : public RunLink {
   }
 
   // Schedules a new actor for its first turn, before any message. Only its creator may call
-  // this, once, before the actor is shared with any other thread.
+  // this, once, before any other thread can push to its mailbox (a push before it would find the
+  // new mailbox marked empty, and schedule the actor as well).
   void start() noexcept {
     mailbox_.claim_new();
     executor_->schedule(this);
@@ -167,6 +168,25 @@ class ActorCore : public RunLink {
   // mutes this actor until the receiver drains. True if it is muted now (its turn should end).
   bool mute_on(ActorCore* receiver) noexcept;
 
+  // Shutdown (the layer above sends every actor one stop signal, however long it waits for
+  // them). Only the thread that shuts down reads or sets the bit; relaxed: nothing is published
+  // through it, and the RMW keeps the other bits, which other threads change meanwhile.
+  bool stop_signalled() const noexcept { return (flags_.load(std::memory_order_relaxed) & kStopSignalled) != 0; }
+  void mark_stop_signalled() noexcept { flags_.fetch_or(kStopSignalled, std::memory_order_relaxed); }
+
+  // Where the actor stands, seen from another thread, for a report of actors that do not stop.
+  // A hint: it may change as it is read.
+  enum class RunState : std::uint8_t {
+    idle,       // its mailbox is marked empty: the next message schedules it
+    parked,     // muted and out of every run queue until its receiver unmutes it
+    scheduled,  // in a run queue or in a turn (or muted in a turn)
+  };
+  RunState run_state_hint() const noexcept {
+    // Relaxed: a hint; nothing is read through it.
+    if ((flags_.load(std::memory_order_relaxed) & kMuteMask) == kParked) return RunState::parked;
+    return mailbox_.marked_empty_hint() ? RunState::idle : RunState::scheduled;
+  }
+
   std::uint16_t budget() const noexcept { return budget_; }
   void set_budget(std::uint16_t budget) noexcept { budget_ = budget == 0 ? 1 : budget; }
   Executor* executor() const noexcept { return executor_; }
@@ -213,6 +233,8 @@ class ActorCore : public RunLink {
   // park_muted). Set and cleared under the registry's lock, so that it is set exactly while the
   // registry holds an entry for this actor (overload_registry.cpp).
   static constexpr std::uint8_t kHoldsSenders = 16;
+  // Bit 5: the layer above has sent this actor its stop signal at shutdown (stop_signalled).
+  static constexpr std::uint8_t kStopSignalled = 32;
   friend void overload::add_muted(ActorCore* receiver, ActorCore* sender);
   friend bool overload::withdraw(ActorCore* receiver, ActorCore* sender) noexcept;
   friend void overload::release_all(ActorCore* receiver) noexcept;
