@@ -31,12 +31,9 @@ namespace troupe::detail {
 
 class LiveSet {
  public:
-  // Adds a new actor and starts it (its first turn is scheduled), both under its shard's lock:
-  // shutdown's walk (for_each), which sends every actor in the set its stop signal, never finds
-  // one that has not started. A signal pushed before the start would be the first message of a
-  // mailbox that is new and so marked empty: the push would schedule the actor, and its start
-  // would schedule it a second time (two turns at once, or a mailbox whose marks no longer hold).
-  void insert_and_start(ActorCell* actor) noexcept {
+  // A new actor, before its creator starts it: whoever walks the set (for_each) must leave alone
+  // an actor that has not started (ActorCore::started).
+  void insert(ActorCell* actor) {
     Shard& s = shard_of(actor);
     std::lock_guard lock(s.mutex);
     LiveLinks& links = actor->live_links();
@@ -47,7 +44,6 @@ class LiveSet {
     // Relaxed: a statistic, read without the lock (size()). Written only under the shard lock, so
     // a load and a store, not a locked add: every spawn and stop paid one.
     s.count.store(s.count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    actor->start();
   }
 
   void erase(ActorCell* actor, ExitReason::Kind why) {

@@ -32,7 +32,10 @@ constexpr auto kLongestPause = std::chrono::milliseconds(100);
 std::size_t signal_live_actors(LiveSet& live) {
   std::size_t signalled = 0;
   live.for_each([&](ActorCell* actor) {
-    // The shard's lock keeps the actor from stopping (and so from being freed) meanwhile.
+    // Not started yet: its creator starts it in a moment, and the next round signals it (unless
+    // its first turn sees the system stopping). The shard's lock keeps a started actor from
+    // stopping (and so from being freed) meanwhile.
+    if (!actor->started()) return;
     if (!actor->stop_signalled()) {
       try {
         actor->enqueue(make_envelope<Unit>(EnvelopeKind::stop));
@@ -48,6 +51,7 @@ std::size_t signal_live_actors(LiveSet& live) {
 
 // What an actor shutdown waits for is doing, in words. `pool_quiescent`: every worker sleeps.
 std::string_view state_of(ActorCell& actor, const System::Internals& in, bool pool_quiescent) {
+  if (!actor.started()) return "new: not started yet";
   const bool own_thread = actor.executor() != in.executor;  // a blocking actor
   switch (actor.run_state_hint()) {
     case runtime::ActorCore::RunState::idle:
@@ -115,8 +119,8 @@ void report_waiting(System::Internals& in, Clock::duration waited, bool pool_qui
 // actor's turn holds the pool out of quiescence, so a handler that does not end keeps the wait
 // going: the reports say which.
 void stop_live_actors(System::Internals& in) {
-  const auto started = Clock::now();
-  auto next_report = started + kFirstReport;
+  const auto began = Clock::now();
+  auto next_report = began + kFirstReport;
   auto pause = kFirstPause;
   for (;;) {
     const std::size_t signalled = signal_live_actors(in.live);
@@ -136,7 +140,7 @@ void stop_live_actors(System::Internals& in) {
     }
     const auto now = Clock::now();
     if (now >= next_report) {
-      report_waiting(in, now - started, quiescent);
+      report_waiting(in, now - began, quiescent);
       next_report = now + kReportEvery;
     }
   }

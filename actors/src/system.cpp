@@ -127,7 +127,8 @@ void System::register_and_start(detail::ActorCell* actor) {
   // made, no other part of the system has seen the actor yet.
   runtime::Executor* executor = actor->executor();
   if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
-  internals_->live.insert_and_start(actor);
+  internals_->live.insert(actor);
+  actor->start();
 }
 
 Timer System::add_timer(Duration delay, TimerKind kind, std::unique_ptr<runtime::TimerTask> task) {

@@ -68,12 +68,21 @@ class ActorCore : public RunLink {
   }
 
   // Schedules a new actor for its first turn, before any message. Only its creator may call
-  // this, once, before any other thread can push to its mailbox (a push before it would find the
-  // new mailbox marked empty, and schedule the actor as well).
+  // this, once. A thread that can reach the actor before (the layer above's shutdown, through its
+  // set of live actors) must wait for started(): a push before the start would find the new
+  // mailbox marked empty and schedule the actor, which the start then schedules again (run twice
+  // at once, it breaks the run queues).
   void start() noexcept {
     mailbox_.claim_new();
+    // Release: pairs with the acquire load in started(), so whoever sees the actor started also
+    // sees its mailbox claimed, and their push cannot take the first mark. A store, not an RMW:
+    // until started() is true nobody else changes the flags (see above).
+    flags_.store(static_cast<std::uint8_t>(flags_.load(std::memory_order_relaxed) | kStarted),
+                 std::memory_order_release);
     executor_->schedule(this);
   }
+  // Whether start() has been called. Acquire: pairs with its release store.
+  bool started() const noexcept { return (flags_.load(std::memory_order_acquire) & kStarted) != 0; }
 
   // Executor only: run up to `budget` messages.
   virtual TurnResult resume() noexcept = 0;
@@ -235,6 +244,8 @@ class ActorCore : public RunLink {
   static constexpr std::uint8_t kHoldsSenders = 16;
   // Bit 5: the layer above has sent this actor its stop signal at shutdown (stop_signalled).
   static constexpr std::uint8_t kStopSignalled = 32;
+  // Bit 6: start() has been called (started).
+  static constexpr std::uint8_t kStarted = 64;
   friend void overload::add_muted(ActorCore* receiver, ActorCore* sender);
   friend bool overload::withdraw(ActorCore* receiver, ActorCore* sender) noexcept;
   friend void overload::release_all(ActorCore* receiver) noexcept;
