@@ -34,6 +34,8 @@ class LogRecorder {
   // The sink for Config::log (or LogConfig::sink). The recorder must outlive the system.
   troupe::LogSink sink() {
     return [this](const troupe::LogEvent& e) {
+      // A shutdown that hangs says why in the test's output too, whatever the test asserts.
+      if (e.name == "shutdown_waiting") troupe::log_to_stderr(e);
       RecordedEvent copy{e.level,
                          std::string(e.name),
                          std::string(e.message),

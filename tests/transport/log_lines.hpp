@@ -24,6 +24,8 @@ struct LogLines {
   troupe::LogConfig config() {
     return {.sink =
                 [this](const troupe::LogEvent& e) {
+                  // A shutdown that hangs says why in the test's output too: no assertion reads it.
+                  if (e.name == "shutdown_waiting") troupe::log_to_stderr(e);
                   if (!node.empty() && e.node != node) return;
                   std::lock_guard lock(mutex);
                   lines.emplace_back(e.message);
