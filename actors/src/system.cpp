@@ -122,13 +122,13 @@ runtime::Executor* System::executor_for(const SpawnOptions& options) {
   return threads.back().get();
 }
 
-void System::register_and_start(detail::ActorCell* actor) {
+void System::register_actor(detail::ActorCell* actor) {
   // A blocking actor's thread first: it waits for the actor's first turn, and if it cannot be
-  // made, no other part of the system has seen the actor yet.
+  // made, no other part of the system has seen the actor yet. The caller starts the actor next;
+  // until then, shutdown's walk of the live set leaves it alone (ActorCore::started).
   runtime::Executor* executor = actor->executor();
   if (executor != internals_->executor) static_cast<runtime::DedicatedThread*>(executor)->start(actor);
   internals_->live.insert(actor);
-  actor->start();
 }
 
 Timer System::add_timer(Duration delay, TimerKind kind, std::unique_ptr<runtime::TimerTask> task) {

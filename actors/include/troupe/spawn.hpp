@@ -156,7 +156,8 @@ runtime::ActorCore* System::launch(SpawnOptions options, detail::ActorCell* link
       throw;
     }
   }
-  register_and_start(block);  // the first turn constructs the state
+  register_actor(block);
+  block->start();  // the first turn constructs the state
   return block;
 }
 

@@ -318,8 +318,7 @@ class System {
   runtime::Executor* executor_for(const SpawnOptions& options);
   // How a thread waits for room in a bounded mailbox of this system (nullptr: it blocks).
   runtime::RoomWaiter* room_waiter() const noexcept;
-  // Puts a new actor in the live set, then schedules its first turn.
-  void register_and_start(detail::ActorCell* actor);
+  void register_actor(detail::ActorCell* actor);
   void start_configured_metrics();  // system_metrics.cpp
   void stop_metrics_server() noexcept;
   void names_registered() noexcept;  // pokes the name service if it waits for names
