@@ -139,7 +139,9 @@ class MpscQueue {
 
   // Any thread: whether the queue is marked empty now (the next push will report it). A hint for
   // diagnostics: it may change as it is read. Relaxed: nothing is read through it.
-  bool marked_empty_hint() const noexcept requires kMarksEmpty {
+  bool marked_empty_hint() const noexcept
+    requires kMarksEmpty
+  {
     return is_marked(head_.load(std::memory_order_relaxed));
   }
 
