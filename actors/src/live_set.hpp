@@ -31,8 +31,9 @@ namespace troupe::detail {
 
 class LiveSet {
  public:
-  // A new actor, before its creator starts it: whoever walks the set (for_each) must leave alone
-  // an actor that has not started (ActorCore::started).
+  // A new actor, before its creator starts it: whoever walks the set (for_each) may read an
+  // actor's name and counts, but must not push to it or change its flags until it has started
+  // (ActorCore::started).
   void insert(ActorCell* actor) {
     Shard& s = shard_of(actor);
     std::lock_guard lock(s.mutex);
